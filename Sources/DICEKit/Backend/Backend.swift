@@ -1,0 +1,264 @@
+// Backend: backend-owned buffers and the kernel set that the transformer and DPO need.
+//
+// Dimension legend used in every shape comment (as in llm.c):
+//   N  tokens in a packed batch (sequences laid end to end, no padding)
+//   C  channels (hidden size)         V  vocabulary size
+//   H  query heads                    G  key/value heads (GQA groups), H % G == 0
+//   D  head size                      I  MLP intermediate size
+//   M, K, Nn  the matmul dimensions: C[M×Nn] = op(A)[M×K] · op(B)[K×Nn]
+//
+// Conventions:
+// - Every buffer holds Float32 values; a `BufferSlice` names a range of one buffer.
+// - Forward kernels overwrite their outputs. Backward kernels *accumulate* (`+=`) into the
+//   gradients of their inputs, so callers zero gradient buffers once per step (llm.c style).
+// - Kernels at this level trust their dimensions (checked with `precondition`, a programmer
+//   error); the throwing, shape-checked entry points are on `Tensor` (see Backend+Tensor.swift).
+// - Integer inputs (token ids, positions, sequence layouts) are small and passed as host arrays.
+
+/// Memory owned by a backend: `count` Float32 values. Create one with `Backend.allocate(_:)`.
+public protocol DeviceBuffer: AnyObject {
+    /// Number of Float32 elements.
+    var count: Int { get }
+}
+
+/// A contiguous range `[offset, offset + count)` of a `DeviceBuffer`.
+public struct BufferSlice {
+    /// The backing buffer.
+    public let buffer: any DeviceBuffer
+    /// First element of the range, in elements.
+    public let offset: Int
+    /// Number of elements in the range.
+    public let count: Int
+
+    /// A slice of `buffer`; `precondition`s that the range lies inside it.
+    public init(_ buffer: any DeviceBuffer, offset: Int = 0, count: Int? = nil) {
+        let n = count ?? (buffer.count - offset)
+        precondition(offset >= 0 && n >= 0 && offset + n <= buffer.count,
+                     "slice [\(offset), \(offset + n)) outside a buffer of \(buffer.count) elements")
+        self.buffer = buffer
+        self.offset = offset
+        self.count = n
+    }
+
+    /// A sub-range of this slice, relative to its start.
+    public func slice(_ start: Int, _ length: Int) -> BufferSlice {
+        precondition(start >= 0 && length >= 0 && start + length <= count,
+                     "sub-slice [\(start), \(start + length)) outside a slice of \(count) elements")
+        return BufferSlice(buffer, offset: offset + start, count: length)
+    }
+}
+
+/// One sequence of a packed attention batch.
+///
+/// Queries `[queryStart, queryStart + queryCount)` of the query buffer attend causally to keys
+/// `[keyStart, keyStart + keyCount)` of the key/value buffers: query `i` (0-based within the
+/// sequence) sees keys `0 ... keyCount - queryCount + i`. Training uses `queryCount == keyCount`;
+/// incremental decoding uses a short query block at the end of a longer cached key range.
+public struct AttentionSequence: Sendable, Hashable {
+    public var queryStart: Int
+    public var queryCount: Int
+    public var keyStart: Int
+    public var keyCount: Int
+
+    public init(queryStart: Int, queryCount: Int, keyStart: Int, keyCount: Int) {
+        self.queryStart = queryStart
+        self.queryCount = queryCount
+        self.keyStart = keyStart
+        self.keyCount = keyCount
+    }
+
+    /// A self-attention sequence: `count` tokens at `start` in both the query and key buffers.
+    public init(start: Int, count: Int) {
+        self.init(queryStart: start, queryCount: count, keyStart: start, keyCount: count)
+    }
+}
+
+/// Hyper-parameters of one AdamW step (PyTorch's `torch.optim.AdamW` semantics: decoupled
+/// weight decay `θ ← θ − lr·λ·θ`, bias-corrected moments).
+public struct AdamWStep: Sendable, Hashable {
+    public var learningRate: Float
+    public var beta1: Float
+    public var beta2: Float
+    public var epsilon: Float
+    public var weightDecay: Float
+    /// 1-based step number used for bias correction.
+    public var step: Int
+
+    public init(learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999,
+                epsilon: Float = 1e-8, weightDecay: Float = 0, step: Int) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.step = step
+    }
+}
+
+/// A compute backend: it owns buffers and runs the kernel set on them.
+///
+/// The CPU backend (`CPUBackend`) is the reference every other backend is tested against.
+/// A backend's kernels are issued from one thread at a time; a backend parallelises inside
+/// each kernel.
+public protocol Backend: AnyObject, Sendable {
+    /// A short name for reports, e.g. `"cpu"`.
+    var name: String { get }
+
+    // MARK: - Buffers
+
+    /// Allocates `count` Float32 elements, zero-filled.
+    /// - Throws: `BackendError.allocationFailed` when the memory cannot be had.
+    func allocate(_ count: Int) throws -> any DeviceBuffer
+    /// Copies `values` into `destination` (`values.count == destination.count`).
+    func upload(_ values: [Float], to destination: BufferSlice)
+    /// Copies `source` out to the host.
+    func download(_ source: BufferSlice) -> [Float]
+    /// Sets every element of `destination` to `value`.
+    func fill(_ destination: BufferSlice, with value: Float)
+    /// Copies `source` into `destination` (same count; the ranges must not overlap).
+    func copy(_ source: BufferSlice, to destination: BufferSlice)
+
+    // MARK: - Matrix multiply
+
+    /// Batched row-major GEMM: for each `b < batch`,
+    /// `C_b[M×Nn] = alpha · op(A_b) · op(B_b) + beta · C_b`, where `op(A_b)` is `M×K`
+    /// (stored `K×M` when `transposeA`) and `op(B_b)` is `K×Nn` (stored `Nn×K` when
+    /// `transposeB`). Matrix `b` starts `b·stride` elements after its slice's start.
+    func matmul(_ a: BufferSlice, transposeA: Bool, _ b: BufferSlice, transposeB: Bool,
+                _ c: BufferSlice, m: Int, n: Int, k: Int, alpha: Float, beta: Float,
+                batch: Int, strideA: Int, strideB: Int, strideC: Int)
+
+    // MARK: - Elementwise and reductions
+
+    /// `out = a + b` (all of one count; `out` may alias `a` or `b`).
+    func add(_ a: BufferSlice, _ b: BufferSlice, into out: BufferSlice)
+    /// `x *= alpha` in place.
+    func scale(_ x: BufferSlice, by alpha: Float)
+    /// `y += alpha · x`.
+    func axpy(_ alpha: Float, _ x: BufferSlice, _ y: BufferSlice)
+    /// Σ x, accumulated in Double.
+    func sum(_ x: BufferSlice) -> Double
+    /// Σ x², accumulated in Double.
+    func sumOfSquares(_ x: BufferSlice) -> Double
+    /// x[r, :] += bias for every row: x `[R, C]`, bias `[C]`.
+    func addBias(_ x: BufferSlice, _ bias: BufferSlice, rows: Int, columns: Int)
+    /// dbias += Σ_r dy[r, :]: dy `[R, C]`, dbias `[C]` (the bias backward).
+    func sumRows(_ dy: BufferSlice, into dbias: BufferSlice, rows: Int, columns: Int)
+
+    // MARK: - Embedding
+
+    /// out[n, :] = table[ids[n], :]. table `[V, C]`, out `[N, C]`, ids in `0..<V`.
+    func embedding(ids: [Int32], table: BufferSlice, into out: BufferSlice, channels: Int)
+    /// dtable[ids[n], :] += dout[n, :] (scatter-add; repeated ids accumulate).
+    func embeddingBackward(ids: [Int32], dout: BufferSlice, dtable: BufferSlice, channels: Int)
+
+    // MARK: - Normalisation
+
+    /// RMSNorm (Llama): out = x · rstd · weight, rstd = 1/sqrt(mean(x²) + eps).
+    /// x, out `[N, C]`; weight `[C]`; saves rstd `[N]` for the backward.
+    func rmsNorm(_ x: BufferSlice, weight: BufferSlice, epsilon: Float,
+                 into out: BufferSlice, rstd: BufferSlice, rows: Int, channels: Int)
+    /// Accumulates dx `[N, C]` and dweight `[C]` from dout, x, weight and the saved rstd.
+    func rmsNormBackward(dout: BufferSlice, x: BufferSlice, weight: BufferSlice, rstd: BufferSlice,
+                         dx: BufferSlice, dweight: BufferSlice, rows: Int, channels: Int)
+    /// LayerNorm (GPT-2): out = (x − mean) · rstd · weight + bias; saves mean, rstd `[N]`.
+    func layerNorm(_ x: BufferSlice, weight: BufferSlice, bias: BufferSlice, epsilon: Float,
+                   into out: BufferSlice, mean: BufferSlice, rstd: BufferSlice,
+                   rows: Int, channels: Int)
+    /// Accumulates dx `[N, C]`, dweight and dbias `[C]`.
+    func layerNormBackward(dout: BufferSlice, x: BufferSlice, weight: BufferSlice,
+                           mean: BufferSlice, rstd: BufferSlice,
+                           dx: BufferSlice, dweight: BufferSlice, dbias: BufferSlice,
+                           rows: Int, channels: Int)
+
+    // MARK: - Activations
+
+    /// GELU, tanh approximation (`gelu_new` / `gelu_pytorch_tanh`): out = gelu(x).
+    func gelu(_ x: BufferSlice, into out: BufferSlice)
+    /// dx += gelu'(x) · dout.
+    func geluBackward(_ x: BufferSlice, dout: BufferSlice, dx: BufferSlice)
+    /// SwiGLU: out = silu(gate) · up, all `[N, I]`.
+    func swiglu(gate: BufferSlice, up: BufferSlice, into out: BufferSlice)
+    /// dgate += dout · up · silu'(gate); dup += dout · silu(gate).
+    func swigluBackward(gate: BufferSlice, up: BufferSlice, dout: BufferSlice,
+                        dgate: BufferSlice, dup: BufferSlice)
+
+    // MARK: - Positions
+
+    /// Rotary position embedding in place, Hugging Face's "rotate half" layout: for each token
+    /// `n`, head and `i < D/2`, the pair `(x[i], x[i + D/2])` is rotated by the angle
+    /// `positions[n] · theta^(−2i/D)`. x `[N, heads, D]`. `inverse` rotates by the negative
+    /// angle, which is the backward (the rotation's transpose) applied to a gradient.
+    func rope(_ x: BufferSlice, positions: [Int32], heads: Int, headSize: Int,
+              theta: Float, inverse: Bool)
+
+    // MARK: - Attention
+
+    /// Causal grouped-query attention over packed sequences.
+    /// q `[Nq, H, D]`, k and v `[Nk, G, D]`, out `[Nq, H, D]`; query head `h` reads key/value
+    /// head `h / (H / G)`; scores are scaled by `scale` (usually 1/sqrt(D)). Saves the
+    /// log-sum-exp of every score row in lse `[Nq, H]` for the backward.
+    func attention(q: BufferSlice, k: BufferSlice, v: BufferSlice, into out: BufferSlice,
+                   lse: BufferSlice, sequences: [AttentionSequence],
+                   heads: Int, kvHeads: Int, headSize: Int, scale: Float)
+    /// Accumulates dq, dk and dv (shapes as q, k, v) from dout and the forward's out and lse.
+    func attentionBackward(dout: BufferSlice, q: BufferSlice, k: BufferSlice, v: BufferSlice,
+                           out: BufferSlice, lse: BufferSlice,
+                           dq: BufferSlice, dk: BufferSlice, dv: BufferSlice,
+                           sequences: [AttentionSequence],
+                           heads: Int, kvHeads: Int, headSize: Int, scale: Float)
+
+    // MARK: - Log-probabilities
+
+    /// The sequence log-prob kernel: logp[n] = log_softmax(logits[n, :])[targets[n]].
+    /// logits `[N, V]`, logp `[N]`; saves the row log-sum-exp in lse `[N]`.
+    func logSoftmaxGather(logits: BufferSlice, targets: [Int32], into logp: BufferSlice,
+                          lse: BufferSlice, vocabulary: Int)
+    /// dlogits[n, v] += dlogp[n] · (𝟙[v = targets[n]] − softmax(logits[n])[v]).
+    func logSoftmaxGatherBackward(logits: BufferSlice, targets: [Int32], lse: BufferSlice,
+                                  dlogp: BufferSlice, dlogits: BufferSlice, vocabulary: Int)
+
+    // MARK: - Optimisation
+
+    /// One AdamW update of params from grads, with first and second moments m and v
+    /// (all of one count).
+    func adamW(params: BufferSlice, grads: BufferSlice, m: BufferSlice, v: BufferSlice,
+               _ step: AdamWStep)
+    /// One SGD update: with momentum μ > 0, buf = μ·buf + g and θ −= lr·buf
+    /// (PyTorch's convention); with μ = 0, θ −= lr·g and `momentumBuffer` is untouched.
+    func sgd(params: BufferSlice, grads: BufferSlice, momentumBuffer: BufferSlice,
+             learningRate: Float, momentum: Float, weightDecay: Float)
+}
+
+/// Failures of a backend that are not programmer errors.
+public enum BackendError: Error, Equatable, CustomStringConvertible {
+    /// Memory for `count` elements could not be allocated.
+    case allocationFailed(count: Int)
+
+    public var description: String {
+        switch self {
+        case .allocationFailed(let count):
+            return "could not allocate \(count) Float32 elements (\(count * 4) bytes)"
+        }
+    }
+}
+
+extension Backend {
+    /// The global L2 norm of several gradient slices: sqrt(Σ_i Σ g_i²).
+    public func globalNorm(_ slices: [BufferSlice]) -> Double {
+        slices.reduce(0.0) { $0 + sumOfSquares($1) }.squareRoot()
+    }
+
+    /// Scales the slices so that their global norm is at most `maxNorm` (PyTorch's
+    /// `clip_grad_norm_`: factor `maxNorm / (norm + 1e-6)` applied when it is below 1).
+    /// - Returns: the norm before clipping.
+    @discardableResult
+    public func clipGlobalNorm(_ slices: [BufferSlice], maxNorm: Double) -> Double {
+        let norm = globalNorm(slices)
+        let factor = maxNorm / (norm + 1e-6)
+        if factor < 1 {
+            for s in slices { scale(s, by: Float(factor)) }
+        }
+        return norm
+    }
+}
