@@ -1,0 +1,63 @@
+import Foundation
+
+// GELU (tanh form) and SwiGLU on the CPU.
+
+extension CPUBackend {
+    /// √(2/π), the constant of the tanh approximation.
+    static let geluScale: Float = 0.7978845608028654
+    static let geluCubic: Float = 0.044715
+
+    public func gelu(_ x: BufferSlice, into out: BufferSlice) {
+        precondition(x.count == out.count, "gelu of unequal counts")
+        let px = pointer(x), po = pointer(out)
+        loop.forEachChunk(x.count, grain: 1 << 14) { r in
+            for i in r {
+                let v = px[i]
+                let t = tanhf(Self.geluScale * (v + Self.geluCubic * v * v * v))
+                po[i] = 0.5 * v * (1 + t)
+            }
+        }
+    }
+
+    public func geluBackward(_ x: BufferSlice, dout: BufferSlice, dx: BufferSlice) {
+        precondition(x.count == dout.count && x.count == dx.count, "gelu backward counts")
+        let px = pointer(x), pd = pointer(dout), pdx = pointer(dx)
+        loop.forEachChunk(x.count, grain: 1 << 14) { r in
+            for i in r {
+                let v = px[i]
+                let t = tanhf(Self.geluScale * (v + Self.geluCubic * v * v * v))
+                let dt = (1 - t * t) * Self.geluScale * (1 + 3 * Self.geluCubic * v * v)
+                pdx[i] += pd[i] * (0.5 * (1 + t) + 0.5 * v * dt)
+            }
+        }
+    }
+
+    public func swiglu(gate: BufferSlice, up: BufferSlice, into out: BufferSlice) {
+        precondition(gate.count == up.count && gate.count == out.count, "swiglu counts")
+        let pg = pointer(gate), pu = pointer(up), po = pointer(out)
+        loop.forEachChunk(gate.count, grain: 1 << 14) { r in
+            for i in r {
+                let g = pg[i]
+                po[i] = g / (1 + expf(-g)) * pu[i]
+            }
+        }
+    }
+
+    public func swigluBackward(gate: BufferSlice, up: BufferSlice, dout: BufferSlice,
+                               dgate: BufferSlice, dup: BufferSlice) {
+        precondition(gate.count == up.count && gate.count == dout.count
+                     && gate.count == dgate.count && gate.count == dup.count,
+                     "swiglu backward counts")
+        let pg = pointer(gate), pu = pointer(up), pd = pointer(dout)
+        let pdg = pointer(dgate), pdu = pointer(dup)
+        loop.forEachChunk(gate.count, grain: 1 << 14) { r in
+            for i in r {
+                let g = pg[i]
+                let sigma = 1 / (1 + expf(-g))
+                let silu = g * sigma
+                pdu[i] += pd[i] * silu
+                pdg[i] += pd[i] * pu[i] * sigma * (1 + g * (1 - sigma))
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+
+// The sequence log-prob kernel on the CPU: log-softmax of each logits row, gathered at the
+// target token, and its backward.
+
+extension CPUBackend {
+    public func logSoftmaxGather(logits: BufferSlice, targets: [Int32], into logp: BufferSlice,
+                                 lse: BufferSlice, vocabulary: Int) {
+        let rows = targets.count
+        precondition(logits.count >= rows * vocabulary && logp.count >= rows && lse.count >= rows,
+                     "logSoftmaxGather shapes")
+        let pl = pointer(logits), po = pointer(logp), ps = pointer(lse)
+        targets.withUnsafeBufferPointer { t in
+            loop.forEachChunk(rows, grain: 4) { r in
+                for n in r {
+                    let row = pl + n * vocabulary
+                    let target = Int(t[n])
+                    precondition(target >= 0 && target < vocabulary,
+                                 "target \(target) outside 0..<\(vocabulary)")
+                    let l = Self.logSumExp(row, vocabulary)
+                    ps[n] = l
+                    po[n] = row[target] - l
+                }
+            }
+        }
+    }
+
+    public func logSoftmaxGatherBackward(logits: BufferSlice, targets: [Int32], lse: BufferSlice,
+                                         dlogp: BufferSlice, dlogits: BufferSlice,
+                                         vocabulary: Int) {
+        let rows = targets.count
+        precondition(logits.count >= rows * vocabulary && dlogits.count >= rows * vocabulary
+                     && dlogp.count >= rows && lse.count >= rows, "logSoftmaxGather backward shapes")
+        let pl = pointer(logits), ps = pointer(lse), pg = pointer(dlogp), pd = pointer(dlogits)
+        targets.withUnsafeBufferPointer { t in
+            loop.forEachChunk(rows, grain: 4) { r in
+                for n in r {
+                    let g = pg[n]
+                    if g == 0 { continue }
+                    let row = pl + n * vocabulary, drow = pd + n * vocabulary
+                    let l = ps[n]
+                    for v in 0..<vocabulary { drow[v] -= g * expf(row[v] - l) }
+                    drow[Int(t[n])] += g
+                }
+            }
+        }
+    }
+
+    /// log Σ exp(row[i]), overflow-safe (the maximum is subtracted first).
+    @inline(__always)
+    static func logSumExp(_ row: UnsafeMutablePointer<Float>, _ count: Int) -> Float {
+        var m = -Float.infinity
+        for i in 0..<count where row[i] > m { m = row[i] }
+        if !m.isFinite { return m }
+        var s: Float = 0
+        for i in 0..<count { s += expf(row[i] - m) }
+        return m + logf(s)
+    }
+}

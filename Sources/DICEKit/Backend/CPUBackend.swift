@@ -1,0 +1,222 @@
+import CBLAS
+import Foundation
+
+/// The reference backend: host memory, OpenBLAS `sgemm` for matrix products and threaded
+/// loops for everything else.
+///
+/// Threads: OpenBLAS runs its own pool for large products and the loop kernels use
+/// `threads` Dispatch workers; the two never run at the same time (each kernel returns only
+/// when its work is done), and kernels that call BLAS from inside their own parallel loop
+/// (attention) switch OpenBLAS to one thread for that region, so the machine is never
+/// oversubscribed. Issue kernels from one thread at a time.
+public final class CPUBackend: Backend {
+    public let name = "cpu"
+    /// Worker threads for loops and for OpenBLAS.
+    public let threads: Int
+    let loop: ParallelLoop
+
+    /// Creates a CPU backend using `threads` cores (default: all active cores).
+    public init(threads: Int? = nil) {
+        let n = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        self.threads = n
+        self.loop = ParallelLoop(threads: n)
+        openblas_set_num_threads(Int32(n))
+    }
+
+    // MARK: - Buffers
+
+    public func allocate(_ count: Int) throws -> any DeviceBuffer {
+        try CPUBuffer(count: count)
+    }
+
+    /// The host pointer of a slice of one of this backend's buffers.
+    @inline(__always)
+    func pointer(_ slice: BufferSlice) -> UnsafeMutablePointer<Float> {
+        guard let buffer = slice.buffer as? CPUBuffer else {
+            preconditionFailure("buffer of type \(type(of: slice.buffer)) passed to the CPU backend")
+        }
+        return buffer.base + slice.offset
+    }
+
+    public func upload(_ values: [Float], to destination: BufferSlice) {
+        precondition(values.count == destination.count,
+                     "upload of \(values.count) values into a slice of \(destination.count)")
+        let p = pointer(destination)
+        values.withUnsafeBufferPointer { src in
+            guard let s = src.baseAddress else { return }
+            p.update(from: s, count: values.count)
+        }
+    }
+
+    public func download(_ source: BufferSlice) -> [Float] {
+        let p = pointer(source)
+        return Array(UnsafeBufferPointer(start: p, count: source.count))
+    }
+
+    public func fill(_ destination: BufferSlice, with value: Float) {
+        let p = pointer(destination)
+        loop.forEachChunk(destination.count, grain: 1 << 16) { r in
+            (p + r.lowerBound).update(repeating: value, count: r.count)
+        }
+    }
+
+    public func copy(_ source: BufferSlice, to destination: BufferSlice) {
+        precondition(source.count == destination.count,
+                     "copy of \(source.count) elements into a slice of \(destination.count)")
+        let s = pointer(source), d = pointer(destination)
+        loop.forEachChunk(source.count, grain: 1 << 16) { r in
+            (d + r.lowerBound).update(from: s + r.lowerBound, count: r.count)
+        }
+    }
+
+    // MARK: - Matrix multiply
+
+    public func matmul(_ a: BufferSlice, transposeA: Bool, _ b: BufferSlice, transposeB: Bool,
+                       _ c: BufferSlice, m: Int, n: Int, k: Int, alpha: Float, beta: Float,
+                       batch: Int, strideA: Int, strideB: Int, strideC: Int) {
+        precondition(m >= 0 && n >= 0 && k >= 0 && batch >= 0, "negative matmul dimension")
+        if batch > 0 {
+            let lastA = (batch - 1) * strideA, lastB = (batch - 1) * strideB
+            let lastC = (batch - 1) * strideC
+            precondition(lastA + m * k <= a.count && lastB + k * n <= b.count
+                         && lastC + m * n <= c.count,
+                         "matmul operands smaller than \(batch)×(\(m)×\(k) · \(k)×\(n))")
+        }
+        let pa = pointer(a), pb = pointer(b), pc = pointer(c)
+        for i in 0..<batch {
+            CPUBackend.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                             alpha: alpha, pa + i * strideA, lda: transposeA ? m : k,
+                             pb + i * strideB, ldb: transposeB ? k : n,
+                             beta: beta, pc + i * strideC, ldc: n)
+        }
+    }
+
+    /// Row-major `cblas_sgemm` with explicit leading dimensions (strided head views).
+    @inline(__always)
+    static func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                      _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+                      beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard m > 0 && n > 0 else { return }
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
+                    transposeB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
+                    beta, c, blasint(ldc))
+    }
+
+    /// Runs `body` with OpenBLAS limited to one thread, for regions that call BLAS from
+    /// several of the backend's own workers at once.
+    func withSingleThreadedBLAS(_ body: () -> Void) {
+        guard threads > 1 else { return body() }
+        openblas_set_num_threads(1)
+        body()
+        openblas_set_num_threads(Int32(threads))
+    }
+
+    // MARK: - Elementwise and reductions
+
+    public func add(_ a: BufferSlice, _ b: BufferSlice, into out: BufferSlice) {
+        precondition(a.count == b.count && a.count == out.count, "add of unequal counts")
+        let pa = pointer(a), pb = pointer(b), po = pointer(out)
+        loop.forEachChunk(a.count, grain: 1 << 15) { r in
+            for i in r { po[i] = pa[i] + pb[i] }
+        }
+    }
+
+    public func scale(_ x: BufferSlice, by alpha: Float) {
+        let p = pointer(x)
+        loop.forEachChunk(x.count, grain: 1 << 15) { r in
+            for i in r { p[i] *= alpha }
+        }
+    }
+
+    public func axpy(_ alpha: Float, _ x: BufferSlice, _ y: BufferSlice) {
+        precondition(x.count == y.count, "axpy of unequal counts")
+        let px = pointer(x), py = pointer(y)
+        loop.forEachChunk(x.count, grain: 1 << 15) { r in
+            for i in r { py[i] += alpha * px[i] }
+        }
+    }
+
+    public func sum(_ x: BufferSlice) -> Double {
+        reduce(x) { $0 }
+    }
+
+    public func sumOfSquares(_ x: BufferSlice) -> Double {
+        reduce(x) { $0 * $0 }
+    }
+
+    /// Σ f(x_i) in Double, with one partial sum per chunk, added in chunk order (deterministic).
+    private func reduce(_ x: BufferSlice, _ f: (Double) -> Double) -> Double {
+        let p = pointer(x)
+        let chunks = max(1, min(threads, x.count / (1 << 15)))
+        var partial = [Double](repeating: 0, count: chunks)
+        partial.withUnsafeMutableBufferPointer { parts in
+            let out = parts.baseAddress!
+            loop.forEach(chunks) { c in
+                var s = 0.0
+                for i in (x.count * c / chunks)..<(x.count * (c + 1) / chunks) {
+                    s += f(Double(p[i]))
+                }
+                out[c] = s
+            }
+        }
+        return partial.reduce(0, +)
+    }
+
+    public func addBias(_ x: BufferSlice, _ bias: BufferSlice, rows: Int, columns: Int) {
+        precondition(x.count >= rows * columns && bias.count >= columns, "addBias shapes")
+        let px = pointer(x), pb = pointer(bias)
+        loop.forEachChunk(rows, grain: max(1, 4096 / max(columns, 1))) { r in
+            for row in r {
+                let xr = px + row * columns
+                for c in 0..<columns { xr[c] += pb[c] }
+            }
+        }
+    }
+
+    public func sumRows(_ dy: BufferSlice, into dbias: BufferSlice, rows: Int, columns: Int) {
+        precondition(dy.count >= rows * columns && dbias.count >= columns, "sumRows shapes")
+        let py = pointer(dy), pb = pointer(dbias)
+        loop.forEachChunk(columns, grain: 64) { cols in
+            for row in 0..<rows {
+                let yr = py + row * columns
+                for c in cols { pb[c] += yr[c] }
+            }
+        }
+    }
+
+    // MARK: - Embedding
+
+    public func embedding(ids: [Int32], table: BufferSlice, into out: BufferSlice, channels: Int) {
+        let vocabulary = table.count / max(channels, 1)
+        precondition(out.count >= ids.count * channels, "embedding output too small")
+        let pt = pointer(table), po = pointer(out)
+        ids.withUnsafeBufferPointer { ids in
+            loop.forEachChunk(ids.count, grain: 64) { r in
+                for n in r {
+                    let id = Int(ids[n])
+                    precondition(id >= 0 && id < vocabulary, "token id \(id) outside 0..<\(vocabulary)")
+                    (po + n * channels).update(from: pt + id * channels, count: channels)
+                }
+            }
+        }
+    }
+
+    public func embeddingBackward(ids: [Int32], dout: BufferSlice, dtable: BufferSlice,
+                                  channels: Int) {
+        let vocabulary = dtable.count / max(channels, 1)
+        precondition(dout.count >= ids.count * channels, "embedding gradient too small")
+        let pd = pointer(dout), pt = pointer(dtable)
+        ids.withUnsafeBufferPointer { ids in
+            // Each worker owns a range of channels, so repeated ids never race.
+            loop.forEachChunk(channels, grain: 32) { cols in
+                for n in 0..<ids.count {
+                    let id = Int(ids[n])
+                    precondition(id >= 0 && id < vocabulary, "token id \(id) outside 0..<\(vocabulary)")
+                    let src = pd + n * channels, dst = pt + id * channels
+                    for c in cols { dst[c] += src[c] }
+                }
+            }
+        }
+    }
+}
