@@ -244,7 +244,9 @@ public enum BackendError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .allocationFailed(let count):
-            return "could not allocate \(count) Float32 elements (\(count * 4) bytes)"
+            let bytes = count.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
+            return "could not allocate \(count) Float32 elements ("
+                + (bytes.overflow ? "more bytes than fit in Int" : "\(bytes.partialValue) bytes") + ")"
         }
     }
 }

@@ -32,6 +32,7 @@ struct BenchKernels: ParsableCommand {
 
     struct Report: Codable {
         let backend: String
+        let blas_core: String
         let threads: Int
         let matmul: [MatmulResult]
         let attention: AttentionResult
@@ -47,12 +48,12 @@ struct BenchKernels: ParsableCommand {
             results.append(try benchMatmul(backend, m: s[0], k: s[1], n: s[2]))
         }
         let attention = try benchAttention(backend)
-        let report = Report(backend: backend.name, threads: backend.threads, matmul: results,
+        let report = Report(backend: backend.name, blas_core: BLASCore.active, threads: backend.threads, matmul: results,
                             attention: attention)
         if json {
             try printJSON(report)
         } else {
-            print("matmul (fp32, \(backend.threads) threads; C[M×N] = A[M×K]·Wᵀ, W [N×K])")
+            print("matmul (fp32, \(backend.threads) threads, OpenBLAS \(BLASCore.active) kernels; C[M×N] = A[M×K]·Wᵀ, W [N×K])")
             print("     M      K      N   DICEKit GFLOP/s   cblas GFLOP/s   ratio")
             for r in results {
                 print(String(format: "%6d %6d %6d %17.1f %15.1f %7.3f", r.m, r.k, r.n,
