@@ -220,8 +220,9 @@ struct KernelForwardTests {
         var rng = SplitMix64(seed: UInt64(700 + rows * 1000 + channels))
         let backend = makeCPUBackend()
         var x = rng.floats(rows * channels, in: -2 ... 2)
-        // Rows of very different magnitudes.
+        // Rows of very different magnitudes; in row 2, mean(x²) ≪ ε, so ε's placement matters.
         for j in 0 ..< channels where rows > 1 { x[channels + j] *= 50 }
+        for j in 0 ..< channels where rows > 2 { x[2 * channels + j] *= 1e-3 }
         let w = rng.floats(channels, in: 0.5 ... 1.5)
         let eps: Float = 1e-5
         let sx = try makeSlice(backend, x), sw = try makeSlice(backend, w)
@@ -244,6 +245,8 @@ struct KernelForwardTests {
         var x = rng.floats(rows * channels, in: -2 ... 2)
         // A row with a mean far from zero (a one-pass E[x²] − μ² in Float loses digits here).
         for j in 0 ..< channels where rows > 1 { x[channels + j] += 3 }
+        // A row whose variance is far below ε.
+        for j in 0 ..< channels where rows > 2 { x[2 * channels + j] *= 1e-3 }
         let w = rng.floats(channels, in: 0.5 ... 1.5), b = rng.floats(channels)
         let eps: Float = 1e-5
         let sx = try makeSlice(backend, x), sw = try makeSlice(backend, w)
