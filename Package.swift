@@ -26,6 +26,7 @@ let package = Package(
             name: "dice",
             dependencies: [
                 "DICEKit",
+                "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -5,6 +5,7 @@ import DICEKit
 struct Dice: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dice",
-        abstract: "DICEKit: preference optimization (DPO, DICE) for language models."
+        abstract: "DICEKit: preference optimization (DPO, DICE) for language models.",
+        subcommands: [Bench.self]
     )
 }

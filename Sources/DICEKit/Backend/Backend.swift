@@ -118,6 +118,12 @@ public protocol Backend: AnyObject, Sendable {
     /// Copies `source` into `destination` (same count; the ranges must not overlap).
     func copy(_ source: BufferSlice, to destination: BufferSlice)
 
+    /// Copies a `rows × columns` block between row-strided layouts:
+    /// `destination[r·destinationStride + c] (= or +=) source[r·sourceStride + c]`.
+    /// Splits fused projections (GPT-2's `c_attn`) and gathers/scatters row blocks.
+    func copy2D(_ source: BufferSlice, sourceStride: Int, to destination: BufferSlice,
+                destinationStride: Int, rows: Int, columns: Int, accumulate: Bool)
+
     // MARK: - Matrix multiply
 
     /// Batched row-major GEMM: for each `b < batch`,

@@ -69,6 +69,26 @@ public final class CPUBackend: Backend {
         }
     }
 
+    public func copy2D(_ source: BufferSlice, sourceStride: Int, to destination: BufferSlice,
+                       destinationStride: Int, rows: Int, columns: Int, accumulate: Bool) {
+        guard rows > 0 && columns > 0 else { return }
+        precondition(columns <= sourceStride && columns <= destinationStride
+                     && (rows - 1) * sourceStride + columns <= source.count
+                     && (rows - 1) * destinationStride + columns <= destination.count,
+                     "copy2D block \(rows)×\(columns) outside its slices")
+        let s = pointer(source), d = pointer(destination)
+        loop.forEachChunk(rows, grain: max(1, 8192 / columns)) { r in
+            for row in r {
+                let src = s + row * sourceStride, dst = d + row * destinationStride
+                if accumulate {
+                    for c in 0..<columns { dst[c] += src[c] }
+                } else {
+                    dst.update(from: src, count: columns)
+                }
+            }
+        }
+    }
+
     // MARK: - Matrix multiply
 
     public func matmul(_ a: BufferSlice, transposeA: Bool, _ b: BufferSlice, transposeB: Bool,

@@ -26,3 +26,15 @@ public final class CPUBuffer: DeviceBuffer {
 
     deinit { free(base) }
 }
+
+extension BufferSlice {
+    /// Calls `body` with the host address of this slice's first element, for interop with C
+    /// libraries (BLAS, benchmarks). `precondition`s that the slice is CPU memory; the pointer
+    /// is valid while the buffer lives.
+    public func withCPUPointer<R>(_ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+        guard let cpu = buffer as? CPUBuffer else {
+            preconditionFailure("withCPUPointer on a \(type(of: buffer)), not CPU memory")
+        }
+        return try body(cpu.base + offset)
+    }
+}

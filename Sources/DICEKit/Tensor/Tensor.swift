@@ -49,6 +49,14 @@ public struct Tensor {
         self.backend = backend
     }
 
+    /// A view whose count the caller guarantees (internal: parameter views, workspace).
+    init(unchecked shape: [Int], storage: BufferSlice, backend: any Backend) {
+        precondition(shape.reduce(1, *) == storage.count, "shape \(shape) over \(storage.count) elements")
+        self.shape = shape
+        self.storage = storage
+        self.backend = backend
+    }
+
     /// The elements copied to the host, row-major.
     public func toArray() -> [Float] { backend.download(storage) }
 

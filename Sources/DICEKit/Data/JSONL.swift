@@ -1,0 +1,127 @@
+// JSONL: JSON Lines files — one JSON object per line — decoded into any Decodable row type, and
+// written atomically. Errors name the file and the 1-based line.
+
+import Foundation
+
+/// Reading and writing JSON Lines (one JSON object per line, UTF-8).
+///
+/// Reading skips empty and whitespace-only lines (line numbers still count them), accepts `\r\n`
+/// line ends and a leading UTF-8 byte-order mark. Every non-empty line must be a JSON object.
+public enum JSONL {
+    /// Decodes every non-empty line of the file at `url` as `T`.
+    ///
+    /// - Parameter decoder: the decoder to use (e.g. with a key strategy); a plain
+    ///   `JSONDecoder()` by default.
+    /// - Throws: `JSONLError` naming the file and the 1-based line: `.io`, `.invalidJSON`,
+    ///   `.notAnObject`, `.missingField`, `.wrongType`, `.invalidValue`.
+    public static func read<T: Decodable>(_ type: T.Type, from url: URL,
+                                          decoder: JSONDecoder = JSONDecoder()) throws -> [T] {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw JSONLError.io(path: url.path, reason: "cannot read: \(error.localizedDescription)")
+        }
+        return try decode(type, from: data, path: url.path, decoder: decoder)
+    }
+
+    /// Decodes JSONL bytes held in memory; `path` is used only in errors. Throws as `read`.
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, path: String,
+                                            decoder: JSONDecoder = JSONDecoder()) throws -> [T] {
+        var rows: [T] = []
+        var bytes = [UInt8](data)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        var lineNumber = 0
+        for var line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            lineNumber += 1
+            if line.last == 0x0D { line = line.dropLast() }
+            guard let first = line.first(where: { !isSpace($0) }) else { continue }
+            guard first == UInt8(ascii: "{") else {
+                throw JSONLError.notAnObject(path: path, line: lineNumber, found: jsonKind(first))
+            }
+            do {
+                rows.append(try decoder.decode(T.self, from: Data(line)))
+            } catch let error as DecodingError {
+                throw jsonlError(error, path: path, line: lineNumber)
+            } catch let error as JSONLError {
+                throw error
+            } catch {
+                throw JSONLError.invalidValue(path: path, line: lineNumber, field: "", reason: "\(error)")
+            }
+        }
+        return rows
+    }
+
+    /// The JSONL bytes for `rows`: one compact JSON object per line, each line ending in `\n`.
+    ///
+    /// - Parameter encoder: by default a `JSONEncoder` with `.sortedKeys` (the same rows give
+    ///   the same bytes). A caller's encoder must not use `.prettyPrinted`.
+    /// - Throws: `JSONLError.unencodable` naming the row (path ""), also when the encoder's
+    ///   output spans several lines.
+    public static func encode<T: Encodable>(_ rows: [T], encoder: JSONEncoder = sortedEncoder()) throws -> Data {
+        var out = Data()
+        for (i, row) in rows.enumerated() {
+            let line: Data
+            do {
+                line = try encoder.encode(row)
+            } catch {
+                throw JSONLError.unencodable(path: "", row: i, reason: "\(error)")
+            }
+            guard !line.contains(0x0A) else {
+                throw JSONLError.unencodable(path: "", row: i, reason: "the encoder's output spans several lines (do not use .prettyPrinted)")
+            }
+            out.append(line)
+            out.append(0x0A)
+        }
+        return out
+    }
+
+    /// Writes `rows` to `url` atomically (temp file, fsync, rename; see `AtomicFile`).
+    ///
+    /// - Throws: `JSONLError.unencodable` or `.io`, naming `url`.
+    public static func write<T: Encodable>(_ rows: [T], to url: URL, encoder: JSONEncoder = sortedEncoder()) throws {
+        let data: Data
+        do {
+            data = try encode(rows, encoder: encoder)
+        } catch JSONLError.unencodable(_, let row, let reason) {
+            throw JSONLError.unencodable(path: url.path, row: row, reason: reason)
+        }
+        do {
+            try AtomicFile.write(data, to: url)
+        } catch let error as FormatError {
+            throw JSONLError.io(path: url.path, reason: error.description)
+        }
+    }
+
+    /// A `JSONEncoder` with `.sortedKeys` and `.withoutEscapingSlashes`: the writers' default.
+    public static func sortedEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    // MARK: - Helpers
+
+    private static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
+
+    private static func jsonKind(_ first: UInt8) -> String {
+        switch first {
+        case UInt8(ascii: "["): return "an array"
+        case UInt8(ascii: "\""): return "a string"
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): return "a boolean"
+        case UInt8(ascii: "n"): return "null"
+        case UInt8(ascii: "-"), UInt8(ascii: "0") ... UInt8(ascii: "9"): return "a number"
+        default: return "text that is not JSON"
+        }
+    }
+
+    private static func jsonlError(_ error: DecodingError, path: String, line: Int) -> JSONLError {
+        let problem = DecodingProblem(error)
+        switch problem.kind {
+        case .notJSON: return .invalidJSON(path: path, line: line, reason: problem.reason)
+        case .missingKey: return .missingField(path: path, line: line, field: problem.key)
+        case .wrongType: return .wrongType(path: path, line: line, field: problem.key, expected: problem.reason)
+        case .invalidValue: return .invalidValue(path: path, line: line, field: problem.key, reason: problem.reason)
+        }
+    }
+}

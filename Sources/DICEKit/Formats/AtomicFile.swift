@@ -1,0 +1,79 @@
+// AtomicFile: write a whole file so that a reader (or a run resumed after a crash) sees either
+// the old contents or the new ones, never a mixture: temp file in the same folder, fsync,
+// rename over the destination, fsync the folder.
+
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Atomic whole-file writes (temp file in the same folder → fsync → rename → fsync folder).
+///
+/// Every artifact DICEKit writes (checkpoints, model directories, JSONL, reports) goes through
+/// `AtomicFile.write(_:to:)`.
+public enum AtomicFile {
+    /// Writes `data` to `url` atomically, replacing any existing file.
+    ///
+    /// The bytes go to a temporary file `.<name>.tmp-<random>` in the destination's folder
+    /// (same file system, so the rename is atomic), which is fsynced, renamed over `url`, and then
+    /// the folder is fsynced so the rename itself survives a power cut. On failure the temporary
+    /// file is removed and the destination is untouched. The folder must exist. The new file
+    /// gets mode 0644.
+    ///
+    /// - Throws: `FormatError.io` naming the path and the failing system call.
+    public static func write(_ data: Data, to url: URL) throws {
+        let destination = url.standardizedFileURL
+        let path = destination.path
+        let folder = destination.deletingLastPathComponent().path
+        let name = destination.lastPathComponent
+        let suffix = String(UInt64.random(in: 0 ... UInt64.max), radix: 36)
+        let temporary = folder + "/." + name + ".tmp-" + suffix
+
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard fd >= 0 else { throw ioError(path, "cannot create temporary file \(temporary)") }
+        var closed = false
+        defer {
+            if !closed { _ = close(fd) }
+        }
+        do {
+            try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+                guard let base = raw.baseAddress else { return }  // empty file
+                var offset = 0
+                while offset < raw.count {
+                    let n = Foundation.write(fd, base + offset, raw.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw ioError(path, "write failed after \(offset) of \(raw.count) bytes")
+                    }
+                    offset += n
+                }
+            }
+            guard fsync(fd) == 0 else { throw ioError(path, "fsync failed") }
+            closed = true
+            guard close(fd) == 0 else { throw ioError(path, "close failed") }
+            guard rename(temporary, path) == 0 else { throw ioError(path, "rename from \(temporary) failed") }
+        } catch {
+            _ = unlink(temporary)
+            throw error
+        }
+        syncFolder(folder)
+    }
+
+    /// Best-effort fsync of a folder so that a rename inside it is durable.
+    static func syncFolder(_ folder: String) {
+        let dfd = open(folder, O_RDONLY)
+        if dfd >= 0 {
+            _ = fsync(dfd)
+            _ = close(dfd)
+        }
+    }
+
+    private static func ioError(_ path: String, _ what: String) -> FormatError {
+        let code = errno
+        return .io(path: path, reason: "\(what): \(String(cString: strerror(code)))")
+    }
+}

@@ -1,0 +1,279 @@
+// ModelDirectory: a Hugging Face model directory — config.json, generation_config.json
+// (optional), and the weights as model.safetensors or as shards listed by
+// model.safetensors.index.json. Reading checks every weight the config implies against the files;
+// writing produces a directory that transformers' `from_pretrained` loads.
+
+import Foundation
+
+/// A model as a Hugging Face directory holds it: configuration plus named Float32 weights.
+///
+/// Weight names are the Hugging Face names (see `ModelConfig.expectedWeights()`); `tensors`
+/// holds exactly the expected weights after `read`.
+public struct ModelDirectory: Sendable {
+    /// config.json.
+    public var config: ModelConfig
+    /// generation_config.json, if the directory has one (written only when non-nil).
+    public var generationConfig: GenerationConfig?
+    /// Weights by Hugging Face name, Float32.
+    public var tensors: [String: HostTensor]
+    /// Tensors the files held that the configuration does not use (e.g. `lm_head.weight` in a
+    /// tied checkpoint, GPT-2's `attn.bias` mask buffers), sorted. They are not loaded.
+    public var ignoredTensors: [String]
+
+    /// File names of the layout.
+    public static let configFile = "config.json"
+    /// generation_config.json.
+    public static let generationConfigFile = "generation_config.json"
+    /// The single-file weights.
+    public static let weightsFile = "model.safetensors"
+    /// The shard index, `{"metadata": {"total_size": N}, "weight_map": {name: file}}`.
+    public static let indexFile = "model.safetensors.index.json"
+
+    /// A directory's contents held in memory.
+    public init(config: ModelConfig, generationConfig: GenerationConfig? = nil,
+                tensors: [String: HostTensor], ignoredTensors: [String] = []) {
+        self.config = config
+        self.generationConfig = generationConfig
+        self.tensors = tensors
+        self.ignoredTensors = ignoredTensors
+    }
+
+    // MARK: - Reading
+
+    /// Reads the directory at `url` and checks its weights against the configuration.
+    ///
+    /// Weights come from `model.safetensors.index.json` and its shards when the index exists,
+    /// else from `model.safetensors`. GPT-2 checkpoints saved from `GPT2Model` (names without
+    /// the `transformer.` prefix, as the original openai-community/gpt2 files) are accepted and
+    /// renamed.
+    ///
+    /// - Throws: `FormatError`: `.missingFile` (no config.json, no weights), any config or
+    ///   safetensors error, `.duplicateTensor` (a name in two shards), `.missingTensor` (a
+    ///   weight the config needs, or one the index promises in a shard),
+    ///   `.shapeMismatch`, `.unsupportedDType` (e.g. an integer tensor where a weight is
+    ///   expected) — each naming the file and the tensor.
+    public static func read(from url: URL) throws -> ModelDirectory {
+        let config = try ModelConfig.load(contentsOf: url.appendingPathComponent(configFile))
+        let generationURL = url.appendingPathComponent(generationConfigFile)
+        let generation = FileManager.default.fileExists(atPath: generationURL.path)
+            ? try GenerationConfig.load(contentsOf: generationURL) : nil
+
+        // name → (file, entry) over every weights file.
+        let (files, source) = try openWeights(in: url)
+        var located: [String: (file: SafeTensorsFile, entry: SafeTensorsEntry)] = [:]
+        for file in files {
+            for (name, entry) in file.entries {
+                if let other = located[name] {
+                    throw FormatError.duplicateTensor(path: file.path, tensor: name, otherPath: other.file.path)
+                }
+                located[name] = (file, entry)
+            }
+        }
+        if case .gpt2 = config, located["transformer.wte.weight"] == nil, located["wte.weight"] != nil {
+            var renamed: [String: (file: SafeTensorsFile, entry: SafeTensorsEntry)] = [:]
+            for (name, value) in located {
+                renamed[name.hasPrefix("transformer.") || name.hasPrefix("lm_head.") ? name : "transformer." + name] = value
+            }
+            located = renamed
+        }
+
+        var tensors: [String: HostTensor] = [:]
+        for (name, shape) in config.expectedWeights() {
+            guard let (file, entry) = located[name] else {
+                throw FormatError.missingTensor(path: source, tensor: name, expectedShape: shape)
+            }
+            guard entry.shape == shape else {
+                throw FormatError.shapeMismatch(path: file.path, tensor: name, expected: shape, actual: entry.shape)
+            }
+            let tensor = try file.tensor(entry.name)
+            tensors[name] = tensor
+        }
+        let ignored = located.keys.filter { tensors[$0] == nil }.sorted()
+        return ModelDirectory(config: config, generationConfig: generation, tensors: tensors, ignoredTensors: ignored)
+    }
+
+    /// The weights files (validated) and the path to name when a tensor is missing.
+    private static func openWeights(in url: URL) throws -> ([SafeTensorsFile], String) {
+        let indexURL = url.appendingPathComponent(indexFile)
+        let singleURL = url.appendingPathComponent(weightsFile)
+        guard FileManager.default.fileExists(atPath: indexURL.path) else {
+            guard FileManager.default.fileExists(atPath: singleURL.path) else {
+                throw FormatError.missingFile(path: singleURL.path, expected: "\(weightsFile) or \(indexFile)")
+            }
+            return ([try SafeTensorsFile(contentsOf: singleURL)], singleURL.path)
+        }
+        let index = try ConfigJSON.decode(ShardIndex.self, from: ConfigJSON.read(indexURL), path: indexURL.path)
+        for (name, file) in index.weightMap where !isPlainFileName(file) {
+            throw FormatError.invalidConfig(path: indexURL.path, key: "weight_map.\(name)",
+                                            reason: "\"\(file)\" is not a file name in the directory")
+        }
+        let shardNames = Set(index.weightMap.values).sorted()
+        var files: [SafeTensorsFile] = []
+        for shard in shardNames {
+            let file = try SafeTensorsFile(contentsOf: url.appendingPathComponent(shard))
+            for (name, declared) in index.weightMap where declared == shard && file.entries[name] == nil {
+                throw FormatError.missingTensor(path: file.path, tensor: name, expectedShape: nil)
+            }
+            files.append(file)
+        }
+        return (files, indexURL.path)
+    }
+
+    private static func isPlainFileName(_ name: String) -> Bool {
+        !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\\")
+            && !name.contains("\0")
+    }
+
+    // MARK: - Writing
+
+    /// Writes config.json, generation_config.json (when set) and the weights to the folder
+    /// `url` (created if needed), every file atomically (see `AtomicFile`).
+    ///
+    /// The weights go to `model.safetensors`, or — when `maxShardBytes` is set and the weights
+    /// exceed it — to `model-0000k-of-0000n.safetensors` shards (tensors sorted by name, packed
+    /// greedily; a tensor larger than the limit gets a shard of its own) plus
+    /// `model.safetensors.index.json`, written after the shards. Weights files of the other
+    /// layout left by an earlier write are removed afterwards, so `from_pretrained` cannot pick up
+    /// stale weights. The config's `torch_dtype` is set to match `dtype`.
+    ///
+    /// - Parameters:
+    ///   - dtype: `.f32` (default), `.bf16` or `.f16` (round to nearest even).
+    ///   - maxShardBytes: shard size limit in bytes; nil writes one file.
+    /// - Throws: `FormatError.missingTensor` / `.shapeMismatch` (path: the folder) if a weight the
+    ///   config needs is absent or misshapen, `.invalidTensor`, `.io`.
+    public func write(to url: URL, dtype: SafeTensorsDType = .f32, maxShardBytes: Int? = nil) throws {
+        let folder = url.path
+        for (name, shape) in config.expectedWeights() {
+            guard let tensor = tensors[name] else {
+                throw FormatError.missingTensor(path: folder, tensor: name, expectedShape: shape)
+            }
+            guard tensor.shape == shape else {
+                throw FormatError.shapeMismatch(path: folder, tensor: name, expected: shape, actual: tensor.shape)
+            }
+        }
+        if let maxShardBytes, maxShardBytes <= 0 {
+            throw FormatError.invalidTensor(tensor: "", reason: "maxShardBytes must be positive, got \(maxShardBytes)")
+        }
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            throw FormatError.io(path: folder, reason: "cannot create folder: \(error.localizedDescription)")
+        }
+
+        // Weights first, then the index, then the configs.
+        let names = tensors.keys.sorted()
+        let sizes = names.map { (tensors[$0]?.values.count ?? 0) * dtype.byteSize }
+        let total = sizes.reduce(0, +)
+        let metadata = ["format": "pt"]
+        var written: Set<String> = []
+        if let limit = maxShardBytes, total > limit {
+            var shards: [[String]] = [[]]
+            var current = 0
+            for (name, size) in zip(names, sizes) {
+                if !(shards[shards.count - 1].isEmpty) && current + size > limit {
+                    shards.append([])
+                    current = 0
+                }
+                shards[shards.count - 1].append(name)
+                current += size
+            }
+            var weightMap: [String: String] = [:]
+            for (k, shard) in shards.enumerated() {
+                let file = Self.shardName(k + 1, of: shards.count)
+                var part: [String: HostTensor] = [:]
+                for name in shard {
+                    part[name] = tensors[name]
+                    weightMap[name] = file
+                }
+                try SafeTensors.write(part, to: url.appendingPathComponent(file), dtype: dtype, metadata: metadata)
+                written.insert(file)
+            }
+            let index = ShardIndex(totalSize: total, weightMap: weightMap)
+            try AtomicFile.write(ConfigJSON.encode(index), to: url.appendingPathComponent(Self.indexFile))
+            written.insert(Self.indexFile)
+        } else {
+            try SafeTensors.write(tensors, to: url.appendingPathComponent(Self.weightsFile), dtype: dtype, metadata: metadata)
+            written.insert(Self.weightsFile)
+        }
+
+        var config = self.config
+        let dtypeName: String
+        switch dtype {
+        case .f32, .f64: dtypeName = "float32"
+        case .f16: dtypeName = "float16"
+        case .bf16: dtypeName = "bfloat16"
+        }
+        switch config {
+        case .llama(var c): c.torchDtype = dtypeName; config = .llama(c)
+        case .gpt2(var c): c.torchDtype = dtypeName; config = .gpt2(c)
+        }
+        try AtomicFile.write(config.encodedJSON(), to: url.appendingPathComponent(Self.configFile))
+        if let generationConfig {
+            try AtomicFile.write(generationConfig.encodedJSON(), to: url.appendingPathComponent(Self.generationConfigFile))
+        }
+        try removeStaleWeights(in: url, keeping: written)
+    }
+
+    /// `model-0000k-of-0000n.safetensors`, as transformers names shards.
+    static func shardName(_ k: Int, of n: Int) -> String {
+        func five(_ v: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, 5 - s.count)) + s
+        }
+        return "model-\(five(k))-of-\(five(n)).safetensors"
+    }
+
+    private func removeStaleWeights(in url: URL, keeping written: Set<String>) throws {
+        let contents = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+        for name in contents where !written.contains(name) {
+            let isShard = name.hasPrefix("model-") && name.hasSuffix(".safetensors") && name.contains("-of-")
+            guard isShard || name == Self.weightsFile || name == Self.indexFile else { continue }
+            let path = url.appendingPathComponent(name).path
+            do {
+                try FileManager.default.removeItem(atPath: path)
+            } catch {
+                throw FormatError.io(path: path, reason: "cannot remove stale weights file: \(error.localizedDescription)")
+            }
+        }
+        AtomicFile.syncFolder(url.path)
+    }
+}
+
+/// model.safetensors.index.json.
+struct ShardIndex: Codable {
+    var totalSize: Int?
+    var weightMap: [String: String]
+
+    enum CodingKeys: String, CodingKey {
+        case metadata
+        case weightMap = "weight_map"
+    }
+
+    enum MetadataKeys: String, CodingKey {
+        case totalSize = "total_size"
+    }
+
+    init(totalSize: Int, weightMap: [String: String]) {
+        self.totalSize = totalSize
+        self.weightMap = weightMap
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        weightMap = try c.decode([String: String].self, forKey: .weightMap)
+        // total_size is informative; some writers store it as a float.
+        if c.contains(.metadata), try !c.decodeNil(forKey: .metadata) {
+            let m = try c.nestedContainer(keyedBy: MetadataKeys.self, forKey: .metadata)
+            totalSize = (try? m.decodeIfPresent(Int.self, forKey: .totalSize)) ?? nil
+        } else {
+            totalSize = nil
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        var m = c.nestedContainer(keyedBy: MetadataKeys.self, forKey: .metadata)
+        try m.encodeIfPresent(totalSize, forKey: .totalSize)
+        try c.encode(weightMap, forKey: .weightMap)
+    }
+}

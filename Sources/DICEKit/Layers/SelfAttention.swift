@@ -1,0 +1,85 @@
+/// The attention sub-layer of a block: projections to q, k, v (separate with optional biases
+/// and RoPE for the Llama family; one fused `c_attn` for GPT-2), causal GQA attention over
+/// packed sequences, and the output projection.
+struct SelfAttention {
+    enum Projections {
+        case separate(q: Linear, k: Linear, v: Linear, ropeTheta: Float)
+        case fused(qkv: Linear)
+    }
+
+    let projections: Projections
+    let output: Linear
+    let heads: Int
+    let kvHeads: Int
+    let headSize: Int
+
+    struct Saved {
+        let input: Tensor
+        let q: Tensor, k: Tensor, v: Tensor  // after RoPE: [N, H, D], [N, G, D], [N, G, D]
+        let attended: Tensor                 // [N, H, D]
+        let lse: Tensor                      // [N, H]
+    }
+
+    var scale: Float { 1 / Float(headSize).squareRoot() }
+
+    /// out `[N, C]` = attention(x `[N, C]`) for tokens at `positions` laid out as `sequences`.
+    func forward(_ x: Tensor, positions: [Int32], sequences: [AttentionSequence], into out: Tensor,
+                 _ p: ParameterStore) throws -> Saved {
+        let n = x.shape[0], b = p.backend
+        let q = try Tensor(zeros: [n, heads, headSize], on: b)
+        let k = try Tensor(zeros: [n, kvHeads, headSize], on: b)
+        let v = try Tensor(zeros: [n, kvHeads, headSize], on: b)
+        switch projections {
+        case let .separate(qp, kp, vp, theta):
+            try qp.forward(x, into: q.reshaped([n, heads * headSize]), p)
+            try kp.forward(x, into: k.reshaped([n, kvHeads * headSize]), p)
+            try vp.forward(x, into: v.reshaped([n, kvHeads * headSize]), p)
+            try q.applyRope(positions: positions, theta: theta)
+            try k.applyRope(positions: positions, theta: theta)
+        case let .fused(qkv):
+            let c = heads * headSize
+            let fused = try Tensor(zeros: [n, 3 * c], on: b)
+            try qkv.forward(x, into: fused, p)
+            for (i, t) in [q, k, v].enumerated() {
+                b.copy2D(fused.storage.slice(i * c, fused.count - i * c), sourceStride: 3 * c,
+                         to: t.storage, destinationStride: c, rows: n, columns: c, accumulate: false)
+            }
+        }
+        let attended = try Tensor(zeros: [n, heads, headSize], on: b)
+        let lse = try Tensor(zeros: [n, heads], on: b)
+        try Tensor.attention(q: q, k: k, v: v, into: attended, lse: lse, sequences: sequences, scale: scale)
+        try output.forward(attended.reshaped([n, heads * headSize]), into: out, p)
+        return Saved(input: x, q: q, k: k, v: v, attended: attended, lse: lse)
+    }
+
+    /// dx += ∂out/∂x · dout; the projections' gradients accumulate.
+    func backward(_ s: Saved, dout: Tensor, positions: [Int32], sequences: [AttentionSequence],
+                  dx: Tensor, _ p: ParameterStore) throws {
+        let n = s.input.shape[0], b = p.backend
+        let dAttended = try Tensor(zeros: s.attended.shape, on: b)
+        try output.backward(x: s.attended.reshaped([n, heads * headSize]), dy: dout,
+                            dx: dAttended.reshaped([n, heads * headSize]), p)
+        let dq = try Tensor(zeros: s.q.shape, on: b)
+        let dk = try Tensor(zeros: s.k.shape, on: b), dv = try Tensor(zeros: s.v.shape, on: b)
+        b.attentionBackward(dout: dAttended.storage, q: s.q.storage, k: s.k.storage, v: s.v.storage,
+                            out: s.attended.storage, lse: s.lse.storage, dq: dq.storage,
+                            dk: dk.storage, dv: dv.storage, sequences: sequences, heads: heads,
+                            kvHeads: kvHeads, headSize: headSize, scale: scale)
+        switch projections {
+        case let .separate(qp, kp, vp, theta):
+            try dq.applyRope(positions: positions, theta: theta, inverse: true)
+            try dk.applyRope(positions: positions, theta: theta, inverse: true)
+            try qp.backward(x: s.input, dy: dq.reshaped([n, heads * headSize]), dx: dx, p)
+            try kp.backward(x: s.input, dy: dk.reshaped([n, kvHeads * headSize]), dx: dx, p)
+            try vp.backward(x: s.input, dy: dv.reshaped([n, kvHeads * headSize]), dx: dx, p)
+        case let .fused(qkv):
+            let c = heads * headSize
+            let dFused = try Tensor(zeros: [n, 3 * c], on: b)
+            for (i, t) in [dq, dk, dv].enumerated() {
+                b.copy2D(t.storage, sourceStride: c, to: dFused.storage.slice(i * c, dFused.count - i * c),
+                         destinationStride: 3 * c, rows: n, columns: c, accumulate: true)
+            }
+            try qkv.backward(x: s.input, dy: dFused, dx: dx, p)
+        }
+    }
+}

@@ -1,0 +1,316 @@
+// LlamaConfig: config.json of the Llama family — model_type llama, mistral and qwen2 — with the
+// Hugging Face key names. Decoding validates what the DICEKit transformer implements and throws
+// `FormatError.invalidConfig` naming the key otherwise.
+
+import Foundation
+
+/// Configuration of a Llama-family decoder (Llama, Mistral, Qwen2), Hugging Face key names.
+///
+/// Architecture: token embedding → L × [RMSNorm → attention (RoPE, GQA) → residual, RMSNorm →
+/// SwiGLU MLP → residual] → RMSNorm → LM head (the embedding when `tieWordEmbeddings`).
+/// Differences inside the family: Qwen2 always has q/k/v biases (and no o_proj bias); Llama has
+/// q/k/v/o biases when `attention_bias` is true and MLP biases when `mlp_bias` is true; Mistral
+/// has none.
+///
+/// Decoding accepts both `rope_theta` at the top level (transformers 4) and
+/// `rope_parameters.rope_theta` (transformers 5). It throws `FormatError.invalidConfig` (key and
+/// reason; the file path is filled in by `ModelConfig.load`) for: `hidden_act` other than silu,
+/// RoPE scaling other than "default", sizes that are not positive, heads not divisible by KV
+/// heads, `hidden_size` ≠ heads × head size without an explicit `head_dim`, and Qwen2's
+/// `use_sliding_window: true`. Mistral's `sliding_window` is kept: attention is full-causal
+/// within it, so a model must refuse sequences longer than the window.
+public struct LlamaConfig: Codable, Sendable, Hashable {
+    /// The `model_type` values of the family.
+    public enum ModelType: String, Codable, Sendable, Hashable, CaseIterable {
+        /// Llama 1/2/3 and derivatives (SmolLM, TinyLlama, …).
+        case llama
+        /// Mistral (no biases; optional sliding window).
+        case mistral
+        /// Qwen2 / Qwen2.5 (q/k/v biases).
+        case qwen2
+
+        /// The transformers class that loads it (`architectures[0]`).
+        public var architecture: String {
+            switch self {
+            case .llama: return "LlamaForCausalLM"
+            case .mistral: return "MistralForCausalLM"
+            case .qwen2: return "Qwen2ForCausalLM"
+            }
+        }
+    }
+
+    /// `model_type`.
+    public var modelType: ModelType
+    /// `vocab_size` (V).
+    public var vocabSize: Int
+    /// `hidden_size` (C).
+    public var hiddenSize: Int
+    /// `intermediate_size` (I): the SwiGLU width.
+    public var intermediateSize: Int
+    /// `num_hidden_layers` (L).
+    public var numHiddenLayers: Int
+    /// `num_attention_heads` (H).
+    public var numAttentionHeads: Int
+    /// `num_key_value_heads` (G); defaults to `num_attention_heads` (no GQA). H % G == 0.
+    public var numKeyValueHeads: Int
+    /// `head_dim` as written; nil means `hiddenSize / numAttentionHeads` (see `headSize`).
+    public var headDim: Int?
+    /// `rms_norm_eps`.
+    public var rmsNormEps: Double
+    /// RoPE base θ (`rope_theta` or `rope_parameters.rope_theta`); default 10000.
+    public var ropeTheta: Double
+    /// `max_position_embeddings`.
+    public var maxPositionEmbeddings: Int
+    /// `tie_word_embeddings`: the LM head is the embedding matrix (default false).
+    public var tieWordEmbeddings: Bool
+    /// `attention_bias` (Llama: biases on q/k/v/o). Ignored for Qwen2 (always q/k/v) and
+    /// Mistral (never); see `hasQKVBias`, `hasOutputBias`.
+    public var attentionBias: Bool
+    /// `mlp_bias` (Llama only): biases on gate/up/down.
+    public var mlpBias: Bool
+    /// `hidden_act`; always "silu" (validated).
+    public var hiddenAct: String
+    /// `bos_token_id`.
+    public var bosTokenId: TokenIDs?
+    /// `eos_token_id`: one or several ids.
+    public var eosTokenId: TokenIDs?
+    /// `pad_token_id`.
+    public var padTokenId: Int?
+    /// `sliding_window` (Mistral; Qwen2 only when `use_sliding_window`, which is rejected).
+    public var slidingWindow: Int?
+    /// `torch_dtype` / `dtype`: the dtype weights are stored in ("float32", "bfloat16", …).
+    public var torchDtype: String
+
+    /// The per-head size D: `head_dim` if given, else C / H.
+    public var headSize: Int { headDim ?? hiddenSize / numAttentionHeads }
+    /// Whether q/k/v projections have biases (Qwen2 always; Llama when `attention_bias`).
+    public var hasQKVBias: Bool {
+        switch modelType {
+        case .qwen2: return true
+        case .llama: return attentionBias
+        case .mistral: return false
+        }
+    }
+    /// Whether o_proj has a bias (Llama with `attention_bias` only).
+    public var hasOutputBias: Bool { modelType == .llama && attentionBias }
+    /// Whether gate/up/down projections have biases (Llama with `mlp_bias` only).
+    public var hasMLPBias: Bool { modelType == .llama && mlpBias }
+
+    /// A configuration; defaults follow transformers' `LlamaConfig` (except `rmsNormEps`, 1e-6).
+    /// `precondition`s the structural rules that decoding throws for (programmer error here).
+    public init(modelType: ModelType = .llama, vocabSize: Int, hiddenSize: Int, intermediateSize: Int,
+                numHiddenLayers: Int, numAttentionHeads: Int, numKeyValueHeads: Int? = nil,
+                headDim: Int? = nil, rmsNormEps: Double = 1e-6, ropeTheta: Double = 10000,
+                maxPositionEmbeddings: Int = 2048, tieWordEmbeddings: Bool = false,
+                attentionBias: Bool = false, mlpBias: Bool = false,
+                bosTokenId: TokenIDs? = nil, eosTokenId: TokenIDs? = nil, padTokenId: Int? = nil,
+                slidingWindow: Int? = nil, torchDtype: String = "float32") {
+        self.modelType = modelType
+        self.vocabSize = vocabSize
+        self.hiddenSize = hiddenSize
+        self.intermediateSize = intermediateSize
+        self.numHiddenLayers = numHiddenLayers
+        self.numAttentionHeads = numAttentionHeads
+        self.numKeyValueHeads = numKeyValueHeads ?? numAttentionHeads
+        self.headDim = headDim
+        self.rmsNormEps = rmsNormEps
+        self.ropeTheta = ropeTheta
+        self.maxPositionEmbeddings = maxPositionEmbeddings
+        self.tieWordEmbeddings = tieWordEmbeddings
+        self.attentionBias = attentionBias
+        self.mlpBias = mlpBias
+        self.hiddenAct = "silu"
+        self.bosTokenId = bosTokenId
+        self.eosTokenId = eosTokenId
+        self.padTokenId = padTokenId
+        self.slidingWindow = slidingWindow
+        self.torchDtype = torchDtype
+        do {
+            try validate()
+        } catch {
+            preconditionFailure("invalid LlamaConfig: \(error)")
+        }
+    }
+
+    // MARK: - Codable
+
+    enum CodingKeys: String, CodingKey {
+        case architectures
+        case modelType = "model_type"
+        case vocabSize = "vocab_size"
+        case hiddenSize = "hidden_size"
+        case intermediateSize = "intermediate_size"
+        case numHiddenLayers = "num_hidden_layers"
+        case numAttentionHeads = "num_attention_heads"
+        case numKeyValueHeads = "num_key_value_heads"
+        case headDim = "head_dim"
+        case rmsNormEps = "rms_norm_eps"
+        case ropeTheta = "rope_theta"
+        case ropeParameters = "rope_parameters"
+        case ropeScaling = "rope_scaling"
+        case maxPositionEmbeddings = "max_position_embeddings"
+        case tieWordEmbeddings = "tie_word_embeddings"
+        case attentionBias = "attention_bias"
+        case mlpBias = "mlp_bias"
+        case hiddenAct = "hidden_act"
+        case bosTokenId = "bos_token_id"
+        case eosTokenId = "eos_token_id"
+        case padTokenId = "pad_token_id"
+        case slidingWindow = "sliding_window"
+        case useSlidingWindow = "use_sliding_window"
+        case torchDtype = "torch_dtype"
+        case dtype
+    }
+
+    /// RoPE parameters as transformers 5 writes them (`rope_parameters`) or transformers 4's
+    /// `rope_scaling`.
+    struct RopeParameters: Codable {
+        var ropeTheta: Double?
+        var ropeType: String?
+        var type: String?
+
+        enum CodingKeys: String, CodingKey {
+            case ropeTheta = "rope_theta"
+            case ropeType = "rope_type"
+            case type
+        }
+    }
+
+    /// Decodes a Hugging Face config.json of model_type llama, mistral or qwen2.
+    ///
+    /// - Throws: `FormatError.invalidConfig` / `.unsupportedModelType` /
+    ///   `.unsupportedArchitecture` (path filled in by the caller), or a `DecodingError`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let typeName = try c.decode(String.self, forKey: .modelType)
+        guard let modelType = ModelType(rawValue: typeName) else {
+            throw FormatError.unsupportedModelType(path: "", modelType: typeName,
+                                                   supported: ModelConfig.supportedModelTypes)
+        }
+        self.modelType = modelType
+        if let architectures = try c.decodeIfPresent([String].self, forKey: .architectures) {
+            for architecture in architectures where architecture != modelType.architecture {
+                throw FormatError.unsupportedArchitecture(path: "", architecture: architecture,
+                                                          supported: ModelConfig.supportedArchitectures)
+            }
+        }
+        vocabSize = try c.decode(Int.self, forKey: .vocabSize)
+        hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
+        intermediateSize = try c.decode(Int.self, forKey: .intermediateSize)
+        numHiddenLayers = try c.decode(Int.self, forKey: .numHiddenLayers)
+        numAttentionHeads = try c.decode(Int.self, forKey: .numAttentionHeads)
+        numKeyValueHeads = try c.decodeIfPresent(Int.self, forKey: .numKeyValueHeads) ?? numAttentionHeads
+        headDim = try c.decodeIfPresent(Int.self, forKey: .headDim)
+        rmsNormEps = try c.decodeIfPresent(Double.self, forKey: .rmsNormEps) ?? 1e-6
+        maxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? 2048
+        tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? false
+        attentionBias = try c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? false
+        mlpBias = try c.decodeIfPresent(Bool.self, forKey: .mlpBias) ?? false
+        hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? "silu"
+        bosTokenId = try c.decodeIfPresent(TokenIDs.self, forKey: .bosTokenId)
+        eosTokenId = try c.decodeIfPresent(TokenIDs.self, forKey: .eosTokenId)
+        padTokenId = try c.decodeIfPresent(Int.self, forKey: .padTokenId)
+        torchDtype = try c.decodeIfPresent(String.self, forKey: .dtype)
+            ?? c.decodeIfPresent(String.self, forKey: .torchDtype) ?? "float32"
+
+        // RoPE: transformers 5 `rope_parameters`, else top-level `rope_theta`; no scaling.
+        let parameters = try c.decodeIfPresent(RopeParameters.self, forKey: .ropeParameters)
+        let theta = try c.decodeIfPresent(Double.self, forKey: .ropeTheta)
+        ropeTheta = parameters?.ropeTheta ?? theta ?? 10000
+        if let kind = parameters?.ropeType ?? parameters?.type, kind != "default" {
+            throw ConfigJSON.invalid("rope_parameters.rope_type", "RoPE type \"\(kind)\" is not supported (expected \"default\")")
+        }
+        if let scaling = try c.decodeIfPresent(RopeParameters.self, forKey: .ropeScaling),
+           let kind = scaling.ropeType ?? scaling.type, kind != "default" {
+            throw ConfigJSON.invalid("rope_scaling", "RoPE scaling \"\(kind)\" is not supported (expected null)")
+        }
+
+        let window = try c.decodeIfPresent(Int.self, forKey: .slidingWindow)
+        switch modelType {
+        case .qwen2:
+            if try c.decodeIfPresent(Bool.self, forKey: .useSlidingWindow) == true {
+                throw ConfigJSON.invalid("use_sliding_window", "sliding-window attention is not supported (expected false)")
+            }
+            slidingWindow = nil
+        case .mistral:
+            slidingWindow = window
+        case .llama:
+            slidingWindow = nil
+        }
+        try validate()
+    }
+
+    /// Checks the structural rules listed on the type.
+    func validate() throws {
+        let positive: [(String, Int)] = [
+            ("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("intermediate_size", intermediateSize),
+            ("num_hidden_layers", numHiddenLayers), ("num_attention_heads", numAttentionHeads),
+            ("num_key_value_heads", numKeyValueHeads), ("max_position_embeddings", maxPositionEmbeddings),
+        ]
+        for (key, value) in positive where value <= 0 {
+            throw ConfigJSON.invalid(key, "expected a positive integer, found \(value)")
+        }
+        // Bound every size so that weight shapes and their products cannot overflow.
+        for (key, value) in positive where value > 1 << 24 {
+            throw ConfigJSON.invalid(key, "\(value) is implausibly large (limit \(1 << 24))")
+        }
+        guard hiddenAct == "silu" else {
+            throw ConfigJSON.invalid("hidden_act", "activation \"\(hiddenAct)\" is not supported (expected \"silu\")")
+        }
+        guard numAttentionHeads % numKeyValueHeads == 0 else {
+            throw ConfigJSON.invalid("num_key_value_heads",
+                                     "\(numAttentionHeads) attention heads are not a multiple of \(numKeyValueHeads) key/value heads")
+        }
+        if let headDim {
+            guard headDim > 0, headDim <= 1 << 16 else {
+                throw ConfigJSON.invalid("head_dim", "expected a positive integer, found \(headDim)")
+            }
+        } else if hiddenSize % numAttentionHeads != 0 {
+            throw ConfigJSON.invalid("hidden_size", "\(hiddenSize) is not a multiple of \(numAttentionHeads) heads (and no head_dim is given)")
+        }
+        guard headSize % 2 == 0 else {
+            throw ConfigJSON.invalid("head_dim", "RoPE needs an even head size, found \(headSize)")
+        }
+        guard rmsNormEps > 0, rmsNormEps.isFinite else {
+            throw ConfigJSON.invalid("rms_norm_eps", "expected a positive number, found \(rmsNormEps)")
+        }
+        guard ropeTheta > 0, ropeTheta.isFinite else {
+            throw ConfigJSON.invalid("rope_theta", "expected a positive number, found \(ropeTheta)")
+        }
+        if let slidingWindow, slidingWindow <= 0 {
+            throw ConfigJSON.invalid("sliding_window", "expected a positive integer, found \(slidingWindow)")
+        }
+    }
+
+    /// Writes config.json keys that transformers 4 and 5 both read: `architectures`,
+    /// `model_type`, the sizes, `rope_theta` and `rope_parameters`, `torch_dtype` and `dtype`.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode([modelType.architecture], forKey: .architectures)
+        try c.encode(modelType.rawValue, forKey: .modelType)
+        try c.encode(vocabSize, forKey: .vocabSize)
+        try c.encode(hiddenSize, forKey: .hiddenSize)
+        try c.encode(intermediateSize, forKey: .intermediateSize)
+        try c.encode(numHiddenLayers, forKey: .numHiddenLayers)
+        try c.encode(numAttentionHeads, forKey: .numAttentionHeads)
+        try c.encode(numKeyValueHeads, forKey: .numKeyValueHeads)
+        try c.encode(headSize, forKey: .headDim)
+        try c.encode(rmsNormEps, forKey: .rmsNormEps)
+        try c.encode(ropeTheta, forKey: .ropeTheta)
+        try c.encode(RopeParameters(ropeTheta: ropeTheta, ropeType: "default"), forKey: .ropeParameters)
+        try c.encode(maxPositionEmbeddings, forKey: .maxPositionEmbeddings)
+        try c.encode(tieWordEmbeddings, forKey: .tieWordEmbeddings)
+        if modelType == .llama {
+            try c.encode(attentionBias, forKey: .attentionBias)
+            try c.encode(mlpBias, forKey: .mlpBias)
+        }
+        if modelType == .qwen2 { try c.encode(false, forKey: .useSlidingWindow) }
+        if modelType == .mistral { try c.encode(slidingWindow, forKey: .slidingWindow) }
+        try c.encode(hiddenAct, forKey: .hiddenAct)
+        try c.encodeIfPresent(bosTokenId, forKey: .bosTokenId)
+        try c.encodeIfPresent(eosTokenId, forKey: .eosTokenId)
+        try c.encodeIfPresent(padTokenId, forKey: .padTokenId)
+        try c.encode(torchDtype, forKey: .torchDtype)
+        try c.encode(torchDtype, forKey: .dtype)
+    }
+}

@@ -1,0 +1,95 @@
+/// All of a model's parameters in one flat allocation, with named views (llm.c style).
+///
+/// Gradients mirror the values in a second flat buffer of the same layout, so an optimizer
+/// update or a global norm is one pass over one slice. Names are the Hugging Face names.
+public final class ParameterStore {
+    /// One named parameter: its shape and where it lives in the flat buffers.
+    public struct Entry: Sendable, Hashable {
+        public let name: String
+        public let shape: [Int]
+        public let offset: Int
+        public var count: Int { shape.reduce(1, *) }
+    }
+
+    public let backend: any Backend
+    /// The parameters in storage order.
+    public let entries: [Entry]
+    /// Total number of Float32 parameters.
+    public let count: Int
+    /// The flat values.
+    public let values: BufferSlice
+    private var gradientBuffer: BufferSlice?
+    private let index: [String: Int]
+
+    /// Allocates zeroed storage for the given named shapes.
+    /// - Throws: `BackendError.allocationFailed`; `ModelError.invalidSpec` for duplicate names.
+    public init(shapes: [(name: String, shape: [Int])], on backend: any Backend) throws {
+        var entries: [Entry] = []
+        var offset = 0
+        var index: [String: Int] = [:]
+        for (name, shape) in shapes {
+            guard index[name] == nil else { throw ModelError.invalidSpec("duplicate parameter \(name)") }
+            index[name] = entries.count
+            entries.append(Entry(name: name, shape: shape, offset: offset))
+            offset += try Tensor.elementCount(shape, operation: "ParameterStore")
+        }
+        self.backend = backend
+        self.entries = entries
+        self.count = offset
+        self.index = index
+        self.values = BufferSlice(try backend.allocate(offset))
+    }
+
+    /// The entry called `name`.
+    /// - Throws: `ModelError.missingParameter`.
+    public func entry(_ name: String) throws -> Entry {
+        guard let i = index[name] else { throw ModelError.missingParameter(name: name) }
+        return entries[i]
+    }
+
+    /// Whether a parameter called `name` exists.
+    public func contains(_ name: String) -> Bool { index[name] != nil }
+
+    /// The value view of a parameter.
+    public func value(_ entry: Entry) -> Tensor {
+        // The entry's range lies inside `values` by construction.
+        Tensor(unchecked: entry.shape, storage: values.slice(entry.offset, entry.count), backend: backend)
+    }
+
+    /// The gradient buffer, allocated (zeroed) on first use.
+    /// - Throws: `BackendError.allocationFailed`.
+    public func gradients() throws -> BufferSlice {
+        if let g = gradientBuffer { return g }
+        let g = BufferSlice(try backend.allocate(count))
+        gradientBuffer = g
+        return g
+    }
+
+    /// The gradient view of a parameter (allocating the gradient buffer on first use).
+    public func gradient(_ entry: Entry) throws -> Tensor {
+        Tensor(unchecked: entry.shape, storage: try gradients().slice(entry.offset, entry.count),
+               backend: backend)
+    }
+
+    /// Zeroes all gradients.
+    public func zeroGradients() throws { backend.fill(try gradients(), with: 0) }
+
+    /// Frees the gradient buffer (a frozen reference model needs none).
+    public func releaseGradients() { gradientBuffer = nil }
+
+    /// Sets a parameter's values from the host.
+    /// - Throws: `ModelError.parameterShape` when `values.count` disagrees with the shape.
+    public func set(_ name: String, _ values: [Float]) throws {
+        let e = try entry(name)
+        guard values.count == e.count else {
+            throw ModelError.parameterShape(name: name, expected: e.shape, actual: [values.count])
+        }
+        backend.upload(values, to: self.values.slice(e.offset, e.count))
+    }
+
+    /// A parameter's values on the host.
+    public func get(_ name: String) throws -> [Float] {
+        let e = try entry(name)
+        return backend.download(values.slice(e.offset, e.count))
+    }
+}

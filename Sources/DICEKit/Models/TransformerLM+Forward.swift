@@ -1,0 +1,139 @@
+// The forward and backward passes over a packed batch, and the public entry points built on
+// them: logits, sequence log-probs, and sequence log-probs with a pullback.
+
+extension TransformerLM {
+    /// What one forward pass keeps for its backward.
+    struct ForwardState {
+        let batch: PackedBatch
+        let blocks: [TransformerBlock.Saved]
+        let selected: Tensor            // [R, C] final residual rows that produce logits
+        let finalNorm: Normalization.Saved
+        let normalized: Tensor          // [R, C]
+        let logits: Tensor              // [R, V]
+    }
+
+    /// Runs the network on a packed batch and computes logits for its selected rows only.
+    func forward(_ batch: PackedBatch) throws -> ForwardState {
+        let b = backend, p = parameters, c = spec.hiddenSize
+        let n = batch.tokens.count
+        var x = try Tensor(zeros: [n, c], on: b)
+        try Tensor.embedding(ids: batch.tokens, table: p.value(tokenEmbedding), into: x)
+        if let positionEmbedding {
+            let pos = try Tensor(zeros: [n, c], on: b)
+            try Tensor.embedding(ids: batch.positions, table: p.value(positionEmbedding), into: pos)
+            try x.add(pos, into: x)
+        }
+        var saved: [TransformerBlock.Saved] = []
+        saved.reserveCapacity(blocks.count)
+        for block in blocks {
+            let (out, s) = try block.forward(x, positions: batch.positions, sequences: batch.sequences, p)
+            saved.append(s)
+            x = out
+        }
+        let r = batch.outputRows.reduce(0) { $0 + $1.count }
+        let selected = try Tensor(zeros: [r, c], on: b)
+        var row = 0
+        for range in batch.outputRows {
+            b.copy(x.storage.slice(range.lowerBound * c, range.count * c),
+                   to: selected.storage.slice(row * c, range.count * c))
+            row += range.count
+        }
+        let normalized = try Tensor(zeros: [r, c], on: b)
+        let normSaved = try finalNorm.forward(selected, into: normalized, p)
+        let logits = try Tensor(zeros: [r, spec.vocabularySize], on: b)
+        try normalized.matmul(p.value(outputProjection), transposeOther: true, into: logits)
+        return ForwardState(batch: batch, blocks: saved, selected: selected, finalNorm: normSaved,
+                            normalized: normalized, logits: logits)
+    }
+
+    /// Accumulates every parameter's gradient from ∂L/∂logits `[R, V]` of a forward pass.
+    func backward(_ state: ForwardState, dlogits: Tensor) throws {
+        let b = backend, p = parameters, c = spec.hiddenSize
+        let batch = state.batch
+        let r = state.selected.shape[0]
+        // logits = normalized · Wᵀ: dW += dlogitsᵀ · normalized; dnormalized = dlogits · W.
+        try dlogits.matmul(state.normalized, transposeSelf: true, into: p.gradient(outputProjection), beta: 1)
+        let dNormalized = try Tensor(zeros: [r, c], on: b)
+        try dlogits.matmul(p.value(outputProjection), into: dNormalized)
+        let dSelected = try Tensor(zeros: [r, c], on: b)
+        try finalNorm.backward(state.finalNorm, dout: dNormalized, dx: dSelected, p)
+        let dx = try Tensor(zeros: [batch.tokens.count, c], on: b)
+        var row = 0
+        for range in batch.outputRows {
+            b.copy(dSelected.storage.slice(row * c, range.count * c),
+                   to: dx.storage.slice(range.lowerBound * c, range.count * c))
+            row += range.count
+        }
+        for (block, saved) in zip(blocks, state.blocks).reversed() {
+            try block.backward(saved, dresidual: dx, positions: batch.positions, sequences: batch.sequences, p)
+        }
+        b.embeddingBackward(ids: batch.tokens, dout: dx.storage, dtable: try p.gradient(tokenEmbedding).storage,
+                            channels: c)
+        if let positionEmbedding {
+            b.embeddingBackward(ids: batch.positions, dout: dx.storage,
+                                dtable: try p.gradient(positionEmbedding).storage, channels: c)
+        }
+    }
+
+    /// The logits of every position of each sequence: `result[s]` is `[T_s × V]`, row-major.
+    /// - Throws: `ModelError.invalidInput` for empty sequences, ids outside the vocabulary or
+    ///   sequences longer than the context.
+    public func logits(_ sequences: [[Int]]) throws -> [[Float]] {
+        let batch = try PackedBatch(sequencesOfTokens: sequences, spec: spec)
+        let state = try forward(batch)
+        let all = state.logits.toArray()
+        let v = spec.vocabularySize
+        var out: [[Float]] = []
+        var row = 0
+        for range in batch.outputRows {
+            out.append(Array(all[(row * v)..<((row + range.count) * v)]))
+            row += range.count
+        }
+        return out
+    }
+}
+
+extension TransformerLM: DifferentiableSequenceScorer {
+    public func logProbs(_ batch: [TokenPair]) throws -> [Double] {
+        try scored(batch).logProbs
+    }
+
+    public func logProbsWithPullback(_ batch: [TokenPair]) throws
+        -> (logProbs: [Double], pullback: (_ dlogp: [Double]) throws -> Void) {
+        let (values, state, lse, packed) = try scored(batch)
+        let pullback: ([Double]) throws -> Void = { [self] dlogp in
+            guard dlogp.count == batch.count else {
+                throw TensorError.shapeMismatch(operation: "logProbs pullback", expected: [batch.count],
+                                                actual: [dlogp.count])
+            }
+            guard let state, let lse else { return }
+            var perToken = [Float](repeating: 0, count: packed.selectedCount)
+            for (i, range) in packed.targetRanges.enumerated() {
+                for t in range { perToken[t] = Float(dlogp[i]) }
+            }
+            let b = backend
+            let g = try Tensor(perToken, shape: [perToken.count], on: b)
+            let dlogits = try Tensor(zeros: state.logits.shape, on: b)
+            b.logSoftmaxGatherBackward(logits: state.logits.storage, targets: packed.targets, lse: lse.storage,
+                                       dlogp: g.storage, dlogits: dlogits.storage, vocabulary: spec.vocabularySize)
+            try backward(state, dlogits: dlogits)
+        }
+        return (values, pullback)
+    }
+
+    /// Forward pass plus the gather: per-pair sums (Double) and what the pullback needs.
+    private func scored(_ batch: [TokenPair]) throws
+        -> (logProbs: [Double], state: ForwardState?, lse: Tensor?, packed: PackedBatch) {
+        let packed = try PackedBatch(pairs: batch, spec: spec)
+        guard packed.selectedCount > 0 else {
+            return ([Double](repeating: 0, count: batch.count), nil, nil, packed)
+        }
+        let state = try forward(packed)
+        let r = packed.selectedCount
+        let logp = try Tensor(zeros: [r], on: backend), lse = try Tensor(zeros: [r], on: backend)
+        try state.logits.logSoftmaxGather(targets: packed.targets, into: logp, lse: lse)
+        let tokens = logp.toArray()
+        let sums = packed.targetRanges.map { range in range.reduce(0.0) { $0 + Double(tokens[$1]) } }
+        return (sums, state, lse, packed)
+    }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+/// `dice bench …`: benchmarks, each printing a human summary or one JSON object.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure DICEKit's speed beside its peers in the same run.",
+        subcommands: [BenchKernels.self]
+    )
+}
