@@ -10,6 +10,68 @@ import Testing
 
 @Suite("Kernel forward: CPU backend vs the Double oracle")
 struct KernelForwardTests {
+    // MARK: - Buffers
+
+    @Test("allocate is zero-filled, even after freed buffers held data", arguments: [1, 17, 4099])
+    func allocateZeroFilled(count: Int) throws {
+        let backend = makeCPUBackend()
+        for _ in 0 ..< 3 {  // dirty memory the allocator may hand back
+            let dirty = try backend.allocate(count)
+            backend.fill(BufferSlice(dirty), with: 13)
+        }
+        let buffer = try backend.allocate(count)
+        #expect(buffer.count == count)
+        #expect(backend.download(BufferSlice(buffer)) == [Float](repeating: 0, count: count))
+    }
+
+    @Test("allocate throws allocationFailed for an impossible size")
+    func allocateFailure() {
+        let backend = makeCPUBackend()
+        #expect(throws: BackendError.allocationFailed(count: 1 << 60)) {
+            _ = try backend.allocate(1 << 60)
+        }
+    }
+
+    /// A size whose byte count overflows `Int` (e.g. from a corrupt file header) must throw,
+    /// and the error must be printable: `BackendError.description` must not trap computing the
+    /// byte count (`count * 4`). Runs in a child process so that a trap fails this test alone
+    /// instead of killing the whole test run.
+    @Test("allocationFailed for a byte count that overflows Int is thrown and printable")
+    func allocateOverflowingSize() async {
+        await #expect(processExitsWith: .success) {
+            let backend = CPUBackend(threads: 1)
+            do {
+                _ = try backend.allocate(Int.max)
+                fatalError("allocate(Int.max) returned a buffer")
+            } catch {
+                _ = String(describing: error)
+            }
+        }
+    }
+
+    @Test("upload, download, fill and copy respect slice offsets")
+    func uploadDownloadFillCopy() throws {
+        var rng = SplitMix64(seed: 5)
+        let backend = makeCPUBackend()
+        let values = rng.floats(11)
+        let a = try makeSlice(backend, values)
+        #expect(backend.download(a) == values, "round trip")
+        #expect(backend.download(a.slice(3, 4)) == Array(values[3 ..< 7]), "sub-slice download")
+        backend.fill(a.slice(2, 5), with: -1.5)
+        var expected = values
+        for i in 2 ..< 7 { expected[i] = -1.5 }
+        #expect(backend.download(a) == expected, "fill of a sub-slice")
+        let b = try makeSlice(backend, count: 11, value: 4)
+        backend.copy(a.slice(5, 6), to: b.slice(0, 6))
+        #expect(backend.download(b) == Array(expected[5 ..< 11]) + [4, 4, 4, 4, 4], "copy")
+        // Non-overlapping ranges of one buffer.
+        backend.copy(a.slice(0, 4), to: a.slice(7, 4))
+        #expect(backend.download(a) == Array(expected[0 ..< 7]) + Array(expected[0 ..< 4]),
+                "copy within one buffer")
+        expectGuardsIntact(backend, a, "a")
+        expectGuardsIntact(backend, b, "b")
+    }
+
     // MARK: - Matrix multiply
 
     struct MatmulCase: Sendable, CustomTestStringConvertible {
