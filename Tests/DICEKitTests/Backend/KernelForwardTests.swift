@@ -49,6 +49,21 @@ struct KernelForwardTests {
         }
     }
 
+    @Test("fill and copy of a large slice (threaded path)")
+    func largeFillCopy() throws {
+        var rng = SplitMix64(seed: 6)
+        let backend = makeCPUBackend()
+        let count = 200_003
+        let values = rng.floats(count)
+        let a = try makeSlice(backend, values), b = try makeSlice(backend, count: count)
+        backend.copy(a, to: b)
+        #expect(backend.download(b) == values, "copy")
+        backend.fill(a, with: 0.5)
+        #expect(backend.download(a) == [Float](repeating: 0.5, count: count), "fill")
+        expectGuardsIntact(backend, a, "a")
+        expectGuardsIntact(backend, b, "b")
+    }
+
     @Test("upload, download, fill and copy respect slice offsets")
     func uploadDownloadFillCopy() throws {
         var rng = SplitMix64(seed: 5)
@@ -165,7 +180,8 @@ struct KernelForwardTests {
 
     // MARK: - Elementwise and reductions
 
-    static let elementCounts = [1, 7, 33, 1003]
+    /// 100_003 engages the threaded path (grain 2¹⁵).
+    static let elementCounts = [1, 7, 33, 1003, 100_003]
 
     @Test("add, also with the output aliasing an input", arguments: elementCounts)
     func add(count: Int) throws {
@@ -210,7 +226,7 @@ struct KernelForwardTests {
 
     /// The doc promises Double accumulation; a Float accumulator is off by ~1e-5 relative on
     /// 10⁵ elements of the same sign, far outside 1e-10.
-    @Test("sum and sumOfSquares accumulate in Double", arguments: elementCounts + [100_003])
+    @Test("sum and sumOfSquares accumulate in Double", arguments: elementCounts)
     func sums(count: Int) throws {
         var rng = SplitMix64(seed: 300 + UInt64(count))
         let backend = makeCPUBackend()
@@ -226,7 +242,10 @@ struct KernelForwardTests {
                     atol: 1e-12 * scaleOfSum, "sum of mixed signs")
     }
 
-    static let rowColumnShapes: [(rows: Int, columns: Int)] = [(1, 1), (3, 5), (17, 33), (2, 130)]
+    /// (400, 33) and (5, 200) engage the threaded paths of addBias and sumRows.
+    static let rowColumnShapes: [(rows: Int, columns: Int)] = [
+        (1, 1), (3, 5), (17, 33), (2, 130), (400, 33), (5, 200),
+    ]
 
     @Test("addBias", arguments: rowColumnShapes)
     func addBias(rows: Int, columns: Int) throws {
@@ -257,12 +276,14 @@ struct KernelForwardTests {
     // MARK: - Embedding
 
     @Test("embedding gathers rows (repeated ids, first and last row)",
-          arguments: [(vocabulary: 11, channels: 5), (1, 1), (7, 1), (13, 67)])
+          arguments: [(vocabulary: 11, channels: 5), (1, 1), (7, 1), (13, 67), (50, 3)])
     func embedding(vocabulary: Int, channels: Int) throws {
         var rng = SplitMix64(seed: UInt64(600 + vocabulary * 100 + channels))
         let backend = makeCPUBackend()
         let table = rng.floats(vocabulary * channels)
-        let ids: [Int32] = [0, Int32(vocabulary - 1)] + rng.ids(7, below: vocabulary) + [0]
+        // ≥ 64 ids when V is 50 (the threaded path).
+        let ids: [Int32] = [0, Int32(vocabulary - 1)]
+            + rng.ids(vocabulary >= 50 ? 200 : 7, below: vocabulary) + [0]
         let st = try makeSlice(backend, table)
         let out = try makeSlice(backend, count: ids.count * channels, value: 9)
         backend.embedding(ids: ids, table: st, into: out, channels: channels)
@@ -275,7 +296,10 @@ struct KernelForwardTests {
 
     // MARK: - Normalisation
 
-    static let normShapes: [(rows: Int, channels: Int)] = [(1, 1), (5, 7), (3, 64), (4, 1000)]
+    /// (37, 64) engages the threaded path (grain 8 rows).
+    static let normShapes: [(rows: Int, channels: Int)] = [
+        (1, 1), (5, 7), (3, 64), (4, 1000), (37, 64),
+    ]
 
     @Test("rmsNorm: out and saved rstd", arguments: normShapes)
     func rmsNorm(rows: Int, channels: Int) throws {
@@ -338,7 +362,7 @@ struct KernelForwardTests {
         return x
     }
 
-    @Test("gelu (tanh form)", arguments: [1, 13, 1001])
+    @Test("gelu (tanh form)", arguments: [1, 13, 1001, 50_001])
     func gelu(count: Int) throws {
         let backend = makeCPUBackend()
         let x = Self.activationInputs(count, seed: 900 + UInt64(count))
@@ -349,7 +373,7 @@ struct KernelForwardTests {
         expectGuardsIntact(backend, out, "out")
     }
 
-    @Test("swiglu: silu(gate) · up", arguments: [1, 13, 1001])
+    @Test("swiglu: silu(gate) · up", arguments: [1, 13, 1001, 50_001])
     func swiglu(count: Int) throws {
         var rng = SplitMix64(seed: 1000 + UInt64(count))
         let backend = makeCPUBackend()
@@ -380,6 +404,7 @@ struct KernelForwardTests {
         RopeCase(tokens: 5, heads: 3, headSize: 8),
         RopeCase(tokens: 7, heads: 2, headSize: 64, theta: 500_000),
         RopeCase(tokens: 3, heads: 4, headSize: 6, theta: 10),
+        RopeCase(tokens: 50, heads: 2, headSize: 8),  // threaded path (grain 16 tokens)
         // Far positions: float32 angles (as Hugging Face computes them) carry ~pos·2⁻²⁴ error.
         RopeCase(tokens: 6, heads: 2, headSize: 16, maxPosition: 4096, tolerance: 1e-3),
     ]
@@ -512,6 +537,7 @@ struct KernelForwardTests {
         LogSoftmaxCase(rows: 1, vocabulary: 1),
         LogSoftmaxCase(rows: 7, vocabulary: 13),
         LogSoftmaxCase(rows: 5, vocabulary: 1000, spread: 20),
+        LogSoftmaxCase(rows: 13, vocabulary: 50),  // threaded path (grain 4 rows)
         // Logits whose exponentials overflow Float: the max must be subtracted first.
         LogSoftmaxCase(rows: 3, vocabulary: 37, spread: 5, offset: 200),
         LogSoftmaxCase(rows: 3, vocabulary: 37, spread: 5, offset: -200),

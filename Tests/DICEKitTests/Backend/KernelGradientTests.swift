@@ -3,7 +3,8 @@
 // Each test picks a random projection L = Σ w ⊙ out (w random, passed to the backward as
 // dout), prefills every gradient buffer with a known random value, runs the backward (which
 // must ACCUMULATE), subtracts the prefill, and compares what was added with
-// (L(x + h e_j) − L(x − h e_j)) / 2h over every input element, h = 1e-5, all in Double.
+// (L(x + h e_j) − L(x − h e_j)) / 2h over every input element, h = 1e-5, all in Double
+// (for elementwise kernels all elements are perturbed at once, which is the same thing).
 // Acceptance: norm-wise relative error < 1e-3 and every element within 1e-3·|g| plus a floor
 // of 1e-4·max|g| (see `expectGradient`).
 
@@ -115,7 +116,7 @@ struct KernelGradientTests {
     // MARK: - Embedding
 
     @Test("embeddingBackward scatter-adds (repeated ids accumulate, unused rows stay)",
-          arguments: [(vocabulary: 7, channels: 3), (1, 4), (10, 1)])
+          arguments: [(vocabulary: 7, channels: 3), (1, 4), (10, 1), (5, 70)])
     func embeddingBackward(vocabulary: Int, channels: Int) throws {
         var rng = SplitMix64(seed: UInt64(vocabulary * 10 + channels))
         let backend = makeCPUBackend()
@@ -136,7 +137,8 @@ struct KernelGradientTests {
 
     // MARK: - Normalisation
 
-    static let normShapes: [(rows: Int, channels: Int)] = [(1, 1), (3, 7), (2, 33)]
+    /// (25, 5) engages the threaded path: per-worker partial dweight/dbias, then a reduction.
+    static let normShapes: [(rows: Int, channels: Int)] = [(1, 1), (3, 7), (2, 33), (25, 5)]
 
     @Test("rmsNormBackward: dx and dweight", arguments: normShapes)
     func rmsNormBackward(rows: Int, channels: Int) throws {
@@ -218,7 +220,7 @@ struct KernelGradientTests {
 
     // MARK: - Activations
 
-    @Test("geluBackward", arguments: [1, 9, 101])
+    @Test("geluBackward", arguments: [1, 9, 101, 50_001])
     func geluBackward(count: Int) throws {
         var rng = SplitMix64(seed: UInt64(count))
         let backend = makeCPUBackend()
@@ -228,12 +230,12 @@ struct KernelGradientTests {
         let sx = try makeSlice(backend, x), dout = try makeSlice(backend, w)
         let dx = try AccumulatingGradient(backend, count: count, rng: &rng)
         backend.geluBackward(sx, dout: dout, dx: dx.slice)
-        let numeric = finiteDifferences(of: { dot(w.doubles, NaiveKernels.gelu($0)) },
-                                        at: x.doubles)
+        let numeric = elementwiseFiniteDifferences(of: NaiveKernels.gelu, at: x.doubles,
+                                                   weights: w.doubles)
         expectGradient(dx.accumulated(backend), numeric, "dx")
     }
 
-    @Test("swigluBackward: dgate and dup", arguments: [1, 9, 101])
+    @Test("swigluBackward: dgate and dup", arguments: [1, 9, 101, 50_001])
     func swigluBackward(count: Int) throws {
         var rng = SplitMix64(seed: 50 + UInt64(count))
         let backend = makeCPUBackend()
@@ -247,17 +249,17 @@ struct KernelGradientTests {
         backend.swigluBackward(gate: sg, up: su, dout: dout, dgate: dgate.slice, dup: dup.slice)
         let (gd, ud, wd) = (gate.doubles, up.doubles, w.doubles)
         expectGradient(dgate.accumulated(backend),
-                       finiteDifferences(of: { dot(wd, NaiveKernels.swiglu(gate: $0, up: ud)) },
-                                         at: gd), "dgate")
+                       elementwiseFiniteDifferences(of: { NaiveKernels.swiglu(gate: $0, up: ud) },
+                                                    at: gd, weights: wd), "dgate")
         expectGradient(dup.accumulated(backend),
-                       finiteDifferences(of: { dot(wd, NaiveKernels.swiglu(gate: gd, up: $0)) },
-                                         at: ud), "dup")
+                       elementwiseFiniteDifferences(of: { NaiveKernels.swiglu(gate: gd, up: $0) },
+                                                    at: ud, weights: wd), "dup")
     }
 
     // MARK: - Positions
 
     @Test("rope(inverse: true) applied to dout is the gradient of rope",
-          arguments: [(tokens: 1, heads: 1, headSize: 2), (4, 3, 8), (3, 2, 6)])
+          arguments: [(tokens: 1, heads: 1, headSize: 2), (4, 3, 8), (3, 2, 6), (40, 1, 4)])
     func ropeBackward(tokens: Int, heads: Int, headSize: Int) throws {
         var rng = SplitMix64(seed: UInt64(tokens * 100 + heads * 10 + headSize))
         let backend = makeCPUBackend()
@@ -399,7 +401,8 @@ struct KernelGradientTests {
 
     // MARK: - Log-probabilities
 
-    @Test("logSoftmaxGatherBackward", arguments: [(rows: 1, vocabulary: 1), (5, 11), (3, 64)])
+    @Test("logSoftmaxGatherBackward",
+          arguments: [(rows: 1, vocabulary: 1), (5, 11), (3, 64), (13, 9)])
     func logSoftmaxGatherBackward(rows: Int, vocabulary: Int) throws {
         var rng = SplitMix64(seed: UInt64(rows * 100 + vocabulary))
         let backend = makeCPUBackend()

@@ -32,6 +32,7 @@ struct KernelOptimizerTests {
         AdamWCase(count: 7, weightDecay: 0.01),
         AdamWCase(count: 1001, learningRate: 3e-3, beta2: 0.95, epsilon: 1e-6, weightDecay: 0.1),
         AdamWCase(count: 33, learningRate: 1e-3, weightDecay: 0.05, firstStep: 1000, steps: 3),
+        AdamWCase(count: 50_001, weightDecay: 0.01, steps: 3),  // threaded path (grain 2¹⁴)
     ]
 
     @Test("adamW over several steps (torch.optim.AdamW)", arguments: adamWCases)
@@ -87,6 +88,8 @@ struct KernelOptimizerTests {
               SGDCase(count: 9, weightDecay: 0.1),
               SGDCase(count: 9, momentum: 0.9),
               SGDCase(count: 1001, learningRate: 0.05, momentum: 0.8, weightDecay: 0.01),
+              SGDCase(count: 50_001, momentum: 0.9, weightDecay: 0.01),  // threaded path
+              SGDCase(count: 50_001, weightDecay: 0.01),
           ])
     func sgd(_ c: SGDCase) throws {
         var rng = SplitMix64(seed: UInt64(c.count) &* 31 &+ UInt64(c.momentum * 10))
