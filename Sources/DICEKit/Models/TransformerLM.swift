@@ -42,12 +42,12 @@ public final class TransformerLM {
                         k: try linear(pre + "self_attn.k_proj", bias: spec.attentionBias, .outIn),
                         v: try linear(pre + "self_attn.v_proj", bias: spec.attentionBias, .outIn),
                         ropeTheta: spec.ropeTheta),
-                    output: try linear(pre + "self_attn.o_proj", bias: false, .outIn),
+                    output: try linear(pre + "self_attn.o_proj", bias: spec.outputBias, .outIn),
                     heads: spec.heads, kvHeads: spec.kvHeads, headSize: spec.headSize)
                 let mlp = FeedForward(kind: .swiglu(
-                    gate: try linear(pre + "mlp.gate_proj", bias: false, .outIn),
-                    up: try linear(pre + "mlp.up_proj", bias: false, .outIn),
-                    down: try linear(pre + "mlp.down_proj", bias: false, .outIn)))
+                    gate: try linear(pre + "mlp.gate_proj", bias: spec.mlpBias, .outIn),
+                    up: try linear(pre + "mlp.up_proj", bias: spec.mlpBias, .outIn),
+                    down: try linear(pre + "mlp.down_proj", bias: spec.mlpBias, .outIn)))
                 blocks.append(TransformerBlock(
                     attentionNorm: Normalization(kind: .rms, weight: try e(pre + "input_layernorm.weight"),
                                                  bias: nil, epsilon: spec.normEpsilon),

@@ -33,13 +33,18 @@ public struct TransformerSpec: Sendable, Hashable, Codable {
     public var maxPositions: Int
     /// Whether the output projection reuses the token embedding matrix.
     public var tiedEmbeddings: Bool
-    /// Biases on the q, k and v projections (Qwen2).
+    /// Biases on the q, k and v projections (Qwen2; Llama with `attention_bias`).
     public var attentionBias: Bool
+    /// A bias on the attention output projection (Llama with `attention_bias`).
+    public var outputBias: Bool
+    /// Biases on the MLP projections (Llama with `mlp_bias`).
+    public var mlpBias: Bool
 
     public init(family: Family, vocabularySize: Int, hiddenSize: Int, intermediateSize: Int,
                 layers: Int, heads: Int, kvHeads: Int, headSize: Int? = nil,
                 normEpsilon: Float = 1e-5, ropeTheta: Float = 10000, maxPositions: Int = 2048,
-                tiedEmbeddings: Bool = false, attentionBias: Bool = false) {
+                tiedEmbeddings: Bool = false, attentionBias: Bool = false,
+                outputBias: Bool = false, mlpBias: Bool = false) {
         self.family = family
         self.vocabularySize = vocabularySize
         self.hiddenSize = hiddenSize
@@ -53,6 +58,8 @@ public struct TransformerSpec: Sendable, Hashable, Codable {
         self.maxPositions = maxPositions
         self.tiedEmbeddings = tiedEmbeddings
         self.attentionBias = attentionBias
+        self.outputBias = outputBias
+        self.mlpBias = mlpBias
     }
 
     /// The benchmark model of DESIGN.md: Llama, V 8192, C 512, I 1536, 8 layers, 8 heads,
@@ -76,7 +83,20 @@ public struct TransformerSpec: Sendable, Hashable, Codable {
         }
     }
 
-    /// The parameters in Hugging Face naming, with shapes, in storage order.
+    /// The parameters in Hugging Face naming, with shapes, in storage order: the contract
+    /// between checkpoints on disk and the model code.
+    ///
+    /// Llama family (Linear weights `[out, in]`): `model.embed_tokens.weight` [V, C]; per layer
+    /// under `model.layers.{i}.`: `input_layernorm.weight` [C], `self_attn.{q,k,v,o}_proj.weight`
+    /// ([H·D, C], [G·D, C], [G·D, C], [C, H·D]) with biases as the flags say,
+    /// `post_attention_layernorm.weight` [C], `mlp.{gate,up}_proj.weight` [I, C],
+    /// `mlp.down_proj.weight` [C, I]; `model.norm.weight` [C]; `lm_head.weight` [V, C] unless tied.
+    ///
+    /// GPT-2 (Conv1D weights `[in, out]`, P = `maxPositions`): `transformer.wte.weight` [V, C],
+    /// `transformer.wpe.weight` [P, C]; per layer under `transformer.h.{i}.`: `ln_1`, `ln_2`
+    /// (weight, bias [C]), `attn.c_attn` ([C, 3C], [3C]), `attn.c_proj` ([C, C], [C]),
+    /// `mlp.c_fc` ([C, I], [I]), `mlp.c_proj` ([I, C], [C]); `transformer.ln_f` [C]. The head is
+    /// tied to `wte`.
     public var parameterShapes: [(name: String, shape: [Int])] {
         let c = hiddenSize, v = vocabularySize, i = intermediateSize
         let q = heads * headSize, kv = kvHeads * headSize
@@ -94,10 +114,14 @@ public struct TransformerSpec: Sendable, Hashable, Codable {
                 out.append((p + "self_attn.v_proj.weight", [kv, c]))
                 if attentionBias { out.append((p + "self_attn.v_proj.bias", [kv])) }
                 out.append((p + "self_attn.o_proj.weight", [c, q]))
+                if outputBias { out.append((p + "self_attn.o_proj.bias", [c])) }
                 out.append((p + "post_attention_layernorm.weight", [c]))
                 out.append((p + "mlp.gate_proj.weight", [i, c]))
+                if mlpBias { out.append((p + "mlp.gate_proj.bias", [i])) }
                 out.append((p + "mlp.up_proj.weight", [i, c]))
+                if mlpBias { out.append((p + "mlp.up_proj.bias", [i])) }
                 out.append((p + "mlp.down_proj.weight", [c, i]))
+                if mlpBias { out.append((p + "mlp.down_proj.bias", [c])) }
             }
             out.append(("model.norm.weight", [c]))
             if !tiedEmbeddings { out.append(("lm_head.weight", [v, c])) }
