@@ -257,6 +257,16 @@ struct SafeTensorsTests {
         #expect(throws: FormatError.self) { try SafeTensorsFile(contentsOf: cut) }
     }
 
+    @Test("error descriptions name the file, the tensor and the byte offset")
+    func descriptions() {
+        let e = FormatError.dataSizeMismatch(path: "/m/model.safetensors", tensor: "w", offset: 96,
+                                             expectedBytes: 6, actualBytes: 8)
+        #expect(e.description == "/m/model.safetensors: tensor \"w\" at byte 96: holds 8 bytes, shape × dtype needs 6")
+        #expect(e.path == "/m/model.safetensors" && e.tensor == "w")
+        let h = FormatError.headerLengthOutOfRange(path: "/x", headerLength: 1000, limit: 2)
+        #expect(h.description.contains("/x") && h.description.contains("byte 0") && h.description.contains("1000"))
+    }
+
     @Test("a missing file is a missingFile error")
     func missingFile() {
         let error = #expect(throws: FormatError.self) {
