@@ -103,7 +103,7 @@ public struct ModelDirectory: Sendable {
             return ([try SafeTensorsFile(contentsOf: singleURL)], singleURL.path)
         }
         let index = try ConfigJSON.decode(ShardIndex.self, from: ConfigJSON.read(indexURL), path: indexURL.path)
-        for (name, file) in index.weightMap where !isPlainFileName(file) {
+        for (name, file) in index.weightMap.sorted(by: { $0.key < $1.key }) where !isPlainFileName(file) {
             throw FormatError.invalidConfig(path: indexURL.path, key: "weight_map.\(name)",
                                             reason: "\"\(file)\" is not a file name in the directory")
         }
@@ -111,7 +111,7 @@ public struct ModelDirectory: Sendable {
         var files: [SafeTensorsFile] = []
         for shard in shardNames {
             let file = try SafeTensorsFile(contentsOf: url.appendingPathComponent(shard))
-            for (name, declared) in index.weightMap where declared == shard && file.entries[name] == nil {
+            for name in index.weightMap.keys.sorted() where index.weightMap[name] == shard && file.entries[name] == nil {
                 throw FormatError.missingTensor(path: file.path, tensor: name, expectedShape: nil)
             }
             files.append(file)

@@ -294,7 +294,7 @@ public struct LlamaConfig: Codable, Sendable, Hashable {
         try c.encode(numHiddenLayers, forKey: .numHiddenLayers)
         try c.encode(numAttentionHeads, forKey: .numAttentionHeads)
         try c.encode(numKeyValueHeads, forKey: .numKeyValueHeads)
-        try c.encode(headSize, forKey: .headDim)
+        try c.encodeIfPresent(headDim, forKey: .headDim)
         try c.encode(rmsNormEps, forKey: .rmsNormEps)
         try c.encode(ropeTheta, forKey: .ropeTheta)
         try c.encode(RopeParameters(ropeTheta: ropeTheta, ropeType: "default"), forKey: .ropeParameters)
