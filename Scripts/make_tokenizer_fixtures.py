@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+"""Builds the tokenizer fixtures under Tests/Fixtures/tokenizers/ (never needed by `make test`).
+
+Trains three small tokenizers locally with the Hugging Face `tokenizers` library (no hub access),
+shaped like the real tokenizer.json files DICEKit must read:
+
+  gpt2_bytelevel   byte-level BPE, ByteLevel pre-tokenizer (GPT-2 regex), merges as [a, b] pairs,
+                   ChatML template, <|im_start|>/<|im_end|> specials, an lstrip/rstrip special and a
+                   non-special added token.
+  llama3_split     byte-level BPE with ignore_merges, Sequence[Split(Llama-3 regex), ByteLevel],
+                   TemplateProcessing adding <|begin_of_text|>, the Llama-3 chat template.
+  llama2_spm       SentencePiece-style BPE: Prepend("▁")+Replace(" ", "▁") normalizer, byte_fallback
+                   with <0x00>..<0xFF> tokens at ids 3..258, unk, merges as "a b" strings, decoders
+                   Replace/ByteFallback/Fuse/Strip, TemplateProcessing adding <s>, Zephyr template.
+  mistral_metaspace SentencePiece-style BPE with the Metaspace pre-tokenizer (prepend_scheme
+                   "first", split false) and Metaspace decoder, ChatML template.
+
+For each it records golden ids (with and without special tokens), decoded strings (with and
+without skip_special_tokens), decodings of arbitrary id sequences, and chat-template renderings
+made by transformers' `apply_chat_template(tokenize=False)`.
+
+Usage: python3 Scripts/make_tokenizer_fixtures.py   (needs `pip install tokenizers transformers`)
+"""
+import json
+import os
+import random
+
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures", "tokenizers")
+
+GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+LLAMA3_PATTERN = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
+
+CHATML_TEMPLATE = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
+    "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+ZEPHYR_TEMPLATE = (
+    "{% for message in messages %}\n{% if message['role'] == 'user' %}\n{{ '<|user|>\n' + message['content'] + eos_token }}\n"
+    "{% elif message['role'] == 'system' %}\n{{ '<|system|>\n' + message['content'] + eos_token }}\n"
+    "{% elif message['role'] == 'assistant' %}\n{{ '<|assistant|>\n'  + message['content'] + eos_token }}\n"
+    "{% endif %}\n{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n{% endif %}\n{% endfor %}"
+)
+LLAMA3_TEMPLATE = (
+    "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + "
+    "message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}"
+    "{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}"
+    "{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}"
+)
+
+TRAIN_CORPUS = [
+    "The quick brown fox jumps over the lazy dog. The dog didn't care; it's a lazy dog.",
+    "Preference optimization trains a policy to prefer chosen responses over rejected ones.",
+    "Direct preference optimization (DPO) uses the log-ratio of policy and reference as an implicit reward.",
+    "We'll sample 16 responses per prompt, they're ranked, and you've got new pairs. I'm sure we'd do it again.",
+    "In 2024 there were 1,234,567 tokens in 89 files; version 3.14 shipped on 2025-01-02.",
+    "Café, naïve, résumé, façade, jalapeño, Zürich, São Paulo, Ångström, crème brûlée.",
+    "def main():\n    print('hello world')\n    return 0\n",
+    "if (x > 0) { y = x * 2; } else { y = -x; }  // comment\n\tindented with a tab",
+    "Once upon a time, a small model learned to write short and helpful answers.",
+    "HELLO WORLD! Shouting IS NOT ALLOWED. It'S odd, ISN'T it? They'RE here.",
+    "Lists: one, two, three; numbers 0 1 2 3 4 5 6 7 8 9 10 100 1000 10000.",
+    "Москва и Санкт-Петербург — крупнейшие города России.",
+    "Ελληνικά γράμματα: α β γ δ ε.",
+    "email@example.com https://example.org/path?query=1&x=2 #hashtag @mention",
+]
+
+FIXTURE_CORPUS = [
+    "",
+    "Hello world",
+    "Hello, world! How are you?",
+    " leading space",
+    "   three leading spaces",
+    "trailing spaces   ",
+    "multiple    internal     spaces",
+    "tabs\tand\t\ttabs",
+    "line one\nline two\n\nline four\r\nwindows line",
+    "\n\n\nnewlines first",
+    "mixed \t \n whitespace \u00a0 nbsp \u3000 ideographic",
+    "don't won't it's we're they've I'm you'll he'd",
+    "DON'T IT'S WE'RE THEY'VE I'M YOU'LL HE'D",
+    "1234567890 12 123 1234 12345 3.14159 1,000,000",
+    "year 2024, ids 007 and 0x1F",
+    "Café naïve résumé façade jalapeño Zürich Ångström",
+    "e\u0301 combining acute vs \u00e9 precomposed",
+    "日本語のテキストと中文文本",
+    "한국어 텍스트",
+    "Москва — столица России.",
+    "Emoji: 😀 👍🏽 ❤️ 🇫🇷",
+    "ZWJ family: 👨‍👩‍👧‍👦 and 🧑‍💻 coder",
+    "<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\n",
+    "text<|im_end|>more text",
+    "<s>Hello</s>",
+    "Hello <s> world </s> end",
+    "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi!<|eot_id|>",
+    "a <mask> b",
+    "prefix<mask>suffix",
+    "use the <tool> now",
+    "symbols: !@#$%^&*()_+-=[]{}|;':\",./<>?`~",
+    "    def f(x):\n        return x ** 2\n",
+    "ſ and 's 'S 'T 'Re",
+    "a\u200bb zero width space",
+    "\ttab start",
+    "end with newline\n",
+    " ",
+    "  ",
+    "\n",
+    "▁already▁has▁metaspace",
+    "<0x41> literal byte token text",
+    "\u0000 control \u0007 bell \u001f",
+    "The quick brown fox jumps over the lazy dog.",
+]
+
+CHATS = [
+    ([{"role": "user", "content": "Hello!"}], True),
+    ([{"role": "user", "content": "Hello!"}], False),
+    ([{"role": "system", "content": "You are a helpful assistant."},
+      {"role": "user", "content": "What is 2+2?"}], True),
+    ([{"role": "system", "content": "Be brief."},
+      {"role": "user", "content": "  Tell me a joke.  "},
+      {"role": "assistant", "content": "Why did the chicken cross the road?\n"},
+      {"role": "user", "content": "Why?"}], True),
+    ([{"role": "user", "content": "Multi\nline\n\nprompt with café and 日本"},
+      {"role": "assistant", "content": " spaced answer "}], False),
+]
+
+
+def byte_level_bpe(pattern_split, ignore_merges, special_tokens, vocab_size):
+    tok = Tokenizer(models.BPE(ignore_merges=ignore_merges))
+    if pattern_split is None:
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    else:
+        tok.pre_tokenizer = pre_tokenizers.Sequence([
+            pre_tokenizers.Split(Regex(pattern_split), behavior="isolated", invert=False),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=False),
+        ])
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=special_tokens,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(TRAIN_CORPUS * 3, trainer)
+    return tok
+
+
+def sentencepiece_bpe(vocab_size, metaspace):
+    tok = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True, fuse_unk=True))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<unk>", "<s>", "</s>"],
+                                  limit_alphabet=60, show_progress=False)
+    tok.train_from_iterator(TRAIN_CORPUS * 3, trainer)
+    spec = json.loads(tok.to_str())
+    # Insert <0x00>..<0xFF> at ids 3..258 (as in Llama-2), renumbering the rest of the vocabulary.
+    vocab = sorted(spec["model"]["vocab"].items(), key=lambda kv: kv[1])
+    specials, rest = vocab[:3], vocab[3:]
+    byte_tokens = [f"<0x{b:02X}>" for b in range(256)]
+    ordered = [t for t, _ in specials] + byte_tokens + [t for t, _ in rest if t not in byte_tokens]
+    spec["model"]["vocab"] = {t: i for i, t in enumerate(ordered)}
+    # Merges as "a b" strings, the older (Llama-2 era) format.
+    spec["model"]["merges"] = [" ".join(m) if isinstance(m, list) else m for m in spec["model"]["merges"]]
+    if metaspace:
+        spec["normalizer"] = None
+        spec["pre_tokenizer"] = {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": False}
+        spec["decoder"] = {"type": "Sequence", "decoders": [
+            {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": False},
+            {"type": "ByteFallback"}, {"type": "Fuse"}]}
+        # Reverse: Metaspace first would turn <0x20> into text; the real Mistral order is
+        # Replace/ByteFallback/Fuse/Strip or Metaspace alone. Keep Metaspace + ByteFallback + Fuse.
+    else:
+        spec["normalizer"] = {"type": "Sequence", "normalizers": [
+            {"type": "Prepend", "prepend": "▁"},
+            {"type": "Replace", "pattern": {"String": " "}, "content": "▁"}]}
+        spec["pre_tokenizer"] = None
+        spec["decoder"] = {"type": "Sequence", "decoders": [
+            {"type": "Replace", "pattern": {"String": "▁"}, "content": " "},
+            {"type": "ByteFallback"}, {"type": "Fuse"},
+            {"type": "Strip", "content": " ", "start": 1, "stop": 0}]}
+    return Tokenizer.from_str(json.dumps(spec))
+
+
+def write_fixture(name, tok, config, post_template=None):
+    from transformers import PreTrainedTokenizerFast
+
+    out = os.path.join(ROOT, name)
+    os.makedirs(out, exist_ok=True)
+    if post_template is not None:
+        tok.post_processor = post_template
+    tok_path = os.path.join(out, "tokenizer.json")
+    tok.save(tok_path)
+    if name == "llama2_spm":
+        # tokenizers re-serializes merges as pairs; restore the "a b" string form on disk.
+        with open(tok_path, encoding="utf-8") as f:
+            spec = json.load(f)
+        spec["model"]["merges"] = [" ".join(m) if isinstance(m, list) else m for m in spec["model"]["merges"]]
+        with open(tok_path, "w", encoding="utf-8") as f:
+            json.dump(spec, f, ensure_ascii=False, indent=2)
+        tok = Tokenizer.from_file(tok_path)
+    with open(os.path.join(out, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+        json.dump(config, f, ensure_ascii=False, indent=2)
+
+    cases = []
+    for text in FIXTURE_CORPUS:
+        plain = tok.encode(text, add_special_tokens=False).ids
+        special = tok.encode(text, add_special_tokens=True).ids
+        cases.append({
+            "text": text,
+            "ids": plain,
+            "ids_with_special": special,
+            "tokens": tok.encode(text, add_special_tokens=False).tokens,
+            "decoded": tok.decode(plain, skip_special_tokens=False),
+            "decoded_skip_special": tok.decode(special, skip_special_tokens=True),
+        })
+    rng = random.Random(1234 + len(name))
+    size = tok.get_vocab_size(with_added_tokens=True)
+    decode_cases = []
+    for _ in range(40):
+        ids = [rng.randrange(size) for _ in range(rng.randrange(1, 12))]
+        decode_cases.append({"ids": ids, "decoded": tok.decode(ids, skip_special_tokens=False),
+                             "decoded_skip_special": tok.decode(ids, skip_special_tokens=True)})
+
+    hf = PreTrainedTokenizerFast.from_pretrained(out)
+    chats = []
+    for messages, gen in CHATS:
+        chats.append({"messages": messages, "add_generation_prompt": gen,
+                      "rendered": hf.apply_chat_template(messages, tokenize=False, add_generation_prompt=gen)})
+
+    def tid(key):
+        value = config.get(key)
+        if isinstance(value, dict):
+            value = value["content"]
+        return None if value is None else tok.token_to_id(value)
+
+    golden = {
+        "vocab_size": size,
+        "bos_token_id": tid("bos_token"),
+        "eos_token_id": tid("eos_token"),
+        "pad_token_id": tid("pad_token"),
+        "cases": cases,
+        "decode_cases": decode_cases,
+        "chats": chats,
+    }
+    with open(os.path.join(out, "golden.json"), "w", encoding="utf-8") as f:
+        json.dump(golden, f, ensure_ascii=False, indent=1)
+    for file in os.listdir(out):
+        size_bytes = os.path.getsize(os.path.join(out, file))
+        assert size_bytes < 1_000_000, (name, file, size_bytes)
+    print(f"{name}: vocab {size}, {len(cases)} cases, {len(chats)} chats")
+
+
+def main():
+    # (a) GPT-2 style byte-level BPE, ChatML.
+    gpt2 = byte_level_bpe(None, False, ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], 700)
+    gpt2.add_special_tokens([AddedToken("<mask>", lstrip=True, rstrip=False, normalized=False, special=True)])
+    gpt2.add_tokens([AddedToken("<tool>", single_word=False, normalized=True, special=False)])
+    gpt2.post_processor = processors.ByteLevel(trim_offsets=False)
+    write_fixture("gpt2_bytelevel", gpt2, {
+        "bos_token": "<|endoftext|>", "eos_token": "<|im_end|>", "unk_token": "<|endoftext|>",
+        "pad_token": {"content": "<|endoftext|>", "lstrip": False, "normalized": False, "rstrip": False,
+                      "single_word": False, "__type": "AddedToken"},
+        "add_bos_token": False, "chat_template": CHATML_TEMPLATE, "model_max_length": 1000000000000000019884624838656})
+
+    # (b) Llama-3 style: Split(regex) + ByteLevel(use_regex=False), ignore_merges, BOS template.
+    llama3_specials = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]
+    llama3 = byte_level_bpe(LLAMA3_PATTERN, True, llama3_specials, 900)
+    bot = llama3.token_to_id("<|begin_of_text|>")
+    post = processors.Sequence([
+        processors.ByteLevel(trim_offsets=False),
+        processors.TemplateProcessing(single="<|begin_of_text|> $A", pair="<|begin_of_text|> $A <|begin_of_text|>:1 $B:1",
+                                      special_tokens=[("<|begin_of_text|>", bot)])])
+    write_fixture("llama3_split", llama3, {
+        "bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>", "chat_template": LLAMA3_TEMPLATE}, post_template=post)
+
+    # (c) Llama-2 style SentencePiece BPE with byte fallback, Zephyr template.
+    llama2 = sentencepiece_bpe(600, metaspace=False)
+    post = processors.TemplateProcessing(single="<s> $A", pair="<s> $A <s> $B", special_tokens=[("<s>", 1)])
+    write_fixture("llama2_spm", llama2, {
+        "bos_token": {"content": "<s>", "lstrip": False, "normalized": False, "rstrip": False, "single_word": False,
+                      "__type": "AddedToken"},
+        "eos_token": {"content": "</s>", "lstrip": False, "normalized": False, "rstrip": False, "single_word": False,
+                      "__type": "AddedToken"},
+        "unk_token": "<unk>", "pad_token": None, "add_bos_token": True, "add_eos_token": False,
+        "chat_template": ZEPHYR_TEMPLATE}, post_template=post)
+
+    # (d) Mistral style: Metaspace pre-tokenizer (prepend_scheme first), ChatML-speaking specials.
+    mistral = sentencepiece_bpe(600, metaspace=True)
+    mistral.add_special_tokens(["<|im_start|>", "<|im_end|>"])
+    post = processors.TemplateProcessing(single="<s> $A", pair="<s> $A <s> $B", special_tokens=[("<s>", 1)])
+    write_fixture("mistral_metaspace", mistral, {
+        "bos_token": "<s>", "eos_token": "<|im_end|>", "unk_token": "<unk>", "add_bos_token": True,
+        "chat_template": CHATML_TEMPLATE}, post_template=post)
+
+
+if __name__ == "__main__":
+    main()
