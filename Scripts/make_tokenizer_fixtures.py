@@ -12,6 +12,8 @@ shaped like the real tokenizer.json files DICEKit must read:
   llama2_spm       SentencePiece-style BPE: Prepend("▁")+Replace(" ", "▁") normalizer, byte_fallback
                    with <0x00>..<0xFF> tokens at ids 3..258, unk, merges as "a b" strings, decoders
                    Replace/ByteFallback/Fuse/Strip, TemplateProcessing adding <s>, Zephyr template.
+  digits_bytelevel byte-level BPE behind Sequence[Digits(individual), ByteLevel(add_prefix_space)]
+                   (SmolLM's pre-tokenizer, here with a prefix space), single_word and rstrip tokens.
   mistral_metaspace SentencePiece-style BPE with the Metaspace pre-tokenizer (prepend_scheme
                    "first", split false) and Metaspace decoder, ChatML template.
 
@@ -110,6 +112,11 @@ FIXTURE_CORPUS = [
     "<0x41> literal byte token text",
     "\u0000 control \u0007 bell \u001f",
     "The quick brown fox jumps over the lazy dog.",
+    "x'ſ y'K it'S 'LL'VE",
+    "a <sw> b a<sw>b <sw>",
+    "c <rs>   d <rs>",
+    "42\n\n  \r\n\t 3.0e10   \u00bd\u00be \u0663\u0664",
+    "Ω≈ç√∫ ¡™£¢∞§¶ œ∑´®†¥",
 ]
 
 CHATS = [
@@ -128,7 +135,12 @@ CHATS = [
 
 def byte_level_bpe(pattern_split, ignore_merges, special_tokens, vocab_size):
     tok = Tokenizer(models.BPE(ignore_merges=ignore_merges))
-    if pattern_split is None:
+    if pattern_split == "digits":
+        tok.pre_tokenizer = pre_tokenizers.Sequence([
+            pre_tokenizers.Digits(individual_digits=True),
+            pre_tokenizers.ByteLevel(add_prefix_space=True, trim_offsets=True, use_regex=True),
+        ])
+    elif pattern_split is None:
         tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
     else:
         tok.pre_tokenizer = pre_tokenizers.Sequence([
@@ -246,6 +258,32 @@ def write_fixture(name, tok, config, post_template=None):
     print(f"{name}: vocab {size}, {len(cases)} cases, {len(chats)} chats")
 
 
+def write_patterns():
+    """Golden splits of the pre-tokenizers over random strings (Tests/Fixtures/tokenizers/patterns.json)."""
+    pool = (list("abcXYZéßñ日本한ΩжK") + list("0123456789½٣")
+            + list("  \t\n\r\u00a0\u3000\u2028\u0085") + list("'" * 5 + "sStTmMdDrReEvVlL")
+            + list(".,!?-_()[]{}\"@#$%^&*/\\|~`<>:;+=") + ["\U0001F600", "\U0001F44D\U0001F3FD", "\u200d", "\u0301", "\u017f"])
+    rng = random.Random(7)
+    texts = ["".join(rng.choice(pool) for _ in range(rng.randrange(0, 40))) for _ in range(300)]
+    splitters = {
+        "gpt2": pre_tokenizers.Split(Regex(GPT2_PATTERN), behavior="isolated"),
+        "llama3": pre_tokenizers.Split(Regex(LLAMA3_PATTERN), behavior="isolated"),
+        "digits_individual": pre_tokenizers.Digits(individual_digits=True),
+        "digits_contiguous": pre_tokenizers.Digits(individual_digits=False),
+        "metaspace_always_split": pre_tokenizers.Metaspace(prepend_scheme="always", split=True),
+        "whitespace_split": pre_tokenizers.WhitespaceSplit(),
+        "split_literal_removed": pre_tokenizers.Split(" ", behavior="removed"),
+        "split_literal_merged_previous": pre_tokenizers.Split("a", behavior="merged_with_previous"),
+        "split_literal_merged_next": pre_tokenizers.Split("a", behavior="merged_with_next"),
+        "split_literal_contiguous": pre_tokenizers.Split("a", behavior="contiguous"),
+        "split_literal_isolated_invert": pre_tokenizers.Split("a", behavior="isolated", invert=True),
+    }
+    out = {"texts": texts, "splits": {name: [[p for p, _ in sp.pre_tokenize_str(t)] for t in texts]
+                                      for name, sp in splitters.items()}}
+    with open(os.path.join(ROOT, "patterns.json"), "w", encoding="utf-8") as f:
+        json.dump(out, f, ensure_ascii=False)
+
+
 def main():
     # (a) GPT-2 style byte-level BPE, ChatML.
     gpt2 = byte_level_bpe(None, False, ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], 700)
@@ -279,6 +317,16 @@ def main():
                       "__type": "AddedToken"},
         "unk_token": "<unk>", "pad_token": None, "add_bos_token": True, "add_eos_token": False,
         "chat_template": ZEPHYR_TEMPLATE}, post_template=post)
+
+    # (e) SmolLM-style Digits + ByteLevel (here with add_prefix_space), single_word/rstrip tokens.
+    smol = byte_level_bpe("digits", False, ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], 600)
+    smol.add_special_tokens([AddedToken("<sw>", single_word=True, normalized=False, special=True),
+                             AddedToken("<rs>", rstrip=True, normalized=False, special=True)])
+    write_fixture("digits_bytelevel", smol, {
+        "bos_token": "<|im_start|>", "eos_token": "<|im_end|>", "pad_token": "<|im_end|>",
+        "chat_template": CHATML_TEMPLATE}, post_template=processors.ByteLevel(trim_offsets=False))
+
+    write_patterns()
 
     # (d) Mistral style: Metaspace pre-tokenizer (prepend_scheme first), ChatML-speaking specials.
     mistral = sentencepiece_bpe(600, metaspace=True)

@@ -161,7 +161,8 @@ indirect enum PreTokenizer: Decodable, Sendable {
         case let .byteLevel(addPrefixSpace, useRegex):
             return pieces.flatMap { piece -> [Piece] in
                 var piece = piece
-                if addPrefixSpace && piece.scalars.first != " " { piece.scalars.insert(" ", at: 0) }
+                // tokenizers' `NormalizedString::prepend` is a no-op on empty text.
+                if addPrefixSpace, let first = piece.scalars.first, first != " " { piece.scalars.insert(" ", at: 0) }
                 let parts: [Piece]
                 if useRegex {
                     let events = SplitBehavior.events(matches: SplitPattern.gpt2.matches(in: piece.scalars),
@@ -180,7 +181,7 @@ indirect enum PreTokenizer: Decodable, Sendable {
         case let .metaspace(replacement, prependScheme, split):
             return pieces.flatMap { piece -> [Piece] in
                 var scalars = piece.scalars.map { $0 == " " ? replacement : $0 }
-                let startsWithReplacement = scalars.first == replacement
+                let startsWithReplacement = scalars.first == replacement || scalars.isEmpty  // prepend skips empty text
                 switch prependScheme {
                 case .always where !startsWithReplacement: scalars.insert(replacement, at: 0)
                 case .first where !startsWithReplacement && piece.atOrigin: scalars.insert(replacement, at: 0)

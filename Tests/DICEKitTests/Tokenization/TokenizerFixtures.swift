@@ -5,7 +5,7 @@ import Foundation
 
 enum TokenizerFixtures {
     /// The fixture tokenizers, one directory each under Tests/Fixtures/tokenizers.
-    static let names = ["gpt2_bytelevel", "llama3_split", "llama2_spm", "mistral_metaspace"]
+    static let names = ["gpt2_bytelevel", "llama3_split", "llama2_spm", "mistral_metaspace", "digits_bytelevel"]
 
     /// Tests/Fixtures, found by walking up from this source file.
     static let root: URL = {
