@@ -32,6 +32,8 @@ public struct Tokenizer: Sendable {
 
     /// The settings read from tokenizer_config.json (all unset when there was none).
     public let config: TokenizerConfig
+    /// The name errors use for tokenizer_config.json.
+    let configPath: String
 
     /// Number of token ids: one more than the largest id of the vocabulary or the added tokens.
     /// This is the row count an embedding matrix needs.
@@ -86,10 +88,11 @@ public struct Tokenizer: Sendable {
         let spec: TokenizerJSON = try Self.decodeJSON(TokenizerJSON.self, from: tokenizerJSON, path: tokenizerPath)
         let parsedConfig = try config.map { try Self.decodeJSON(TokenizerConfig.self, from: $0, path: configPath) }
             ?? TokenizerConfig()
-        try self.init(spec, config: parsedConfig, path: tokenizerPath)
+        try self.init(spec, config: parsedConfig, path: tokenizerPath, configPath: configPath)
     }
 
-    private init(_ spec: TokenizerJSON, config: TokenizerConfig, path: String) throws {
+    private init(_ spec: TokenizerJSON, config: TokenizerConfig, path: String, configPath: String) throws {
+        self.configPath = configPath
         model = try BPEModel(spec.model, path: path)
         normalizer = spec.normalizer
         preTokenizer = spec.preTokenizer
@@ -232,7 +235,7 @@ public struct Tokenizer: Sendable {
     public var chatTemplate: ChatTemplate {
         get throws {
             guard let source = config.chatTemplate else {
-                throw TokenizerError.missingChatTemplate(path: "tokenizer_config.json")
+                throw TokenizerError.missingChatTemplate(path: configPath)
             }
             return try ChatTemplate.detect(jinja: source)
         }
