@@ -158,7 +158,7 @@ def sentencepiece_bpe(vocab_size, metaspace):
     tok = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True, fuse_unk=True))
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<unk>", "<s>", "</s>"],
-                                  limit_alphabet=60, show_progress=False)
+                                  show_progress=False)
     tok.train_from_iterator(TRAIN_CORPUS * 3, trainer)
     spec = json.loads(tok.to_str())
     # Insert <0x00>..<0xFF> at ids 3..258 (as in Llama-2), renumbering the rest of the vocabulary.
@@ -280,6 +280,57 @@ def write_patterns():
     }
     out = {"texts": texts, "splits": {name: [[p for p, _ in sp.pre_tokenize_str(t)] for t in texts]
                                       for name, sp in splitters.items()}}
+    norm_texts = texts[:100] + ["\u00c5ngstr\u00f6m A\u030a \ufb01 \u2460 \u00bd \u1e9b\u0323 \u0130 \u03a3\u039f\u03a3 \u00df",
+                                "  padded  ", "\u3000full width\u3000", "  Hello  World  "]
+    norm = {
+        "nfc": normalizers.NFC(), "nfd": normalizers.NFD(), "nfkc": normalizers.NFKC(), "nfkd": normalizers.NFKD(),
+        "lowercase": normalizers.Lowercase(), "strip": normalizers.Strip(left=True, right=True),
+        "strip_left": normalizers.Strip(left=True, right=False),
+        "prepend_replace": normalizers.Sequence([normalizers.Prepend("\u2581"), normalizers.Replace(" ", "\u2581")]),
+    }
+    out["normalizer_texts"] = norm_texts
+    out["normalized"] = {name: [n.normalize_str(t) for t in norm_texts] for name, n in norm.items()}
+    token_pool = ["\u2581", "\u2581a", "a\u2581", "<0xE6>", "<0x97>", "<0xA5>", "<0x41>", "<0x0A>", "<0xFF>", "b", " ", "  x ",
+                  "\u0120", "\u010a", "\u0120hi", "<0xZZ>", "<0x4>", "<0x41", "<|im_end|>", "\u00e9", "\u00c3", "\u00a9"]
+    token_lists = [[rng.choice(token_pool) for _ in range(rng.randrange(0, 8))] for _ in range(150)]
+    decs = {
+        "byte_fallback": decoders.ByteFallback(), "fuse": decoders.Fuse(),
+        "strip": decoders.Strip(" ", 1, 0), "strip_right": decoders.Strip("\u2581", 0, 1),
+        "replace": decoders.Replace("\u2581", " "),
+        "metaspace_first": decoders.Metaspace(prepend_scheme="first"),
+        "metaspace_never": decoders.Metaspace(prepend_scheme="never"),
+        "byte_level": decoders.ByteLevel(),
+        "llama2": decoders.Sequence([decoders.Replace("\u2581", " "), decoders.ByteFallback(), decoders.Fuse(),
+                                     decoders.Strip(" ", 1, 0)]),
+    }
+    out["token_lists"] = token_lists
+    out["decoded"] = {name: [d.decode(tl) for tl in token_lists] for name, d in decs.items()}
+    out["decoder_json"] = {name: json.loads(d.__getstate__()) if hasattr(d, "__getstate__") else None
+                           for name, d in decs.items()}
+    out["normalizer_json"] = {name: json.loads(n.__getstate__()) for name, n in norm.items()}
+    # Tiny hand-written BPE models exercising unk_token / fuse_unk without byte fallback, and
+    # continuing_subword_prefix / end_of_word_suffix.
+    unk_specs = {}
+    base_vocab = {"<unk>": 0, "a": 1, "b": 2, "c": 3, "ab": 4, "abc": 5, "\u2581": 6, "\u2581a": 7, "##b": 8,
+                  "##c": 9, "a##b": 10, "c</w>": 11, "b</w>": 12, "ab</w>": 13}
+    for name, extra in {"unk_fused": {"fuse_unk": True}, "unk_unfused": {"fuse_unk": False},
+                        "no_unk": {"unk_token": None}, "prefix": {"continuing_subword_prefix": "##"},
+                        "suffix": {"end_of_word_suffix": "</w>"}}.items():
+        model = {"type": "BPE", "dropout": None, "unk_token": "<unk>", "continuing_subword_prefix": None,
+                 "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,
+                 "vocab": base_vocab, "merges": ["a b", "ab c", "\u2581 a"]}
+        if name == "prefix":
+            model["merges"] = [["a", "##b"]]
+        if name == "suffix":
+            model["merges"] = [["a", "b</w>"]]
+        model.update(extra)
+        spec = {"version": "1.0", "truncation": None, "padding": None, "added_tokens": [], "normalizer": None,
+                "pre_tokenizer": {"type": "WhitespaceSplit"}, "post_processor": None, "decoder": None, "model": model}
+        tok = Tokenizer.from_str(json.dumps(spec))
+        inputs = ["abc", "abx", "xxab", "a b c", "zzz abc yy", "cab", "ab", "abcabc", "\u2581a\u2581", "x", "bc ac"]
+        unk_specs[name] = {"tokenizer": spec, "texts": inputs, "ids": [tok.encode(t).ids for t in inputs],
+                           "decoded": [tok.decode(tok.encode(t).ids) for t in inputs]}
+    out["models"] = unk_specs
     with open(os.path.join(ROOT, "patterns.json"), "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False)
 
