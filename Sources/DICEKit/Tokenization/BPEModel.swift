@@ -54,10 +54,13 @@ struct BPEModelJSON: Decodable {
 /// elements; `BPEModel.init` reports any other count with the merge's index.
 struct MergeJSON: Decodable {
     var parts: [String]
+    /// A `"#version…"` header line of the string form, which tokenizers skips.
+    var isVersionLine = false
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if let line = try? c.decode(String.self) {
+            isVersionLine = line.hasPrefix("#version")
             parts = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
         } else {
             parts = try c.decode([String].self)
@@ -88,7 +91,7 @@ struct BPEModel: Sendable {
         var merges: [UInt64: (rank: Int, id: Int)] = [:]
         merges.reserveCapacity(json.merges.count)
         let prefixBytes = json.continuingSubwordPrefix?.utf8.count ?? 0
-        for (rank, merge) in json.merges.enumerated() {
+        for (rank, merge) in json.merges.filter({ !$0.isVersionLine }).enumerated() {
             guard merge.parts.count == 2 else {
                 throw TokenizerError.invalidMerge(path: path, index: rank,
                                                   reason: "expected two tokens, got \(merge.parts.count): \(merge.parts)")

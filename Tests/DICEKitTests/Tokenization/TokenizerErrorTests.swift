@@ -179,3 +179,45 @@ struct TokenizerErrorTests {
         #expect(reason.contains("-3"))
     }
 }
+
+@Suite("Tokenizer configuration files")
+struct TokenizerConfigTests {
+    let minimal = ##"{"added_tokens": [{"id": 3, "content": "<s>", "special": true}], "model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["#version: 0.2", "a b"]}}"##
+
+    @Test("AddedToken dicts, nulls, huge model_max_length and named template lists")
+    func configShapes() throws {
+        let config = #"""
+        {"bos_token": {"__type": "AddedToken", "content": "<s>", "lstrip": false}, "eos_token": "</s>",
+         "pad_token": null, "add_bos_token": true, "model_max_length": 1000000000000000019884624838656,
+         "chat_template": [{"name": "tool_use", "template": "{{ tools }}"},
+                           {"name": "default", "template": "{{ '<|im_start|>' }}"}],
+         "unknown_key": {"nested": [1, 2, 3]}}
+        """#
+        let tokenizer = try Tokenizer(tokenizerJSON: Data(minimal.utf8), config: Data(config.utf8))
+        #expect(tokenizer.config.bosToken == "<s>")
+        #expect(tokenizer.config.eosToken == "</s>")
+        #expect(tokenizer.config.padToken == nil)
+        #expect(tokenizer.config.addBOSToken == true)
+        #expect((tokenizer.config.modelMaxLength ?? 0) > 1e29)
+        #expect(tokenizer.config.chatTemplate == "{{ '<|im_start|>' }}")
+        #expect(try tokenizer.chatTemplate == .chatml)
+        #expect(tokenizer.bosTokenID == 3)
+        #expect(tokenizer.eosTokenID == nil)  // "</s>" is not in this vocabulary
+        #expect(tokenizer.vocabularySize == 4)
+        // The "#version" header is not a merge (tokenizers skips it).
+        #expect(tokenizer.encode("ab<s>") == [2, 3])
+    }
+
+    @Test("a fixture directory loads both files")
+    func directory() throws {
+        let tokenizer = try TokenizerFixtures.tokenizer("llama2_spm")
+        #expect(tokenizer.config.bosToken == "<s>")
+        #expect(tokenizer.config.eosToken == "</s>")
+        #expect(tokenizer.config.addBOSToken == true)
+        #expect(tokenizer.tokenID("<0x41>") == 3 + 0x41)
+        #expect(tokenizer.token(forID: 3 + 0x41) == "<0x41>")
+        #expect(tokenizer.token(forID: -1) == nil)
+        #expect(tokenizer.token(forID: 1 << 40) == nil)
+        #expect(tokenizer.decode([-5, 1 << 40]) == "")
+    }
+}
