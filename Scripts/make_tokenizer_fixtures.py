@@ -13,7 +13,8 @@ shaped like the real tokenizer.json files DICEKit must read:
                    with <0x00>..<0xFF> tokens at ids 3..258, unk, merges as "a b" strings, decoders
                    Replace/ByteFallback/Fuse/Strip, TemplateProcessing adding <s>, Zephyr template.
   digits_bytelevel byte-level BPE behind Sequence[Digits(individual), ByteLevel(add_prefix_space)]
-                   (SmolLM's pre-tokenizer, here with a prefix space), single_word and rstrip tokens.
+                   (SmolLM's pre-tokenizer, here with a prefix space), single_word and rstrip tokens,
+                   SmolLM2's ChatML template with a default system message.
   mistral_metaspace SentencePiece-style BPE with the Metaspace pre-tokenizer (prepend_scheme
                    "first", split false) and Metaspace decoder, ChatML template.
 
@@ -37,6 +38,13 @@ LLAMA3_PATTERN = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}
 CHATML_TEMPLATE = (
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
     "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+# SmolLM2-Instruct's template: ChatML plus a default system message.
+SMOLLM2_TEMPLATE = (
+    "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\n"
+    "You are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n' }}{% endif %}"
+    "{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
 ZEPHYR_TEMPLATE = (
     "{% for message in messages %}\n{% if message['role'] == 'user' %}\n{{ '<|user|>\n' + message['content'] + eos_token }}\n"
@@ -375,7 +383,7 @@ def main():
                              AddedToken("<rs>", rstrip=True, normalized=False, special=True)])
     write_fixture("digits_bytelevel", smol, {
         "bos_token": "<|im_start|>", "eos_token": "<|im_end|>", "pad_token": "<|im_end|>",
-        "chat_template": CHATML_TEMPLATE}, post_template=processors.ByteLevel(trim_offsets=False))
+        "chat_template": SMOLLM2_TEMPLATE}, post_template=processors.ByteLevel(trim_offsets=False))
 
     write_patterns()
 

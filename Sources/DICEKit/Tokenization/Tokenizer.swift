@@ -31,7 +31,7 @@ public struct Tokenizer: Sendable {
     let tokens: [String?]
 
     /// The settings read from tokenizer_config.json (all unset when there was none).
-    public let config: TokenizerConfig
+    public private(set) var config: TokenizerConfig
     /// The name errors use for tokenizer_config.json.
     let configPath: String
 
@@ -52,6 +52,8 @@ public struct Tokenizer: Sendable {
     public var specialTokenIDs: Set<Int> { Set(added.tokens.filter(\.special).map(\.id)) }
 
     /// Loads `tokenizer.json` and, when present, `tokenizer_config.json` from a model directory.
+    /// When the config has no `chat_template`, a `chat_template.jinja` file beside it (the layout
+    /// transformers ≥ 4.43 saves) supplies it.
     /// - Throws: `TokenizerError` naming the file: `.unreadableFile` when tokenizer.json is
     ///   missing, `.malformedJSON`, `.unsupported…`, `.invalidMerge`, `.unknownToken`.
     public init(directory: URL) throws {
@@ -73,6 +75,14 @@ public struct Tokenizer: Sendable {
         }
         try self.init(tokenizerJSON: tokenizerData, config: configData,
                       tokenizerPath: tokenizerURL.path, configPath: configURL.path)
+        let jinjaURL = directory.appendingPathComponent("chat_template.jinja")
+        if config.chatTemplate == nil, FileManager.default.fileExists(atPath: jinjaURL.path) {
+            do {
+                config.chatTemplate = try String(contentsOf: jinjaURL, encoding: .utf8)
+            } catch {
+                throw TokenizerError.unreadableFile(path: jinjaURL.path, reason: error.localizedDescription)
+            }
+        }
     }
 
     /// Builds a tokenizer from the contents of tokenizer.json and (optionally) tokenizer_config.json.

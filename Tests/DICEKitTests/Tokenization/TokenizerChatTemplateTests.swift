@@ -16,10 +16,35 @@ struct TokenizerChatTemplateTests {
         ("llama3_split", .llama3),
         ("llama2_spm", .zephyr),
         ("mistral_metaspace", .chatml),
+        ("digits_bytelevel", .chatmlWithDefaultSystem("You are a helpful AI assistant named SmolLM, trained by Hugging Face")),
     ])
     func detection(name: String, expected: ChatTemplate) throws {
         #expect(try ChatTemplate.detect(jinja: jinja(name)) == expected)
         #expect(try TokenizerFixtures.tokenizer(name).chatTemplate == expected)
+    }
+
+    @Test("chat_template.jinja beside the config supplies the template (transformers ≥ 4.43 layout)")
+    func jinjaFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dicekit-jinja-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try TokenizerFixtures.tokenizerJSON("llama3_split").write(to: dir.appendingPathComponent("tokenizer.json"))
+        try Data(#"{"bos_token": "<|begin_of_text|>"}"#.utf8).write(to: dir.appendingPathComponent("tokenizer_config.json"))
+        #expect(throws: TokenizerError.self) { _ = try Tokenizer(directory: dir).chatTemplate }
+        try Data(jinja("llama3_split").utf8).write(to: dir.appendingPathComponent("chat_template.jinja"))
+        let tokenizer = try Tokenizer(directory: dir)
+        #expect(try tokenizer.chatTemplate == .llama3)
+        #expect(try tokenizer.applyChatTemplate([.user("x")], addGenerationPrompt: false)
+            == "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nx<|eot_id|>")
+    }
+
+    @Test("a default system message written with \\n escapes is extracted")
+    func defaultSystemEscaped() throws {
+        let jinja = #"{% if messages[0]['role'] != 'system' %}{{ '<|im_start|>system\nBe \'nice\'.<|im_end|>\n' }}{% endif %}"#
+        #expect(try ChatTemplate.detect(jinja: jinja) == .chatmlWithDefaultSystem("Be 'nice'."))
+        #expect(ChatTemplate.chatmlWithDefaultSystem("S").render([.system("T"), .user("u")], addGenerationPrompt: false)
+            == "<|im_start|>system\nT<|im_end|>\n<|im_start|>user\nu<|im_end|>\n")
+        #expect(ChatTemplate.chatmlWithDefaultSystem("S").render([], addGenerationPrompt: true) == "<|im_start|>assistant\n")
     }
 
     @Test("a zephyr template written with a literal </s> is recognised")
