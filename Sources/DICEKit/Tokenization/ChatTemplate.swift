@@ -172,11 +172,7 @@ public enum ChatTemplate: Sendable, Equatable, CustomStringConvertible {
             for m in messages {
                 switch m.role {
                 case "user":
-                    out += format
-                        .replacingOccurrences(of: "{system}", with: system)
-                        .replacingOccurrences(of: "{bos}", with: bosToken)
-                        .replacingOccurrences(of: "{eos}", with: eosToken)
-                        .replacingOccurrences(of: "{prompt}", with: m.content)
+                    out += Self.fill(format, ["system": system, "bos": bosToken, "eos": eosToken, "prompt": m.content])
                     system = ""
                 case "assistant":
                     out += m.content
@@ -186,6 +182,25 @@ public enum ChatTemplate: Sendable, Equatable, CustomStringConvertible {
             }
         }
         return out
+    }
+
+    /// `format` with each `{name}` of `values` replaced, in one pass (substituted text is never
+    /// re-scanned, so a prompt containing "{system}" stays as written); other braces are kept.
+    static func fill(_ format: String, _ values: [String: String]) -> String {
+        var out = ""
+        var rest = format[...]
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            let afterOpen = rest.index(after: open)
+            if let close = rest[afterOpen...].firstIndex(of: "}"), let value = values[String(rest[afterOpen..<close])] {
+                out += value
+                rest = rest[rest.index(after: close)...]
+            } else {
+                out.append("{")
+                rest = rest[afterOpen...]
+            }
+        }
+        return out + rest
     }
 
     /// Python's `str.strip()` (Jinja's `trim` filter): removes leading and trailing characters

@@ -95,6 +95,9 @@ struct TokenizerChatTemplateTests {
         #expect(format.render(conversation, addGenerationPrompt: true, bosToken: "<s>")
             == "<s>[Be kind.] Q: Hi\nA:Hello!<s>[] Q: Bye\nA:")
         #expect(ChatTemplate.none.render(conversation, addGenerationPrompt: true) == "Be kind.\nHi\nHello!\nBye")
+        // Substituted text is not re-scanned; unknown braces stay.
+        #expect(ChatTemplate.format("{x} {system}|{prompt}").render([.system("{prompt}"), .user("{system}")],
+                                                                  addGenerationPrompt: false) == "{x} {prompt}|{system}")
         #expect(ChatTemplate.none.render([.user("just the prompt")], addGenerationPrompt: true) == "just the prompt")
     }
 
