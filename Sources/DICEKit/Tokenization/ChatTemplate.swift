@@ -1,0 +1,241 @@
+// ChatTemplate — built-in renderings of the chat templates that DICE's models use, chosen by
+// name or recognised from the Jinja `chat_template` of tokenizer_config.json.
+//
+// DICEKit does not run Jinja. Each built-in reproduces, character for character, what
+// transformers' `apply_chat_template(…, tokenize=False)` renders for the reference template
+// (checked against transformers in Tests/Fixtures/tokenizers):
+//   chatml  "<|im_start|>{role}\n{content}<|im_end|>\n" per message;
+//           generation prompt "<|im_start|>assistant\n"
+//   chatmlWithDefaultSystem  chatml, with "<|im_start|>system\n{default}<|im_end|>\n" first when
+//           the conversation does not open with a system message (SmolLM2's template)
+//   zephyr  "<|{role}|>\n{content}{eos}\n" per system/user/assistant message (other roles are
+//           dropped); generation prompt "<|assistant|>\n" (after at least one message)
+//   llama3  "{bos}" once, then "<|start_header_id|>{role}<|end_header_id|>\n\n{trimmed content}<|eot_id|>";
+//           generation prompt "<|start_header_id|>assistant<|end_header_id|>\n\n"
+
+import Foundation
+
+/// One message of a conversation.
+public struct ChatMessage: Sendable, Equatable, Codable {
+    /// The speaker: "system", "user" or "assistant" (other roles pass through where the template allows).
+    public var role: String
+    /// The message text.
+    public var content: String
+
+    /// A message from `role` with `content`.
+    public init(role: String, content: String) {
+        self.role = role
+        self.content = content
+    }
+
+    /// A system message.
+    public static func system(_ content: String) -> ChatMessage { .init(role: "system", content: content) }
+    /// A user message.
+    public static func user(_ content: String) -> ChatMessage { .init(role: "user", content: content) }
+    /// An assistant message.
+    public static func assistant(_ content: String) -> ChatMessage { .init(role: "assistant", content: content) }
+}
+
+/// How a conversation is turned into the prompt text a model sees.
+public enum ChatTemplate: Sendable, Equatable, CustomStringConvertible {
+    /// ChatML (`<|im_start|>role\n…<|im_end|>`): Qwen, SmolLM, many fine-tunes.
+    case chatml
+    /// ChatML whose template inserts a default system message when the conversation has none
+    /// (SmolLM2: "You are a helpful AI assistant named SmolLM, trained by Hugging Face").
+    case chatmlWithDefaultSystem(String)
+    /// Zephyr (`<|user|>\n…</s>`): HuggingFaceH4/zephyr-7b-beta and Mistral-based SFT models.
+    case zephyr
+    /// Llama-3 Instruct (`<|start_header_id|>role<|end_header_id|>\n\n…<|eot_id|>`).
+    case llama3
+    /// No wrapping: the messages' contents joined by "\n".
+    case none
+    /// A user format with `{prompt}` (the user message), and optionally `{system}` (the system
+    /// message, empty if none), `{bos}` and `{eos}`; escapes `\n`, `\t` and `\\` are already
+    /// resolved. Rendered once per user turn (`{system}` only in the first); each assistant
+    /// message is appended verbatim after its turn. `addGenerationPrompt` has no effect: the
+    /// format itself ends where the answer begins.
+    case format(String)
+
+    /// Parses a command-line choice: `chatml`, `zephyr`, `llama3`, `none` (any case), or a format
+    /// string containing `{prompt}` (with `\n`, `\t`, `\\` escapes).
+    /// - Throws: `TokenizerError.unknownChatTemplate` for anything else.
+    public init(parsing spec: String) throws {
+        switch spec.lowercased() {
+        case "chatml": self = .chatml
+        case "zephyr": self = .zephyr
+        case "llama3", "llama-3": self = .llama3
+        case "none": self = .none
+        default:
+            guard spec.contains("{prompt}") else { throw TokenizerError.unknownChatTemplate(template: spec) }
+            self = .format(Self.unescape(spec))
+        }
+    }
+
+    /// Recognises a Jinja `chat_template` by its markers: `<|start_header_id|>` → llama3,
+    /// `<|im_start|>` → chatml, `<|user|>` with `</s>` or `eos_token` → zephyr.
+    /// - Throws: `TokenizerError.unknownChatTemplate` (with an excerpt of the template and how to
+    ///   choose one) when no marker is found.
+    public static func detect(jinja: String) throws -> ChatTemplate {
+        if jinja.contains("<|start_header_id|>") { return .llama3 }
+        if jinja.contains("<|im_start|>") {
+            return defaultSystemMessage(inChatML: jinja).map { .chatmlWithDefaultSystem($0) } ?? .chatml
+        }
+        if jinja.contains("<|user|>") && (jinja.contains("</s>") || jinja.contains("eos_token")) { return .zephyr }
+        let excerpt = jinja.count > 80 ? String(jinja.prefix(80)) + "…" : jinja
+        throw TokenizerError.unknownChatTemplate(template: excerpt)
+    }
+
+    /// The default system message of a ChatML Jinja template: the text of a quoted
+    /// `'<|im_start|>system\n…<|im_end|>` literal that the template emits when
+    /// `messages[0]['role'] != 'system'`. Nil when the template has no such fallback.
+    static func defaultSystemMessage(inChatML jinja: String) -> String? {
+        guard jinja.contains("!= 'system'") || jinja.contains("!= \"system\"") else { return nil }
+        for quote in ["'", "\""] {
+            for opener in ["<|im_start|>system\n", "<|im_start|>system\\n"] {
+                let marker = quote + opener
+                guard let start = jinja.range(of: marker) else { continue }
+                let rest = jinja[start.upperBound...]
+                guard let end = rest.range(of: "<|im_end|>") else { continue }
+                return unescapePython(String(rest[..<end.lowerBound]))
+            }
+        }
+        return nil
+    }
+
+    /// Resolves the escapes of a Python/Jinja string literal body (`\n`, `\t`, `\'`, `\"`, `\\`).
+    static func unescapePython(_ s: String) -> String {
+        var out = ""
+        var escaping = false
+        for c in s {
+            if escaping {
+                switch c {
+                case "n": out.append("\n")
+                case "t": out.append("\t")
+                case "'", "\"", "\\": out.append(c)
+                default: out.append("\\"); out.append(c)
+                }
+                escaping = false
+            } else if c == "\\" {
+                escaping = true
+            } else {
+                out.append(c)
+            }
+        }
+        return out
+    }
+
+    /// The name used by `init(parsing:)` (the format string itself for `.format`).
+    public var description: String {
+        switch self {
+        case .chatml: return "chatml"
+        case .chatmlWithDefaultSystem: return "chatml"
+        case .zephyr: return "zephyr"
+        case .llama3: return "llama3"
+        case .none: return "none"
+        case .format(let f): return f
+        }
+    }
+
+    /// Renders `messages` as the template does.
+    /// - Parameters:
+    ///   - messages: the conversation, in order.
+    ///   - addGenerationPrompt: append the header that opens the assistant's reply.
+    ///   - bosToken: text of the BOS token (used by llama3 and `{bos}`).
+    ///   - eosToken: text of the EOS token (used by zephyr and `{eos}`).
+    /// - Returns: the prompt text; encode it with `addSpecialTokens: false` when the template
+    ///   already contains the BOS token (llama3).
+    public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool,
+                       bosToken: String = "", eosToken: String = "") -> String {
+        var out = ""
+        switch self {
+        case .chatml, .chatmlWithDefaultSystem:
+            if case .chatmlWithDefaultSystem(let system) = self, let first = messages.first, first.role != "system" {
+                out += "<|im_start|>system\n" + system + "<|im_end|>\n"
+            }
+            for m in messages { out += "<|im_start|>" + m.role + "\n" + m.content + "<|im_end|>\n" }
+            if addGenerationPrompt { out += "<|im_start|>assistant\n" }
+        case .zephyr:
+            for m in messages where ["user", "system", "assistant"].contains(m.role) {
+                out += "<|" + m.role + "|>\n" + m.content + eosToken + "\n"
+            }
+            if addGenerationPrompt && !messages.isEmpty { out += "<|assistant|>\n" }
+        case .llama3:
+            for (i, m) in messages.enumerated() {
+                if i == 0 { out += bosToken }
+                out += "<|start_header_id|>" + m.role + "<|end_header_id|>\n\n" + Self.pythonStrip(m.content) + "<|eot_id|>"
+            }
+            if addGenerationPrompt { out += "<|start_header_id|>assistant<|end_header_id|>\n\n" }
+        case .none:
+            out = messages.map(\.content).joined(separator: "\n")
+        case .format(let format):
+            var system = messages.first { $0.role == "system" }?.content ?? ""
+            for m in messages {
+                switch m.role {
+                case "user":
+                    out += Self.fill(format, ["system": system, "bos": bosToken, "eos": eosToken, "prompt": m.content])
+                    system = ""
+                case "assistant":
+                    out += m.content
+                default:
+                    break
+                }
+            }
+        }
+        return out
+    }
+
+    /// `format` with each `{name}` of `values` replaced, in one pass (substituted text is never
+    /// re-scanned, so a prompt containing "{system}" stays as written); other braces are kept.
+    static func fill(_ format: String, _ values: [String: String]) -> String {
+        var out = ""
+        var rest = format[...]
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            let afterOpen = rest.index(after: open)
+            if let close = rest[afterOpen...].firstIndex(of: "}"), let value = values[String(rest[afterOpen..<close])] {
+                out += value
+                rest = rest[rest.index(after: close)...]
+            } else {
+                out.append("{")
+                rest = rest[afterOpen...]
+            }
+        }
+        return out + rest
+    }
+
+    /// Python's `str.strip()` (Jinja's `trim` filter): removes leading and trailing characters
+    /// for which `str.isspace()` holds (White_Space plus U+001C–U+001F).
+    static func pythonStrip(_ s: String) -> String {
+        func isSpace(_ c: Unicode.Scalar) -> Bool {
+            UnicodeClass.isWhitespace(c) || (c.value >= 0x1C && c.value <= 0x1F)
+        }
+        let scalars = Array(s.unicodeScalars)
+        var lo = 0, hi = scalars.count
+        while lo < hi && isSpace(scalars[lo]) { lo += 1 }
+        while hi > lo && isSpace(scalars[hi - 1]) { hi -= 1 }
+        return String(String.UnicodeScalarView(scalars[lo..<hi]))
+    }
+
+    /// Resolves `\n`, `\t` and `\\` in a command-line format string.
+    static func unescape(_ s: String) -> String {
+        var out = ""
+        var escaping = false
+        for c in s {
+            if escaping {
+                switch c {
+                case "n": out.append("\n")
+                case "t": out.append("\t")
+                case "\\": out.append("\\")
+                default: out.append("\\"); out.append(c)
+                }
+                escaping = false
+            } else if c == "\\" {
+                escaping = true
+            } else {
+                out.append(c)
+            }
+        }
+        if escaping { out.append("\\") }
+        return out
+    }
+}

@@ -1,0 +1,263 @@
+// Tokenizer — a Hugging Face tokenizer (tokenizer.json + tokenizer_config.json) that encodes and
+// decodes exactly as the `tokenizers` library does, for BPE models.
+//
+// Pipeline, mirroring tokenizer.json's sections:
+//   added tokens (raw)  → normalizer → added tokens (normalized) → pre-tokenizer → BPE model
+//   → post-processor (only with addSpecialTokens)
+// and for decoding: ids → token strings (skipping special ones on request) → decoder chain.
+
+import Foundation
+
+/// A byte-level or SentencePiece-style BPE tokenizer read from Hugging Face files.
+///
+/// Supported: model `BPE` (merges as "a b" strings or [a, b] pairs, `byte_fallback`,
+/// `ignore_merges`, `unk_token`/`fuse_unk`, `continuing_subword_prefix`, `end_of_word_suffix`);
+/// normalizers Sequence, Prepend, Replace (literal), NFC/NFD/NFKC/NFKD, Lowercase, Strip,
+/// ByteLevel; pre-tokenizers Sequence, Split (literal, GPT-2, Llama-3 and Qwen-2 regexes),
+/// ByteLevel, Digits, Metaspace, WhitespaceSplit; post-processors TemplateProcessing (single),
+/// ByteLevel, RobertaProcessing, BertProcessing, Sequence; decoders Sequence, Replace (literal),
+/// ByteFallback, Fuse, Strip, Metaspace, ByteLevel. Anything else is rejected at load time with a
+/// `TokenizerError` naming the type.
+///
+/// A `Tokenizer` is an immutable value; copies share one internal word cache (thread-safe).
+public struct Tokenizer: Sendable {
+    let model: BPEModel
+    let added: AddedVocabulary
+    let normalizer: Normalizer?
+    let preTokenizer: PreTokenizer?
+    let postProcessor: PostProcessor?
+    let decoder: TokenDecoder?
+    /// id → token string, for the model vocabulary and the added tokens (nil where no token).
+    let tokens: [String?]
+
+    /// The settings read from tokenizer_config.json (all unset when there was none).
+    public private(set) var config: TokenizerConfig
+    /// The name errors use for tokenizer_config.json.
+    let configPath: String
+
+    /// Number of token ids: one more than the largest id of the vocabulary or the added tokens.
+    /// This is the row count an embedding matrix needs.
+    public var vocabularySize: Int { tokens.count }
+
+    /// Id of `config.bosToken`, if set and known.
+    public var bosTokenID: Int? { config.bosToken.flatMap(tokenID) }
+    /// Id of `config.eosToken`, if set and known.
+    public var eosTokenID: Int? { config.eosToken.flatMap(tokenID) }
+    /// Id of `config.padToken`, if set and known.
+    public var padTokenID: Int? { config.padToken.flatMap(tokenID) }
+    /// Id of `config.unkToken` (else the model's unknown token), if known.
+    public var unkTokenID: Int? { config.unkToken.flatMap(tokenID) ?? model.unkID }
+
+    /// Ids of the special added tokens (those `decode(skipSpecialTokens: true)` drops).
+    public var specialTokenIDs: Set<Int> { Set(added.tokens.filter(\.special).map(\.id)) }
+
+    /// Loads `tokenizer.json` and, when present, `tokenizer_config.json` from a model directory.
+    /// When the config has no `chat_template`, a `chat_template.jinja` file beside it (the layout
+    /// transformers ≥ 4.43 saves) supplies it.
+    /// - Throws: `TokenizerError` naming the file: `.unreadableFile` when tokenizer.json is
+    ///   missing, `.malformedJSON`, `.unsupported…`, `.invalidMerge`, `.unknownToken`.
+    public init(directory: URL) throws {
+        let tokenizerURL = directory.appendingPathComponent("tokenizer.json")
+        let configURL = directory.appendingPathComponent("tokenizer_config.json")
+        let tokenizerData: Data
+        do {
+            tokenizerData = try Data(contentsOf: tokenizerURL)
+        } catch {
+            throw TokenizerError.unreadableFile(path: tokenizerURL.path, reason: error.localizedDescription)
+        }
+        var configData: Data?
+        if FileManager.default.fileExists(atPath: configURL.path) {
+            do {
+                configData = try Data(contentsOf: configURL)
+            } catch {
+                throw TokenizerError.unreadableFile(path: configURL.path, reason: error.localizedDescription)
+            }
+        }
+        try self.init(tokenizerJSON: tokenizerData, config: configData,
+                      tokenizerPath: tokenizerURL.path, configPath: configURL.path)
+        let jinjaURL = directory.appendingPathComponent("chat_template.jinja")
+        if config.chatTemplate == nil, FileManager.default.fileExists(atPath: jinjaURL.path) {
+            do {
+                config.chatTemplate = try String(contentsOf: jinjaURL, encoding: .utf8)
+            } catch {
+                throw TokenizerError.unreadableFile(path: jinjaURL.path, reason: error.localizedDescription)
+            }
+        }
+    }
+
+    /// Builds a tokenizer from the contents of tokenizer.json and (optionally) tokenizer_config.json.
+    /// - Parameters:
+    ///   - tokenizerJSON: the bytes of tokenizer.json.
+    ///   - config: the bytes of tokenizer_config.json, or nil.
+    ///   - tokenizerPath: the name errors use for tokenizer.json.
+    ///   - configPath: the name errors use for tokenizer_config.json.
+    /// - Throws: `TokenizerError` (see `init(directory:)`).
+    public init(tokenizerJSON: Data, config: Data?,
+                tokenizerPath: String = "<tokenizer.json data>",
+                configPath: String = "<tokenizer_config.json data>") throws {
+        let spec: TokenizerJSON = try Self.decodeJSON(TokenizerJSON.self, from: tokenizerJSON, path: tokenizerPath)
+        let parsedConfig = try config.map { try Self.decodeJSON(TokenizerConfig.self, from: $0, path: configPath) }
+            ?? TokenizerConfig()
+        try self.init(spec, config: parsedConfig, path: tokenizerPath, configPath: configPath)
+    }
+
+    private init(_ spec: TokenizerJSON, config: TokenizerConfig, path: String, configPath: String) throws {
+        self.configPath = configPath
+        model = try BPEModel(spec.model, path: path)
+        normalizer = spec.normalizer
+        preTokenizer = spec.preTokenizer
+        postProcessor = spec.postProcessor
+        decoder = spec.decoder
+        added = AddedVocabulary(spec.addedTokens, normalizer: spec.normalizer)
+        self.config = config
+
+        var maxID = -1
+        for id in spec.model.vocab.values { maxID = max(maxID, id) }
+        for token in spec.addedTokens { maxID = max(maxID, token.id) }
+        for (what, id) in spec.model.vocab.map({ ("model.vocab['\($0.key)']", $0.value) })
+            + spec.addedTokens.map({ ("added_tokens '\($0.content)'", $0.id) }) where id < 0 || id > 50_000_000 {
+            throw TokenizerError.malformedJSON(path: path, codingPath: what,
+                                               reason: "token id \(id) is outside 0..<50000000")
+        }
+        var tokens = [String?](repeating: nil, count: maxID + 1)
+        for (token, id) in spec.model.vocab { tokens[id] = token }
+        for token in spec.addedTokens { tokens[token.id] = token.content }
+        self.tokens = tokens
+    }
+
+    /// Decodes JSON, turning decoding failures into `TokenizerError` with the file and JSON path.
+    static func decodeJSON<T: Decodable>(_ type: T.Type, from data: Data, path: String) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: data)
+        } catch let error as DecodingError {
+            throw Self.describe(error, path: path)
+        } catch let error as UnsupportedComponent {
+            switch error {
+            case .model(let t): throw TokenizerError.unsupportedModel(path: path, type: t)
+            case .normalizer(let t): throw TokenizerError.unsupportedNormalizer(path: path, type: t)
+            case .preTokenizer(let t): throw TokenizerError.unsupportedPreTokenizer(path: path, type: t)
+            case .pattern(let p): throw TokenizerError.unsupportedPattern(path: path, pattern: p)
+            case .postProcessor(let t): throw TokenizerError.unsupportedPostProcessor(path: path, type: t)
+            case .decoder(let t): throw TokenizerError.unsupportedDecoder(path: path, type: t)
+            case .missingMerges: throw TokenizerError.missingMerges(path: path)
+            }
+        } catch let error as TokenizerError {
+            throw error
+        } catch {
+            throw TokenizerError.malformedJSON(path: path, codingPath: "", reason: "\(error)")
+        }
+    }
+
+    private static func describe(_ error: DecodingError, path: String) -> TokenizerError {
+        func render(_ codingPath: [any CodingKey]) -> String {
+            var out = ""
+            for key in codingPath {
+                if let index = key.intValue { out += "[\(index)]" } else { out += (out.isEmpty ? "" : ".") + key.stringValue }
+            }
+            return out
+        }
+        switch error {
+        case let .typeMismatch(type, context):
+            return .malformedJSON(path: path, codingPath: render(context.codingPath),
+                                  reason: "expected \(type): \(context.debugDescription)")
+        case let .valueNotFound(type, context):
+            return .malformedJSON(path: path, codingPath: render(context.codingPath),
+                                  reason: "expected \(type), found null: \(context.debugDescription)")
+        case let .keyNotFound(key, context):
+            return .malformedJSON(path: path, codingPath: render(context.codingPath + [key]),
+                                  reason: "missing key '\(key.stringValue)'")
+        case let .dataCorrupted(context):
+            var reason = context.debugDescription
+            if let underlying = context.underlyingError { reason += " (\(underlying))" }
+            return .malformedJSON(path: path, codingPath: render(context.codingPath), reason: reason)
+        @unknown default:
+            return .malformedJSON(path: path, codingPath: "", reason: "\(error)")
+        }
+    }
+
+    // MARK: - Vocabulary
+
+    /// The id of `token` (an added token or a vocabulary entry), or nil.
+    public func tokenID(_ token: String) -> Int? {
+        added.byContent[token] ?? model.vocab[token]
+    }
+
+    /// The token string of `id`, or nil when `id` is out of range or unused.
+    public func token(forID id: Int) -> String? {
+        id >= 0 && id < tokens.count ? tokens[id] : nil
+    }
+
+    // MARK: - Encoding
+
+    /// Encodes `text` into token ids, exactly as `tokenizers`' `Tokenizer.encode(text,
+    /// add_special_tokens=…)` does.
+    /// - Parameters:
+    ///   - text: any string (empty gives no ids, apart from special tokens).
+    ///   - addSpecialTokens: apply the post-processor (e.g. prepend BOS).
+    /// - Returns: token ids, each in `0..<vocabularySize`.
+    public func encode(_ text: String, addSpecialTokens: Bool = false) -> [Int] {
+        var ids: [Int] = []
+        let rawSegments = added.split(Piece(scalars: Array(text.unicodeScalars), atOrigin: true), with: added.rawMatcher)
+        for segment in rawSegments {
+            guard case .text(var piece) = segment else {
+                if case .token(let id) = segment { ids.append(id) }
+                continue
+            }
+            if let normalizer { piece.scalars = normalizer.normalize(piece.scalars) }
+            for inner in added.split(piece, with: added.normalizedMatcher) {
+                switch inner {
+                case .token(let id):
+                    ids.append(id)
+                case .text(let text):
+                    let words = preTokenizer?.preTokenize([text]) ?? [text]
+                    for word in words { ids.append(contentsOf: model.tokenize(word.scalars)) }
+                }
+            }
+        }
+        if addSpecialTokens, let postProcessor { ids = postProcessor.process(ids) }
+        return ids
+    }
+
+    // MARK: - Decoding
+
+    /// Decodes ids to text, exactly as `tokenizers`' `Tokenizer.decode(ids, skip_special_tokens=…)`.
+    /// Unknown ids are skipped; invalid UTF-8 becomes U+FFFD.
+    /// - Parameters:
+    ///   - ids: token ids.
+    ///   - skipSpecialTokens: leave out special added tokens (BOS, EOS, <|im_end|>, …).
+    public func decode(_ ids: [Int], skipSpecialTokens: Bool = false) -> String {
+        var strings: [String] = []
+        strings.reserveCapacity(ids.count)
+        for id in ids {
+            guard let token = token(forID: id) else { continue }
+            if skipSpecialTokens && added.isSpecial(id) { continue }
+            strings.append(token)
+        }
+        guard let decoder else { return strings.joined(separator: " ") }
+        return decoder.decodeChain(strings).joined()
+    }
+
+    // MARK: - Chat templates
+
+    /// The built-in template that `config.chatTemplate` maps to.
+    /// - Throws: `TokenizerError.missingChatTemplate` when tokenizer_config.json has none,
+    ///   `.unknownChatTemplate` when it is not recognised (see `ChatTemplate.detect(jinja:)`).
+    public var chatTemplate: ChatTemplate {
+        get throws {
+            guard let source = config.chatTemplate else {
+                throw TokenizerError.missingChatTemplate(path: configPath)
+            }
+            return try ChatTemplate.detect(jinja: source)
+        }
+    }
+
+    /// Renders `messages` with `template` (default: the detected `chatTemplate`), passing this
+    /// tokenizer's BOS/EOS token texts.
+    /// - Throws: what `chatTemplate` throws, when `template` is nil.
+    public func applyChatTemplate(_ messages: [ChatMessage], addGenerationPrompt: Bool,
+                                  template: ChatTemplate? = nil) throws -> String {
+        let chosen = try template ?? chatTemplate
+        return chosen.render(messages, addGenerationPrompt: addGenerationPrompt,
+                             bosToken: config.bosToken ?? "", eosToken: config.eosToken ?? "")
+    }
+}
