@@ -4,6 +4,21 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps test bench build clean
 
+# Debian 12's OpenBLAS 0.3.21 does not recognise recent Xeons and falls back to its generic
+# SSE3 kernels (5–8× slower sgemm). Pick the AVX-512 or AVX2 kernels unless the environment
+# already chose (the `dice` tool does the same by itself; see BLASCore.swift).
+ifeq ($(OPENBLAS_CORETYPE),)
+BLAS_CORE := $(shell if grep -qw avx512bw /proc/cpuinfo 2>/dev/null; then echo SkylakeX; \
+	elif grep -qw avx2 /proc/cpuinfo 2>/dev/null; then echo Haswell; fi)
+ifneq ($(BLAS_CORE),)
+export OPENBLAS_CORETYPE := $(BLAS_CORE)
+endif
+endif
+
+# A Python with torch + transformers runs the PyTorch peers beside `dice bench` when present.
+PYTHON ?= $(shell [ -x /tmp/venv/bin/python ] && echo /tmp/venv/bin/python)
+PEER := $(if $(PYTHON),--python $(PYTHON),)
+
 # OpenBLAS headers and library (Debian/Ubuntu), installed only when missing.
 deps:
 	@if ! dpkg -s libopenblas-dev >/dev/null 2>&1; then \
@@ -22,6 +37,7 @@ test: deps
 # Benchmarks: DICEKit beside its peers, in one run.
 bench: build
 	.build/release/dice bench kernels
+	.build/release/dice bench logprobs $(PEER)
 
 clean:
 	rm -rf .build
