@@ -15,6 +15,8 @@ export OPENBLAS_CORETYPE := $(BLAS_CORE)
 endif
 endif
 
+export OPENBLAS_THREAD_TIMEOUT ?= 4
+
 # A Python with torch + transformers runs the PyTorch peers beside `dice bench` when present.
 PYTHON ?= $(shell [ -x /tmp/venv/bin/python ] && echo /tmp/venv/bin/python)
 PEER := $(if $(PYTHON),--python $(PYTHON),)

@@ -14,19 +14,23 @@ public final class CPUBackend: Backend {
     /// Worker threads for loops and for OpenBLAS.
     public let threads: Int
     let loop: ParallelLoop
+    let pool: CPUBufferPool
 
-    /// Creates a CPU backend using `threads` cores (default: all active cores).
-    public init(threads: Int? = nil) {
+    /// Creates a CPU backend using `threads` cores (default: all active cores), caching up to
+    /// `cachedBytes` of freed buffers for reuse (default: a quarter of physical memory).
+    public init(threads: Int? = nil, cachedBytes: Int? = nil) {
         let n = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         self.threads = n
         self.loop = ParallelLoop(threads: n)
+        let memory = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+        self.pool = CPUBufferPool(capacity: cachedBytes ?? memory / 4)
         openblas_set_num_threads(Int32(n))
     }
 
     // MARK: - Buffers
 
     public func allocate(_ count: Int) throws -> any DeviceBuffer {
-        try CPUBuffer(count: count)
+        try CPUBuffer(count: count, pool: pool)
     }
 
     /// The host pointer of a slice of one of this backend's buffers.

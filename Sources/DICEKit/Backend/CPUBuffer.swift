@@ -9,22 +9,27 @@ public final class CPUBuffer: DeviceBuffer {
     public let count: Int
     /// The first element. Valid for the buffer's lifetime.
     let base: UnsafeMutablePointer<Float>
+    private let pool: CPUBufferPool
+    private let blockSize: Int
 
-    /// Allocates `count` zeroed elements.
-    /// - Throws: `BackendError.allocationFailed` when `posix_memalign` refuses.
-    init(count: Int) throws {
+    /// Takes `count` zeroed elements from `pool`.
+    /// - Throws: `BackendError.allocationFailed` when the size overflows or the system refuses.
+    init(count: Int, pool: CPUBufferPool) throws {
         precondition(count >= 0, "negative buffer size \(count)")
-        var raw: UnsafeMutableRawPointer?
         let bytes = max(count, 1).multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
-        guard !bytes.overflow, posix_memalign(&raw, 64, bytes.partialValue) == 0, let raw else {
+        guard !bytes.overflow, bytes.partialValue < Int.max - 4096 else {
             throw BackendError.allocationFailed(count: count)
         }
+        let size = CPUBufferPool.roundedSize(bytes.partialValue)
+        guard let raw = pool.take(size: size) else { throw BackendError.allocationFailed(count: count) }
         memset(raw, 0, bytes.partialValue)
         self.count = count
         self.base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        self.pool = pool
+        self.blockSize = size
     }
 
-    deinit { free(base) }
+    deinit { pool.give(UnsafeMutableRawPointer(base), size: blockSize) }
 }
 
 extension BufferSlice {
