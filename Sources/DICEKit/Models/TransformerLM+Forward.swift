@@ -124,7 +124,7 @@ extension TransformerLM: DifferentiableSequenceScorer {
     /// Forward pass plus the gather: per-pair sums (Double) and what the pullback needs.
     private func scored(_ batch: [TokenPair]) throws
         -> (logProbs: [Double], state: ForwardState?, lse: Tensor?, packed: PackedBatch) {
-        let packed = try PackedBatch(pairs: batch, spec: spec)
+        let packed = try PackedBatch(pairs: batch, spec: spec, sharePrompts: sharesPrompts)
         guard packed.selectedCount > 0 else {
             return ([Double](repeating: 0, count: batch.count), nil, nil, packed)
         }

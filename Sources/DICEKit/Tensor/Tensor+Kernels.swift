@@ -178,7 +178,8 @@ extension Tensor {
         try lse.expectShape([q.shape[0], heads], op)
         for (i, s) in sequences.enumerated() {
             guard s.queryCount >= 0, s.queryCount <= s.keyCount, s.queryStart >= 0, s.keyStart >= 0,
-                  s.queryStart + s.queryCount <= q.shape[0], s.keyStart + s.keyCount <= k.shape[0] else {
+                  s.queryStart + s.queryCount <= q.shape[0], s.keyStart + s.keyCount <= k.shape[0],
+                  s.prefixStart >= 0, s.prefixCount >= 0, s.prefixStart + s.prefixCount <= k.shape[0] else {
                 throw TensorError.invalidArgument(
                     operation: op, reason: "sequence \(i) (\(s)) does not fit \(q.shape[0]) queries and \(k.shape[0]) keys")
             }
