@@ -122,9 +122,10 @@ public protocol Backend: AnyObject, Sendable {
 
     // MARK: - Buffers
 
-    /// Allocates `count` Float32 elements, zero-filled.
+    /// Allocates `count` Float32 elements, zero-filled when `zeroed` (otherwise the contents are
+    /// unspecified and every element must be written before it is read).
     /// - Throws: `BackendError.allocationFailed` when the memory cannot be had.
-    func allocate(_ count: Int) throws -> any DeviceBuffer
+    func allocate(_ count: Int, zeroed: Bool) throws -> any DeviceBuffer
     /// Copies `values` into `destination` (`values.count == destination.count`).
     func upload(_ values: [Float], to destination: BufferSlice)
     /// Copies `source` out to the host.
@@ -269,6 +270,12 @@ public enum BackendError: Error, Equatable, CustomStringConvertible {
 }
 
 extension Backend {
+    /// Allocates `count` zero-filled Float32 elements.
+    /// - Throws: `BackendError.allocationFailed` when the memory cannot be had.
+    public func allocate(_ count: Int) throws -> any DeviceBuffer {
+        try allocate(count, zeroed: true)
+    }
+
     /// The global L2 norm of several gradient slices: sqrt(Σ_i Σ g_i²).
     public func globalNorm(_ slices: [BufferSlice]) -> Double {
         slices.reduce(0.0) { $0 + sumOfSquares($1) }.squareRoot()
