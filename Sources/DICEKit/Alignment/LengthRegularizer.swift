@@ -4,11 +4,13 @@
 // Exact search. For one prompt, the argmax and argmin of r̃_i(α) = r_i − α·l_i can change only
 // where two candidates tie: α_ij = (r_i − r_j)/(l_i − l_j). Between consecutive positive
 // breakpoints every prompt's pair — hence the objective |mean(l_chosen − l_rejected)| — is
-// constant. So the search evaluates α = 0 exactly, plus one point inside every interval between
-// consecutive breakpoints (the midpoint; 2·b for the last, unbounded interval (b, ∞); 1 when no
-// breakpoint exists), and returns the smallest of those points that attains the minimum. Each
+// constant. The search evaluates α = 0 exactly, then splits (0, ∞) at the points where the
+// objective's inputs (the sum of gaps and the number of pairs) actually change, and evaluates
+// one point inside each piece: its midpoint (2·b for the last, unbounded piece (b, ∞); 1 when
+// nothing changes). It returns the first (smallest) of these points that attains the minimum —
+// the middle of the leftmost optimal piece, as far as possible from the ties at its ends. Each
 // prompt contributes its breakpoints as events (how its length gap changes there), and one sweep
-// over the sorted events evaluates all intervals: O(P·K² log(P·K)) for P prompts of K samples.
+// over the sorted events evaluates all pieces: O(P·K² log(P·K)) for P prompts of K samples.
 // Lengths are integers, so objective values are compared exactly (cross-multiplied integers).
 
 /// The α of `r̃ = r − α·|y|`: fixed (0 disables the regularization) or searched per round.
@@ -142,9 +144,10 @@ public struct LengthRegularizer: Sendable, Hashable {
 
     // MARK: - Exact search
 
-    /// The smallest α ≥ 0 among the evaluated points (0 and one point per interval between
-    /// breakpoints) minimising |mean(len_chosen − len_rejected)|; a point without pairs counts
-    /// as worst. 0 when no point has pairs.
+    /// The α ≥ 0 minimising |mean(len_chosen − len_rejected)|: 0 if it attains the minimum,
+    /// else the midpoint of the leftmost optimal piece of (0, ∞) on which the gap sum and pair
+    /// count are constant (see the file comment). A point without pairs counts as worst; 0 when
+    /// no point has pairs.
     public static func searchAlpha(_ groups: [[Candidate]]) -> Double {
         // Events: at α = position, the sum of gaps changes by dSum and the pair count by dCount.
         var events: [(position: Double, dSum: Int, dCount: Int)] = []
@@ -170,16 +173,23 @@ public struct LengthRegularizer: Sendable, Hashable {
         func consider(_ alpha: Double, _ s: Int, _ c: Int) {
             if isBetter(s, c, than: best.sum, best.count) { best = (alpha, s, c) }
         }
-        consider(representative(positions, 0), sum, count)
+        // The objective's own change points: positions where the total (sum, count) changes.
+        var changes: [Double] = []
+        var values = [(sum: sum, count: count)]
         var e = 0
-        for k in positions.indices {
-            while e < events.count, events[e].position == positions[k] {
-                sum += events[e].dSum
-                count += events[e].dCount
+        for position in positions {
+            var s = values[values.count - 1].sum, c = values[values.count - 1].count
+            while e < events.count, events[e].position == position {
+                s += events[e].dSum
+                c += events[e].dCount
                 e += 1
             }
-            consider(representative(positions, k + 1), sum, count)
+            if s != values[values.count - 1].sum || c != values[values.count - 1].count {
+                changes.append(position)
+                values.append((s, c))
+            }
         }
+        for (k, v) in values.enumerated() { consider(representative(changes, k), v.sum, v.count) }
         return best.alpha
     }
 
