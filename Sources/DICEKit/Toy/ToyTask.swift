@@ -4,10 +4,14 @@
 // Vocabulary: id 0 is EOS, ids 1 … W are content words; prompts are made of content words too
 // (a topic word, then instruction words), so the vocabulary is exactly what responses use.
 // Quality is decided token by token given the prompt: a content word w in a response to prompt
-// x = (t; i₁ … i_k) is worth
-//     q(x, w) = A[t][w] + Σⱼ B[iⱼ][w]            (A, B hidden Gaussian tables, seeded)
-// and the judge scores a response J(x, y) = Σ_{w ∈ y} q(x, w) + lengthBias·|y| (|y| in content
-// words): each word helps or hurts on its own, and the judge also likes length.
+// x = (t; i₁ … i_k) has the raw value v(x, w) = A[t][w] + Σⱼ B[iⱼ][w] (A, B hidden Gaussian
+// tables, seeded) and is worth
+//     q(x, w) = v(x, w) − Σ_u p_ref(u | x)·v(x, u),      p_ref(w | x) ∝ exp(sftSharpness·v(x, w)),
+// i.e. values centred on the reference (SFT) word distribution, so that a reference response's
+// expected quality is 0 whatever its length. The judge scores a response
+//     J(x, y) = Σ_{w ∈ y} q(x, w) + lengthBias·|y|      (|y| in content words):
+// each word helps or hurts on its own, and the judge also likes length — at the SFT level
+// length wins only through that bias.
 
 import Foundation
 
@@ -19,6 +23,9 @@ public struct ToyTask: Sendable {
     let topicValues: [[Double]]
     /// B[i][w]: instruction i's value of word w.
     let instructionValues: [[Double]]
+    /// Per prompt: q(x, w) for w = 0 … wordCount (index 0, EOS, is 0) and p_ref(w | x) for the
+    /// content words (index k ↔ word k + 1).
+    let promptTables: [[Int]: (values: [Double], reference: [Double])]
 
     /// The EOS token id.
     public static let eos = 0
@@ -44,8 +51,24 @@ public struct ToyTask: Sendable {
                 (0 ... w).map { col in row == 0 || col == 0 ? 0 : config.valueScale * Double(rng.nextGaussian()) }
             }
         }
-        topicValues = table(config.topicCount)
-        instructionValues = table(config.instructionCount)
+        let topicValues = table(config.topicCount)
+        let instructionValues = table(config.instructionCount)
+        self.topicValues = topicValues
+        self.instructionValues = instructionValues
+        var tables: [[Int]: (values: [Double], reference: [Double])] = [:]
+        for prompt in Self.allPrompts(config) {
+            let raw = (1 ... w).map { word in
+                prompt.dropFirst().reduce(topicValues[prompt[0]][word]) { $0 + instructionValues[$1 - config.topicCount][word] }
+            }
+            let logits = raw.map { config.sftSharpness * $0 }
+            let m = logits.max() ?? 0
+            let e = logits.map { exp($0 - m) }
+            let z = e.reduce(0, +)
+            let reference = e.map { $0 / z }
+            let mean = zip(reference, raw).reduce(0) { $0 + $1.0 * $1.1 }
+            tables[prompt] = ([0] + raw.map { $0 - mean }, reference)
+        }
+        promptTables = tables
     }
 
     static func validate(_ c: ToyTaskConfig) throws {
@@ -98,14 +121,17 @@ public struct ToyTask: Sendable {
 
     /// Every prompt of the language: each topic with each increasing combination of
     /// `instructionsPerPrompt` instructions, in lexicographic order.
-    public var allPrompts: [[Int]] {
+    public var allPrompts: [[Int]] { Self.allPrompts(config) }
+
+    static func allPrompts(_ c: ToyTaskConfig) -> [[Int]] {
         var combos: [[Int]] = [[]]
-        for _ in 0 ..< config.instructionsPerPrompt {
-            combos = combos.flatMap { c in
-                instructions.filter { $0 > (c.last ?? 0) }.map { c + [$0] }
+        let instructions = c.topicCount + 1 ... c.topicCount + c.instructionCount
+        for _ in 0 ..< c.instructionsPerPrompt {
+            combos = combos.flatMap { combo in
+                instructions.filter { $0 > (combo.last ?? 0) }.map { combo + [$0] }
             }
         }
-        return topics.flatMap { t in combos.map { [t] + $0 } }
+        return (1 ... c.topicCount).flatMap { t in combos.map { [t] + $0 } }
     }
 
     /// `count` distinct prompts drawn without replacement (seeded), in draw order.
@@ -128,12 +154,12 @@ public struct ToyTask: Sendable {
 
     // MARK: - Hidden quality
 
-    /// q(x, w): the value of content word `word` in a response to `prompt`. Requires a valid
-    /// prompt and a content word (see `quality(prompt:response:)` for checked input).
+    /// q(x, w): the value of content word `word` in a response to `prompt` (centred on the
+    /// reference distribution). 0 for a prompt outside the language or a word outside the
+    /// vocabulary (see `quality(prompt:response:)` for checked input).
     public func wordValue(prompt: [Int], word: Int) -> Double {
-        var v = topicValues[prompt[0]][word]
-        for i in prompt.dropFirst() { v += instructionValues[i - config.topicCount][word] }
-        return v
+        guard let values = promptTables[prompt]?.values, values.indices.contains(word) else { return 0 }
+        return values[word]
     }
 
     /// Σ q(x, w) over the response's content words (a final EOS is ignored).
@@ -168,14 +194,11 @@ public struct ToyTask: Sendable {
 
     // MARK: - Reference responses
 
-    /// The reference (SFT) word distribution for `prompt`: p(w) ∝ exp(sftSharpness · q(x, w)),
-    /// one probability per content word (index k ↔ word k + 1).
+    /// The reference (SFT) word distribution for `prompt`: p(w) ∝ exp(sftSharpness · v(x, w)),
+    /// one probability per content word (index k ↔ word k + 1); uniform for a prompt outside
+    /// the language.
     public func referenceWordDistribution(prompt: [Int]) -> [Double] {
-        let logits = contentWords.map { config.sftSharpness * wordValue(prompt: prompt, word: $0) }
-        let m = logits.max() ?? 0
-        let e = logits.map { exp($0 - m) }
-        let z = e.reduce(0, +)
-        return e.map { $0 / z }
+        promptTables[prompt]?.reference ?? [Double](repeating: 1 / Double(config.wordCount), count: config.wordCount)
     }
 
     /// One reference response: a length uniform in minResponseWords … maxResponseWords, words

@@ -14,10 +14,11 @@ public struct ToyTaskConfig: Sendable, Hashable, Codable {
     /// Instructions per prompt (distinct, in increasing id order); a prompt has
     /// 1 + instructionsPerPrompt tokens.
     public var instructionsPerPrompt: Int = 2
-    /// Standard deviation of each hidden value table entry (topic × word, instruction × word).
+    /// Standard deviation of each hidden value table entry (topic × word, instruction × word);
+    /// a word's raw value for a prompt is the sum of its topic's and its instructions' entries.
     public var valueScale: Double = 1.0
     /// The judge's bias per content word: J = Σ q(x, w) + lengthBias·|y|.
-    public var lengthBias: Double = 0.3
+    public var lengthBias: Double = 1.0
     /// The judge calls a tie when |J_A − J_B| ≤ tieMargin.
     public var tieMargin: Double = 0.0
     /// Temperature of the noisy labels of offline pairs: P(A ≻ B) = σ((J_A − J_B)/T); 0 labels
@@ -27,7 +28,7 @@ public struct ToyTaskConfig: Sendable, Hashable, Codable {
     public var minResponseWords: Int = 3
     public var maxResponseWords: Int = 10
     /// How much better than uniform the reference responses' words are: each word is drawn with
-    /// probability ∝ exp(sftSharpness · q(x, w)) (0: uniform).
+    /// probability ∝ exp(sftSharpness · v(x, w)), v the raw value (0: uniform).
     public var sftSharpness: Double = 0.5
 
     /// The defaults.

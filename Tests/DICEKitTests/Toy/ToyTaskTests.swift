@@ -46,12 +46,16 @@ struct ToyTaskTests {
             let y1 = task.referenceResponse(prompt: prompt, rng: &rng)
             let y2 = task.referenceResponse(prompt: prompt, rng: &rng)
             let words = y1.dropLast()
-            var naive = 0.0
-            for w in words {
-                naive += task.topicValues[prompt[0]][w]
-                for i in prompt.dropFirst() { naive += task.instructionValues[i - task.config.topicCount][w] }
+            // Raw values from the hidden tables, centred on softmax(0.5·raw) by hand.
+            func raw(_ w: Int) -> Double {
+                prompt.dropFirst().reduce(task.topicValues[prompt[0]][w]) { $0 + task.instructionValues[$1 - task.config.topicCount][w] }
             }
-            #expect(abs(try task.judgeScore(prompt: prompt, response: y1) - (naive + 0.3 * Double(words.count))) < 1e-12)
+            let weights = (1 ... 24).map { exp(0.5 * raw($0)) }
+            let z = weights.reduce(0, +)
+            var mean = 0.0
+            for w in 1 ... 24 { mean += weights[w - 1] / z * raw(w) }
+            let naive = words.reduce(0.0) { $0 + raw($1) - mean }
+            #expect(abs(try task.judgeScore(prompt: prompt, response: y1) - (naive + 1.0 * Double(words.count))) < 1e-9)
             #expect(abs(try task.quality(prompt: prompt, response: y1) - naive) < 1e-12)
             #expect(y1.last == ToyTask.eos && (3 ... 10).contains(words.count))
             let v = try judge.verdict(prompt: prompt, a: y1, b: y2)
@@ -81,13 +85,15 @@ struct ToyTaskTests {
         #expect(agree < pairs.count && Double(agree) > 0.6 * Double(pairs.count))
     }
 
-    @Test("reference responses prefer good words when sftSharpness > 0")
+    @Test("reference responses prefer good words; values are centred on the reference distribution")
     func referenceDistribution() throws {
         let task = try ToyTask()
         let prompt = task.allPrompts[0]
         let p = task.referenceWordDistribution(prompt: prompt)
         #expect(abs(p.reduce(0, +) - 1) < 1e-12 && p.count == task.config.wordCount)
         let values = task.contentWords.map { task.wordValue(prompt: prompt, word: $0) }
+        // Centred: a reference word is worth 0 on average.
+        #expect(abs(zip(p, values).reduce(0) { $0 + $1.0 * $1.1 }) < 1e-9)
         let best = values.indices.max { values[$0] < values[$1] } ?? 0
         #expect(p.indices.max { p[$0] < p[$1] } == best)
     }
