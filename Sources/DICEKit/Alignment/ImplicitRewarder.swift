@@ -10,6 +10,7 @@ public struct RewardScore: Sendable, Hashable, Codable {
     /// Σ log π_ref(y|x) under the reference, in nats (nil likewise).
     public var referenceLogProb: Double?
 
+    /// Creates the value from its fields.
     public init(reward: Double, policyLogProb: Double? = nil, referenceLogProb: Double? = nil) {
         self.reward = reward
         self.policyLogProb = policyLogProb

@@ -54,6 +54,7 @@ public struct LengthRegularization: Sendable, Hashable, Codable {
     /// Pairs with `alpha`.
     public var pairCountAfter: Int
 
+    /// Creates the value from its fields.
     public init(alpha: Double, meanLengthGapBefore: Double, meanLengthGapAfter: Double,
                 pairCountBefore: Int, pairCountAfter: Int) {
         self.alpha = alpha
@@ -76,8 +77,11 @@ public struct LengthRegularization: Sendable, Hashable, Codable {
 public struct LengthRegularizer: Sendable, Hashable {
     /// One response of a prompt: its reward and its length |y| in the chosen unit.
     public struct Candidate: Sendable, Hashable {
+        /// The reward r.
         public var reward: Double
+        /// |y| in the chosen unit.
         public var length: Int
+        /// Creates the value from its fields.
         public init(reward: Double, length: Int) {
             self.reward = reward
             self.length = length

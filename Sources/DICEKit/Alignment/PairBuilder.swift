@@ -12,11 +12,14 @@ public struct GeneratedPair: Sendable, Hashable, Codable {
     public var rejected: SampleRecord
     /// r̃ = r − α·|y| of `chosen` and of `rejected`.
     public var chosenShapedReward: Double
+    /// r̃ of `rejected`.
     public var rejectedShapedReward: Double
     /// |y| of `chosen` and of `rejected`, in the builder's length unit.
     public var chosenLength: Int
+    /// |y| of `rejected`.
     public var rejectedLength: Int
 
+    /// Creates the value from its fields.
     public init(promptIndex: Int, chosen: SampleRecord, rejected: SampleRecord,
                 chosenShapedReward: Double, rejectedShapedReward: Double,
                 chosenLength: Int, rejectedLength: Int) {
@@ -45,6 +48,7 @@ public struct PairStatistics: Sendable, Hashable, Codable {
     /// Pairs made (one per remaining prompt).
     public var pairs: Int = 0
 
+    /// No counts yet.
     public init() {}
 }
 
@@ -57,6 +61,7 @@ public struct PairBuildingResult: Sendable, Hashable, Codable {
     /// What was kept and dropped.
     public var statistics: PairStatistics
 
+    /// Creates the value from its fields.
     public init(pairs: [GeneratedPair], regularization: LengthRegularization, statistics: PairStatistics) {
         self.pairs = pairs
         self.regularization = regularization
@@ -124,6 +129,7 @@ public struct BestWorstPairBuilder: PairBuilder {
         return false
     }
 
+    /// Filters, chooses α and pairs best with worst per prompt (see the type's documentation).
     public func buildPairs(from samples: [SampleRecord]) throws -> PairBuildingResult {
         var byPrompt: [Int: [SampleRecord]] = [:]
         for s in samples {

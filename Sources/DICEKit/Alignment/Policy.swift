@@ -17,6 +17,7 @@ public struct SampledResponse: Sendable, Hashable, Codable {
     /// Why the response ended.
     public var finishReason: FinishReason
 
+    /// Creates the value from its fields.
     public init(tokens: [Int], finishReason: FinishReason) {
         self.tokens = tokens
         self.finishReason = finishReason

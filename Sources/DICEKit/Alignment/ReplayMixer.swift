@@ -12,6 +12,7 @@ public struct ReplaySelection: Sendable, Hashable, Codable {
     /// offline pairs have prompts outside the generated part).
     public var requestedOffline: Int
 
+    /// Creates the value from its fields.
     public init(generated: [Int], offline: [Int], requestedOffline: Int) {
         self.generated = generated
         self.offline = offline
@@ -64,6 +65,7 @@ public struct ExperienceReplayMixer: ReplayMixer {
         return (nGen, nOff)
     }
 
+    /// Draws n_gen generated pairs, then n_off offline pairs with prompts outside them (see the type).
     public func select<Key: Hashable>(generatedPrompts: [Key], offlinePrompts: [Key], seed: UInt64) -> ReplaySelection {
         let (nGen, nOff) = sizes(generated: generatedPrompts.count, offline: offlinePrompts.count)
         var genRNG = SplitMix64(seed: seed, stream: 1)

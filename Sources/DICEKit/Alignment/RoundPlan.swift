@@ -34,6 +34,7 @@ public enum ModelID: Sendable, Hashable, Codable, Comparable, CustomStringConver
         }
     }
 
+    /// Orders by position.
     public static func < (a: ModelID, b: ModelID) -> Bool { a.index < b.index }
 
     /// Parses "pi_ref" or "pi_t" (t ≥ 0); nil otherwise.

@@ -9,12 +9,17 @@ public struct RoundReport: Sendable, Hashable, Codable {
     public var round: Int
     /// Which model played which part.
     public var sampler: ModelID
+    /// The policy of the scoring reward, π_{t−1}.
     public var rewardPolicy: ModelID
+    /// The reference of the scoring reward, π_{t−2} (π_ref in round 1).
     public var rewardReference: ModelID
+    /// The frozen reference of this round's DPO, π_{t−1}.
     public var trainingReference: ModelID
+    /// The model this round trains, π_t.
     public var output: ModelID
     /// Prompts sampled and responses per prompt (K).
     public var prompts: Int
+    /// K, responses sampled per prompt.
     public var samplesPerPrompt: Int
     /// The unit of every length in this report.
     public var lengthUnit: LengthUnit
@@ -24,8 +29,11 @@ public struct RoundReport: Sendable, Hashable, Codable {
     public var lengthRegularization: LengthRegularization
     /// γ and the training set's make-up.
     public var gamma: Double
+    /// Generated pairs in the training set.
     public var generatedPairsUsed: Int
+    /// Offline pairs in the training set.
     public var offlinePairsUsed: Int
+    /// Offline pairs the replay ratio asked for.
     public var offlinePairsRequested: Int
     /// The trainer's final metrics (name → value), when training ran.
     public var training: [String: Double]?

@@ -25,6 +25,7 @@ public struct RunLayout: Sendable, Hashable {
     /// π_0's model directory (an input).
     public let initialPolicy: URL
 
+    /// Creates the value from its fields.
     public init(root: URL, referenceModel: URL, initialPolicy: URL) {
         self.root = root
         self.referenceModel = referenceModel

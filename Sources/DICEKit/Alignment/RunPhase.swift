@@ -17,6 +17,7 @@ public enum RunPhase: String, Sendable, Hashable, Codable, CaseIterable, Compara
     /// Position in `allCases`.
     public var order: Int { RunPhase.allCases.firstIndex(of: self) ?? 0 }
 
+    /// Orders by position.
     public static func < (a: RunPhase, b: RunPhase) -> Bool { a.order < b.order }
 
     /// The phase after this one in the same round (nil after `evaluate`).

@@ -18,6 +18,7 @@ public struct SampleRecord: Sendable, Hashable, Codable {
     /// The reward and log-probabilities, once scored.
     public var score: RewardScore?
 
+    /// Creates the value from its fields.
     public init(promptIndex: Int, sampleIndex: Int, tokens: [Int], text: String,
                 finishReason: FinishReason, score: RewardScore? = nil) {
         self.promptIndex = promptIndex

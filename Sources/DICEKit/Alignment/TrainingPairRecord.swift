@@ -15,15 +15,22 @@ public enum PairSource: String, Sendable, Hashable, Codable {
 /// train on those, never on a re-tokenisation of the text. Offline pairs carry text only (nil
 /// token fields) and are tokenised the way D_offline is.
 public struct TrainingPairRecord: Sendable, Hashable, Codable {
+    /// Where the pair came from.
     public var source: PairSource
     /// The prompt text (the key that keeps generated and offline prompts disjoint).
     public var prompt: String
+    /// The preferred response text.
     public var chosen: String
+    /// The dispreferred response text.
     public var rejected: String
+    /// The prompt's token ids (always for generated pairs; for offline pairs when they come tokenized, as the toy task's do).
     public var promptTokens: [Int]?
+    /// The preferred response's token ids as sampled, with its stop token (generated pairs).
     public var chosenTokens: [Int]?
+    /// The dispreferred response's token ids as sampled, with its stop token (generated pairs).
     public var rejectedTokens: [Int]?
 
+    /// Creates the value from its fields.
     public init(source: PairSource, prompt: String, chosen: String, rejected: String,
                 promptTokens: [Int]? = nil, chosenTokens: [Int]? = nil, rejectedTokens: [Int]? = nil) {
         self.source = source

@@ -11,8 +11,10 @@ public struct HeadToHeadResult: Sendable, Hashable, Codable {
     public var lengthUnit: LengthUnit
     /// Mean |A| and mean |B|.
     public var averageLength: Double
+    /// Mean |B|.
     public var baselineAverageLength: Double
 
+    /// Creates the value from its fields.
     public init(winRate: WinRate, lengthControlled: LengthControlledWinRate, lengthUnit: LengthUnit,
                 averageLength: Double, baselineAverageLength: Double) {
         self.winRate = winRate

@@ -8,6 +8,7 @@ public struct TokenizedText: Sendable, Hashable, Codable {
     /// The token ids (for a response: the content tokens, without a final stop token).
     public var tokens: [Int]
 
+    /// Creates the value from its fields.
     public init(text: String, tokens: [Int]) {
         self.text = text
         self.tokens = tokens

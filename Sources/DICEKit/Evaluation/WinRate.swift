@@ -2,8 +2,11 @@
 
 /// Wins, ties and losses of A against B, and the win rate (wins + ½·ties) / n.
 public struct WinRate: Sendable, Hashable, Codable {
+    /// Comparisons A won.
     public var wins: Int
+    /// Comparisons judged a tie.
     public var ties: Int
+    /// Comparisons A lost.
     public var losses: Int
 
     /// Counts `verdicts` (A's side).

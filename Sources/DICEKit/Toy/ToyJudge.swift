@@ -7,6 +7,7 @@ public struct ToyJudge: Judge, Sendable {
     /// The task whose hidden values decide.
     public let task: ToyTask
 
+    /// Creates the value from its fields.
     public init(task: ToyTask) { self.task = task }
 
     /// Judges by token ids (the texts are ignored); responses may end with EOS.

@@ -2,10 +2,14 @@
 
 /// A labelled pair of toy responses to one prompt. Responses end with EOS.
 public struct ToyPreferencePair: Sendable, Hashable, Codable {
+    /// The prompt (a topic word, then instruction words).
     public var prompt: [Int]
+    /// The response the (noisy) judge preferred, ending with EOS.
     public var chosen: [Int]
+    /// The other response, ending with EOS.
     public var rejected: [Int]
 
+    /// Creates the value from its fields.
     public init(prompt: [Int], chosen: [Int], rejected: [Int]) {
         self.prompt = prompt
         self.chosen = chosen

@@ -26,6 +26,7 @@ public struct ToyTaskConfig: Sendable, Hashable, Codable {
     public var labelTemperature: Double = 1.0
     /// Shortest and longest reference (SFT) response, in content words.
     public var minResponseWords: Int = 3
+    /// Longest reference response, in content words.
     public var maxResponseWords: Int = 10
     /// How much better than uniform the reference responses' words are: each word is drawn with
     /// probability ∝ exp(sftSharpness · v(x, w)), v the raw value (0: uniform).
