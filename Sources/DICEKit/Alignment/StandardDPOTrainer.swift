@@ -27,8 +27,9 @@ public final class StandardDPOTrainer: DPOTrainer {
     /// Receives progress; throwing stops the run.
     public var observer: ((DPOEvent) throws -> Void)?
 
+    /// A trainer; a trailing closure is the `observer`.
     public init(configuration: DPOConfiguration, checkpointFolder: URL? = nil, resume: Bool = false,
-                exportModel: ((URL) throws -> Void)? = nil, observer: ((DPOEvent) throws -> Void)? = nil) {
+                observer: ((DPOEvent) throws -> Void)? = nil, exportModel: ((URL) throws -> Void)? = nil) {
         self.configuration = configuration
         self.checkpointFolder = checkpointFolder
         self.resume = resume
