@@ -9,9 +9,13 @@ import Foundation
 /// One pair's sequence log-probabilities (sums over response tokens, in nats) and response
 /// lengths (in tokens): what every DPO-family loss needs.
 public struct PairLogProbs: Sendable, Hashable, Codable {
+    /// log π(y_w|x) under the policy.
     public var policyChosen: Double
+    /// log π(y_l|x) under the policy.
     public var policyRejected: Double
+    /// log π_ref(y_w|x).
     public var referenceChosen: Double
+    /// log π_ref(y_l|x).
     public var referenceRejected: Double
     /// |y_w|, tokens scored in the chosen response.
     public var chosenLength: Int
@@ -46,6 +50,7 @@ public struct DPOLoss: Sendable, Hashable, Codable {
         case hinge
     }
 
+    /// The per-pair term used.
     public var kind: Kind
     /// β (IPO's τ): the strength of the tie to the reference.
     public var beta: Double

@@ -9,6 +9,7 @@ public struct OptimizerState: Sendable, Equatable {
     /// Named state buffers, flat, in the parameters' layout.
     public var tensors: [String: HostTensor]
 
+    /// A state after `step` updates holding `tensors`.
     public init(step: Int, tensors: [String: HostTensor]) {
         self.step = step
         self.tensors = tensors
