@@ -27,20 +27,22 @@ public struct DPOMetrics: Sendable, Hashable, Encodable {
     /// The learning rate of this update (training only).
     public var learningRate: Double?
 
+    /// The figures under TRL's names (`eval_`-prefixed for validation), without step and epoch.
+    public var values: [String: Double] {
+        let p = isValidation ? "eval_" : ""
+        var out = [p + "loss": loss, p + "rewards/chosen": rewardsChosen, p + "rewards/rejected": rewardsRejected,
+                   p + "rewards/margins": rewardsMargins, p + "rewards/accuracies": rewardsAccuracies,
+                   p + "logps/chosen": logpsChosen, p + "logps/rejected": logpsRejected]
+        if let gradNorm { out["grad_norm"] = gradNorm }
+        if let learningRate { out["learning_rate"] = learningRate }
+        return out
+    }
+
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
-        let p = isValidation ? "eval_" : ""
         try c.encode(step, forKey: Key("step"))
         try c.encode(epoch, forKey: Key("epoch"))
-        try c.encode(loss, forKey: Key(p + "loss"))
-        try c.encode(rewardsChosen, forKey: Key(p + "rewards/chosen"))
-        try c.encode(rewardsRejected, forKey: Key(p + "rewards/rejected"))
-        try c.encode(rewardsMargins, forKey: Key(p + "rewards/margins"))
-        try c.encode(rewardsAccuracies, forKey: Key(p + "rewards/accuracies"))
-        try c.encode(logpsChosen, forKey: Key(p + "logps/chosen"))
-        try c.encode(logpsRejected, forKey: Key(p + "logps/rejected"))
-        try c.encodeIfPresent(gradNorm, forKey: Key("grad_norm"))
-        try c.encodeIfPresent(learningRate, forKey: Key("learning_rate"))
+        for (name, value) in values { try c.encode(value, forKey: Key(name)) }
     }
 
     private struct Key: CodingKey {

@@ -155,3 +155,8 @@ public final class TabularPolicy: Policy, DifferentiableSequenceScorer {
         return x.map { $0 - lse }
     }
 }
+
+extension TabularPolicy: Trainable {
+    /// The logits table.
+    public var trainableParameters: any TrainableParameters { parameters }
+}
