@@ -25,6 +25,8 @@ public final class Generator {
     let sampler: Sampler
     let stopIDs: Set<Int>
     let stopStrings: StopStringMatcher?
+    /// Spreads the per-row sampling of a step over the cores.
+    let samplingLoop = ParallelLoop(threads: ProcessInfo.processInfo.activeProcessorCount)
 
     /// A generator for `model` with `parameters`.
     /// - Parameter tokenizer: decodes responses for `parameters.stopStrings` (needed only then).
@@ -147,10 +149,13 @@ public final class Generator {
                 return DecodeSegment(slot: r.slot, start: r.promptLength + r.ids.count - 1, tokens: [r.ids[r.ids.count - 1]])
             }
             var logits = try model.decode(segments, cache: cache)
+            // Rows are independent (own logits, own state, own generator): sample them in parallel.
             logits.withUnsafeMutableBufferPointer { all in
-                for (row, s) in active.enumerated() {
-                    let base = all.baseAddress! + row * v
-                    choose(&running[s], row: UnsafeMutableBufferPointer(start: base, count: v))
+                running.withUnsafeMutableBufferPointer { states in
+                    guard let rows = all.baseAddress, let states = states.baseAddress else { return }
+                    samplingLoop.forEach(active.count) { row in
+                        choose(&states[active[row]], row: UnsafeMutableBufferPointer(start: rows + row * v, count: v))
+                    }
                 }
             }
             report(running, prompts: prompts.count, &status, progress)
