@@ -7,7 +7,7 @@ struct Dice: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dice",
         abstract: "DICEKit: preference optimization (DPO, DICE) for language models.",
-        subcommands: [Bench.self, DPOCommand.self]
+        subcommands: [Bench.self, Generate.self, DPOCommand.self]
     )
 
     static func main() {

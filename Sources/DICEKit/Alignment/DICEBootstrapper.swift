@@ -123,8 +123,8 @@ public final class DICEBootstrapper {
                 var records: [SampleRecord] = []
                 for (p, group) in groups.enumerated() {
                     for (s, response) in group.enumerated() {
-                        records.append(SampleRecord(promptIndex: p, sampleIndex: s, tokens: response.tokens,
-                                                    text: render(response.tokens), finishReason: response.finishReason))
+                        records.append(SampleRecord(promptIndex: p, sampleIndex: s, tokens: response.ids,
+                                                    text: render(response.ids), finishReason: response.finishReason))
                     }
                 }
                 try JSONL.write(records, to: layout.samples(t))

@@ -34,7 +34,7 @@ public struct SampleRecord: Sendable, Hashable, Codable {
     public func length(in unit: LengthUnit) -> Int {
         switch unit {
         case .characters: return text.unicodeScalars.count
-        case .tokens: return SampledResponse(tokens: tokens, finishReason: finishReason).contentTokenCount
+        case .tokens: return GeneratedSample(ids: tokens, finishReason: finishReason).contentTokenCount
         }
     }
 }

@@ -134,7 +134,7 @@ public final class TabularPolicy: Policy, DifferentiableSequenceScorer {
     /// Draws `count` responses per prompt from π(· | x), each from its own stream
     /// `SplitMix64(seed:stream:)` of (prompt position, sample index).
     /// - Throws: `ModelError.invalidInput` for a prompt not in the table.
-    public func sample(_ prompts: [[Int]], count: Int, seed: UInt64) throws -> [[SampledResponse]] {
+    public func sample(_ prompts: [[Int]], count: Int, seed: UInt64) throws -> [[GeneratedSample]] {
         try prompts.enumerated().map { (position, prompt) in
             guard let p = promptIndex[prompt] else {
                 throw ModelError.invalidInput(sequence: position, reason: "prompt \(prompt) is not in the table")
@@ -143,7 +143,7 @@ public final class TabularPolicy: Policy, DifferentiableSequenceScorer {
             return (0 ..< count).map { k in
                 var rng = SplitMix64(seed: seed, stream: UInt64(position) &* 0x1_0000 &+ UInt64(k))
                 let r = responses[p][rng.categorical(probabilities)]
-                return SampledResponse(tokens: r, finishReason: r.last == stopToken ? .stop : .length)
+                return GeneratedSample(ids: r, finishReason: r.last == stopToken ? .stop : .length)
             }
         }
     }

@@ -34,8 +34,8 @@ struct RoundAssemblyTests {
         var samples: [SampleRecord] = []
         for (p, group) in groups.enumerated() {
             for (s, r) in group.enumerated() {
-                samples.append(SampleRecord(promptIndex: p, sampleIndex: s, tokens: r.tokens,
-                                            text: task.render(r.tokens), finishReason: r.finishReason))
+                samples.append(SampleRecord(promptIndex: p, sampleIndex: s, tokens: r.ids,
+                                            text: task.render(r.ids), finishReason: r.finishReason))
             }
         }
         try JSONL.write(samples, to: layout.samples(1))

@@ -73,10 +73,10 @@ struct TabularPolicyTests {
         let groups = try p.checkedSample(Self.prompts, count: 20_000, seed: 1)
         let pi = try p.probabilities(prompt: 0)
         for (j, r) in Self.responses[0].enumerated() {
-            let freq = Double(groups[0].count { $0.tokens == r }) / 20_000
+            let freq = Double(groups[0].count { $0.ids == r }) / 20_000
             #expect(abs(freq - pi[j]) < 0.015)
         }
-        #expect(groups[0].allSatisfy { ($0.tokens == [5, 6]) == ($0.finishReason == .length) })
+        #expect(groups[0].allSatisfy { ($0.ids == [5, 6]) == ($0.finishReason == .length) })
         #expect(try p.sample(Self.prompts, count: 5, seed: 3) == p.sample(Self.prompts, count: 5, seed: 3))
         #expect(try p.sample(Self.prompts, count: 5, seed: 3) != p.sample(Self.prompts, count: 5, seed: 4))
         #expect(throws: ModelError.self) { try p.sample([[9]], count: 1, seed: 0) }

@@ -1,0 +1,215 @@
+import ArgumentParser
+import DICEKit
+import Foundation
+
+/// `dice generate`: K sampled responses for every prompt of a JSONL file.
+///
+/// Input rows are `{"prompt": str}` (wrapped by the chat template, then tokenized) or
+/// `{"prompt_ids": [int]}` (used as they are), with any other fields; output rows are the
+/// input's fields plus `"responses": [{"text", "ids", "finish_reason"}]`, written atomically.
+/// Sampling controls not given default to the model's generation_config.json, then to
+/// transformers' defaults (temperature 1, top-p 1, top-k off, min-p off, penalty 1). Responses
+/// end at the EOS ids of generation_config.json and the tokenizer, at `--stop-id`s and
+/// `--stop` strings.
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Sample K responses per prompt from a model (JSONL in, JSONL out)."
+    )
+
+    @Option(help: "Hugging Face model directory (config.json, safetensors; tokenizer.json for text prompts).")
+    var model: String
+
+    @Option(help: "JSONL of {\"prompt\": str} or {\"prompt_ids\": [int]} rows.")
+    var input: String
+
+    @Option(help: "JSONL to write: each input row plus \"responses\".")
+    var output: String
+
+    @Option(help: "Responses per prompt (K ≥ 1).")
+    var samples: Int
+
+    @Option(help: "Cap on generated tokens per response.")
+    var maxNewTokens: Int
+
+    @Option(help: "Seed; sample j of row i uses the random stream (i, j).")
+    var seed: UInt64
+
+    @Option(parsing: .unconditional, help: "Softmax temperature (0 = greedy).")
+    var temperature: Double?
+
+    @Option(parsing: .unconditional, help: "Nucleus mass in (0, 1].")
+    var topP: Double?
+
+    @Option(parsing: .unconditional, help: "Keep the k most likely tokens (0 = off).")
+    var topK: Int?
+
+    @Option(parsing: .unconditional, help: "Drop tokens below min-p × the top probability (0 = off).")
+    var minP: Double?
+
+    @Option(parsing: .unconditional, help: "Penalty on tokens already present (1 = off).")
+    var repetitionPenalty: Double?
+
+    @Flag(help: "Greedy decoding (temperature 0).")
+    var greedy = false
+
+    @Option(help: "Chat template for text prompts: chatml, zephyr, llama3, none, or a format with {prompt} (default: the tokenizer's).")
+    var template: String?
+
+    @Option(name: .customLong("stop"), help: "A string that ends a response (repeatable).")
+    var stopStrings: [String] = []
+
+    @Option(name: .customLong("stop-id"), help: "A token id that ends a response, besides EOS (repeatable).")
+    var stopIDs: [Int] = []
+
+    @Option(help: "Sequences decoded together (rounded to whole prompts).")
+    var batchSize = 64
+
+    /// One input row: its fields, kept for the output, and its prompt.
+    struct Row: Decodable {
+        enum Prompt { case text(String), ids([Int]) }
+        enum Key: String, CodingKey { case prompt, prompt_ids }
+
+        let fields: [String: JSONValue]
+        let prompt: Prompt
+
+        init(from decoder: any Decoder) throws {
+            fields = try [String: JSONValue](from: decoder)
+            let c = try decoder.container(keyedBy: Key.self)
+            if c.contains(.prompt_ids) {
+                let ids = try c.decode([Int].self, forKey: .prompt_ids)
+                guard !ids.isEmpty else {
+                    throw DecodingError.dataCorruptedError(forKey: .prompt_ids, in: c, debugDescription: "the prompt is empty")
+                }
+                prompt = .ids(ids)
+            } else if c.contains(.prompt) {
+                let text = try c.decode(String.self, forKey: .prompt)
+                guard !text.isEmpty else {
+                    throw DecodingError.dataCorruptedError(forKey: .prompt, in: c, debugDescription: "the prompt is empty")
+                }
+                prompt = .text(text)
+            } else {
+                throw DecodingError.keyNotFound(Key.prompt, .init(
+                    codingPath: [], debugDescription: "a row needs \"prompt\" (a string) or \"prompt_ids\" (token ids)"))
+            }
+        }
+    }
+
+    /// One output row: the input's fields plus the responses.
+    struct OutputRow: Encodable {
+        struct Response: Encodable {
+            let text: String?
+            let ids: [Int]
+            let finish_reason: FinishReason
+        }
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        let fields: [String: JSONValue]
+        let responses: [Response]
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: Key.self)
+            for (key, value) in fields where key != "responses" { try c.encode(value, forKey: Key(stringValue: key)) }
+            try c.encode(responses, forKey: Key(stringValue: "responses"))
+        }
+    }
+
+    /// A problem with the command's inputs, found before any generation.
+    struct InputError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    func run() throws {
+        let directory = URL(fileURLWithPath: model)
+        let inputURL = URL(fileURLWithPath: input), outputURL = URL(fileURLWithPath: output)
+        let outputFolder = outputURL.deletingLastPathComponent()
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: outputFolder.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw InputError(description: "\(output): the folder \(outputFolder.path) does not exist")
+        }
+        let rows = try JSONL.read(Row.self, from: inputURL)
+        let generationConfigURL = directory.appendingPathComponent(ModelDirectory.generationConfigFile)
+        let generationConfig = FileManager.default.fileExists(atPath: generationConfigURL.path)
+            ? try GenerationConfig.load(contentsOf: generationConfigURL) : nil
+        let hasTokenizer = FileManager.default.fileExists(atPath: directory.appendingPathComponent("tokenizer.json").path)
+        let tokenizer = hasTokenizer ? try Tokenizer(directory: directory) : nil
+
+        let parameters = GenerationParameters(
+            samplesPerPrompt: samples, maxNewTokens: maxNewTokens, sampling: sampling(generationConfig),
+            stopTokenIDs: GenerationParameters.defaultStopTokenIDs(generationConfig: generationConfig, tokenizer: tokenizer)
+                + stopIDs,
+            stopStrings: stopStrings, seed: seed, batchSize: batchSize)
+        let lines = try nonEmptyLineNumbers(inputURL)
+        let prompts = try tokenize(rows, tokenizer: tokenizer, lines: lines)
+        let lm = try TransformerLM(directory: directory, backend: CPUBackend())
+        let generator = try Generator(model: lm, parameters: parameters, tokenizer: tokenizer)
+        do {
+            try generator.validate(prompts: prompts)
+        } catch let error as GenerationError {
+            throw InputError(description: "\(input) line \(line(of: error, lines) ?? 0): \(error)")
+        }
+
+        var bar = ProgressBar(total: prompts.count, label: "generate (\(samples) per prompt)")
+        let results = try generator.generate(prompts: prompts) {
+            bar.update($0.completedPrompts, detail: "\($0.generatedTokens) tokens")
+        }
+        bar.finish()
+        let out = zip(rows, results).map { row, samples in
+            OutputRow(fields: row.fields, responses: samples.map {
+                .init(text: tokenizer?.decode($0.ids, skipSpecialTokens: true), ids: $0.ids, finish_reason: $0.finishReason)
+            })
+        }
+        try JSONL.write(out, to: outputURL)
+    }
+
+    /// The sampling controls: flags first, then generation_config.json, then transformers'
+    /// defaults; greedy with `--greedy`, temperature 0, or `do_sample: false` in the config
+    /// when no temperature is given.
+    func sampling(_ config: GenerationConfig?) -> SamplingParameters {
+        let configGreedy = temperature == nil && config?.doSample == false
+        return SamplingParameters(
+            temperature: greedy || configGreedy ? 0 : (temperature ?? config?.temperature ?? 1),
+            topP: topP ?? config?.topP ?? 1, topK: topK ?? config?.topK ?? 0, minP: minP ?? 0,
+            repetitionPenalty: repetitionPenalty ?? config?.repetitionPenalty ?? 1)
+    }
+
+    /// Token ids of every row: `prompt_ids` as given; `prompt` rendered as a user turn with
+    /// the chat template and encoded (special tokens added only without a template).
+    func tokenize(_ rows: [Row], tokenizer: Tokenizer?, lines: [Int]) throws -> [[Int]] {
+        var chosen: ChatTemplate?
+        return try rows.enumerated().map { i, row in
+            switch row.prompt {
+            case .ids(let ids):
+                return ids
+            case .text(let text):
+                guard let tokenizer else {
+                    throw InputError(description: "\(input) line \(lines[i]): a text prompt needs tokenizer.json in \(model)")
+                }
+                if chosen == nil { chosen = try template.map(ChatTemplate.init(parsing:)) ?? tokenizer.chatTemplate }
+                let rendered = try tokenizer.applyChatTemplate([.user(text)], addGenerationPrompt: true, template: chosen)
+                return tokenizer.encode(rendered, addSpecialTokens: chosen == ChatTemplate.none)
+            }
+        }
+    }
+
+    /// The 1-based line of each non-empty line of the file (row i of `JSONL.read` is on line
+    /// `result[i]`).
+    func nonEmptyLineNumbers(_ url: URL) throws -> [Int] {
+        let data = try Data(contentsOf: url)
+        return data.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated()
+            .filter { $0.element.contains { ![0x20, 0x09, 0x0D].contains($0) } }.map { $0.offset + 1 }
+    }
+
+    func line(of error: GenerationError, _ lines: [Int]) -> Int? {
+        switch error {
+        case .emptyPrompt(let row), .promptTooLong(let row, _, _), .tokenOutOfRange(let row, _, _, _):
+            return lines.indices.contains(row) ? lines[row] : nil
+        default:
+            return nil
+        }
+    }
+}
