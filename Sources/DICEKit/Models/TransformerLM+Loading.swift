@@ -22,6 +22,29 @@ extension TransformerSpec {
     }
 }
 
+extension ModelConfig {
+    /// The Hugging Face configuration of an architecture (Llama, or Qwen2 when only q/k/v have
+    /// biases; GPT-2), for writing a model that was built from a spec.
+    public init(_ spec: TransformerSpec) {
+        switch spec.family {
+        case .llama:
+            let qwen = spec.attentionBias && !spec.outputBias && !spec.mlpBias
+            self = .llama(LlamaConfig(
+                modelType: qwen ? .qwen2 : .llama, vocabSize: spec.vocabularySize, hiddenSize: spec.hiddenSize,
+                intermediateSize: spec.intermediateSize, numHiddenLayers: spec.layers,
+                numAttentionHeads: spec.heads, numKeyValueHeads: spec.kvHeads,
+                headDim: spec.headSize == spec.hiddenSize / spec.heads ? nil : spec.headSize,
+                rmsNormEps: Double(spec.normEpsilon), ropeTheta: Double(spec.ropeTheta),
+                maxPositionEmbeddings: spec.maxPositions, tieWordEmbeddings: spec.tiedEmbeddings,
+                attentionBias: qwen ? false : spec.attentionBias, mlpBias: spec.mlpBias))
+        case .gpt2:
+            self = .gpt2(GPT2Config(vocabSize: spec.vocabularySize, nEmbd: spec.hiddenSize, nLayer: spec.layers,
+                                    nHead: spec.heads, nPositions: spec.maxPositions,
+                                    nInner: spec.intermediateSize, layerNormEpsilon: Double(spec.normEpsilon)))
+        }
+    }
+}
+
 extension TransformerLM {
     /// Loads a model from a Hugging Face directory (config.json + safetensors, sharded or not).
     /// - Throws: `FormatError` for unreadable or inconsistent files (naming the file and the

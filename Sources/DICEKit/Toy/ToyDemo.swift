@@ -1,0 +1,238 @@
+// ToyDemo: the whole DICE story on the toy task, with a real (tiny) transformer trained by
+// DICEKit — SFT → offline pairs labelled by the hidden judge → π_0 = DPO → two DICE rounds —
+// plus the paper's ablations, judged against π_0 on held-out prompts.
+
+import Foundation
+
+/// Every size and knob of the demo. The defaults run in a few minutes on two cores.
+public struct ToyDemoConfiguration: Sendable, Hashable, Codable {
+    /// The hidden world and every data draw.
+    public var task: ToyTaskConfig
+    /// Seed of initialisation, data order and sampling.
+    public var seed: UInt64
+    /// The policy network (vocabulary and positions are fixed by the task).
+    public var model: TransformerSpec
+    /// Prompts held out for evaluation (the rest are DICE's prompts X and D_offline's).
+    public var heldOutPrompts: Int
+    /// SFT: reference responses per training prompt, and the run.
+    public var sftExamplesPerPrompt: Int
+    public var sft: SFTConfiguration
+    /// Offline pairs per training prompt (each labelled by the noisy judge).
+    public var offlinePairsPerPrompt: Int
+    /// π_0 = DPO(π_ref, D_offline).
+    public var initialDPO: DPOConfiguration
+    /// The DICE rounds (the ablations change one knob of it).
+    public var dice: DICEConfiguration
+    /// Sampling for DICE and for evaluation.
+    public var sampling: SamplingParameters
+    /// Cap on generated tokens (well above the task's response lengths).
+    public var maxNewTokens: Int
+    /// Evaluation: responses per held-out prompt, each judged against π_0's.
+    public var evaluationSamplesPerPrompt: Int
+    /// Run the ablations (no length regularization; γ = 0; offline data only).
+    public var ablations: Bool
+
+    /// The defaults of `dice demo`.
+    public static func standard(seed: UInt64 = 0) throws -> ToyDemoConfiguration {
+        let task = ToyTaskConfig()
+        let vocabulary = task.wordCount + 1
+        let dpo = DPOConfiguration(loss: try DPOLoss(beta: 0.1), learningRate: 2e-3, batchSize: 32, steps: 40,
+                                   maxGradNorm: 1.0, evaluationInterval: 0, checkpointInterval: 20, seed: seed)
+        return ToyDemoConfiguration(
+            task: task, seed: seed,
+            model: TransformerSpec(family: .llama, vocabularySize: vocabulary, hiddenSize: 64,
+                                   intermediateSize: 128, layers: 2, heads: 4, kvHeads: 2,
+                                   normEpsilon: 1e-5, ropeTheta: 10000, maxPositions: 48),
+            heldOutPrompts: 30, sftExamplesPerPrompt: 32,
+            sft: SFTConfiguration(learningRate: 3e-3, batchSize: 64, steps: 300, seed: seed),
+            offlinePairsPerPrompt: 4, initialDPO: dpo,
+            dice: DICEConfiguration(rounds: 2, samplesPerPrompt: 8, beta: 0.1, alpha: .auto, lengthUnit: .tokens,
+                                    minValid: 4, gamma: 0.5, dpo: dpo, seed: seed),
+            sampling: SamplingParameters(temperature: 1.0), maxNewTokens: 24,
+            evaluationSamplesPerPrompt: 8, ablations: true)
+    }
+}
+
+/// One row of the demo's table: a model judged against π_0 on held-out prompts.
+public struct ToyDemoRow: Sendable, Hashable, Codable {
+    /// 0 for π_0 itself, t for π_t.
+    public var round: Int
+    public var winRate: Double
+    public var lcWinRate: Double
+    /// Mean response length in words (EOS excluded).
+    public var averageLength: Double
+    /// The α the round used (nil for π_0).
+    public var alpha: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case round, alpha
+        case winRate = "win_rate"
+        case lcWinRate = "lc_win_rate"
+        case averageLength = "avg_length"
+    }
+}
+
+/// What the demo found.
+public struct ToyDemoReport: Sendable, Hashable, Codable {
+    /// π_0, round 1, round 2 (DICE with the configured settings).
+    public var rounds: [ToyDemoRow]
+    /// The last round of each ablation, by name.
+    public var ablations: [String: ToyDemoRow]
+    /// The implicit reward's accuracy (π_0 against π_ref) on held-out offline pairs labelled
+    /// by the noise-free judge.
+    public var rewardAccuracy: Double
+    public var seed: UInt64
+}
+
+/// Runs the demo in a folder (models and DICE runs are kept there; a rerun reuses what is
+/// complete).
+public final class ToyDemo {
+    public let configuration: ToyDemoConfiguration
+    public let folder: URL
+    public let backend: any Backend
+    /// Stage messages for the terminal (the library never prints).
+    public var progress: ((String) -> Void)?
+    /// DICE events of each run, for progress bars.
+    public var events: ((_ run: String, DICEEvent) -> Void)?
+
+    public init(configuration: ToyDemoConfiguration, folder: URL, backend: any Backend) {
+        self.configuration = configuration
+        self.folder = folder
+        self.backend = backend
+    }
+
+    /// The ablations: name → the change to the DICE settings.
+    static let ablationSettings: [(String, @Sendable (inout DICEConfiguration) -> Void)] = [
+        ("no_length_regularization", { $0.alpha = .fixed(0) }),
+        ("gamma_0", { $0.gamma = 0 }),
+        ("offline_only", { $0.gamma = 1 }),
+    ]
+
+    /// Runs every stage.
+    /// - Throws: what training, sampling or file I/O throws.
+    public func run() throws -> ToyDemoReport {
+        let c = configuration
+        let task = try ToyTask(config: c.task)
+        var rng = SplitMix64(seed: c.seed)
+        let all = task.allPrompts
+        let prompts = rng.sampleWithoutReplacement(all.count, from: all.count).map { all[$0] }
+        guard c.heldOutPrompts > 0, c.heldOutPrompts < prompts.count else {
+            throw DICEError.invalidParameter(name: "held-out prompts", value: "\(c.heldOutPrompts)",
+                                             expected: "between 1 and \(prompts.count - 1)")
+        }
+        let heldOut = Array(prompts.prefix(c.heldOutPrompts)), training = Array(prompts.dropFirst(c.heldOutPrompts))
+        let config = ModelConfig(c.model)
+        let generation = GenerationParameters(maxNewTokens: c.maxNewTokens, sampling: c.sampling,
+                                              stopTokenIDs: [ToyTask.eos], batchSize: 4096)
+        let modelsFolder = folder.appendingPathComponent("models")
+        let referenceURL = modelsFolder.appendingPathComponent("pi_ref")
+        let initialURL = modelsFolder.appendingPathComponent("pi_0")
+
+        // π_ref = SFT on reference responses.
+        if !Self.isModel(referenceURL) {
+            progress?("SFT: \(training.count) prompts × \(c.sftExamplesPerPrompt) reference responses")
+            let model = try TransformerLM(spec: c.model, backend: backend)
+            try model.initializeRandomly(seed: c.seed)
+            let examples = try task.sftExamples(prompts: training, perPrompt: c.sftExamplesPerPrompt, seed: c.seed &+ 1)
+            try SFTTrainer(configuration: c.sft).train(model, examples: examples)
+            try model.modelDirectory(config: config).write(to: referenceURL)
+        }
+        // D_offline, labelled by the noisy judge; held-out pairs for reward accuracy.
+        var offline: [PreferencePair] = []
+        for k in 0..<c.offlinePairsPerPrompt {
+            offline += try task.offlinePairs(prompts: training, seed: c.seed &+ 100 &+ UInt64(k)).map {
+                PreferencePair(prompt: $0.prompt, chosen: $0.chosen, rejected: $0.rejected)
+            }
+        }
+        // π_0 = DPO(π_ref, D_offline).
+        if !Self.isModel(initialURL) {
+            progress?("π_0: DPO on \(offline.count) offline pairs")
+            let reference = try TransformerLM(directory: referenceURL, backend: backend)
+            let logps = try ReferenceLogProbs.compute(offline, reference: reference, batchSize: 64)
+            let policy = try TransformerLM(directory: referenceURL, backend: backend)
+            _ = try StandardDPOTrainer(configuration: c.initialDPO).train(policy, pairs: offline, reference: logps)
+            try policy.modelDirectory(config: config).write(to: initialURL)
+        }
+        let judge = ToyJudge(task: task)
+        let evaluationSeed = c.seed &+ 7
+        func responses(_ policy: any Policy) throws -> [TokenizedText] {
+            try policy.sample(heldOut, count: c.evaluationSamplesPerPrompt, seed: evaluationSeed).flatMap { group in
+                group.map { sample in
+                    let words = sample.finishReason == .stop ? Array(sample.ids.dropLast()) : sample.ids
+                    return TokenizedText(text: task.render(words), tokens: words)
+                }
+            }
+        }
+        let evaluationPrompts = heldOut.flatMap { p in
+            Array(repeating: TokenizedText(text: task.render(p), tokens: p), count: c.evaluationSamplesPerPrompt)
+        }
+        let initial = TransformerPolicy(model: try TransformerLM(directory: initialURL, backend: backend),
+                                        generation: generation)
+        let baseline = try responses(initial)
+        func row(_ policy: any Policy, round: Int, alpha: Double?) throws -> ToyDemoRow {
+            let result = try HeadToHeadResult.evaluate(prompts: evaluationPrompts, responses: try responses(policy),
+                                                       baseline: baseline, judge: judge, lengthUnit: .tokens)
+            return ToyDemoRow(round: round, winRate: result.winRate.rate, lcWinRate: result.lengthControlled.rate,
+                              averageLength: result.averageLength, alpha: alpha)
+        }
+
+        // Reward accuracy of π_0's implicit reward on held-out pairs, labelled without noise.
+        var exact = c.task
+        exact.labelTemperature = 0
+        let heldPairs = try ToyTask(config: exact).offlinePairs(prompts: heldOut, seed: c.seed &+ 999)
+        let accuracy = try RewardAccuracy(
+            rewarder: DPOImplicitRewarder(policy: initial.model,
+                                          reference: try TransformerLM(directory: referenceURL, backend: backend),
+                                          beta: c.dice.beta),
+            chosen: heldPairs.map(\.chosenPair), rejected: heldPairs.map(\.rejectedPair))
+
+        // DICE, then each ablation.
+        var runs: [(String, DICEConfiguration)] = [("dice", c.dice)]
+        if c.ablations {
+            for (name, change) in Self.ablationSettings {
+                var d = c.dice
+                change(&d)
+                runs.append((name, d))
+            }
+        }
+        var rows: [ToyDemoRow] = [try row(initial, round: 0, alpha: nil)]
+        var ablations: [String: ToyDemoRow] = [:]
+        for (name, settings) in runs {
+            progress?("DICE run '\(name)': \(settings.rounds) rounds, γ = \(settings.gamma), α = \(settings.alpha)")
+            let layout = RunLayout(root: folder.appendingPathComponent("runs/\(name)"), referenceModel: referenceURL,
+                                   initialPolicy: initialURL)
+            let store = try DirectoryPolicyStore(layout: layout, backend: backend, generation: generation)
+            let bootstrapper = try DICEBootstrapper(configuration: settings, render: task.render)
+            bootstrapper.observer = { [events] in events?(name, $0) }
+            let reports = try bootstrapper.run(prompts: training, offline: offline, store: store, layout: layout)
+            var last: ToyDemoRow?
+            for report in reports {
+                let r = try row(try store.load(report.output), round: report.round,
+                                alpha: report.lengthRegularization.alpha)
+                if name == "dice" { rows.append(r) }
+                last = r
+            }
+            if name != "dice", let last { ablations[name] = last }
+        }
+        let report = ToyDemoReport(rounds: rows, ablations: ablations, rewardAccuracy: accuracy.accuracy, seed: c.seed)
+        try Self.write(report, to: folder)
+        return report
+    }
+
+    static func isModel(_ url: URL) -> Bool {
+        FileManager.default.fileExists(atPath: url.appendingPathComponent(ModelDirectory.weightsFile).path)
+    }
+
+    /// Writes report.json, report.md and report.svg atomically.
+    static func write(_ report: ToyDemoReport, to folder: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let json: Data
+        do { json = try encoder.encode(report) } catch {
+            throw DICEError.invalidParameter(name: "report", value: "\(error)", expected: "finite numbers")
+        }
+        try AtomicFile.write(json, to: folder.appendingPathComponent("report.json"))
+        try AtomicFile.write(Data(report.markdown.utf8), to: folder.appendingPathComponent("report.md"))
+        try AtomicFile.write(Data(report.svg.utf8), to: folder.appendingPathComponent("report.svg"))
+    }
+}
