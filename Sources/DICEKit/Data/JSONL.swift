@@ -68,7 +68,7 @@ public enum JSONL {
             do {
                 rows.append(Record(value: try decoder.decode(T.self, from: text), line: lineNumber, text: text))
             } catch let error as DecodingError {
-                throw jsonlError(error, path: path, line: lineNumber)
+                throw jsonlError(error, text: text, path: path, line: lineNumber)
             } catch let error as JSONLError {
                 throw error
             } catch {
@@ -141,10 +141,12 @@ public enum JSONL {
         }
     }
 
-    private static func jsonlError(_ error: DecodingError, path: String, line: Int) -> JSONLError {
+    private static func jsonlError(_ error: DecodingError, text: Data, path: String, line: Int) -> JSONLError {
         let problem = DecodingProblem(error)
         switch problem.kind {
-        case .notJSON: return .invalidJSON(path: path, line: line, reason: problem.reason)
+        case .notJSON:
+            let at = DecodingProblem.syntaxErrorOffset(in: text).map { " at byte \($0) of the line" } ?? ""
+            return .invalidJSON(path: path, line: line, reason: problem.reason + at)
         case .missingKey: return .missingField(path: path, line: line, field: problem.key)
         case .wrongType: return .wrongType(path: path, line: line, field: problem.key, expected: problem.reason)
         case .invalidValue: return .invalidValue(path: path, line: line, field: problem.key, reason: problem.reason)
