@@ -68,7 +68,7 @@ struct LogProbsCommand: ParsableCommand {
                                       firstTextLine: rows.first { $0.value.isText }?.line,
                                       inputPath: inputURL.path, appendEOS: appendEos)
 
-        let progress = ProgressBar(total: rows.count, label: "logprobs")
+        var progress = ProgressBar(total: rows.count, label: "logprobs", unit: "rows")
         var out = Data()
         for start in stride(from: 0, to: rows.count, by: batchSize) {
             let batch = rows[start..<min(start + batchSize, rows.count)]

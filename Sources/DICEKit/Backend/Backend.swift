@@ -54,22 +54,38 @@ public struct BufferSlice {
 /// `[keyStart, keyStart + keyCount)` of the key/value buffers: query `i` (0-based within the
 /// sequence) sees keys `0 ... keyCount - queryCount + i`. Training uses `queryCount == keyCount`;
 /// incremental decoding uses a short query block at the end of a longer cached key range.
+///
+/// A sequence may also see a shared *prefix*: keys `[prefixStart, prefixStart + prefixCount)`,
+/// visible to all of its queries and logically placed before its own keys. Prefix sharing uses
+/// it: a prompt is computed once and the chosen and rejected responses both attend to it.
 public struct AttentionSequence: Sendable, Hashable {
     public var queryStart: Int
     public var queryCount: Int
     public var keyStart: Int
     public var keyCount: Int
+    public var prefixStart: Int
+    public var prefixCount: Int
 
-    public init(queryStart: Int, queryCount: Int, keyStart: Int, keyCount: Int) {
+    public init(queryStart: Int, queryCount: Int, keyStart: Int, keyCount: Int,
+                prefixStart: Int = 0, prefixCount: Int = 0) {
         self.queryStart = queryStart
         self.queryCount = queryCount
         self.keyStart = keyStart
         self.keyCount = keyCount
+        self.prefixStart = prefixStart
+        self.prefixCount = prefixCount
     }
 
-    /// A self-attention sequence: `count` tokens at `start` in both the query and key buffers.
-    public init(start: Int, count: Int) {
-        self.init(queryStart: start, queryCount: count, keyStart: start, keyCount: count)
+    /// A self-attention sequence: `count` tokens at `start` in both the query and key buffers,
+    /// optionally after a shared prefix of keys.
+    public init(start: Int, count: Int, prefixStart: Int = 0, prefixCount: Int = 0) {
+        self.init(queryStart: start, queryCount: count, keyStart: start, keyCount: count,
+                  prefixStart: prefixStart, prefixCount: prefixCount)
+    }
+
+    /// The key rows this sequence reads (its prefix, then its own keys).
+    var keyRanges: [Range<Int>] {
+        [prefixStart..<(prefixStart + prefixCount), keyStart..<(keyStart + keyCount)].filter { !$0.isEmpty }
     }
 }
 
@@ -106,9 +122,10 @@ public protocol Backend: AnyObject, Sendable {
 
     // MARK: - Buffers
 
-    /// Allocates `count` Float32 elements, zero-filled.
+    /// Allocates `count` Float32 elements, zero-filled when `zeroed` (otherwise the contents are
+    /// unspecified and every element must be written before it is read).
     /// - Throws: `BackendError.allocationFailed` when the memory cannot be had.
-    func allocate(_ count: Int) throws -> any DeviceBuffer
+    func allocate(_ count: Int, zeroed: Bool) throws -> any DeviceBuffer
     /// Copies `values` into `destination` (`values.count == destination.count`).
     func upload(_ values: [Float], to destination: BufferSlice)
     /// Copies `source` out to the host.
@@ -208,6 +225,7 @@ public protocol Backend: AnyObject, Sendable {
                    lse: BufferSlice, sequences: [AttentionSequence],
                    heads: Int, kvHeads: Int, headSize: Int, scale: Float)
     /// Accumulates dq, dk and dv (shapes as q, k, v) from dout and the forward's out and lse.
+    /// Sequences may share key rows (prefixes); their contributions to dk, dv add up.
     func attentionBackward(dout: BufferSlice, q: BufferSlice, k: BufferSlice, v: BufferSlice,
                            out: BufferSlice, lse: BufferSlice,
                            dq: BufferSlice, dk: BufferSlice, dv: BufferSlice,
@@ -252,6 +270,12 @@ public enum BackendError: Error, Equatable, CustomStringConvertible {
 }
 
 extension Backend {
+    /// Allocates `count` zero-filled Float32 elements.
+    /// - Throws: `BackendError.allocationFailed` when the memory cannot be had.
+    public func allocate(_ count: Int) throws -> any DeviceBuffer {
+        try allocate(count, zeroed: true)
+    }
+
     /// The global L2 norm of several gradient slices: sqrt(Σ_i Σ g_i²).
     public func globalNorm(_ slices: [BufferSlice]) -> Double {
         slices.reduce(0.0) { $0 + sumOfSquares($1) }.squareRoot()

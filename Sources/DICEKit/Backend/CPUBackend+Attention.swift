@@ -3,18 +3,43 @@ import Foundation
 // Causal grouped-query attention over packed sequences, on the CPU.
 //
 // For one sequence and one query head h (key/value head g = h / (H/G)) with Tq queries and
-// Tk keys, the head's rows are strided views of the packed buffers (row stride H·D for q and
-// out, G·D for k and v), so each product is one sgemm with a leading dimension:
-//   S = scale · Q Kᵀ           [Tq, Tk]   (query i sees keys 0 ... Tk − Tq + i)
+// T = prefix + Tk keys, the head's rows are strided views of the packed buffers (row stride
+// H·D for q and out, G·D for k and v), so each product is an sgemm with a leading dimension,
+// one per key part (the shared prefix, then the sequence's own keys):
+//   S = scale · Q Kᵀ           [Tq, T]    (query i sees the prefix and own keys 0 ... Tk − Tq + i)
 //   P = softmax(S), lse = log Σ exp(S) per row
 //   O = P V                    [Tq, D]
-// The backward recomputes P from lse (no [Tq, Tk] tensor is kept between the passes):
+// The backward recomputes P from lse (no [Tq, T] tensor is kept between the passes):
 //   dV += Pᵀ dO;  dP = dO Vᵀ;  dS = P ⊙ (dP − rowsum(dO ⊙ O));  dQ += scale · dS K;
 //   dK += scale · dSᵀ Q.
-// The forward parallelises over (sequence, head), the backward over (sequence, kv head) so that
-// the heads sharing a key/value head accumulate into dK, dV from one worker.
+// The forward parallelises over (sequence, head). The backward parallelises over (group of
+// sequences whose key rows overlap, kv head), so that every dK, dV row is written by one worker.
 
 extension CPUBackend {
+    /// A contiguous block of key/value rows of one kv head, and its columns in the score matrix.
+    private struct KeyPart {
+        let k: UnsafeMutablePointer<Float>
+        let v: UnsafeMutablePointer<Float>
+        let dk: UnsafeMutablePointer<Float>?
+        let dv: UnsafeMutablePointer<Float>?
+        let count: Int
+        let column: Int
+    }
+
+    private static func keyParts(_ s: AttentionSequence, g: Int, headSize: Int, kStride: Int,
+                                 k: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+                                 dk: UnsafeMutablePointer<Float>? = nil,
+                                 dv: UnsafeMutablePointer<Float>? = nil) -> [KeyPart] {
+        var parts: [KeyPart] = []
+        for (start, count, column) in [(s.prefixStart, s.prefixCount, 0), (s.keyStart, s.keyCount, s.prefixCount)]
+            where count > 0 {
+            let offset = start * kStride + g * headSize
+            parts.append(KeyPart(k: k + offset, v: v + offset, dk: dk.map { $0 + offset },
+                                 dv: dv.map { $0 + offset }, count: count, column: column))
+        }
+        return parts
+    }
+
     public func attention(q: BufferSlice, k: BufferSlice, v: BufferSlice, into out: BufferSlice,
                           lse: BufferSlice, sequences: [AttentionSequence],
                           heads: Int, kvHeads: Int, headSize: Int, scale: Float) {
@@ -25,32 +50,34 @@ extension CPUBackend {
         let pl = pointer(lse)
         let group = heads / kvHeads
         let qStride = heads * headSize, kStride = kvHeads * headSize
-        let tasks = sequences.count * heads
         withSingleThreadedBLAS {
-            loop.forEach(tasks) { task in
-                let s = sequences[task / heads], h = task % heads, g = h / group
-                let tq = s.queryCount, tk = s.keyCount
+            loop.forEach(sequences.count * heads) { task in
+                let s = sequences[task / heads], h = task % heads
+                let tq = s.queryCount, total = s.prefixCount + s.keyCount
                 guard tq > 0 else { return }
                 let qh = pq + s.queryStart * qStride + h * headSize
-                let kh = pk + s.keyStart * kStride + g * headSize
-                let vh = pv + s.keyStart * kStride + g * headSize
                 let oh = po + s.queryStart * qStride + h * headSize
-                let scores = UnsafeMutablePointer<Float>.allocate(capacity: tq * tk)
+                let parts = Self.keyParts(s, g: h / group, headSize: headSize, kStride: kStride, k: pk, v: pv)
+                let scores = UnsafeMutablePointer<Float>.allocate(capacity: tq * total)
                 defer { scores.deallocate() }
-                Self.sgemm(transposeA: false, transposeB: true, m: tq, n: tk, k: headSize,
-                           alpha: scale, qh, lda: qStride, kh, ldb: kStride,
-                           beta: 0, scores, ldc: tk)
+                for part in parts {
+                    Self.sgemm(transposeA: false, transposeB: true, m: tq, n: part.count, k: headSize,
+                               alpha: scale, qh, lda: qStride, part.k, ldb: kStride,
+                               beta: 0, scores + part.column, ldc: total)
+                }
                 for i in 0..<tq {
-                    let row = scores + i * tk
-                    let visible = tk - tq + i + 1
+                    let row = scores + i * total
+                    let visible = total - tq + i + 1
                     let l = Self.logSumExp(row, visible)
                     pl[(s.queryStart + i) * heads + h] = l
                     for j in 0..<visible { row[j] = expf(row[j] - l) }
-                    for j in visible..<tk { row[j] = 0 }
+                    for j in visible..<total { row[j] = 0 }
                 }
-                Self.sgemm(transposeA: false, transposeB: false, m: tq, n: headSize, k: tk,
-                           alpha: 1, scores, lda: tk, vh, ldb: kStride,
-                           beta: 0, oh, ldc: qStride)
+                for (n, part) in parts.enumerated() {
+                    Self.sgemm(transposeA: false, transposeB: false, m: tq, n: headSize, k: part.count,
+                               alpha: 1, scores + part.column, lda: total, part.v, ldb: kStride,
+                               beta: n == 0 ? 0 : 1, oh, ldc: qStride)
+                }
             }
         }
     }
@@ -64,65 +91,93 @@ extension CPUBackend {
                             kvHeads: kvHeads, headSize: headSize)
         precondition(dout.count == q.count && out.count == q.count && dq.count == q.count
                      && dk.count == k.count && dv.count == v.count, "attention gradient shapes")
-        let keyRanges = sequences.filter { $0.keyCount > 0 }
-            .map { $0.keyStart..<($0.keyStart + $0.keyCount) }.sorted { $0.lowerBound < $1.lowerBound }
-        precondition(zip(keyRanges, keyRanges.dropFirst()).allSatisfy { $0.upperBound <= $1.lowerBound },
-                     "attention backward needs sequences with disjoint key ranges")
         let pq = pointer(q), pk = pointer(k), pv = pointer(v), po = pointer(out)
         let pl = pointer(lse), pdo = pointer(dout)
         let pdq = pointer(dq), pdk = pointer(dk), pdv = pointer(dv)
         let group = heads / kvHeads
         let qStride = heads * headSize, kStride = kvHeads * headSize
-        let tasks = sequences.count * kvHeads
+        let groups = Self.keySharingGroups(sequences)
         withSingleThreadedBLAS {
-            loop.forEach(tasks) { task in
-                let s = sequences[task / kvHeads], g = task % kvHeads
-                let tq = s.queryCount, tk = s.keyCount
-                guard tq > 0 else { return }
-                let kh = pk + s.keyStart * kStride + g * headSize
-                let vh = pv + s.keyStart * kStride + g * headSize
-                let dkh = pdk + s.keyStart * kStride + g * headSize
-                let dvh = pdv + s.keyStart * kStride + g * headSize
-                let p = UnsafeMutablePointer<Float>.allocate(capacity: tq * tk)
-                let dp = UnsafeMutablePointer<Float>.allocate(capacity: tq * tk)
-                defer { p.deallocate(); dp.deallocate() }
-                for h in (g * group)..<((g + 1) * group) {
-                    let rowOffset = s.queryStart * qStride + h * headSize
-                    let qh = pq + rowOffset, oh = po + rowOffset
-                    let doh = pdo + rowOffset, dqh = pdq + rowOffset
-                    // Recompute P from the saved log-sum-exp.
-                    Self.sgemm(transposeA: false, transposeB: true, m: tq, n: tk, k: headSize,
-                               alpha: scale, qh, lda: qStride, kh, ldb: kStride,
-                               beta: 0, p, ldc: tk)
-                    for i in 0..<tq {
-                        let row = p + i * tk
-                        let visible = tk - tq + i + 1
-                        let l = pl[(s.queryStart + i) * heads + h]
-                        for j in 0..<visible { row[j] = expf(row[j] - l) }
-                        for j in visible..<tk { row[j] = 0 }
+            loop.forEach(groups.count * kvHeads) { task in
+                let g = task % kvHeads
+                for index in groups[task / kvHeads] {
+                    let s = sequences[index]
+                    let tq = s.queryCount, total = s.prefixCount + s.keyCount
+                    guard tq > 0 else { continue }
+                    let parts = Self.keyParts(s, g: g, headSize: headSize, kStride: kStride,
+                                              k: pk, v: pv, dk: pdk, dv: pdv)
+                    let p = UnsafeMutablePointer<Float>.allocate(capacity: tq * total)
+                    let dp = UnsafeMutablePointer<Float>.allocate(capacity: tq * total)
+                    defer { p.deallocate(); dp.deallocate() }
+                    for h in (g * group)..<((g + 1) * group) {
+                        let rowOffset = s.queryStart * qStride + h * headSize
+                        let qh = pq + rowOffset, oh = po + rowOffset
+                        let doh = pdo + rowOffset, dqh = pdq + rowOffset
+                        // Recompute P from the saved log-sum-exp; dP = dO Vᵀ.
+                        for part in parts {
+                            Self.sgemm(transposeA: false, transposeB: true, m: tq, n: part.count, k: headSize,
+                                       alpha: scale, qh, lda: qStride, part.k, ldb: kStride,
+                                       beta: 0, p + part.column, ldc: total)
+                            Self.sgemm(transposeA: false, transposeB: true, m: tq, n: part.count, k: headSize,
+                                       alpha: 1, doh, lda: qStride, part.v, ldb: kStride,
+                                       beta: 0, dp + part.column, ldc: total)
+                        }
+                        // dS = P ⊙ (dP − Σ_d dO·O), written over dP.
+                        for i in 0..<tq {
+                            let row = p + i * total, drow = dp + i * total
+                            let visible = total - tq + i + 1
+                            let l = pl[(s.queryStart + i) * heads + h]
+                            for j in 0..<visible { row[j] = expf(row[j] - l) }
+                            for j in visible..<total { row[j] = 0 }
+                            var delta: Float = 0
+                            let o = oh + i * qStride, d = doh + i * qStride
+                            for c in 0..<headSize { delta += o[c] * d[c] }
+                            for j in 0..<total { drow[j] = row[j] * (drow[j] - delta) }
+                        }
+                        for part in parts {
+                            guard let dkPart = part.dk, let dvPart = part.dv else { continue }
+                            // dV += Pᵀ dO;  dQ += scale · dS K;  dK += scale · dSᵀ Q.
+                            Self.sgemm(transposeA: true, transposeB: false, m: part.count, n: headSize, k: tq,
+                                       alpha: 1, p + part.column, lda: total, doh, ldb: qStride,
+                                       beta: 1, dvPart, ldc: kStride)
+                            Self.sgemm(transposeA: false, transposeB: false, m: tq, n: headSize, k: part.count,
+                                       alpha: scale, dp + part.column, lda: total, part.k, ldb: kStride,
+                                       beta: 1, dqh, ldc: qStride)
+                            Self.sgemm(transposeA: true, transposeB: false, m: part.count, n: headSize, k: tq,
+                                       alpha: scale, dp + part.column, lda: total, qh, ldb: qStride,
+                                       beta: 1, dkPart, ldc: kStride)
+                        }
                     }
-                    // dV += Pᵀ dO.
-                    Self.sgemm(transposeA: true, transposeB: false, m: tk, n: headSize, k: tq,
-                               alpha: 1, p, lda: tk, doh, ldb: qStride, beta: 1, dvh, ldc: kStride)
-                    // dP = dO Vᵀ.
-                    Self.sgemm(transposeA: false, transposeB: true, m: tq, n: tk, k: headSize,
-                               alpha: 1, doh, lda: qStride, vh, ldb: kStride, beta: 0, dp, ldc: tk)
-                    // dS = P ⊙ (dP − Σ_d dO·O), written over dP.
-                    for i in 0..<tq {
-                        var delta: Float = 0
-                        let o = oh + i * qStride, d = doh + i * qStride
-                        for c in 0..<headSize { delta += o[c] * d[c] }
-                        let prow = p + i * tk, drow = dp + i * tk
-                        for j in 0..<tk { drow[j] = prow[j] * (drow[j] - delta) }
-                    }
-                    // dQ += scale · dS K;  dK += scale · dSᵀ Q.
-                    Self.sgemm(transposeA: false, transposeB: false, m: tq, n: headSize, k: tk,
-                               alpha: scale, dp, lda: tk, kh, ldb: kStride, beta: 1, dqh, ldc: qStride)
-                    Self.sgemm(transposeA: true, transposeB: false, m: tk, n: headSize, k: tq,
-                               alpha: scale, dp, lda: tk, qh, ldb: qStride, beta: 1, dkh, ldc: kStride)
                 }
             }
         }
+    }
+
+    /// Partitions the sequences into groups whose key rows (prefix or own) overlap, so that
+    /// one worker owns all writes to a group's dK and dV rows. Groups keep sequence order.
+    static func keySharingGroups(_ sequences: [AttentionSequence]) -> [[Int]] {
+        var parent = Array(sequences.indices)
+        func root(_ i: Int) -> Int {
+            var i = i
+            while parent[i] != i { parent[i] = parent[parent[i]]; i = parent[i] }
+            return i
+        }
+        let intervals = sequences.indices.flatMap { i in sequences[i].keyRanges.map { ($0, i) } }
+            .sorted { $0.0.lowerBound < $1.0.lowerBound }
+        var reach = Int.min, owner = -1
+        for (range, i) in intervals {
+            if range.lowerBound < reach {
+                parent[root(i)] = root(owner)
+            }
+            if range.upperBound > reach { reach = range.upperBound; owner = i }
+        }
+        var groups: [Int: [Int]] = [:], order: [Int] = []
+        for i in sequences.indices {
+            let r = root(i)
+            if groups[r] == nil { order.append(r) }
+            groups[r, default: []].append(i)
+        }
+        return order.map { groups[$0]! }
     }
 
     /// Preconditions shared by the attention kernels (programmer errors: the Tensor layer
@@ -137,7 +192,9 @@ extension CPUBackend {
         for s in sequences {
             precondition(s.queryCount >= 0 && s.queryCount <= s.keyCount
                          && s.queryStart >= 0 && s.queryStart + s.queryCount <= queries
-                         && s.keyStart >= 0 && s.keyStart + s.keyCount <= keys,
+                         && s.keyStart >= 0 && s.keyStart + s.keyCount <= keys
+                         && s.prefixCount >= 0 && s.prefixStart >= 0
+                         && s.prefixStart + s.prefixCount <= keys,
                          "attention sequence \(s) outside \(queries) queries / \(keys) keys")
         }
     }

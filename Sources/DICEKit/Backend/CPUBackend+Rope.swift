@@ -14,18 +14,27 @@ extension CPUBackend {
         }
         let px = pointer(x)
         let sign: Float = inverse ? -1 : 1
-        inverseFrequency.withUnsafeBufferPointer { freq in
+        // cos/sin per distinct position (packed batches repeat positions across sequences).
+        let maxPosition = Int(positions.max() ?? 0)
+        var table = [Float](repeating: 0, count: (maxPosition + 1) * headSize)
+        table.withUnsafeMutableBufferPointer { t in
+            let base = t.baseAddress!
+            loop.forEachChunk(maxPosition + 1, grain: 64) { r in
+                for p in r {
+                    for i in 0..<half {
+                        let angle = Float(p) * inverseFrequency[i]
+                        base[p * headSize + i] = cosf(angle)
+                        base[p * headSize + half + i] = sign * sinf(angle)
+                    }
+                }
+            }
+        }
+        table.withUnsafeBufferPointer { t in
+            let base = t.baseAddress!
             positions.withUnsafeBufferPointer { pos in
                 loop.forEachChunk(pos.count, grain: 16) { r in
-                    var cosines = [Float](repeating: 0, count: half)
-                    var sines = [Float](repeating: 0, count: half)
                     for n in r {
-                        let p = Float(pos[n])
-                        for i in 0..<half {
-                            let angle = p * freq[i]
-                            cosines[i] = cosf(angle)
-                            sines[i] = sign * sinf(angle)
-                        }
+                        let cosines = base + Int(pos[n]) * headSize, sines = cosines + half
                         for h in 0..<heads {
                             let v = px + (n * heads + h) * headSize
                             for i in 0..<half {

@@ -29,8 +29,8 @@ public final class CPUBackend: Backend {
 
     // MARK: - Buffers
 
-    public func allocate(_ count: Int) throws -> any DeviceBuffer {
-        try CPUBuffer(count: count, pool: pool)
+    public func allocate(_ count: Int, zeroed: Bool) throws -> any DeviceBuffer {
+        try CPUBuffer(count: count, pool: pool, zeroed: zeroed)
     }
 
     /// The host pointer of a slice of one of this backend's buffers.

@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// A `DeviceBuffer` in host memory: `count` Float32 values, 64-byte aligned, zero-filled.
+/// A `DeviceBuffer` in host memory: `count` Float32 values, 64-byte aligned.
 public final class CPUBuffer: DeviceBuffer {
     public let count: Int
     /// The first element. Valid for the buffer's lifetime.
@@ -12,9 +12,9 @@ public final class CPUBuffer: DeviceBuffer {
     private let pool: CPUBufferPool
     private let blockSize: Int
 
-    /// Takes `count` zeroed elements from `pool`.
+    /// Takes `count` elements from `pool`, zero-filled when `zeroed`.
     /// - Throws: `BackendError.allocationFailed` when the size overflows or the system refuses.
-    init(count: Int, pool: CPUBufferPool) throws {
+    init(count: Int, pool: CPUBufferPool, zeroed: Bool) throws {
         precondition(count >= 0, "negative buffer size \(count)")
         let bytes = max(count, 1).multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
         guard !bytes.overflow, bytes.partialValue < Int.max - 4096 else {
@@ -22,7 +22,7 @@ public final class CPUBuffer: DeviceBuffer {
         }
         let size = CPUBufferPool.roundedSize(bytes.partialValue)
         guard let raw = pool.take(size: size) else { throw BackendError.allocationFailed(count: count) }
-        memset(raw, 0, bytes.partialValue)
+        if zeroed { memset(raw, 0, bytes.partialValue) }
         self.count = count
         self.base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         self.pool = pool

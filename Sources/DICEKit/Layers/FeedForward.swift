@@ -20,17 +20,17 @@ struct FeedForward {
         let n = x.shape[0], b = p.backend
         switch kind {
         case let .swiglu(gate, up, down):
-            let g = try Tensor(zeros: [n, gate.outputSize], on: b)
-            let u = try Tensor(zeros: [n, up.outputSize], on: b)
-            let a = try Tensor(zeros: [n, gate.outputSize], on: b)
+            let g = try Tensor(uninitialized: [n, gate.outputSize], on: b)
+            let u = try Tensor(uninitialized: [n, up.outputSize], on: b)
+            let a = try Tensor(uninitialized: [n, gate.outputSize], on: b)
             try gate.forward(x, into: g, p)
             try up.forward(x, into: u, p)
             try Tensor.swiglu(gate: g, up: u, into: a)
             try down.forward(a, into: out, p)
             return Saved(input: x, first: g, up: u, activation: a)
         case let .gelu(fc, proj):
-            let f = try Tensor(zeros: [n, fc.outputSize], on: b)
-            let a = try Tensor(zeros: [n, fc.outputSize], on: b)
+            let f = try Tensor(uninitialized: [n, fc.outputSize], on: b)
+            let a = try Tensor(uninitialized: [n, fc.outputSize], on: b)
             try fc.forward(x, into: f, p)
             try f.gelu(into: a)
             try proj.forward(a, into: out, p)

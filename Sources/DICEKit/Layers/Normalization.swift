@@ -17,14 +17,14 @@ struct Normalization {
     /// out `[N, C]` = norm(x `[N, C]`).
     func forward(_ x: Tensor, into out: Tensor, _ p: ParameterStore) throws -> Saved {
         let rows = x.shape[0]
-        let rstd = try Tensor(zeros: [rows], on: p.backend)
+        let rstd = try Tensor(uninitialized: [rows], on: p.backend)
         switch kind {
         case .rms:
             try x.rmsNorm(weight: p.value(weight), epsilon: epsilon, into: out, rstd: rstd)
             return Saved(input: x, mean: nil, rstd: rstd)
         case .layer:
             guard let bias else { throw ModelError.missingParameter(name: weight.name.replacingOccurrences(of: "weight", with: "bias")) }
-            let mean = try Tensor(zeros: [rows], on: p.backend)
+            let mean = try Tensor(uninitialized: [rows], on: p.backend)
             try x.layerNorm(weight: p.value(weight), bias: p.value(bias), epsilon: epsilon,
                             into: out, mean: mean, rstd: rstd)
             return Saved(input: x, mean: mean, rstd: rstd)

@@ -26,9 +26,9 @@ struct SelfAttention {
     func forward(_ x: Tensor, positions: [Int32], sequences: [AttentionSequence], into out: Tensor,
                  _ p: ParameterStore) throws -> Saved {
         let n = x.shape[0], b = p.backend
-        let q = try Tensor(zeros: [n, heads, headSize], on: b)
-        let k = try Tensor(zeros: [n, kvHeads, headSize], on: b)
-        let v = try Tensor(zeros: [n, kvHeads, headSize], on: b)
+        let q = try Tensor(uninitialized: [n, heads, headSize], on: b)
+        let k = try Tensor(uninitialized: [n, kvHeads, headSize], on: b)
+        let v = try Tensor(uninitialized: [n, kvHeads, headSize], on: b)
         switch projections {
         case let .separate(qp, kp, vp, theta):
             try qp.forward(x, into: q.reshaped([n, heads * headSize]), p)
@@ -38,15 +38,15 @@ struct SelfAttention {
             try k.applyRope(positions: positions, theta: theta)
         case let .fused(qkv):
             let c = heads * headSize
-            let fused = try Tensor(zeros: [n, 3 * c], on: b)
+            let fused = try Tensor(uninitialized: [n, 3 * c], on: b)
             try qkv.forward(x, into: fused, p)
             for (i, t) in [q, k, v].enumerated() {
                 b.copy2D(fused.storage.slice(i * c, fused.count - i * c), sourceStride: 3 * c,
                          to: t.storage, destinationStride: c, rows: n, columns: c, accumulate: false)
             }
         }
-        let attended = try Tensor(zeros: [n, heads, headSize], on: b)
-        let lse = try Tensor(zeros: [n, heads], on: b)
+        let attended = try Tensor(uninitialized: [n, heads, headSize], on: b)
+        let lse = try Tensor(uninitialized: [n, heads], on: b)
         try Tensor.attention(q: q, k: k, v: v, into: attended, lse: lse, sequences: sequences, scale: scale)
         try output.forward(attended.reshaped([n, heads * headSize]), into: out, p)
         return Saved(input: x, q: q, k: k, v: v, attended: attended, lse: lse)

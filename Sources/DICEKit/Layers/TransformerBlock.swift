@@ -16,17 +16,17 @@ struct TransformerBlock {
     func forward(_ x: Tensor, positions: [Int32], sequences: [AttentionSequence],
                  _ p: ParameterStore) throws -> (Tensor, Saved) {
         let b = p.backend
-        let h1 = try Tensor(zeros: x.shape, on: b)
+        let h1 = try Tensor(uninitialized: x.shape, on: b)
         let s1 = try attentionNorm.forward(x, into: h1, p)
-        let a = try Tensor(zeros: x.shape, on: b)
+        let a = try Tensor(uninitialized: x.shape, on: b)
         let sa = try attention.forward(h1, positions: positions, sequences: sequences, into: a, p)
-        let mid = try Tensor(zeros: x.shape, on: b)
+        let mid = try Tensor(uninitialized: x.shape, on: b)
         try x.add(a, into: mid)
-        let h2 = try Tensor(zeros: x.shape, on: b)
+        let h2 = try Tensor(uninitialized: x.shape, on: b)
         let s2 = try feedForwardNorm.forward(mid, into: h2, p)
-        let m = try Tensor(zeros: x.shape, on: b)
+        let m = try Tensor(uninitialized: x.shape, on: b)
         let sm = try feedForward.forward(h2, into: m, p)
-        let out = try Tensor(zeros: x.shape, on: b)
+        let out = try Tensor(uninitialized: x.shape, on: b)
         try mid.add(m, into: out)
         return (out, Saved(attentionNorm: s1, attention: sa, feedForwardNorm: s2, feedForward: sm))
     }

@@ -2,8 +2,13 @@
 ///
 /// `tokens[n]` is the input at packed row `n`, `positions[n]` its position in its own sequence,
 /// and `sequences` the attention layout. `outputRows` are the packed rows whose next-token
-/// distribution is wanted, as contiguous ranges, and `targets` the token each of those rows
-/// is scored against (one per selected row, in order).
+/// distribution is wanted, as contiguous ranges, and `targets` the token each selected row is
+/// scored against, in order.
+///
+/// Prefix sharing: pairs with identical prompts are laid out as the prompt minus its last token
+/// once, followed by each response's inputs (the prompt's last token, then the response minus
+/// its last token); each response attends to the shared rows as a key prefix. Every logit
+/// equals the one the plain layout computes.
 struct PackedBatch {
     var tokens: [Int32] = []
     var positions: [Int32] = []
@@ -15,30 +20,53 @@ struct PackedBatch {
 
     var selectedCount: Int { targets.count }
 
-    /// Packs prompt/response pairs for scoring: each pair's input is prompt + response minus
-    /// its last token, and only the rows that predict response tokens produce logits.
+    /// Packs prompt/response pairs for scoring: a pair's input is prompt + response minus its
+    /// last token, and only the rows that predict response tokens produce logits. With
+    /// `sharePrompts`, pairs whose prompts are identical share one computation of the prompt.
     /// - Throws: `ModelError.invalidInput` for an empty prompt, an id outside the vocabulary
     ///   or a sequence longer than `spec.maxPositions`.
-    init(pairs: [TokenPair], spec: TransformerSpec) throws {
+    init(pairs: [TokenPair], spec: TransformerSpec, sharePrompts: Bool = true) throws {
+        targetRanges = Array(repeating: 0..<0, count: pairs.count)
+        // The pairs to score, grouped by prompt (first-appearance order).
+        var groups: [[Int]] = []
+        var groupOfPrompt: [[Int]: Int] = [:]
         for (i, pair) in pairs.enumerated() {
             guard !pair.prompt.isEmpty else {
                 throw ModelError.invalidInput(sequence: i, reason: "the prompt is empty (it needs at least one token, e.g. BOS)")
             }
-            let ids = pair.prompt + pair.response
-            try Self.check(ids, sequence: i, spec: spec)
-            let start = targets.count
-            if pair.response.isEmpty {
-                targetRanges.append(start..<start)
-                continue
+            try Self.check(pair.prompt + pair.response, sequence: i, spec: spec)
+            if pair.response.isEmpty { continue }
+            if sharePrompts, let g = groupOfPrompt[pair.prompt] {
+                groups[g].append(i)
+            } else {
+                groupOfPrompt[pair.prompt] = groups.count
+                groups.append([i])
             }
-            let input = ids.dropLast()
-            let base = tokens.count
-            tokens += input.map { Int32($0) }
-            positions += (0..<input.count).map { Int32($0) }
-            sequences.append(AttentionSequence(start: base, count: input.count))
-            outputRows.append((base + pair.prompt.count - 1)..<(base + input.count))
-            targets += pair.response.map { Int32($0) }
-            targetRanges.append(start..<targets.count)
+        }
+        for group in groups {
+            let prompt = pairs[group[0]].prompt
+            let promptStart = tokens.count, p = prompt.count
+            // The prompt minus its last token attends to itself; the last prompt token is fed
+            // with each response, whose queries see the shared prefix before it.
+            let shared = p - 1
+            if shared > 0 {
+                tokens += prompt.prefix(shared).map { Int32($0) }
+                positions += (0..<shared).map { Int32($0) }
+                sequences.append(AttentionSequence(start: promptStart, count: shared))
+            }
+            for i in group {
+                let response = pairs[i].response
+                let input = [prompt[p - 1]] + response.dropLast()
+                let base = tokens.count
+                tokens += input.map { Int32($0) }
+                positions += (0..<input.count).map { Int32(shared + $0) }
+                sequences.append(AttentionSequence(start: base, count: input.count,
+                                                   prefixStart: promptStart, prefixCount: shared))
+                outputRows.append(base..<(base + input.count))
+                let start = targets.count
+                targets += response.map { Int32($0) }
+                targetRanges[i] = start..<targets.count
+            }
         }
     }
 

@@ -16,10 +16,10 @@ extension TransformerLM {
     func forward(_ batch: PackedBatch) throws -> ForwardState {
         let b = backend, p = parameters, c = spec.hiddenSize
         let n = batch.tokens.count
-        var x = try Tensor(zeros: [n, c], on: b)
+        var x = try Tensor(uninitialized: [n, c], on: b)
         try Tensor.embedding(ids: batch.tokens, table: p.value(tokenEmbedding), into: x)
         if let positionEmbedding {
-            let pos = try Tensor(zeros: [n, c], on: b)
+            let pos = try Tensor(uninitialized: [n, c], on: b)
             try Tensor.embedding(ids: batch.positions, table: p.value(positionEmbedding), into: pos)
             try x.add(pos, into: x)
         }
@@ -31,16 +31,16 @@ extension TransformerLM {
             x = out
         }
         let r = batch.outputRows.reduce(0) { $0 + $1.count }
-        let selected = try Tensor(zeros: [r, c], on: b)
+        let selected = try Tensor(uninitialized: [r, c], on: b)
         var row = 0
         for range in batch.outputRows {
             b.copy(x.storage.slice(range.lowerBound * c, range.count * c),
                    to: selected.storage.slice(row * c, range.count * c))
             row += range.count
         }
-        let normalized = try Tensor(zeros: [r, c], on: b)
+        let normalized = try Tensor(uninitialized: [r, c], on: b)
         let normSaved = try finalNorm.forward(selected, into: normalized, p)
-        let logits = try Tensor(zeros: [r, spec.vocabularySize], on: b)
+        let logits = try Tensor(uninitialized: [r, spec.vocabularySize], on: b)
         try normalized.matmul(p.value(outputProjection), transposeOther: true, into: logits)
         return ForwardState(batch: batch, blocks: saved, selected: selected, finalNorm: normSaved,
                             normalized: normalized, logits: logits)
@@ -53,7 +53,7 @@ extension TransformerLM {
         let r = state.selected.shape[0]
         // logits = normalized · Wᵀ: dW += dlogitsᵀ · normalized; dnormalized = dlogits · W.
         try dlogits.matmul(state.normalized, transposeSelf: true, into: p.gradient(outputProjection), beta: 1)
-        let dNormalized = try Tensor(zeros: [r, c], on: b)
+        let dNormalized = try Tensor(uninitialized: [r, c], on: b)
         try dlogits.matmul(p.value(outputProjection), into: dNormalized)
         let dSelected = try Tensor(zeros: [r, c], on: b)
         try finalNorm.backward(state.finalNorm, dout: dNormalized, dx: dSelected, p)
@@ -124,13 +124,13 @@ extension TransformerLM: DifferentiableSequenceScorer {
     /// Forward pass plus the gather: per-pair sums (Double) and what the pullback needs.
     private func scored(_ batch: [TokenPair]) throws
         -> (logProbs: [Double], state: ForwardState?, lse: Tensor?, packed: PackedBatch) {
-        let packed = try PackedBatch(pairs: batch, spec: spec)
+        let packed = try PackedBatch(pairs: batch, spec: spec, sharePrompts: sharesPrompts)
         guard packed.selectedCount > 0 else {
             return ([Double](repeating: 0, count: batch.count), nil, nil, packed)
         }
         let state = try forward(packed)
         let r = packed.selectedCount
-        let logp = try Tensor(zeros: [r], on: backend), lse = try Tensor(zeros: [r], on: backend)
+        let logp = try Tensor(uninitialized: [r], on: backend), lse = try Tensor(uninitialized: [r], on: backend)
         try state.logits.logSoftmaxGather(targets: packed.targets, into: logp, lse: lse)
         let tokens = logp.toArray()
         let sums = packed.targetRanges.map { range in range.reduce(0.0) { $0 + Double(tokens[$1]) } }

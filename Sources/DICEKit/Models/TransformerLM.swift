@@ -10,6 +10,9 @@ public final class TransformerLM {
     public let parameters: ParameterStore
     /// Where the model runs.
     public var backend: any Backend { parameters.backend }
+    /// Whether pairs of one batch with identical prompts compute the prompt once (prefix
+    /// sharing: DPO's chosen and rejected responses). Results are the same either way.
+    public var sharesPrompts = true
 
     let tokenEmbedding: ParameterStore.Entry
     let positionEmbedding: ParameterStore.Entry?

@@ -139,6 +139,10 @@ extension Tensor {
         gate.backend.swiglu(gate: gate.storage, up: up.storage, into: out.storage)
     }
 
+    /// Positions RoPE accepts: `0..<maxRopePosition` (far beyond any model's context; the
+    /// kernel tabulates one cos/sin row per position up to the largest).
+    public static let maxRopePosition: Int32 = 1 << 22
+
     /// Rotary embedding in place on `self` `[N, heads, D]` at `positions` (`N` of them).
     public func applyRope(positions: [Int32], theta: Float, inverse: Bool = false) throws {
         let op = "rope"
@@ -148,9 +152,9 @@ extension Tensor {
         guard positions.count == shape[0] else {
             throw TensorError.shapeMismatch(operation: op, expected: [shape[0]], actual: [positions.count])
         }
-        if let bad = positions.firstIndex(where: { $0 < 0 }) {
+        if let bad = positions.firstIndex(where: { $0 < 0 || $0 >= Tensor.maxRopePosition }) {
             throw TensorError.indexOutOfRange(operation: op, index: Int(positions[bad]), position: bad,
-                                              bound: Int(Int32.max))
+                                              bound: Int(Tensor.maxRopePosition))
         }
         backend.rope(storage, positions: positions, heads: shape[1], headSize: shape[2],
                      theta: theta, inverse: inverse)
@@ -178,7 +182,8 @@ extension Tensor {
         try lse.expectShape([q.shape[0], heads], op)
         for (i, s) in sequences.enumerated() {
             guard s.queryCount >= 0, s.queryCount <= s.keyCount, s.queryStart >= 0, s.keyStart >= 0,
-                  s.queryStart + s.queryCount <= q.shape[0], s.keyStart + s.keyCount <= k.shape[0] else {
+                  s.queryStart + s.queryCount <= q.shape[0], s.keyStart + s.keyCount <= k.shape[0],
+                  s.prefixStart >= 0, s.prefixCount >= 0, s.prefixStart + s.prefixCount <= k.shape[0] else {
                 throw TensorError.invalidArgument(
                     operation: op, reason: "sequence \(i) (\(s)) does not fit \(q.shape[0]) queries and \(k.shape[0]) keys")
             }

@@ -24,6 +24,16 @@ public struct Tensor {
         self.backend = backend
     }
 
+    /// A tensor of `shape` whose elements are unspecified: for outputs that a kernel overwrites
+    /// entirely (it saves zero-filling the memory). Never read before writing.
+    /// - Throws: as `init(zeros:on:)`.
+    public init(uninitialized shape: [Int], on backend: any Backend) throws {
+        let count = try Tensor.elementCount(shape, operation: "Tensor(uninitialized:)")
+        self.shape = shape
+        self.storage = BufferSlice(try backend.allocate(count, zeroed: false))
+        self.backend = backend
+    }
+
     /// A tensor holding `values` in `shape`.
     /// - Throws: `TensorError.countMismatch` when `values.count` is not the shape's count.
     public init(_ values: [Float], shape: [Int], on backend: any Backend) throws {
@@ -32,7 +42,7 @@ public struct Tensor {
             throw TensorError.countMismatch(operation: "Tensor(values:shape:)", shape: shape,
                                             count: values.count)
         }
-        try self.init(zeros: shape, on: backend)
+        try self.init(uninitialized: shape, on: backend)
         backend.upload(values, to: storage)
     }
 

@@ -20,10 +20,26 @@ func reportingErrors(_ body: () throws -> Void) throws {
     }
 }
 
-/// The error's own description (`CustomStringConvertible`), else its localized description,
-/// flattened to one line.
+/// The error in words, flattened to one line: Foundation errors (`CocoaError`, `NSError`) by
+/// their localized description, a `LocalizedError` by its `errorDescription`, any other error
+/// type that is `CustomStringConvertible` (all of DICEKit's) by its description, else by its
+/// type and case.
 func oneLineMessage(for error: any Error) -> String {
-    let text = (error as? any CustomStringConvertible)?.description ?? error.localizedDescription
+    let text: String
+    if error is CocoaError || type(of: error) is NSError.Type {
+        text = error.localizedDescription
+    } else if let localized = error as? any LocalizedError, let description = localized.errorDescription {
+        text = description
+    } else if type(of: error) is any CustomStringConvertible.Type {
+        text = String(describing: error)
+    } else {
+        text = "\(type(of: error)).\(error)"
+    }
     return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
         .filter { !$0.isEmpty }.joined(separator: " ")
+}
+
+/// Writes `message` and a line end to stderr (warnings and notes beside a command's output).
+func warn(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
 }

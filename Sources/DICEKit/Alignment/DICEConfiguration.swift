@@ -1,0 +1,64 @@
+// DICEConfiguration: every knob of the DICE loop (DESIGN.md, "The DICE loop, exactly").
+
+/// The settings of a DICE run. Defaults follow the paper's reference code where it has one.
+public struct DICEConfiguration: Sendable, Hashable, Codable {
+    /// Rounds T (the paper uses 2).
+    public var rounds: Int
+    /// Responses sampled per prompt, K (16).
+    public var samplesPerPrompt: Int
+    /// β of the implicit reward r = β·(log π_{t−1} − log π_{t−2}).
+    public var beta: Double
+    /// α of the length regularizer r̃ = r − α·|y|: fixed, 0 (off) or `auto` (per round, the
+    /// exact minimiser of |mean(len_chosen − len_rejected)|). α scales with β.
+    public var alpha: AlphaSetting
+    /// The unit of |y|.
+    public var lengthUnit: LengthUnit
+    /// Responses shorter than this (in `lengthUnit`) are degenerate and dropped.
+    public var minLength: Int
+    /// Responses longer than this are degenerate and dropped (nil: no bound).
+    public var maxLength: Int?
+    /// A prompt is kept only if at least this many of its responses survive filtering (8 of 16).
+    public var minValid: Int
+    /// Replay ratio γ: the offline share of each round's training set, in [0, 1].
+    public var gamma: Double
+    /// The DPO run of each round (its `seed` is offset by the round).
+    public var dpo: DPOConfiguration
+    /// Seed of sampling and replay (each round and phase derives its own stream).
+    public var seed: UInt64
+    /// Pairs per scoring call.
+    public var scoringBatchSize: Int
+
+    public init(rounds: Int = 2, samplesPerPrompt: Int = 16, beta: Double = 0.1, alpha: AlphaSetting = .auto,
+                lengthUnit: LengthUnit = .characters, minLength: Int = 1, maxLength: Int? = nil,
+                minValid: Int = 8, gamma: Double = 0.5, dpo: DPOConfiguration, seed: UInt64 = 0,
+                scoringBatchSize: Int = 64) {
+        self.rounds = rounds
+        self.samplesPerPrompt = samplesPerPrompt
+        self.beta = beta
+        self.alpha = alpha
+        self.lengthUnit = lengthUnit
+        self.minLength = minLength
+        self.maxLength = maxLength
+        self.minValid = minValid
+        self.gamma = gamma
+        self.dpo = dpo
+        self.seed = seed
+        self.scoringBatchSize = scoringBatchSize
+    }
+
+    /// Checks the settings before any work starts.
+    /// - Throws: `DICEError.invalidParameter` naming the first bad setting.
+    public func validate() throws {
+        func bad(_ name: String, _ value: Any, _ expected: String) -> DICEError {
+            .invalidParameter(name: name, value: "\(value)", expected: expected)
+        }
+        guard rounds >= 1 else { throw bad("rounds", rounds, "at least 1") }
+        guard samplesPerPrompt >= 2 else { throw bad("samples", samplesPerPrompt, "at least 2 (a pair needs two responses)") }
+        guard gamma >= 0, gamma <= 1 else { throw bad("gamma", gamma, "a number in [0, 1]") }
+        guard beta > 0, beta.isFinite else { throw bad("beta", beta, "a finite number > 0") }
+        guard minValid >= 2, minValid <= samplesPerPrompt else {
+            throw bad("min-valid", minValid, "between 2 and the samples per prompt (\(samplesPerPrompt))")
+        }
+        guard scoringBatchSize >= 1 else { throw bad("scoring batch size", scoringBatchSize, "at least 1") }
+    }
+}

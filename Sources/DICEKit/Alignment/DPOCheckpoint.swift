@@ -1,0 +1,117 @@
+// DPOCheckpoint: everything a DPO run needs to continue bit for bit — parameters, optimizer
+// state, trainer state — in one folder that is replaced atomically.
+//
+// Layout of <root>/checkpoint/:
+//   trainer_state.json       step, configuration, data fingerprint, data order (RNG state,
+//                            permutation, cursor), optimizer name and step
+//   parameters.safetensors   "parameters" [P]: the flat Float32 values (exact, any policy)
+//   optimizer.safetensors    the optimizer's buffers, e.g. "exp_avg", "exp_avg_sq" [P]
+//   model/                   the policy as a Hugging Face directory (when an exporter is given)
+//
+// Writing: into <root>/.checkpoint-tmp-<random>/ (each file fsynced), then the old checkpoint
+// is renamed to .checkpoint-old, the new one into place, and the old one removed. A crash at
+// any moment leaves either checkpoint/ or .checkpoint-old/ complete; reading falls back to the
+// latter.
+
+import Foundation
+
+/// A saved DPO training state (see the layout above).
+public struct DPOCheckpoint: Sendable {
+    /// The trainer state JSON.
+    public struct State: Sendable, Hashable, Codable {
+        public var version = 1
+        /// Updates completed.
+        public var step: Int
+        public var configuration: DPOConfiguration
+        /// `PreferenceDataset.fingerprint` of the pairs (template "", no EOS flag).
+        public var dataFingerprint: String
+        public var parameterCount: Int
+        public var optimizer: String
+        public var optimizerStep: Int
+        public var dataOrder: DPODataOrder
+    }
+
+    public var state: State
+    /// Flat parameters, `[P]`.
+    public var parameters: [Float]
+    public var optimizer: OptimizerState
+
+    /// The folder name of the current checkpoint under a run's root.
+    public static let folderName = "checkpoint"
+    static let previousName = ".checkpoint-old"
+
+    /// Writes the checkpoint under `root` (created if needed), replacing the previous one only
+    /// once the new one is complete. `exportModel`, if given, writes a model directory into the
+    /// folder it is handed.
+    /// - Throws: `FormatError.io` and what `exportModel` throws; the previous checkpoint then
+    ///   stays in place.
+    public func write(to root: URL, exportModel: ((URL) throws -> Void)?) throws {
+        let fm = FileManager.default
+        func io(_ path: URL, _ what: String, _ error: any Error) -> FormatError {
+            .io(path: path.path, reason: "\(what): \(error.localizedDescription)")
+        }
+        do { try fm.createDirectory(at: root, withIntermediateDirectories: true) } catch { throw io(root, "cannot create folder", error) }
+        let temporary = root.appendingPathComponent(".checkpoint-tmp-" + String(UInt64.random(in: 0 ... .max), radix: 36))
+        do { try fm.createDirectory(at: temporary, withIntermediateDirectories: false) } catch { throw io(temporary, "cannot create folder", error) }
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            try AtomicFile.write(try encoder.encode(state), to: temporary.appendingPathComponent("trainer_state.json"))
+            try SafeTensors.write(["parameters": HostTensor(shape: [parameters.count], values: parameters)],
+                                  to: temporary.appendingPathComponent("parameters.safetensors"))
+            try SafeTensors.write(optimizer.tensors, to: temporary.appendingPathComponent("optimizer.safetensors"),
+                                  metadata: ["step": String(optimizer.step)])
+            if let exportModel { try exportModel(temporary.appendingPathComponent("model")) }
+            AtomicFile.syncFolder(temporary.path)
+        } catch {
+            try? fm.removeItem(at: temporary)
+            throw error
+        }
+        let current = root.appendingPathComponent(Self.folderName), previous = root.appendingPathComponent(Self.previousName)
+        try? fm.removeItem(at: previous)
+        if fm.fileExists(atPath: current.path) {
+            guard rename(current.path, previous.path) == 0 else {
+                throw FormatError.io(path: current.path, reason: "cannot move the previous checkpoint aside")
+            }
+        }
+        guard rename(temporary.path, current.path) == 0 else {
+            throw FormatError.io(path: current.path, reason: "cannot move the new checkpoint into place")
+        }
+        AtomicFile.syncFolder(root.path)
+        try? fm.removeItem(at: previous)
+    }
+
+    /// The checkpoint under `root`, or nil when there is none.
+    /// - Throws: `DPOTrainingError.unreadableCheckpoint` naming the damaged file.
+    public static func read(from root: URL) throws -> DPOCheckpoint? {
+        let fm = FileManager.default
+        var folder = root.appendingPathComponent(folderName)
+        if !fm.fileExists(atPath: folder.appendingPathComponent("trainer_state.json").path) {
+            folder = root.appendingPathComponent(previousName)
+            guard fm.fileExists(atPath: folder.appendingPathComponent("trainer_state.json").path) else { return nil }
+        }
+        let stateURL = folder.appendingPathComponent("trainer_state.json")
+        let state: State
+        do {
+            state = try JSONDecoder().decode(State.self, from: Data(contentsOf: stateURL))
+        } catch {
+            throw DPOTrainingError.unreadableCheckpoint(path: stateURL.path, reason: "\(error)")
+        }
+        let parametersURL = folder.appendingPathComponent("parameters.safetensors")
+        let optimizerURL = folder.appendingPathComponent("optimizer.safetensors")
+        do {
+            let tensors = try SafeTensors.read(contentsOf: parametersURL)
+            guard let p = tensors["parameters"], p.values.count == state.parameterCount else {
+                throw DPOTrainingError.unreadableCheckpoint(
+                    path: parametersURL.path, reason: "expected \"parameters\" with \(state.parameterCount) values")
+            }
+            let optimizerTensors = try SafeTensors.read(contentsOf: optimizerURL)
+            return DPOCheckpoint(state: state, parameters: p.values,
+                                 optimizer: OptimizerState(step: state.optimizerStep, tensors: optimizerTensors))
+        } catch let error as DPOTrainingError {
+            throw error
+        } catch {
+            throw DPOTrainingError.unreadableCheckpoint(path: folder.path, reason: "\(error)")
+        }
+    }
+}

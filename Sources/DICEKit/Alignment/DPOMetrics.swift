@@ -1,0 +1,74 @@
+// DPOMetrics: the numbers TRL's DPOTrainer logs, under TRL's names.
+
+/// What one training step (or one validation pass) measured, encoded under TRL's names:
+/// `loss`, `rewards/chosen`, `rewards/rejected`, `rewards/margins`, `rewards/accuracies`,
+/// `logps/chosen`, `logps/rejected`, `grad_norm`, `learning_rate` (validation rows carry the
+/// `eval_` prefix, as TRL's evaluation logs do, and no gradient norm or learning rate).
+///
+/// Rewards are β·(log π − log π_ref) per response, averaged over the pairs; accuracy is the
+/// share of pairs whose chosen reward is strictly above the rejected one; log-probs are the
+/// summed response log-probs (nats), averaged.
+public struct DPOMetrics: Sendable, Hashable, Encodable {
+    /// Updates completed when this was measured (1 after the first update).
+    public var step: Int
+    /// Passes over the training pairs so far (fractional).
+    public var epoch: Double
+    /// Whether these are validation figures.
+    public var isValidation: Bool
+    public var loss: Double
+    public var rewardsChosen: Double
+    public var rewardsRejected: Double
+    public var rewardsMargins: Double
+    public var rewardsAccuracies: Double
+    public var logpsChosen: Double
+    public var logpsRejected: Double
+    /// Global L2 norm of the gradient before clipping (training only).
+    public var gradNorm: Double?
+    /// The learning rate of this update (training only).
+    public var learningRate: Double?
+
+    /// The figures under TRL's names (`eval_`-prefixed for validation), without step and epoch.
+    public var values: [String: Double] {
+        let p = isValidation ? "eval_" : ""
+        var out = [p + "loss": loss, p + "rewards/chosen": rewardsChosen, p + "rewards/rejected": rewardsRejected,
+                   p + "rewards/margins": rewardsMargins, p + "rewards/accuracies": rewardsAccuracies,
+                   p + "logps/chosen": logpsChosen, p + "logps/rejected": logpsRejected]
+        if let gradNorm { out["grad_norm"] = gradNorm }
+        if let learningRate { out["learning_rate"] = learningRate }
+        return out
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(step, forKey: Key("step"))
+        try c.encode(epoch, forKey: Key("epoch"))
+        for (name, value) in values { try c.encode(value, forKey: Key(name)) }
+    }
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ s: String) { stringValue = s }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// The batch figures of `pairs` (loss supplied by the caller, which knows the SFT term).
+    static func measure(_ pairs: [PairLogProbs], loss: Double, beta: Double, step: Int, epoch: Double,
+                        isValidation: Bool) -> DPOMetrics {
+        let n = Double(max(1, pairs.count))
+        var rc = 0.0, rr = 0.0, acc = 0.0, lc = 0.0, lr = 0.0
+        for p in pairs {
+            let c = beta * (p.policyChosen - p.referenceChosen), r = beta * (p.policyRejected - p.referenceRejected)
+            rc += c
+            rr += r
+            acc += c > r ? 1 : 0
+            lc += p.policyChosen
+            lr += p.policyRejected
+        }
+        return DPOMetrics(step: step, epoch: epoch, isValidation: isValidation, loss: loss,
+                          rewardsChosen: rc / n, rewardsRejected: rr / n, rewardsMargins: (rc - rr) / n,
+                          rewardsAccuracies: acc / n, logpsChosen: lc / n, logpsRejected: lr / n,
+                          gradNorm: nil, learningRate: nil)
+    }
+}

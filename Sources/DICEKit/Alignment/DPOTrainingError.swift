@@ -1,0 +1,30 @@
+// DPOTrainingError: why a DPO run stopped.
+
+/// A DPO run that cannot start or cannot go on.
+public enum DPOTrainingError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A setting is unusable.
+    case invalidConfiguration(String)
+    /// The reference log-probs do not cover the pairs one for one.
+    case referenceCountMismatch(pairs: Int, chosen: Int, rejected: Int)
+    /// `quantity` ("loss", "log-probs", "gradient norm") was NaN or infinite at update `step`
+    /// (1-based). No update was applied; `lastCheckpoint` (if any) is the last good state.
+    case nonFinite(step: Int, quantity: String, lastCheckpointStep: Int?)
+    /// The checkpoint cannot be resumed with these pairs or settings.
+    case resumeMismatch(path: String, reason: String)
+    /// A checkpoint file is missing or damaged.
+    case unreadableCheckpoint(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let s): return "invalid DPO configuration: \(s)"
+        case let .referenceCountMismatch(p, c, r):
+            return "reference log-probs cover \(c) chosen and \(r) rejected responses for \(p) pairs"
+        case let .nonFinite(step, quantity, last):
+            return "the \(quantity) became NaN or infinite at step \(step); training stopped before updating. "
+                + (last.map { "The last good checkpoint is from step \($0)." } ?? "No checkpoint was written yet.")
+                + " Lower the learning rate or β, or check the data."
+        case let .resumeMismatch(p, r): return "\(p): cannot resume: \(r)"
+        case let .unreadableCheckpoint(p, r): return "\(p): unreadable checkpoint: \(r)"
+        }
+    }
+}

@@ -1,0 +1,67 @@
+// Policy: the model DICE samples from and scores with. A transformer with a sampler conforms
+// (Generation/), and so can any user type; `TabularPolicy` (Toy/) is the exact toy one.
+
+/// Why a sampled response ended.
+public enum FinishReason: String, Codable, Sendable, Hashable, CaseIterable {
+    /// The policy produced its stop (EOS) token; it is the last element of `tokens`.
+    case stop
+    /// The response hit the length cap without a stop token (truncated).
+    case length
+}
+
+/// One sampled response: the token ids exactly as produced, and why sampling stopped.
+public struct SampledResponse: Sendable, Hashable, Codable {
+    /// The response token ids. For `.stop` the last id is the stop (EOS) token and is part of
+    /// what gets scored and trained on; for `.length` there is no stop token.
+    public var tokens: [Int]
+    /// Why the response ended.
+    public var finishReason: FinishReason
+
+    /// Creates the value from its fields.
+    public init(tokens: [Int], finishReason: FinishReason) {
+        self.tokens = tokens
+        self.finishReason = finishReason
+    }
+
+    /// The number of content tokens: `tokens.count`, less the stop token of a `.stop` response.
+    public var contentTokenCount: Int {
+        finishReason == .stop ? max(0, tokens.count - 1) : tokens.count
+    }
+}
+
+/// A policy: it samples responses and scores them (`SequenceScorer`).
+///
+/// Sampling settings (temperature, top-p, length cap, stop tokens) belong to the conforming
+/// value, so the DICE loop only says how many responses and which seed.
+public protocol Policy: SequenceScorer {
+    /// Samples `count` responses for each prompt.
+    ///
+    /// - Parameters:
+    ///   - prompts: P prompts as token ids (each non-empty, including any template tokens).
+    ///   - count: K ≥ 1 responses per prompt.
+    ///   - seed: the same seed, prompts and policy give the same responses.
+    /// - Returns: P arrays of K responses, in prompt order.
+    /// - Throws: when a prompt is unusable or the policy fails.
+    func sample(_ prompts: [[Int]], count: Int, seed: UInt64) throws -> [[SampledResponse]]
+}
+
+extension Policy {
+    /// `sample(_:count:seed:)`, checked: exactly one group of `count` responses per prompt, and
+    /// every `.stop` response non-empty (it carries its stop token).
+    /// - Throws: what `sample` throws; `DICEError.policyContract` when the result is malformed.
+    public func checkedSample(_ prompts: [[Int]], count: Int, seed: UInt64) throws -> [[SampledResponse]] {
+        let groups = try sample(prompts, count: count, seed: seed)
+        guard groups.count == prompts.count else {
+            throw DICEError.policyContract(reason: "\(groups.count) response groups for \(prompts.count) prompts")
+        }
+        for (p, group) in groups.enumerated() {
+            guard group.count == count else {
+                throw DICEError.policyContract(reason: "prompt \(p): \(group.count) responses, expected \(count)")
+            }
+            if let s = group.firstIndex(where: { $0.finishReason == .stop && $0.tokens.isEmpty }) {
+                throw DICEError.policyContract(reason: "prompt \(p), sample \(s): a stop response without its stop token")
+            }
+        }
+        return groups
+    }
+}

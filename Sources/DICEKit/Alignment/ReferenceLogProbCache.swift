@@ -1,0 +1,130 @@
+// ReferenceLogProbCache: the reference model's log-probs of every pair, computed once and kept
+// on disk under a key = hash(weights fingerprint, data fingerprint), so that later runs and
+// later DICE rounds reuse them without loading the reference model.
+
+import Foundation
+
+/// The reference model's summed response log-probs (nats) of each pair, in pair order.
+public struct ReferenceLogProbs: Sendable, Hashable, Codable {
+    public var chosen: [Double]
+    public var rejected: [Double]
+
+    public init(chosen: [Double], rejected: [Double]) {
+        self.chosen = chosen
+        self.rejected = rejected
+    }
+
+    /// Scores `pairs` with `reference`, `batchSize` pairs per call (chosen and rejected of a
+    /// pair side by side in one batch, so a model can share their prompt).
+    /// - Throws: what the reference throws.
+    public static func compute(_ pairs: [PreferencePair], reference: any ReferenceModel, batchSize: Int = 8,
+                               progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> ReferenceLogProbs {
+        var out = ReferenceLogProbs(chosen: [], rejected: [])
+        try out.extend(pairs, reference: reference, batchSize: batchSize, until: pairs.count, progress: progress)
+        return out
+    }
+
+    /// Scores `pairs[chosen.count ..< end]` and appends them.
+    mutating func extend(_ pairs: [PreferencePair], reference: any ReferenceModel, batchSize: Int, until end: Int,
+                         progress: ((Int, Int) -> Void)?) throws {
+        let step = max(1, batchSize)
+        var start = chosen.count
+        while start < end {
+            let slice = pairs[start..<min(end, start + step)]
+            let values = try reference.logProbs(slice.flatMap { [$0.chosenPair, $0.rejectedPair] })
+            for i in 0..<slice.count {
+                chosen.append(values[2 * i])
+                rejected.append(values[2 * i + 1])
+            }
+            start += slice.count
+            progress?(start, pairs.count)
+        }
+    }
+}
+
+/// A folder of cached reference log-probs, one JSON file per key, written atomically.
+///
+/// A file may be partial (a run killed while computing): `logProbs(…)` continues it from where
+/// it stopped. Values round-trip exactly (JSON numbers in shortest round-trip form).
+public struct ReferenceLogProbCache: Sendable {
+    /// The cache folder (created on first write).
+    public let folder: URL
+
+    public init(folder: URL) { self.folder = folder }
+
+    /// The cache key of reference weights and tokenized data (SHA-256, hex).
+    public static func key(weightsFingerprint: String, dataFingerprint: String) -> String {
+        var hash = SHA256()
+        hash.update("dicekit.reference-logprobs.v1")
+        hash.update(weightsFingerprint)
+        hash.update(dataFingerprint)
+        return hash.hexDigest()
+    }
+
+    /// The file of `key`.
+    public func file(_ key: String) -> URL { folder.appendingPathComponent("\(key).json") }
+
+    private struct Stored: Codable {
+        var key: String
+        var count: Int
+        var chosen: [Double]
+        var rejected: [Double]
+    }
+
+    /// The cached values of `key` when all `count` pairs are present, else nil.
+    /// - Throws: `FormatError.invalidJSON` for a damaged file.
+    public func complete(_ key: String, count: Int) throws -> ReferenceLogProbs? {
+        guard let stored = try read(key), stored.count == count, stored.chosen.count == count else { return nil }
+        return ReferenceLogProbs(chosen: stored.chosen, rejected: stored.rejected)
+    }
+
+    /// The reference log-probs of `pairs`: from the cache when complete; otherwise computed
+    /// with `reference()` (called only then, so the model is loaded only when needed),
+    /// continuing a partial file, saving progress every `saveEvery` pairs.
+    /// - Throws: what `reference()` or the model throws; `FormatError` for unreadable or
+    ///   unwritable cache files.
+    public func logProbs(key: String, pairs: [PreferencePair], reference: () throws -> any ReferenceModel,
+                         batchSize: Int = 8, saveEvery: Int = 512,
+                         progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> ReferenceLogProbs {
+        if let done = try complete(key, count: pairs.count) { return done }
+        var partial = ReferenceLogProbs(chosen: [], rejected: [])
+        if let stored = try read(key), stored.count == pairs.count, stored.chosen.count <= pairs.count {
+            partial = ReferenceLogProbs(chosen: stored.chosen, rejected: stored.rejected)
+        }
+        let model = try reference()
+        while partial.chosen.count < pairs.count {
+            let end = min(pairs.count, partial.chosen.count + max(1, saveEvery))
+            try partial.extend(pairs, reference: model, batchSize: batchSize, until: end, progress: progress)
+            try write(Stored(key: key, count: pairs.count, chosen: partial.chosen, rejected: partial.rejected))
+        }
+        return partial
+    }
+
+    private func read(_ key: String) throws -> Stored? {
+        let url = file(key)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        do {
+            let stored = try JSONDecoder().decode(Stored.self, from: Data(contentsOf: url))
+            guard stored.key == key, stored.chosen.count == stored.rejected.count else {
+                throw FormatError.invalidJSON(path: url.path, offset: 0, tensor: nil,
+                                              reason: "the file belongs to another key or its lists differ in length")
+            }
+            return stored
+        } catch let error as FormatError {
+            throw error
+        } catch {
+            throw FormatError.invalidJSON(path: url.path, offset: 0, tensor: nil, reason: "\(error)")
+        }
+    }
+
+    private func write(_ stored: Stored) throws {
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw FormatError.io(path: folder.path, reason: "cannot create folder: \(error.localizedDescription)")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try AtomicFile.write(try encoder.encode(stored), to: file(stored.key))
+    }
+}

@@ -1,0 +1,176 @@
+// StandardDPOTrainer: the DPO training loop — seeded batches, micro-batch gradient accumulation
+// (chosen and rejected of each pair side by side in one policy call, so the model can share
+// their prompt), global-norm clipping, scheduled AdamW/SGD updates, periodic validation and
+// atomic, bit-exact resumable checkpoints.
+
+import Foundation
+
+/// The standard `DPOTrainer`.
+///
+/// Per update: `batchSize` pairs are drawn (`DPODataOrder`); for each micro-batch the policy
+/// scores `[chosen₀, rejected₀, chosen₁, rejected₁, …]` in one `logProbsWithPullback` call,
+/// the loss's closed-form derivatives (scaled to the global batch) go into the pullback; then
+/// the gradient's global norm is measured (and clipped), the learning rate is the base rate
+/// times the schedule at this update, and the optimizer updates the flat parameters.
+///
+/// A NaN or infinite log-prob, loss or gradient norm stops the run with
+/// `DPOTrainingError.nonFinite` before any update is applied, so the last checkpoint stays the
+/// last good state.
+public final class StandardDPOTrainer: DPOTrainer {
+    public let configuration: DPOConfiguration
+    /// Where checkpoints go (`<folder>/checkpoint`); nil writes none.
+    public var checkpointFolder: URL?
+    /// Continue from the checkpoint in `checkpointFolder` when there is one.
+    public var resume: Bool
+    /// Writes the policy as a model directory into the folder it is given (for checkpoints).
+    public var exportModel: ((URL) throws -> Void)?
+    /// Receives progress; throwing stops the run.
+    public var observer: ((DPOEvent) throws -> Void)?
+
+    /// A trainer; a trailing closure is the `observer`.
+    public init(configuration: DPOConfiguration, checkpointFolder: URL? = nil, resume: Bool = false,
+                observer: ((DPOEvent) throws -> Void)? = nil, exportModel: ((URL) throws -> Void)? = nil) {
+        self.configuration = configuration
+        self.checkpointFolder = checkpointFolder
+        self.resume = resume
+        self.exportModel = exportModel
+        self.observer = observer
+    }
+
+    public func train(_ policy: any TrainablePolicy, pairs: [PreferencePair], reference: ReferenceLogProbs) throws
+        -> DPOTrainingSummary {
+        let c = configuration
+        try c.validate(pairs: pairs.count)
+        guard reference.chosen.count == pairs.count, reference.rejected.count == pairs.count else {
+            throw DPOTrainingError.referenceCountMismatch(pairs: pairs.count, chosen: reference.chosen.count,
+                                                          rejected: reference.rejected.count)
+        }
+        let parameters = policy.trainableParameters
+        let backend = parameters.backend
+        let optimizer = try c.makeOptimizer()
+        let validation = DPODataOrder.validationIndices(count: pairs.count, size: c.validationSize, seed: c.seed)
+        let held = Set(validation)
+        let training = (0..<pairs.count).filter { !held.contains($0) }
+        let fingerprint = PreferenceDataset.fingerprint(pairs, template: "", appendEOS: false)
+        var order = DPODataOrder(count: training.count, seed: c.seed)
+        var step = 0
+        var lastCheckpoint: Int?
+        var summary = DPOTrainingSummary(steps: 0)
+
+        if resume, let folder = checkpointFolder, let saved = try DPOCheckpoint.read(from: folder) {
+            try check(saved.state, folder: folder, fingerprint: fingerprint, parameterCount: parameters.values.count,
+                      optimizer: optimizer.name)
+            backend.upload(saved.parameters, to: parameters.values)
+            try optimizer.restore(saved.optimizer, parameterCount: parameters.values.count, on: backend)
+            order = saved.state.dataOrder
+            step = saved.state.step
+            lastCheckpoint = step
+            summary.resumedFrom = step
+            try observer?(.resumed(step: step))
+        }
+
+        while step < c.steps {
+            let batch = order.next(c.batchSize).map { training[$0] }
+            let chosenTokens = batch.reduce(0) { $0 + pairs[$1].chosen.count }
+            try parameters.zeroGradients()
+            var measured: [PairLogProbs] = []
+            var loss = 0.0
+            for start in stride(from: 0, to: batch.count, by: c.microBatchSize) {
+                let micro = Array(batch[start..<min(batch.count, start + c.microBatchSize)])
+                let (logps, pullback) = try policy.logProbsWithPullback(micro.flatMap { [pairs[$0].chosenPair, pairs[$0].rejectedPair] })
+                guard logps.count == 2 * micro.count, logps.allSatisfy(\.isFinite) else {
+                    throw DPOTrainingError.nonFinite(step: step + 1, quantity: "policy log-probs", lastCheckpointStep: lastCheckpoint)
+                }
+                let values = Self.pairLogProbs(micro, logps, pairs, reference)
+                let part = c.loss.evaluate(values, batchPairs: batch.count, batchChosenTokens: chosenTokens)
+                guard part.loss.isFinite else {
+                    throw DPOTrainingError.nonFinite(step: step + 1, quantity: "loss", lastCheckpointStep: lastCheckpoint)
+                }
+                var dlogp = [Double](repeating: 0, count: logps.count)
+                for k in 0..<micro.count {
+                    dlogp[2 * k] = part.dChosen[k]
+                    dlogp[2 * k + 1] = part.dRejected[k]
+                }
+                try pullback(dlogp)
+                loss += part.loss
+                measured += values
+            }
+            let gradients = try parameters.gradients()
+            let norm = c.maxGradNorm.map { backend.clipGlobalNorm([gradients], maxNorm: $0) }
+                ?? backend.globalNorm([gradients])
+            guard norm.isFinite else {
+                throw DPOTrainingError.nonFinite(step: step + 1, quantity: "gradient norm", lastCheckpointStep: lastCheckpoint)
+            }
+            let learningRate = c.learningRate * c.schedule.multiplier(step: step)
+            try optimizer.update(parameters, learningRate: learningRate)
+            step += 1
+
+            let epoch = Double(order.consumed) / Double(max(1, training.count))
+            var metrics = DPOMetrics.measure(measured, loss: loss, beta: c.loss.beta, step: step, epoch: epoch,
+                                             isValidation: false)
+            metrics.gradNorm = norm
+            metrics.learningRate = learningRate
+            summary.lastStep = metrics
+            summary.steps = step
+            try observer?(.step(metrics))
+
+            let last = step == c.steps
+            if !validation.isEmpty && (last || (c.evaluationInterval > 0 && step % c.evaluationInterval == 0)) {
+                let v = try evaluate(policy, pairs: pairs, indices: validation, reference: reference, step: step, epoch: epoch)
+                summary.lastValidation = v
+                try observer?(.validation(v))
+            }
+            if let folder = checkpointFolder, last || (c.checkpointInterval > 0 && step % c.checkpointInterval == 0) {
+                let state = DPOCheckpoint.State(step: step, configuration: c, dataFingerprint: fingerprint,
+                                                parameterCount: parameters.values.count, optimizer: optimizer.name,
+                                                optimizerStep: optimizer.step, dataOrder: order)
+                try DPOCheckpoint(state: state, parameters: backend.download(parameters.values),
+                                  optimizer: optimizer.state()).write(to: folder, exportModel: exportModel)
+                lastCheckpoint = step
+                try observer?(.checkpoint(step: step, folder: folder.appendingPathComponent(DPOCheckpoint.folderName)))
+            }
+        }
+        summary.steps = step
+        return summary
+    }
+
+    /// The loss and metrics of `indices` without updating (log-probs only).
+    /// - Throws: what the policy throws.
+    public func evaluate(_ policy: any TrainablePolicy, pairs: [PreferencePair], indices: [Int],
+                         reference: ReferenceLogProbs, step: Int, epoch: Double) throws -> DPOMetrics {
+        var values: [PairLogProbs] = []
+        for start in stride(from: 0, to: indices.count, by: configuration.microBatchSize) {
+            let micro = Array(indices[start..<min(indices.count, start + configuration.microBatchSize)])
+            let logps = try policy.logProbs(micro.flatMap { [pairs[$0].chosenPair, pairs[$0].rejectedPair] })
+            values += Self.pairLogProbs(micro, logps, pairs, reference)
+        }
+        let loss = configuration.loss.evaluate(values).loss
+        return DPOMetrics.measure(values, loss: loss, beta: configuration.loss.beta, step: step, epoch: epoch,
+                                  isValidation: true)
+    }
+
+    private static func pairLogProbs(_ indices: [Int], _ logps: [Double], _ pairs: [PreferencePair],
+                                     _ reference: ReferenceLogProbs) -> [PairLogProbs] {
+        indices.enumerated().map { k, i in
+            PairLogProbs(policyChosen: logps[2 * k], policyRejected: logps[2 * k + 1],
+                         referenceChosen: reference.chosen[i], referenceRejected: reference.rejected[i],
+                         chosenLength: pairs[i].chosen.count, rejectedLength: pairs[i].rejected.count)
+        }
+    }
+
+    private func check(_ saved: DPOCheckpoint.State, folder: URL, fingerprint: String, parameterCount: Int,
+                       optimizer: String) throws {
+        let path = folder.appendingPathComponent(DPOCheckpoint.folderName).path
+        func fail(_ reason: String) throws -> Never { throw DPOTrainingError.resumeMismatch(path: path, reason: reason) }
+        if saved.dataFingerprint != fingerprint { try fail("the checkpoint was trained on other pairs") }
+        if saved.parameterCount != parameterCount {
+            try fail("the checkpoint holds \(saved.parameterCount) parameters, the policy \(parameterCount)")
+        }
+        if saved.optimizer != optimizer { try fail("the checkpoint used \(saved.optimizer), this run \(optimizer)") }
+        var a = saved.configuration, b = configuration
+        (a.steps, a.evaluationInterval, a.checkpointInterval) = (0, 0, 0)
+        (b.steps, b.evaluationInterval, b.checkpointInterval) = (0, 0, 0)
+        if a != b { try fail("the settings differ from the checkpoint's (only steps and intervals may change)") }
+        if saved.step > configuration.steps { try fail("the checkpoint is at step \(saved.step), past --steps \(configuration.steps)") }
+    }
+}

@@ -1,0 +1,67 @@
+// Optimizer: one update of flat parameters from their gradients, with a state that can be
+// saved in a checkpoint and restored bit for bit.
+
+/// An optimizer's state: its update count and its buffers as named host tensors (e.g. AdamW's
+/// `exp_avg` and `exp_avg_sq`, each shaped `[P]` for P parameters).
+public struct OptimizerState: Sendable, Equatable {
+    /// Updates applied so far.
+    public var step: Int
+    /// Named state buffers, flat, in the parameters' layout.
+    public var tensors: [String: HostTensor]
+
+    /// A state after `step` updates holding `tensors`.
+    public init(step: Int, tensors: [String: HostTensor]) {
+        self.step = step
+        self.tensors = tensors
+    }
+}
+
+/// Updates flat parameters in place from their gradients (see `TrainableParameters`).
+public protocol Optimizer: AnyObject {
+    /// A short name for files and reports: `"adamw"`, `"sgd"`.
+    var name: String { get }
+    /// Updates applied so far (AdamW's bias correction uses `step + 1` for the next update).
+    var step: Int { get }
+    /// Applies one update with `learningRate` to `parameters.values` from
+    /// `parameters.gradients()` (which it does not zero).
+    /// - Throws: `BackendError.allocationFailed` (state buffers are allocated on first use);
+    ///   `OptimizationError.stateMismatch` when the parameter count changed since the last update.
+    func update(_ parameters: any TrainableParameters, learningRate: Double) throws
+    /// The state, copied to the host.
+    func state() -> OptimizerState
+    /// Replaces the state with a saved one (for `parameterCount` parameters on `backend`).
+    /// - Throws: `OptimizationError.stateMismatch` naming the buffer whose shape disagrees, or a
+    ///   missing buffer.
+    func restore(_ state: OptimizerState, parameterCount: Int, on backend: any Backend) throws
+}
+
+/// Why an optimizer or schedule could not be used.
+public enum OptimizationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A saved or held state buffer does not fit the parameters.
+    case stateMismatch(buffer: String, expected: Int, actual: Int)
+    /// A hyper-parameter is out of range.
+    case invalidHyperparameter(name: String, value: Double, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .stateMismatch(buffer, expected, actual):
+            return "optimizer state '\(buffer)': expected \(expected) values, found \(actual)"
+        case let .invalidHyperparameter(name, value, reason):
+            return "\(name) = \(value): \(reason)"
+        }
+    }
+}
+
+extension Optimizer {
+    /// A buffer of `count` values uploaded from `tensors[name]`.
+    static func restoredBuffer(_ name: String, from tensors: [String: HostTensor], count: Int,
+                               on backend: any Backend) throws -> BufferSlice {
+        guard let t = tensors[name] else { throw OptimizationError.stateMismatch(buffer: name, expected: count, actual: 0) }
+        guard t.values.count == count else {
+            throw OptimizationError.stateMismatch(buffer: name, expected: count, actual: t.values.count)
+        }
+        let slice = BufferSlice(try backend.allocate(count))
+        backend.upload(t.values, to: slice)
+        return slice
+    }
+}

@@ -1,0 +1,70 @@
+// SGD: PyTorch's torch.optim.SGD (optional momentum and L2 weight decay) on a flat parameter
+// slice, via the backend's kernel.
+
+/// Stochastic gradient descent with PyTorch's `torch.optim.SGD` semantics (no dampening, no
+/// Nesterov): g ← g + λ·θ; with momentum μ > 0, buf ← μ·buf + g (buf = g at the first update)
+/// and θ ← θ − lr·buf; with μ = 0, θ ← θ − lr·g.
+///
+/// State: `momentum_buffer` `[P]` when μ > 0.
+public final class SGD: Optimizer {
+    public let name = "sgd"
+    /// μ.
+    public var momentum: Double
+    /// λ (L2 penalty added to the gradient, PyTorch's `weight_decay`).
+    public var weightDecay: Double
+    public private(set) var step = 0
+    private var buffer: BufferSlice?
+    private var backend: (any Backend)?
+
+    /// - Throws: `OptimizationError.invalidHyperparameter` for momentum outside [0, 1) or a
+    ///   negative weight decay.
+    public init(momentum: Double = 0, weightDecay: Double = 0) throws {
+        guard momentum >= 0 && momentum < 1 else {
+            throw OptimizationError.invalidHyperparameter(name: "momentum", value: momentum, reason: "must lie in [0, 1)")
+        }
+        guard weightDecay >= 0 else {
+            throw OptimizationError.invalidHyperparameter(name: "weight_decay", value: weightDecay, reason: "must be ≥ 0")
+        }
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+    }
+
+    public func update(_ parameters: any TrainableParameters, learningRate: Double) throws {
+        let values = parameters.values, b = parameters.backend
+        let grads = try parameters.gradients()
+        var mu = Float(momentum)
+        if momentum > 0 {
+            if buffer == nil {
+                // PyTorch initialises the buffer with the first gradient (buf = g): with the
+                // kernel's buf = μ·buf + g that is a zero buffer.
+                buffer = BufferSlice(try b.allocate(values.count))
+            }
+            guard buffer?.count == values.count else {
+                throw OptimizationError.stateMismatch(buffer: "momentum_buffer", expected: values.count,
+                                                      actual: buffer?.count ?? 0)
+            }
+        } else {
+            mu = 0
+        }
+        backend = b
+        step += 1
+        b.sgd(params: values, grads: grads, momentumBuffer: buffer ?? values, learningRate: Float(learningRate),
+              momentum: mu, weightDecay: Float(weightDecay))
+    }
+
+    public func state() -> OptimizerState {
+        var tensors: [String: HostTensor] = [:]
+        if let buffer, let backend {
+            tensors["momentum_buffer"] = HostTensor(shape: [buffer.count], values: backend.download(buffer))
+        }
+        return OptimizerState(step: step, tensors: tensors)
+    }
+
+    public func restore(_ state: OptimizerState, parameterCount: Int, on backend: any Backend) throws {
+        step = state.step
+        self.backend = backend
+        buffer = momentum > 0 && state.step > 0
+            ? try Self.restoredBuffer("momentum_buffer", from: state.tensors, count: parameterCount, on: backend)
+            : nil
+    }
+}

@@ -1,0 +1,211 @@
+// ToyTask: a small synthetic instruction language with a hidden ground-truth judge that has a
+// length bias — the embedded task of `dice demo`, the tests and the examples.
+//
+// Vocabulary: id 0 is EOS, ids 1 … W are content words; prompts are made of content words too
+// (a topic word, then instruction words), so the vocabulary is exactly what responses use.
+// Quality is decided token by token given the prompt: a content word w in a response to prompt
+// x = (t; i₁ … i_k) has the raw value v(x, w) = A[t][w] + Σⱼ B[iⱼ][w] (A, B hidden Gaussian
+// tables, seeded) and is worth
+//     q(x, w) = v(x, w) − Σ_u p_ref(u | x)·v(x, u),      p_ref(w | x) ∝ exp(sftSharpness·v(x, w)),
+// i.e. values centred on the reference (SFT) word distribution, so that a reference response's
+// expected quality is 0 whatever its length. The judge scores a response
+//     J(x, y) = Σ_{w ∈ y} q(x, w) + lengthBias·|y|      (|y| in content words):
+// each word helps or hurts on its own, and the judge also likes length — at the SFT level
+// length wins only through that bias.
+
+import Foundation
+
+/// The toy task: its vocabulary, prompts, hidden values, reference responses and judge.
+public struct ToyTask: Sendable {
+    /// The configuration it was built from.
+    public let config: ToyTaskConfig
+    /// A[t][w]: topic t's value of word w (t, w content ids; index 0 unused).
+    let topicValues: [[Double]]
+    /// B[i][w]: instruction i's value of word w.
+    let instructionValues: [[Double]]
+    /// Per prompt: q(x, w) for w = 0 … wordCount (index 0, EOS, is 0) and p_ref(w | x) for the
+    /// content words (index k ↔ word k + 1).
+    let promptTables: [[Int]: (values: [Double], reference: [Double])]
+
+    /// The EOS token id.
+    public static let eos = 0
+
+    /// The spellings of content words 1, 2, … (id k is `wordList[k − 1]`).
+    public static let wordList = [
+        "amber", "brisk", "cedar", "dune", "ember", "fable", "glint", "harbor", "ivory", "jolt",
+        "kelp", "lumen", "maple", "nectar", "opal", "pixel", "quartz", "ripple", "saffron", "tundra",
+        "umber", "velvet", "willow", "xenon", "yarrow", "zephyr", "atlas", "bramble", "comet", "delta",
+        "echo", "flint", "garnet", "hazel", "iris", "juniper", "kestrel", "lotus", "meadow", "nimbus",
+        "orchid", "pebble", "quill", "raven", "sable", "thistle", "ultra", "vesper",
+    ]
+
+    /// Builds the task's hidden tables from `config.seed`.
+    /// - Throws: `DICEError.invalidParameter` naming the first unusable knob.
+    public init(config: ToyTaskConfig = ToyTaskConfig()) throws {
+        try Self.validate(config)
+        self.config = config
+        var rng = SplitMix64(seed: config.seed, stream: 0x70_79)
+        let w = config.wordCount
+        func table(_ rows: Int) -> [[Double]] {
+            (0 ... rows).map { row in
+                (0 ... w).map { col in row == 0 || col == 0 ? 0 : config.valueScale * Double(rng.nextGaussian()) }
+            }
+        }
+        let topicValues = table(config.topicCount)
+        let instructionValues = table(config.instructionCount)
+        self.topicValues = topicValues
+        self.instructionValues = instructionValues
+        var tables: [[Int]: (values: [Double], reference: [Double])] = [:]
+        for prompt in Self.allPrompts(config) {
+            let raw = (1 ... w).map { word in
+                prompt.dropFirst().reduce(topicValues[prompt[0]][word]) { $0 + instructionValues[$1 - config.topicCount][word] }
+            }
+            let logits = raw.map { config.sftSharpness * $0 }
+            let m = logits.max() ?? 0
+            let e = logits.map { exp($0 - m) }
+            let z = e.reduce(0, +)
+            let reference = e.map { $0 / z }
+            let mean = zip(reference, raw).reduce(0) { $0 + $1.0 * $1.1 }
+            tables[prompt] = ([0] + raw.map { $0 - mean }, reference)
+        }
+        promptTables = tables
+    }
+
+    static func validate(_ c: ToyTaskConfig) throws {
+        func bad(_ name: String, _ value: Any, _ expected: String) -> DICEError {
+            DICEError.invalidParameter(name: name, value: "\(value)", expected: expected)
+        }
+        guard c.wordCount >= 2, c.wordCount <= wordList.count else {
+            throw bad("wordCount", c.wordCount, "2 … \(wordList.count)")
+        }
+        guard c.topicCount >= 1, c.instructionCount >= 1, c.topicCount + c.instructionCount <= c.wordCount else {
+            throw bad("topicCount + instructionCount", c.topicCount + c.instructionCount, "each ≥ 1, together ≤ wordCount (\(c.wordCount))")
+        }
+        guard c.instructionsPerPrompt >= 0, c.instructionsPerPrompt <= c.instructionCount else {
+            throw bad("instructionsPerPrompt", c.instructionsPerPrompt, "0 … instructionCount (\(c.instructionCount))")
+        }
+        guard c.minResponseWords >= 1, c.maxResponseWords >= c.minResponseWords else {
+            throw bad("minResponseWords … maxResponseWords", "\(c.minResponseWords) … \(c.maxResponseWords)", "1 ≤ min ≤ max")
+        }
+        for (name, v) in [("valueScale", c.valueScale), ("lengthBias", c.lengthBias), ("sftSharpness", c.sftSharpness)]
+        where !v.isFinite {
+            throw bad(name, v, "a finite number")
+        }
+        for (name, v) in [("tieMargin", c.tieMargin), ("labelTemperature", c.labelTemperature)] where !(v >= 0 && v.isFinite) {
+            throw bad(name, v, "a finite number ≥ 0")
+        }
+    }
+
+    // MARK: - Vocabulary
+
+    /// Token ids 0 … wordCount (EOS and the content words).
+    public var vocabularySize: Int { config.wordCount + 1 }
+    /// Content word ids.
+    public var contentWords: ClosedRange<Int> { 1 ... config.wordCount }
+    /// Topic word ids.
+    public var topics: ClosedRange<Int> { 1 ... config.topicCount }
+    /// Instruction word ids.
+    public var instructions: ClosedRange<Int> { config.topicCount + 1 ... config.topicCount + config.instructionCount }
+    /// Tokens per prompt: 1 + instructionsPerPrompt.
+    public var promptLength: Int { 1 + config.instructionsPerPrompt }
+
+    /// The text of token ids: content words joined by single spaces; EOS is not rendered.
+    /// Ids outside the vocabulary render as `<id>`.
+    public func render(_ tokens: [Int]) -> String {
+        tokens.filter { $0 != Self.eos }.map { id in
+            contentWords.contains(id) ? Self.wordList[id - 1] : "<\(id)>"
+        }.joined(separator: " ")
+    }
+
+    // MARK: - Prompts
+
+    /// Every prompt of the language: each topic with each increasing combination of
+    /// `instructionsPerPrompt` instructions, in lexicographic order.
+    public var allPrompts: [[Int]] { Self.allPrompts(config) }
+
+    static func allPrompts(_ c: ToyTaskConfig) -> [[Int]] {
+        var combos: [[Int]] = [[]]
+        let instructions = c.topicCount + 1 ... c.topicCount + c.instructionCount
+        for _ in 0 ..< c.instructionsPerPrompt {
+            combos = combos.flatMap { combo in
+                instructions.filter { $0 > (combo.last ?? 0) }.map { combo + [$0] }
+            }
+        }
+        return (1 ... c.topicCount).flatMap { t in combos.map { [t] + $0 } }
+    }
+
+    /// `count` distinct prompts drawn without replacement (seeded), in draw order.
+    /// - Throws: `DICEError.invalidParameter` when count exceeds the number of prompts.
+    public func prompts(count: Int, seed: UInt64) throws -> [[Int]] {
+        let all = allPrompts
+        guard count >= 0, count <= all.count else {
+            throw DICEError.invalidParameter(name: "count", value: "\(count)", expected: "0 … \(all.count) (the number of distinct prompts)")
+        }
+        var rng = SplitMix64(seed: seed, stream: 0x70)
+        return rng.sampleWithoutReplacement(count, from: all.count).map { all[$0] }
+    }
+
+    /// Whether `prompt` is a prompt of the language.
+    public func isPrompt(_ prompt: [Int]) -> Bool {
+        guard prompt.count == promptLength, let t = prompt.first, topics.contains(t) else { return false }
+        let rest = prompt.dropFirst()
+        return rest.allSatisfy { instructions.contains($0) } && zip(rest, rest.dropFirst()).allSatisfy { $0 < $1 }
+    }
+
+    // MARK: - Hidden quality
+
+    /// q(x, w): the value of content word `word` in a response to `prompt` (centred on the
+    /// reference distribution). 0 for a prompt outside the language or a word outside the
+    /// vocabulary (see `quality(prompt:response:)` for checked input).
+    public func wordValue(prompt: [Int], word: Int) -> Double {
+        guard let values = promptTables[prompt]?.values, values.indices.contains(word) else { return 0 }
+        return values[word]
+    }
+
+    /// Σ q(x, w) over the response's content words (a final EOS is ignored).
+    /// - Throws: `DICEError.invalidParameter` for a prompt outside the language or a response
+    ///   with a token that is not a content word (EOS allowed only last).
+    public func quality(prompt: [Int], response: [Int]) throws -> Double {
+        try content(of: response, prompt: prompt).reduce(0) { $0 + wordValue(prompt: prompt, word: $1) }
+    }
+
+    /// The judge's score J = Σ q(x, w) + lengthBias·|y|. Throws as `quality`.
+    public func judgeScore(prompt: [Int], response: [Int]) throws -> Double {
+        let words = try content(of: response, prompt: prompt)
+        return words.reduce(0) { $0 + wordValue(prompt: prompt, word: $1) } + config.lengthBias * Double(words.count)
+    }
+
+    /// The response's content words, checked.
+    func content(of response: [Int], prompt: [Int]) throws -> [Int] {
+        try checkPrompt(prompt)
+        let words = response.last == Self.eos ? Array(response.dropLast()) : response
+        if let bad = words.first(where: { !contentWords.contains($0) }) {
+            throw DICEError.invalidParameter(name: "response", value: "token \(bad)", expected: "content word ids \(contentWords), EOS (\(Self.eos)) only at the end")
+        }
+        return words
+    }
+
+    /// - Throws: `DICEError.invalidParameter` when `prompt` is not a prompt of the language.
+    func checkPrompt(_ prompt: [Int]) throws {
+        guard isPrompt(prompt) else {
+            throw DICEError.invalidParameter(name: "prompt", value: "\(prompt)", expected: "a toy prompt: a topic id in \(topics) then \(config.instructionsPerPrompt) increasing instruction ids in \(instructions)")
+        }
+    }
+
+    // MARK: - Reference responses
+
+    /// The reference (SFT) word distribution for `prompt`: p(w) ∝ exp(sftSharpness · v(x, w)),
+    /// one probability per content word (index k ↔ word k + 1); uniform for a prompt outside
+    /// the language.
+    public func referenceWordDistribution(prompt: [Int]) -> [Double] {
+        promptTables[prompt]?.reference ?? [Double](repeating: 1 / Double(config.wordCount), count: config.wordCount)
+    }
+
+    /// One reference response: a length uniform in minResponseWords … maxResponseWords, words
+    /// drawn i.i.d. from `referenceWordDistribution`, then EOS.
+    public func referenceResponse(prompt: [Int], rng: inout SplitMix64) -> [Int] {
+        let p = referenceWordDistribution(prompt: prompt)
+        let n = config.minResponseWords + rng.uniformIndex(below: config.maxResponseWords - config.minResponseWords + 1)
+        return (0 ..< n).map { _ in rng.categorical(p) + 1 } + [Self.eos]
+    }
+}

@@ -1,0 +1,136 @@
+import ArgumentParser
+import DICEKit
+import Foundation
+
+/// `dice bench dpo`: the DPO-step shape of DESIGN.md — small model (random init), 8 pairs,
+/// prompt 64, chosen 64, rejected 64, reference log-probs precomputed, AdamW, clip 1.0 — through
+/// `StandardDPOTrainer`, beside the PyTorch peer (Benchmarks/peers/dpo_torch.py, TRL-style
+/// concatenated forward) which loads the same initial weights and batch, so the first step's
+/// loss and gradient norm can be compared.
+///
+/// pairs/s = 8 / (seconds per update, best of `repeats`); tokens/s counts the tokens of the
+/// plain path, 8 × 2 × (64 + 64) per update. Peak memory is the process's RSS high-water mark
+/// (VmHWM), reset before training so that setting up the peer's files is not counted.
+struct BenchDPO: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dpo",
+        abstract: "DPO update throughput on the small model (8 pairs, prompt/chosen/rejected 64)."
+    )
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    @Option(help: "Timed updates (the best is kept).")
+    var repeats = 5
+
+    @Option(help: "Python with torch + transformers, to run the PyTorch peer in the same run.")
+    var python: String?
+
+    struct Report: Encodable {
+        let backend: String
+        let threads: Int
+        let pairs: Int
+        let tokens_per_step: Int
+        let pairs_per_s: Double
+        let tokens_per_s: Double
+        let peak_rss_mib: Double
+        let first_loss: Double
+        let first_grad_norm: Double
+        let peer: [String: JSONValue]?
+    }
+
+    func run() throws {
+        let backend = CPUBackend()
+        let pairsCount = 8, prompt = 64, response = 64
+        var rng = SplitMix64(seed: 3)
+        func ids(_ n: Int) -> [Int] { (0..<n).map { _ in Int(rng.next() % 8192) } }
+        let pairs = (0..<pairsCount).map { _ in PreferencePair(prompt: ids(prompt), chosen: ids(response), rejected: ids(response)) }
+        let model = try TransformerLM(spec: .small, backend: backend)
+        try model.initializeRandomly(seed: 0)
+        let reference = try ReferenceLogProbs.compute(pairs, reference: model)
+        // The reference is a shifted copy of the policy's own log-probs, so the loss is not log 2.
+        let shifted = ReferenceLogProbs(chosen: reference.chosen.map { $0 - 0.5 }, rejected: reference.rejected.map { $0 + 0.5 })
+
+        // The peer's inputs: the same initial weights and batch.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dice-bench-dpo-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        if python != nil {
+            try model.modelDirectory(config: Self.smallConfig()).write(to: folder)
+            let batch: [String: Any] = [
+                "prompt": pairs.map(\.prompt), "chosen": pairs.map(\.chosen), "rejected": pairs.map(\.rejected),
+                "reference_chosen": shifted.chosen, "reference_rejected": shifted.rejected,
+            ]
+            try AtomicFile.write(try JSONSerialization.data(withJSONObject: batch), to: folder.appendingPathComponent("batch.json"))
+        }
+        PeakMemory.reset()
+
+        var times: [Double] = []
+        var first: DPOMetrics?
+        var start = DispatchTime.now().uptimeNanoseconds
+        let config = DPOConfiguration(loss: try DPOLoss(kind: .sigmoid, beta: 0.1), optimizer: .adamw, learningRate: 5e-7,
+                                      batchSize: pairsCount, steps: repeats + 1, maxGradNorm: 1.0,
+                                      evaluationInterval: 0, checkpointInterval: 0)
+        _ = try StandardDPOTrainer(configuration: config) { event in
+            guard case .step(let m) = event else { return }
+            let now = DispatchTime.now().uptimeNanoseconds
+            if m.step == 1 { first = m } else { times.append(Double(now - start) / 1e9) }
+            start = now
+        }.train(model, pairs: pairs, reference: shifted)
+        let best = times.min() ?? .infinity
+        let tokens = pairsCount * 2 * (prompt + response)
+        let peer = python.map {
+            Peer.run(python: $0, script: Peer.script("dpo_torch.py"),
+                     arguments: ["--threads", "\(backend.threads)", "--repeats", "\(repeats)",
+                                 "--model", folder.path, "--batch", folder.appendingPathComponent("batch.json").path])
+        }
+        let report = Report(backend: backend.name, threads: backend.threads, pairs: pairsCount, tokens_per_step: tokens,
+                            pairs_per_s: Double(pairsCount) / best, tokens_per_s: Double(tokens) / best,
+                            peak_rss_mib: PeakMemory.mebibytes(), first_loss: first?.loss ?? .nan,
+                            first_grad_norm: first?.gradNorm ?? .nan, peer: peer)
+        if json {
+            try printJSON(report)
+            return
+        }
+        print("DPO update, small model, \(pairsCount) pairs × (prompt \(prompt), chosen \(response), rejected \(response)), AdamW, clip 1.0, \(backend.threads) threads")
+        print(String(format: "  DICEKit  %7.2f pairs/s  %8.0f tokens/s  peak RSS %7.0f MiB  first step: loss %.6f grad_norm %.6f",
+                     report.pairs_per_s, report.tokens_per_s, report.peak_rss_mib, report.first_loss, report.first_grad_norm))
+        if let peer {
+            if let p = peer["pairs_per_s"]?.number, let t = peer["tokens_per_s"]?.number, let m = peer["peak_rss_mib"]?.number {
+                print(String(format: "  PyTorch  %7.2f pairs/s  %8.0f tokens/s  peak RSS %7.0f MiB  first step: loss %.6f grad_norm %.6f",
+                             p, t, m, peer["first_loss"]?.number ?? .nan, peer["first_grad_norm"]?.number ?? .nan))
+                print(String(format: "  ratio    %7.2f×", report.pairs_per_s / p))
+            } else {
+                print("  PyTorch peer failed: \(peer)")
+            }
+        }
+    }
+
+    /// config.json of `TransformerSpec.small` (DESIGN.md), for the peer.
+    static func smallConfig() throws -> ModelConfig {
+        let json = """
+        {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 8192, "hidden_size": 512,
+         "intermediate_size": 1536, "num_hidden_layers": 8, "num_attention_heads": 8, "num_key_value_heads": 4,
+         "rope_theta": 10000.0, "rms_norm_eps": 1e-5, "max_position_embeddings": 2048, "tie_word_embeddings": false,
+         "hidden_act": "silu"}
+        """
+        return try ModelConfig.decode(Data(json.utf8), path: "small/config.json")
+    }
+}
+
+/// The process's resident-set high-water mark (Linux /proc/self/status VmHWM).
+enum PeakMemory {
+    /// Resets the high-water mark to the current RSS (writes 5 to /proc/self/clear_refs).
+    static func reset() {
+        try? Data("5".utf8).write(to: URL(fileURLWithPath: "/proc/self/clear_refs"))
+    }
+
+    /// VmHWM in MiB (NaN where unavailable).
+    static func mebibytes() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return .nan }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? .nan
+            return kb / 1024
+        }
+        return .nan
+    }
+}

@@ -1,0 +1,189 @@
+import ArgumentParser
+import DICEKit
+import Foundation
+
+/// `dice dpo`: DPO-train a Hugging Face model on preference pairs.
+///
+/// Writes OUTPUT/metrics.jsonl (one row per update, TRL's metric names; validation rows with
+/// the `eval_` prefix), OUTPUT/checkpoint/ (resumable with --resume) and, at the end, the
+/// trained model as a Hugging Face directory in OUTPUT/ (with the tokenizer files copied).
+/// Reference log-probs are cached in --cache-dir, keyed by the reference weights and the
+/// tokenized data, and reused by later runs.
+struct DPOCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dpo",
+        abstract: "Train a model with DPO on preference pairs (JSONL).",
+        discussion: """
+        Pair rows: {"prompt","chosen","rejected"} as strings; conversational message lists \
+        ([{"role","content"}], as UltraFeedback-binarized: the prompt is everything before the final \
+        assistant message); or {"prompt_ids","chosen_ids","rejected_ids"}. Empty responses are errors; \
+        pairs whose responses are identical are dropped (reported). Pairs longer than --max-length: \
+        --truncation error (default) stops naming the line; --truncation truncate cuts the prompt from \
+        the left to --max-prompt-length (default half of --max-length), then the responses from the right.
+        """
+    )
+
+    @Option(help: "The policy's Hugging Face model folder (also the reference unless --reference).") var model: String
+    @Option(help: "Preference pairs, JSONL.") var data: String
+    @Option(help: "Output folder: final model, metrics.jsonl, checkpoint/.") var output: String
+    @Option(help: "The reference model folder (default: the initial policy).") var reference: String?
+    @Option(help: "β.") var beta = 0.1
+    @Option(help: "sigmoid | robust | ipo | hinge.") var loss = "sigmoid"
+    @Option(help: "ε: label smoothing (cDPO with sigmoid; robust DPO).") var labelSmoothing = 0.0
+    @Option(help: "Weight of the SFT (NLL per chosen token) term.") var sftWeight = 0.0
+    @Option(help: "adamw | sgd.") var optimizer = "adamw"
+    @Option(help: "Learning rate.") var lr = 5e-7
+    @Option(help: "Weight decay.") var weightDecay = 0.0
+    @Option(help: "constant | warmup | linear | cosine.") var schedule = "constant"
+    @Option(help: "Warm-up updates.") var warmupSteps = 0
+    @Option(help: "Pairs per update.") var batchSize = 32
+    @Option(help: "Pairs per forward/backward pass (default: the batch size).") var microBatchSize: Int?
+    @Option(help: "Updates.") var steps = 300
+    @Option(help: "Clip the gradient norm to this (0: no clipping).") var maxGradNorm = 1.0
+    @Option(help: "Pairs held out for validation.") var valSize = 0
+    @Option(help: "Validate every N updates (0: at the end only).") var evalEvery = 50
+    @Option(help: "Checkpoint every N updates (0: at the end only).") var saveEvery = 50
+    @Option(help: "Seed (validation split, shuffling).") var seed: UInt64 = 0
+    @Option(help: "Chat template: chatml, zephyr, llama3, none, or a format with {prompt} (default: the tokenizer's, else none).")
+    var template: String?
+    @Flag(help: "Append EOS to every response.") var appendEos = false
+    @Option(help: "Longest prompt + response, in tokens (default: the model's context).") var maxLength: Int?
+    @Option(help: "error | truncate.") var truncation = "error"
+    @Option(help: "With --truncation truncate: the prompt's length limit (default: half of --max-length).")
+    var maxPromptLength: Int?
+    @Option(help: "Folder of cached reference log-probs.") var cacheDir: String?
+    @Flag(help: "Continue from OUTPUT/checkpoint when it exists.") var resume = false
+
+    func run() throws {
+        let backend = CPUBackend()
+        let modelURL = URL(fileURLWithPath: model), outputURL = URL(fileURLWithPath: output)
+        var directory = try ModelDirectory.read(from: modelURL)
+        let policy = try TransformerLM(directory, backend: backend)
+        directory.tensors = [:]
+        let tokenizerFile = modelURL.appendingPathComponent("tokenizer.json")
+        let tokenizer = FileManager.default.fileExists(atPath: tokenizerFile.path) ? try Tokenizer(directory: modelURL) : nil
+        let chatTemplate: ChatTemplate = try template.map { try ChatTemplate(parsing: $0) }
+            ?? (tokenizer.flatMap { try? $0.chatTemplate } ?? ChatTemplate.none)
+        let limit = maxLength ?? policy.spec.maxPositions
+        guard limit <= policy.spec.maxPositions else {
+            throw ValidationError("--max-length \(limit) exceeds the model's context of \(policy.spec.maxPositions)")
+        }
+        let policyKind: TruncationPolicy
+        switch truncation {
+        case "error": policyKind = .error
+        case "truncate": policyKind = .truncate(maxPromptLength: maxPromptLength ?? limit / 2)
+        default: throw ValidationError("--truncation must be error or truncate")
+        }
+        let encoding = PreferenceDataset.Encoding(tokenizer: tokenizer, template: chatTemplate, appendEOS: appendEos,
+                                                  eosTokenID: tokenizer?.eosTokenID ?? directory.config.eosTokenId?.first)
+        let dataset = try PreferenceDataset(contentsOf: URL(fileURLWithPath: data), encoding: encoding, maxLength: limit,
+                                            truncation: policyKind)
+        for (line, reason) in dataset.dropped.prefix(5) { warn("\(data):\(line): dropped: \(reason)") }
+        if dataset.dropped.count > 5 { warn("… \(dataset.dropped.count) pairs dropped in all") }
+        if dataset.truncatedCount > 0 { warn("\(dataset.truncatedCount) pairs truncated to \(limit) tokens") }
+        let pairs = dataset.pairs
+
+        // Reference log-probs: from the cache, or computed (loading the reference only then).
+        let referenceURL = reference.map { URL(fileURLWithPath: $0) }
+        let weightsFingerprint = try referenceURL.map { try ModelDirectory.read(from: $0).weightsFingerprint() }
+            ?? policy.weightsFingerprint()
+        let key = ReferenceLogProbCache.key(
+            weightsFingerprint: weightsFingerprint,
+            dataFingerprint: PreferenceDataset.fingerprint(pairs, template: chatTemplate.description, appendEOS: appendEos))
+        let cacheURL = cacheDir.map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/dicekit/reference-logprobs")
+        var referenceBar = ProgressBar(total: pairs.count, label: "reference")
+        var computed = false
+        let referenceLogProbs = try ReferenceLogProbCache(folder: cacheURL).logProbs(
+            key: key, pairs: pairs,
+            reference: {
+                computed = true
+                return try referenceURL.map { try TransformerLM(directory: $0, backend: backend) } ?? policy
+            },
+            batchSize: microBatchSize ?? min(batchSize, 8), progress: { done, _ in referenceBar.update(done) })
+        if computed { referenceBar.finish() } else { warn("reference log-probs: cached (\(cacheURL.path)/\(key).json)") }
+
+        let configuration = DPOConfiguration(
+            loss: try DPOLoss(kind: try parse(DPOLoss.Kind.self, loss, "--loss"), beta: beta,
+                              labelSmoothing: labelSmoothing, sftWeight: sftWeight),
+            optimizer: try parse(DPOConfiguration.OptimizerKind.self, optimizer, "--optimizer"),
+            learningRate: lr, weightDecay: weightDecay,
+            schedule: try LearningRateSchedule(named: schedule, warmupSteps: warmupSteps, totalSteps: steps),
+            batchSize: batchSize, microBatchSize: microBatchSize, steps: steps,
+            maxGradNorm: maxGradNorm > 0 ? maxGradNorm : nil, validationSize: valSize,
+            evaluationInterval: evalEvery, checkpointInterval: saveEvery, seed: seed)
+
+        try FileManager.default.createDirectory(at: outputURL, withIntermediateDirectories: true)
+        let metricsURL = outputURL.appendingPathComponent("metrics.jsonl")
+        var rows: [Data] = []
+        var bar = ProgressBar(total: steps, label: "dpo")
+        let encoder = JSONL.sortedEncoder()
+        let export: (URL) throws -> Void = { url in
+            try policy.modelDirectory(config: directory.config, generationConfig: directory.generationConfig).write(to: url)
+            try copyTokenizerFiles(from: modelURL, to: url)
+        }
+        let trainer = StandardDPOTrainer(configuration: configuration, checkpointFolder: outputURL, resume: resume,
+                                         observer: { event in
+            switch event {
+            case .resumed(let step):
+                rows = previousRows(metricsURL, upTo: step)
+                warn("resuming from step \(step)")
+            case .step(let m):
+                rows.append(try encoder.encode(m))
+                try writeRows(rows, to: metricsURL)
+                bar.update(m.step, detail: String(format: "loss %.4f acc %.2f margin %.4f", m.loss, m.rewardsAccuracies,
+                                                  m.rewardsMargins))
+            case .validation(let m):
+                rows.append(try encoder.encode(m))
+                try writeRows(rows, to: metricsURL)
+            case .checkpoint:
+                break
+            }
+        }, exportModel: export)
+        let summary = try trainer.train(policy, pairs: pairs, reference: referenceLogProbs)
+        bar.finish()
+        try export(outputURL)
+        if let m = summary.lastStep {
+            print(String(format: "trained %d steps: loss %.4f, rewards/accuracies %.3f, rewards/margins %.4f → %@",
+                         summary.steps, m.loss, m.rewardsAccuracies, m.rewardsMargins, outputURL.path))
+        }
+        if let v = summary.lastValidation {
+            print(String(format: "validation: loss %.4f, rewards/accuracies %.3f", v.loss, v.rewardsAccuracies))
+        }
+    }
+
+    private func parse<T: RawRepresentable>(_: T.Type, _ value: String, _ flag: String) throws -> T where T.RawValue == String {
+        guard let v = T(rawValue: value.lowercased()) else { throw ValidationError("\(flag): unknown value '\(value)'") }
+        return v
+    }
+}
+
+/// Copies the tokenizer files a model folder has into `destination`.
+func copyTokenizerFiles(from source: URL, to destination: URL) throws {
+    let names = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja",
+                 "vocab.json", "merges.txt", "tokenizer.model"]
+    for name in names {
+        let from = source.appendingPathComponent(name)
+        guard FileManager.default.fileExists(atPath: from.path) else { continue }
+        try AtomicFile.write(try Data(contentsOf: from), to: destination.appendingPathComponent(name))
+    }
+}
+
+/// The rows of an earlier metrics.jsonl whose step is at most `step` (a resumed run's history).
+private func previousRows(_ url: URL, upTo step: Int) -> [Data] {
+    guard let data = try? Data(contentsOf: url) else { return [] }
+    return data.split(separator: 0x0A).compactMap { line in
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+              let s = object["step"] as? Int, s <= step else { return nil }
+        return Data(line)
+    }
+}
+
+private func writeRows(_ rows: [Data], to url: URL) throws {
+    var out = Data()
+    for row in rows {
+        out.append(row)
+        out.append(0x0A)
+    }
+    try AtomicFile.write(out, to: url)
+}

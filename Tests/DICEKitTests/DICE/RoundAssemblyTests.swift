@@ -1,0 +1,88 @@
+// One DICE round assembled from the protocols (everything but training), on the toy task with
+// tabular policies: sample → score → pair → mix, each artifact written and read back through
+// the run layout, the run state advanced phase by phase.
+
+import Foundation
+import Testing
+@testable import DICEKit
+
+@Suite("DICE round assembly")
+struct RoundAssemblyTests {
+    @Test("sample, score, pair and mix through the protocols; artifacts round-trip")
+    func oneRound() throws {
+        let task = try ToyTask()
+        let prompts = try task.prompts(count: 12, seed: 1)
+        let candidates = try task.candidateResponses(prompts: prompts, count: 6, seed: 2)
+        let reference = try TabularPolicy(prompts: prompts, responses: candidates)
+        let policy = try TabularPolicy(prompts: prompts, responses: candidates)
+        // π_0 prefers what the judge prefers (logits = judge score / 4).
+        for p in prompts.indices {
+            try policy.setLogits(prompt: p, try candidates[p].map { try task.judgeScore(prompt: prompts[p], response: $0) / 4 })
+        }
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        let layout = RunLayout(root: folder.url, referenceModel: folder.file("ref"), initialPolicy: folder.file("pi0"))
+        try layout.createDirectories(rounds: 1)
+        let plan = try #require(try RoundPlan.plans(rounds: 1).first)
+        var state = try RunState.read(from: layout.state)
+        let models: [ModelID: TabularPolicy] = [.reference: reference, .policy(0): policy]
+        let sampler = try #require(models[plan.sampler])
+
+        // Sample.
+        let k = 8
+        let groups = try sampler.checkedSample(prompts, count: k, seed: 3)
+        var samples: [SampleRecord] = []
+        for (p, group) in groups.enumerated() {
+            for (s, r) in group.enumerated() {
+                samples.append(SampleRecord(promptIndex: p, sampleIndex: s, tokens: r.tokens,
+                                            text: task.render(r.tokens), finishReason: r.finishReason))
+            }
+        }
+        try JSONL.write(samples, to: layout.samples(1))
+        try state.complete(round: 1, phase: .sample)
+
+        // Score with (π_0, π_ref).
+        let rewarder = try DPOImplicitRewarder(policy: try #require(models[plan.rewardPolicy]),
+                                               reference: try #require(models[plan.rewardReference]), beta: 0.1)
+        let read = try JSONL.read(SampleRecord.self, from: layout.samples(1))
+        #expect(read == samples)
+        let scores = try rewarder.scores(read.map { TokenPair(prompt: prompts[$0.promptIndex], response: $0.tokens) })
+        let scored = zip(read, scores).map { s, score in var s = s; s.score = score; return s }
+        try JSONL.write(scored, to: layout.scored(1))
+        try state.complete(round: 1, phase: .score)
+
+        // Pair and mix.
+        let builder = try BestWorstPairBuilder(lengthUnit: .tokens, minValid: 4,
+                                               regularizer: LengthRegularizer(alpha: .auto))
+        let built = try builder.buildPairs(from: try JSONL.read(SampleRecord.self, from: layout.scored(1)))
+        #expect(!built.pairs.isEmpty)
+        for pair in built.pairs {
+            #expect(pair.chosenShapedReward > pair.rejectedShapedReward)
+            #expect(pair.chosen.promptIndex == pair.promptIndex && pair.rejected.promptIndex == pair.promptIndex)
+        }
+        #expect(abs(built.regularization.meanLengthGapAfter) <= abs(built.regularization.meanLengthGapBefore))
+        try JSONL.write(built.pairs, to: layout.pairs(1))
+        #expect(try JSONL.read(GeneratedPair.self, from: layout.pairs(1)) == built.pairs)
+
+        let offline = try task.offlinePairs(prompts: try task.prompts(count: 30, seed: 1), seed: 4)
+        let mixer = try ExperienceReplayMixer(gamma: 0.5)
+        let selection = mixer.select(generatedPrompts: built.pairs.map { prompts[$0.promptIndex] },
+                                     offlinePrompts: offline.map(\.prompt), seed: 5)
+        let training = selection.generated.map {
+            TrainingPairRecord(generated: built.pairs[$0], prompt: task.render(prompts[built.pairs[$0].promptIndex]),
+                               promptTokens: prompts[built.pairs[$0].promptIndex])
+        } + selection.offline.map { offline[$0].record(in: task) }
+        let generatedPrompts = Set(training.filter { $0.source == .generated }.map(\.prompt))
+        #expect(training.filter { $0.source == .offline }.allSatisfy { !generatedPrompts.contains($0.prompt) })
+        try JSONL.write(training, to: layout.trainingSet(1))
+        #expect(try JSONL.read(TrainingPairRecord.self, from: layout.trainingSet(1)) == training)
+        try state.complete(round: 1, phase: .pair)
+        try state.write(to: layout.state)
+
+        // A resumed run continues with training.
+        let resumed = try RunState.read(from: layout.state)
+        let next = resumed.next(rounds: 1)
+        #expect(next?.round == 1 && next?.phase == .train)
+        #expect(resumed.isCompleted(round: 1, phase: .pair) && !resumed.isCompleted(round: 1, phase: .train))
+    }
+}

@@ -1,0 +1,120 @@
+// The toy task: determinism (same seed → same data), the judge against a naive recomputation,
+// prompts, data helpers and configuration checks.
+
+import Foundation
+import Testing
+@testable import DICEKit
+
+@Suite("Toy task")
+struct ToyTaskTests {
+    @Test("same seeds give the same world, prompts, SFT data and offline pairs; other seeds differ")
+    func determinism() throws {
+        var config = ToyTaskConfig()
+        config.seed = 3
+        let a = try ToyTask(config: config), b = try ToyTask(config: config)
+        let pa = try a.prompts(count: 40, seed: 1), pb = try b.prompts(count: 40, seed: 1)
+        #expect(pa == pb)
+        #expect(try a.sftExamples(prompts: pa, perPrompt: 3, seed: 2) == b.sftExamples(prompts: pb, perPrompt: 3, seed: 2))
+        #expect(try a.offlinePairs(prompts: pa, seed: 5) == b.offlinePairs(prompts: pb, seed: 5))
+        #expect(try a.prompts(count: 40, seed: 2) != pa)
+        #expect(try a.offlinePairs(prompts: pa, seed: 6) != a.offlinePairs(prompts: pa, seed: 5))
+        config.seed = 4
+        let c = try ToyTask(config: config)
+        #expect(try c.quality(prompt: pa[0], response: [7, 8, 9, 0]) != a.quality(prompt: pa[0], response: [7, 8, 9, 0]))
+        // Per-prompt streams: a prompt's SFT examples do not depend on the other prompts asked for.
+        #expect(try a.sftExamples(prompts: [pa[3]], perPrompt: 3, seed: 2) == Array(a.sftExamples(prompts: pa, perPrompt: 3, seed: 2)[9 ..< 12]))
+    }
+
+    @Test("prompts: all valid and distinct; the language has T·C(I, k) of them")
+    func prompts() throws {
+        let task = try ToyTask()
+        let all = task.allPrompts
+        #expect(all.count == 6 * 15)
+        #expect(Set(all).count == all.count && all.allSatisfy(task.isPrompt))
+        let drawn = try task.prompts(count: all.count, seed: 9)
+        #expect(Set(drawn) == Set(all))
+        #expect(throws: DICEError.self) { try task.prompts(count: all.count + 1, seed: 9) }
+        #expect(!task.isPrompt([1, 9, 8]) && !task.isPrompt([7, 8, 9]) && !task.isPrompt([1, 7]))
+    }
+
+    @Test("the judge's score is Σ q(x, w) + lengthBias·|y| and its verdicts are antisymmetric")
+    func judge() throws {
+        let task = try ToyTask()
+        let judge = ToyJudge(task: task)
+        var rng = SplitMix64(seed: 12)
+        for prompt in try task.prompts(count: 20, seed: 4) {
+            let y1 = task.referenceResponse(prompt: prompt, rng: &rng)
+            let y2 = task.referenceResponse(prompt: prompt, rng: &rng)
+            let words = y1.dropLast()
+            // Raw values from the hidden tables, centred on softmax(0.5·raw) by hand.
+            func raw(_ w: Int) -> Double {
+                prompt.dropFirst().reduce(task.topicValues[prompt[0]][w]) { $0 + task.instructionValues[$1 - task.config.topicCount][w] }
+            }
+            let weights = (1 ... 24).map { exp(0.5 * raw($0)) }
+            let z = weights.reduce(0, +)
+            var mean = 0.0
+            for w in 1 ... 24 { mean += weights[w - 1] / z * raw(w) }
+            let naive = words.reduce(0.0) { $0 + raw($1) - mean }
+            #expect(abs(try task.judgeScore(prompt: prompt, response: y1) - (naive + 1.0 * Double(words.count))) < 1e-9)
+            #expect(abs(try task.quality(prompt: prompt, response: y1) - naive) < 1e-12)
+            #expect(y1.last == ToyTask.eos && (3 ... 10).contains(words.count))
+            let v = try judge.verdict(prompt: prompt, a: y1, b: y2)
+            #expect(try judge.verdict(prompt: prompt, a: y2, b: y1) == v.reversed)
+            #expect(try judge.verdict(prompt: prompt, a: y1, b: y1) == .tie)
+        }
+        #expect(throws: DICEError.self) { try judge.verdict(prompt: [1, 7, 8], a: [0, 5], b: [5]) }
+        #expect(throws: DICEError.self) { try judge.verdict(prompt: [1, 7, 8], a: [99], b: [5]) }
+        #expect(throws: DICEError.self) { try judge.verdict(prompt: [99], a: [5], b: [5]) }
+    }
+
+    @Test("noise-free offline labels agree with the judge; noisy ones mostly do")
+    func offlineLabels() throws {
+        var config = ToyTaskConfig()
+        config.labelTemperature = 0
+        let exact = try ToyTask(config: config)
+        let prompts = exact.allPrompts
+        let judge = ToyJudge(task: exact)
+        for pair in try exact.offlinePairs(prompts: prompts, seed: 1) {
+            #expect(try judge.verdict(prompt: pair.prompt, a: pair.chosen, b: pair.rejected) == .win)
+        }
+        config.labelTemperature = 1
+        let noisy = try ToyTask(config: config)
+        let pairs = try noisy.offlinePairs(prompts: prompts, seed: 1)
+        let agree = try pairs.count { try judge.verdict(prompt: $0.prompt, a: $0.chosen, b: $0.rejected) == .win }
+        #expect(pairs.count == prompts.count)
+        #expect(agree < pairs.count && Double(agree) > 0.6 * Double(pairs.count))
+    }
+
+    @Test("reference responses prefer good words; values are centred on the reference distribution")
+    func referenceDistribution() throws {
+        let task = try ToyTask()
+        let prompt = task.allPrompts[0]
+        let p = task.referenceWordDistribution(prompt: prompt)
+        #expect(abs(p.reduce(0, +) - 1) < 1e-12 && p.count == task.config.wordCount)
+        let values = task.contentWords.map { task.wordValue(prompt: prompt, word: $0) }
+        // Centred: a reference word is worth 0 on average.
+        #expect(abs(zip(p, values).reduce(0) { $0 + $1.0 * $1.1 }) < 1e-9)
+        let best = values.indices.max { values[$0] < values[$1] } ?? 0
+        #expect(p.indices.max { p[$0] < p[$1] } == best)
+    }
+
+    @Test("candidate sets are distinct responses; text renders words without EOS")
+    func candidates() throws {
+        let task = try ToyTask()
+        let sets = try task.candidateResponses(prompts: Array(task.allPrompts.prefix(5)), count: 6, seed: 3)
+        #expect(sets.allSatisfy { Set($0).count == $0.count && $0.count == 6 })
+        #expect(task.render([1, 2, 0]) == "amber brisk")
+        #expect(task.vocabularySize == 25)
+    }
+
+    @Test("unusable configurations are rejected", arguments: [
+        { (c: inout ToyTaskConfig) in c.wordCount = 100 }, { c in c.topicCount = 20 }, { c in c.instructionsPerPrompt = 7 },
+        { c in c.minResponseWords = 0 }, { c in c.maxResponseWords = 2 }, { c in c.labelTemperature = -1 },
+        { c in c.lengthBias = .nan },
+    ] as [@Sendable (inout ToyTaskConfig) -> Void])
+    func badConfig(change: @Sendable (inout ToyTaskConfig) -> Void) {
+        var c = ToyTaskConfig()
+        change(&c)
+        #expect(throws: DICEError.self) { try ToyTask(config: c) }
+    }
+}

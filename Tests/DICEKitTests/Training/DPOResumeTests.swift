@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+@testable import DICEKit
+
+/// Stopping a run in the middle and resuming it from its checkpoint ends with the same weights,
+/// bit for bit, as a run that was never interrupted; a NaN stops the run with a typed error and
+/// leaves the last good checkpoint in place.
+@Suite("DPO resume and failures")
+struct DPOResumeTests {
+    struct Stop: Error {}
+
+    /// Token-id pairs over the llama fixture's vocabulary (96), of varied lengths.
+    static func pairs(_ count: Int, seed: UInt64 = 9, vocabulary: Int = 96) -> [PreferencePair] {
+        var rng = SplitMix64(seed: seed)
+        func ids(_ n: Int) -> [Int] { (0..<n).map { _ in Int(rng.next() % UInt64(vocabulary - 3)) + 3 } }
+        return (0..<count).map { i in
+            PreferencePair(prompt: [1] + ids(1 + i % 4), chosen: ids(2 + i % 3) + [2], rejected: ids(1 + (i + 1) % 4) + [2])
+        }
+    }
+
+    static func config(steps: Int = 5, optimizer: DPOConfiguration.OptimizerKind = .adamw) throws -> DPOConfiguration {
+        DPOConfiguration(loss: try DPOLoss(kind: .sigmoid, beta: 0.1), optimizer: optimizer, learningRate: 1e-2,
+                         weightDecay: 0.01, schedule: .cosine(warmupSteps: 1, totalSteps: steps), batchSize: 4,
+                         microBatchSize: 2, steps: steps, maxGradNorm: 1.0, validationSize: 3,
+                         evaluationInterval: 2, checkpointInterval: 2, seed: 11)
+    }
+
+    static func model() throws -> TransformerLM {
+        try TransformerLM(directory: Fixtures.model("llama-gqa-tied"), backend: CPUBackend())
+    }
+
+    @Test(arguments: [DPOConfiguration.OptimizerKind.adamw, .sgd])
+    func resumeIsBitExact(_ optimizer: DPOConfiguration.OptimizerKind) throws {
+        let pairs = Self.pairs(13)
+        let reference = try ReferenceLogProbs.compute(pairs, reference: Self.model())
+        let config = try Self.config(optimizer: optimizer)
+
+        let whole = try Self.model()
+        let folderA = try ScratchFolder("dpo-whole")
+        defer { folderA.remove() }
+        var wholeMetrics: [DPOMetrics] = []
+        _ = try StandardDPOTrainer(configuration: config, checkpointFolder: folderA.url) { event in
+            if case .step(let m) = event { wholeMetrics.append(m) }
+        }.train(whole, pairs: pairs, reference: reference)
+
+        // Killed after step 3: the checkpoint on disk is step 2's.
+        let folderB = try ScratchFolder("dpo-resumed")
+        defer { folderB.remove() }
+        let interrupted = try Self.model()
+        #expect(throws: Stop.self) {
+            _ = try StandardDPOTrainer(configuration: config, checkpointFolder: folderB.url) { event in
+                if case .step(let m) = event, m.step == 3 { throw Stop() }
+            }.train(interrupted, pairs: pairs, reference: reference)
+        }
+        let fresh = try Self.model()
+        var resumedMetrics: [DPOMetrics] = []
+        let summary = try StandardDPOTrainer(configuration: config, checkpointFolder: folderB.url, resume: true) { event in
+            if case .step(let m) = event { resumedMetrics.append(m) }
+        }.train(fresh, pairs: pairs, reference: reference)
+        #expect(summary.resumedFrom == 2)
+        #expect(resumedMetrics.map(\.step) == [3, 4, 5])
+        #expect(resumedMetrics == Array(wholeMetrics.suffix(3)))
+        for entry in whole.parameters.entries {
+            #expect(try whole.parameters.get(entry.name).map(\.bitPattern) == fresh.parameters.get(entry.name).map(\.bitPattern),
+                    "\(entry.name) differs after resume")
+        }
+    }
+
+    @Test func resumeRejectsOtherData() throws {
+        let pairs = Self.pairs(8)
+        let policy = try UnigramPolicy(vocabulary: 96, seed: 1)
+        let reference = try ReferenceLogProbs.compute(pairs, reference: UnigramPolicy(vocabulary: 96, seed: 2))
+        let folder = try ScratchFolder("dpo-mismatch")
+        defer { folder.remove() }
+        var config = try Self.config(steps: 2)
+        config.validationSize = 0
+        _ = try StandardDPOTrainer(configuration: config, checkpointFolder: folder.url).train(policy, pairs: pairs, reference: reference)
+        var other = pairs
+        other[0].chosen = [5]
+        #expect(throws: DPOTrainingError.self) {
+            _ = try StandardDPOTrainer(configuration: config, checkpointFolder: folder.url, resume: true)
+                .train(policy, pairs: other, reference: reference)
+        }
+    }
+
+    @Test func nanStopsWithTypedErrorAndKeepsLastCheckpoint() throws {
+        let pairs = Self.pairs(8)
+        let policy = try UnigramPolicy(vocabulary: 96, seed: 1)
+        let reference = try ReferenceLogProbs.compute(pairs, reference: UnigramPolicy(vocabulary: 96, seed: 2))
+        var config = try Self.config(steps: 6)
+        config.validationSize = 0
+        config.microBatchSize = 4
+        // One call per step: NaN from step 4 on; checkpoints at 2 (and 4, never reached).
+        policy.nanFromCall = 4
+        let folder = try ScratchFolder("dpo-nan")
+        defer { folder.remove() }
+        var afterStep3: [Float] = []
+        let trainer = StandardDPOTrainer(configuration: config, checkpointFolder: folder.url) { event in
+            if case .step(let m) = event, m.step == 3 { afterStep3 = try policy.parameters.get("theta") }
+        }
+        #expect(throws: DPOTrainingError.nonFinite(step: 4, quantity: "policy log-probs", lastCheckpointStep: 2)) {
+            _ = try trainer.train(policy, pairs: pairs, reference: reference)
+        }
+        // No update was applied at the failing step.
+        #expect(try policy.parameters.get("theta") == afterStep3)
+        let saved = try #require(try DPOCheckpoint.read(from: folder.url))
+        #expect(saved.state.step == 2)
+        #expect(DPOTrainingError.nonFinite(step: 4, quantity: "loss", lastCheckpointStep: 2).description
+            .contains("last good checkpoint is from step 2"))
+    }
+
+    @Test func infiniteReferenceIsANonFiniteLoss() throws {
+        let pairs = Self.pairs(4)
+        let policy = try UnigramPolicy(vocabulary: 96, seed: 1)
+        var reference = try ReferenceLogProbs.compute(pairs, reference: UnigramPolicy(vocabulary: 96, seed: 2))
+        reference.rejected[1] = -.infinity
+        var config = try Self.config(steps: 1)
+        config.validationSize = 0
+        #expect(throws: DPOTrainingError.nonFinite(step: 1, quantity: "loss", lastCheckpointStep: nil)) {
+            _ = try StandardDPOTrainer(configuration: config).train(policy, pairs: pairs, reference: reference)
+        }
+    }
+
+    @Test func userPolicyLearnsThePreference() throws {
+        // Chosen responses use token 10, rejected token 20: DPO must raise θ₁₀ − θ₂₀.
+        let pairs = (0..<8).map { _ in PreferencePair(prompt: [1], chosen: [10, 10], rejected: [20, 20]) }
+        let policy = try UnigramPolicy(vocabulary: 32, seed: 3)
+        let reference = try ReferenceLogProbs.compute(pairs, reference: UnigramPolicy(vocabulary: 32, seed: 3))
+        let before = try policy.parameters.get("theta")
+        let config = DPOConfiguration(loss: try DPOLoss(kind: .sigmoid, beta: 0.5), learningRate: 0.05, batchSize: 4,
+                                      steps: 10, evaluationInterval: 0, checkpointInterval: 0)
+        let summary = try StandardDPOTrainer(configuration: config).train(policy, pairs: pairs, reference: reference)
+        let after = try policy.parameters.get("theta")
+        #expect(after[10] - after[20] > before[10] - before[20] + 0.2)
+        #expect((summary.lastStep?.rewardsAccuracies ?? 0) == 1)
+    }
+
+    @Test func rejectsMismatchedReferenceAndSettings() throws {
+        let pairs = Self.pairs(4)
+        let policy = try UnigramPolicy(vocabulary: 96, seed: 1)
+        let config = try Self.config(steps: 1)
+        #expect(throws: DPOTrainingError.self) {
+            _ = try StandardDPOTrainer(configuration: config).train(policy, pairs: pairs,
+                                                                    reference: ReferenceLogProbs(chosen: [0], rejected: [0]))
+        }
+        var bad = config
+        bad.microBatchSize = 3
+        #expect(throws: DPOTrainingError.self) { try bad.validate(pairs: 10) }
+        bad = config
+        bad.validationSize = 10
+        #expect(throws: DPOTrainingError.self) { try bad.validate(pairs: 10) }
+    }
+}
