@@ -16,19 +16,44 @@ public enum JSONL {
     ///   `.notAnObject`, `.missingField`, `.wrongType`, `.invalidValue`.
     public static func read<T: Decodable>(_ type: T.Type, from url: URL,
                                           decoder: JSONDecoder = JSONDecoder()) throws -> [T] {
+        try readRecords(type, from: url, decoder: decoder).map(\.value)
+    }
+
+    /// Decodes JSONL bytes held in memory; `path` is used only in errors. Throws as `read`.
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, path: String,
+                                            decoder: JSONDecoder = JSONDecoder()) throws -> [T] {
+        try decodeRecords(type, from: data, path: path, decoder: decoder).map(\.value)
+    }
+
+    /// One decoded line: the row, its 1-based line number and the line's own bytes.
+    public struct Record<T> {
+        /// The decoded row.
+        public var value: T
+        /// The 1-based line it came from (blank lines count), for errors found after decoding.
+        public var line: Int
+        /// The line's bytes as written, without the line end (`\n` or `\r\n`) or a leading
+        /// byte-order mark: a JSON object, possibly with surrounding spaces.
+        public var text: Data
+    }
+
+    /// Like `read`, keeping each row's line number and text (to report later problems by line,
+    /// or to pass a row's fields through unchanged).
+    /// - Throws: as `read`.
+    public static func readRecords<T: Decodable>(_ type: T.Type, from url: URL,
+                                                 decoder: JSONDecoder = JSONDecoder()) throws -> [Record<T>] {
         let data: Data
         do {
             data = try Data(contentsOf: url)
         } catch {
             throw JSONLError.io(path: url.path, reason: "cannot read: \(error.localizedDescription)")
         }
-        return try decode(type, from: data, path: url.path, decoder: decoder)
+        return try decodeRecords(type, from: data, path: url.path, decoder: decoder)
     }
 
-    /// Decodes JSONL bytes held in memory; `path` is used only in errors. Throws as `read`.
-    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, path: String,
-                                            decoder: JSONDecoder = JSONDecoder()) throws -> [T] {
-        var rows: [T] = []
+    /// Like `decode`, keeping each row's line number and text. Throws as `read`.
+    public static func decodeRecords<T: Decodable>(_ type: T.Type, from data: Data, path: String,
+                                                   decoder: JSONDecoder = JSONDecoder()) throws -> [Record<T>] {
+        var rows: [Record<T>] = []
         var bytes = [UInt8](data)
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
         var lineNumber = 0
@@ -39,10 +64,11 @@ public enum JSONL {
             guard first == UInt8(ascii: "{") else {
                 throw JSONLError.notAnObject(path: path, line: lineNumber, found: jsonKind(first))
             }
+            let text = Data(line)
             do {
-                rows.append(try decoder.decode(T.self, from: Data(line)))
+                rows.append(Record(value: try decoder.decode(T.self, from: text), line: lineNumber, text: text))
             } catch let error as DecodingError {
-                throw jsonlError(error, path: path, line: lineNumber)
+                throw jsonlError(error, text: text, path: path, line: lineNumber)
             } catch let error as JSONLError {
                 throw error
             } catch {
@@ -115,13 +141,18 @@ public enum JSONL {
         }
     }
 
-    private static func jsonlError(_ error: DecodingError, path: String, line: Int) -> JSONLError {
+    private static func jsonlError(_ error: DecodingError, text: Data, path: String, line: Int) -> JSONLError {
         let problem = DecodingProblem(error)
         switch problem.kind {
-        case .notJSON: return .invalidJSON(path: path, line: line, reason: problem.reason)
+        case .notJSON:
+            let at = DecodingProblem.syntaxErrorOffset(in: text).map { " at byte \($0) of the line" } ?? ""
+            return .invalidJSON(path: path, line: line, reason: problem.reason + at)
         case .missingKey: return .missingField(path: path, line: line, field: problem.key)
         case .wrongType: return .wrongType(path: path, line: line, field: problem.key, expected: problem.reason)
         case .invalidValue: return .invalidValue(path: path, line: line, field: problem.key, reason: problem.reason)
         }
     }
 }
+
+extension JSONL.Record: Sendable where T: Sendable {}
+extension JSONL.Record: Equatable where T: Equatable {}

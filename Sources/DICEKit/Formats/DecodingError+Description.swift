@@ -69,6 +69,22 @@ struct DecodingProblem {
         }
     }
 
+    /// Where `data` stops being JSON, as a byte offset: the position `JSONSerialization` reports
+    /// ("around character N"), or the end of the data when it ends too early. Nil when
+    /// `JSONSerialization` accepts the bytes (the problem is one only `JSONDecoder` sees, such as
+    /// a number that does not fit) or names no position. `JSONDecoder` itself reports none.
+    static func syntaxErrorOffset(in data: Data) -> Int? {
+        do {
+            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            return nil
+        } catch {
+            let text = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? ""
+            if text.contains("nexpected end of file") { return data.count }
+            guard let range = text.range(of: "around character ") else { return nil }
+            return Int(text[range.upperBound...].prefix { $0.isNumber })
+        }
+    }
+
     /// The JSON name of a Swift type a decoder expected ("a string", "an integer", …).
     static func jsonName(_ type: Any.Type) -> String {
         switch type {

@@ -107,7 +107,8 @@ public struct SafeTensorsFile: Sendable {
         } catch let error as DecodingError {
             let problem = DecodingProblem(error)
             let tensor = problem.codingPath.first?.stringValue
-            throw FormatError.invalidJSON(path: path, offset: 8, tensor: tensor,
+            let offset = problem.kind == .notJSON ? DecodingProblem.syntaxErrorOffset(in: headerBytes) ?? 0 : 0
+            throw FormatError.invalidJSON(path: path, offset: 8 + offset, tensor: tensor,
                                           reason: problem.key.isEmpty ? problem.reason : "\(problem.key): \(problem.reason)")
         } catch {
             throw FormatError.invalidJSON(path: path, offset: 8, tensor: nil, reason: "\(error)")

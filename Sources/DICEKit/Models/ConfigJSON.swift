@@ -30,7 +30,8 @@ enum ConfigJSON {
         } catch let error as DecodingError {
             let problem = DecodingProblem(error)
             if problem.kind == .notJSON {
-                throw FormatError.invalidJSON(path: path, offset: 0, tensor: nil, reason: problem.reason)
+                throw FormatError.invalidJSON(path: path, offset: DecodingProblem.syntaxErrorOffset(in: data) ?? 0,
+                                              tensor: nil, reason: problem.reason)
             }
             throw FormatError.invalidConfig(path: path, key: problem.key, reason: problem.reason)
         } catch {

@@ -130,7 +130,7 @@ public struct Tokenizer: Sendable {
         do {
             return try JSONDecoder().decode(type, from: data)
         } catch let error as DecodingError {
-            throw Self.describe(error, path: path)
+            throw Self.describe(error, data: data, path: path)
         } catch let error as UnsupportedComponent {
             switch error {
             case .model(let t): throw TokenizerError.unsupportedModel(path: path, type: t)
@@ -148,7 +148,7 @@ public struct Tokenizer: Sendable {
         }
     }
 
-    private static func describe(_ error: DecodingError, path: String) -> TokenizerError {
+    private static func describe(_ error: DecodingError, data: Data, path: String) -> TokenizerError {
         func render(_ codingPath: [any CodingKey]) -> String {
             var out = ""
             for key in codingPath {
@@ -169,6 +169,9 @@ public struct Tokenizer: Sendable {
         case let .dataCorrupted(context):
             var reason = context.debugDescription
             if let underlying = context.underlyingError { reason += " (\(underlying))" }
+            if context.codingPath.isEmpty, let offset = DecodingProblem.syntaxErrorOffset(in: data) {
+                reason += " (at byte \(offset))"
+            }
             return .malformedJSON(path: path, codingPath: render(context.codingPath), reason: reason)
         @unknown default:
             return .malformedJSON(path: path, codingPath: "", reason: "\(error)")
