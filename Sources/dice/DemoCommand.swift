@@ -22,11 +22,27 @@ struct DemoCommand: ParsableCommand {
     @Flag(help: "Delete the output folder first.")
     var fresh = false
 
+    @Option(help: "A JSON file with every setting (sizes, learning rates, DICE knobs); see --print-config.")
+    var config: String?
+
+    @Flag(help: "Print the default settings as JSON and exit.")
+    var printConfig = false
+
     func run() throws {
         let folder = URL(fileURLWithPath: output)
         if fresh { try? FileManager.default.removeItem(at: folder) }
         var configuration = try ToyDemoConfiguration.standard(seed: seed)
-        configuration.ablations = !noAblations
+        if printConfig {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(configuration), as: UTF8.self))
+            return
+        }
+        if let config {
+            configuration = try JSONDecoder().decode(ToyDemoConfiguration.self,
+                                                     from: Data(contentsOf: URL(fileURLWithPath: config)))
+        }
+        if noAblations { configuration.ablations = false }
         let demo = ToyDemo(configuration: configuration, folder: folder, backend: CPUBackend())
         let start = Date()
         demo.progress = { message in
