@@ -7,7 +7,7 @@ struct Dice: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dice",
         abstract: "DICEKit: preference optimization (DPO, DICE) for language models.",
-        subcommands: [Bench.self]
+        subcommands: [Bench.self, ConvertCommand.self]
     )
 
     static func main() {
