@@ -9,7 +9,8 @@ Called by Scripts/smollm2.sh --check. With transformers loading the same GGUF as
      GGUF-loaded model on a few chat prompts;
   3. goldens for the Swift side (Tests/DICEKitTests/GGUF/SmolLM2Tests.swift, run with
      DICEKIT_SMOLLM2_DIR=OUT): the GGUF tokenizer's ids of every instruction, the logits of the
-     chat prompts, and 32-token greedy continuations of 5 chat prompts.
+     chat prompts (the GGUF-loaded model in float64), and 32-token greedy continuations of 5 chat
+     prompts (fp32 `generate`, EOS banned until 32 tokens).
 
 Usage: check_smollm2.py --gguf FILE.gguf --converted DIR --alpaca outputs.json --out OUT
 Prints one JSON object with the measurements.
@@ -59,19 +60,20 @@ def main():
 
     gguf_model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32).eval()
     conv_model = AutoModelForCausalLM.from_pretrained(args.converted, dtype=torch.float32).eval()
-    logits = {}
     worst = 0.0
     with torch.no_grad():
-        for i, seq in enumerate(chat_ids):
+        for seq in chat_ids:
             reference = gguf_model(torch.tensor([seq])).logits[0]
             converted = conv_model(torch.tensor([seq])).logits[0]
             worst = max(worst, ((converted - reference).abs() / reference.abs().clamp(min=1)).max().item())
-            logits[f"logits.{i}"] = reference.numpy().astype(np.float32)
         greedy = []
         for seq in chat_ids:
             out = gguf_model.generate(torch.tensor([seq]), max_new_tokens=32, do_sample=False,
                                       min_new_tokens=32, pad_token_id=gguf_tok.pad_token_id)
             greedy.append(out[0, len(seq):].tolist())
+        # The Swift goldens: the same fp32 weights, evaluated in float64.
+        gguf_model = gguf_model.double()
+        logits = {f"logits.{i}": gguf_model(torch.tensor([seq])).logits[0].numpy() for i, seq in enumerate(chat_ids)}
     save_file(logits, os.path.join(args.out, "logits.golden.safetensors"))
     with open(os.path.join(args.out, "greedy.golden.json"), "w") as f:
         json.dump({"chat_ids": chat_ids, "continuations": greedy,
