@@ -7,7 +7,8 @@ struct Dice: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dice",
         abstract: "DICEKit: preference optimization (DPO, DICE) for language models.",
-        subcommands: [Bench.self, LogProbsCommand.self, Generate.self, DPOCommand.self, DemoCommand.self]
+        subcommands: [Bench.self, LogProbsCommand.self, Generate.self, DPOCommand.self, ConvertCommand.self,
+                      DemoCommand.self]
     )
 
     static func main() {

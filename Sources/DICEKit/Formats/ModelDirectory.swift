@@ -52,7 +52,11 @@ public struct ModelDirectory: Sendable {
     ///   weight the config needs, or one the index promises in a shard),
     ///   `.shapeMismatch`, `.unsupportedDType` (e.g. an integer tensor where a weight is
     ///   expected) — each naming the file and the tensor.
+    ///
+    /// A `.gguf` file in place of the directory is read with `GGUFFile.modelDirectory()` (and
+    /// throws `GGUFError`).
     public static func read(from url: URL) throws -> ModelDirectory {
+        if GGUFFile.isGGUF(url) { return try GGUFFile(contentsOf: url).modelDirectory() }
         let config = try ModelConfig.load(contentsOf: url.appendingPathComponent(configFile))
         let generationURL = url.appendingPathComponent(generationConfigFile)
         let generation = FileManager.default.fileExists(atPath: generationURL.path)

@@ -56,7 +56,12 @@ public struct Tokenizer: Sendable {
     /// transformers ≥ 4.43 saves) supplies it.
     /// - Throws: `TokenizerError` naming the file: `.unreadableFile` when tokenizer.json is
     ///   missing, `.malformedJSON`, `.unsupported…`, `.invalidMerge`, `.unknownToken`.
+    ///   A `.gguf` file in place of the directory gives its embedded tokenizer (`init(gguf:)`).
     public init(directory: URL) throws {
+        if GGUFFile.isGGUF(directory) {
+            try self.init(gguf: GGUFFile(contentsOf: directory))
+            return
+        }
         let tokenizerURL = directory.appendingPathComponent("tokenizer.json")
         let configURL = directory.appendingPathComponent("tokenizer_config.json")
         let tokenizerData: Data

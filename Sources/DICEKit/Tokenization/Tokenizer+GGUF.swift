@@ -1,0 +1,309 @@
+// Tokenizer+GGUF: the tokenizer a GGUF file embeds (`tokenizer.ggml.*`, `tokenizer.chat_template`)
+// rebuilt as the tokenizer.json + tokenizer_config.json that transformers' GGUF loader builds
+// (`AutoTokenizer.from_pretrained(dir, gguf_file=…)`, transformers 5: integrations/gguf/
+// gguf_tokenizer_mapping.py), then read by `Tokenizer(tokenizerJSON:config:)`.
+//
+//   tokenizer.ggml.model "gpt2"  byte-level BPE: tokens respelled in the byte alphabet where they
+//        use other characters, merges "a b"; ByteLevel pre-tokenizer (GPT-2 regex), or
+//        Split(regex) + ByteLevel for a known `tokenizer.ggml.pre` (llama-bpe, qwen2, …);
+//        ByteLevel decoder; "<|endoftext|>" added when absent (GPT2Tokenizer's default).
+//   tokenizer.ggml.model "llama" SentencePiece BPE: byte fallback, fused unknowns, merges from
+//        the file or rebuilt from the scores (transformers' `generate_merges`); Metaspace
+//        pre-tokenizer (prepend first, no split); decoders Replace ▁→" ", ByteFallback, Fuse,
+//        Strip(1 left); "<s>", "</s>", "<unk>" added when absent (LlamaTokenizer's defaults).
+// In both, tokens typed CONTROL (3) are special added tokens (in a byte-level vocabulary only
+// those spelled in the byte alphabet), USER_DEFINED (4) ones plain added tokens, and the BOS,
+// EOS, unknown and padding tokens special; the post-processor adds BOS when `add_bos_token`
+// (default: true for "llama", false for "gpt2") and EOS when `add_eos_token`.
+
+import Foundation
+
+extension Tokenizer {
+    /// The tokenizer embedded in a GGUF file (see `GGUFFile.tokenizerFiles()`).
+    /// - Throws: `GGUFError` for missing or malformed `tokenizer.ggml.*` metadata,
+    ///   `TokenizerError` (e.g. `.unsupportedPattern` for a `tokenizer.ggml.pre` whose split
+    ///   regex DICEKit does not implement).
+    public init(gguf: GGUFFile) throws {
+        let files = try gguf.tokenizerFiles()
+        try self.init(tokenizerJSON: files.tokenizerJSON, config: files.tokenizerConfig,
+                      tokenizerPath: gguf.path + " (tokenizer.ggml.*)", configPath: gguf.path + " (tokenizer.*)")
+    }
+}
+
+extension GGUFFile {
+    /// Split regexes of `tokenizer.ggml.pre` values, as transformers maps them; other values use
+    /// the ByteLevel pre-tokenizer's GPT-2 regex.
+    static let preTokenizerPatterns: [String: String] = {
+        var map: [String: String] = [:]
+        for pre in ["llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2",
+                    "jina-v5-nano", "dbrx", "smaug-bpe"] {
+            map[pre] = SplitPattern.llama3Source
+        }
+        for pre in ["qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "megrez"] { map[pre] = SplitPattern.qwen2Source }
+        return map
+    }()
+
+    /// `tokenizer.ggml.pre` values whose split regex transformers knows but DICEKit does not
+    /// implement (rejected rather than tokenised differently).
+    static let unsupportedPreTokenizers: Set<String> = ["tekken", "qwen35", "gpt-4o", "llama4", "kanana2", "talkie", "minimax-m2"]
+
+    /// tokenizer.json and tokenizer_config.json equivalent to the tokenizer transformers builds
+    /// from this file's `tokenizer.ggml.*` metadata (see the file comment for the rules), with
+    /// `chat_template`, the special tokens, `add_bos_token`/`add_eos_token` and
+    /// `tokenizer_class` "PreTrainedTokenizerFast" in the config.
+    /// - Throws: `GGUFError.missingMetadata` (`tokenizer.ggml.model`, `.tokens`; `.scores` for a
+    ///   "llama" vocabulary without merges), `.invalidMetadata` (wrong types, ids out of range, a
+    ///   merge that is not two tokens, an unsupported model or architecture), and
+    ///   `TokenizerError.unsupportedPattern` for a `tokenizer.ggml.pre` listed in
+    ///   `unsupportedPreTokenizers`.
+    public func tokenizerFiles() throws -> (tokenizerJSON: Data, tokenizerConfig: Data) {
+        guard let model = try optionalString("tokenizer.ggml.model") else {
+            throw GGUFError.missingMetadata(path: path, key: "tokenizer.ggml.model")
+        }
+        let architecture = try optionalString("general.architecture") ?? ""
+        guard model == "gpt2" || model == "llama" else {
+            throw GGUFError.invalidMetadata(path: path, key: "tokenizer.ggml.model",
+                                            expected: "\"gpt2\" or \"llama\", found \"\(model)\"")
+        }
+        if model == "llama", ["gemma", "gemma2", "gemma3", "phi3"].contains(architecture) {
+            throw GGUFError.invalidMetadata(path: path, key: "general.architecture",
+                                            expected: "an architecture whose SentencePiece tokenizer DICEKit rebuilds (not \(architecture))")
+        }
+        let byteLevel = model == "gpt2"
+        guard let tokenValues = metadata["tokenizer.ggml.tokens"] else {
+            throw GGUFError.missingMetadata(path: path, key: "tokenizer.ggml.tokens")
+        }
+        let tokens = try strings(tokenValues, key: "tokenizer.ggml.tokens")
+        let types = try metadata["tokenizer.ggml.token_type"].map { try ints($0, key: "tokenizer.ggml.token_type") } ?? []
+
+        // Vocabulary (last occurrence wins, as in a Python dict comprehension).
+        var vocab: [String: Int] = [:]
+        var spelled: [String] = []
+        spelled.reserveCapacity(tokens.count)
+        let alphabet = Set(ByteLevel.scalarForByte)
+        for (id, token) in tokens.enumerated() {
+            let spelling = byteLevel && !token.unicodeScalars.allSatisfy(alphabet.contains)
+                ? String(String.UnicodeScalarView(ByteLevel.encode(Array(token.unicodeScalars)))) : token
+            vocab[spelling] = id
+            spelled.append(spelling)
+        }
+
+        // Merges.
+        var merges: [[String]]
+        if let mergeValues = metadata["tokenizer.ggml.merges"] {
+            merges = []
+            for (index, merge) in try strings(mergeValues, key: "tokenizer.ggml.merges").enumerated() {
+                let parts = merge.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+                guard parts.count == 2 else {
+                    throw GGUFError.invalidMetadata(path: path, key: "tokenizer.ggml.merges[\(index)]",
+                                                    expected: "two tokens separated by one space, found \"\(merge)\"")
+                }
+                merges.append(parts)
+            }
+        } else if byteLevel {
+            throw GGUFError.missingMetadata(path: path, key: "tokenizer.ggml.merges")
+        } else {
+            guard let scoreValues = metadata["tokenizer.ggml.scores"] else {
+                throw GGUFError.missingMetadata(path: path, key: "tokenizer.ggml.scores")
+            }
+            let scores = try numbers(scoreValues, key: "tokenizer.ggml.scores")
+            guard scores.count >= tokens.count else {
+                throw GGUFError.invalidMetadata(path: path, key: "tokenizer.ggml.scores",
+                                                expected: "\(tokens.count) scores, found \(scores.count)")
+            }
+            merges = Self.generateMerges(tokens: tokens, scores: scores, vocab: vocab)
+        }
+
+        // Added tokens: builder defaults (new ids when absent), control / user-defined tokens, then
+        // the special tokens of the configuration.
+        var added: [Int: (content: String, special: Bool)] = [:]
+        var nextID = tokens.count
+        let defaults = byteLevel ? ["<|endoftext|>"] : ["<s>", "</s>", "<unk>"]
+        var extraTokens: [String: Int] = [:]
+        for token in defaults {
+            if let id = vocab[token] {
+                added[id] = (token, true)
+            } else if extraTokens[token] == nil {
+                extraTokens[token] = nextID
+                added[nextID] = (token, true)
+                nextID += 1
+            }
+        }
+        for (id, type) in types.enumerated() where id < tokens.count {
+            let token = tokens[id]
+            if type == 3, !byteLevel || token.unicodeScalars.allSatisfy(alphabet.contains) {
+                added[vocab[token] ?? id] = (token, true)
+            } else if type == 4, let existing = vocab[token] {
+                added[existing] = (token, added[existing]?.special ?? false)
+            }
+        }
+        var special: [String: String] = [:]
+        for (key, name) in [("bos_token", "bos"), ("eos_token", "eos"), ("unk_token", "unknown"), ("pad_token", "padding")] {
+            let metadataKey = "tokenizer.ggml.\(name)_token_id"
+            guard let id = try optionalInt(metadataKey) else { continue }
+            guard id >= 0, id < tokens.count else {
+                throw GGUFError.invalidMetadata(path: path, key: metadataKey,
+                                                expected: "a token id in 0..<\(tokens.count), found \(id)")
+            }
+            special[key] = tokens[id]
+            added[vocab[tokens[id]] ?? id] = (tokens[id], true)
+        }
+
+        let addBOS = try flag("tokenizer.ggml.add_bos_token") ?? !byteLevel
+        let addEOS = try flag("tokenizer.ggml.add_eos_token") ?? false
+
+        // tokenizer.json.
+        var modelJSON: [String: Any] = [
+            "type": "BPE", "dropout": NSNull(), "unk_token": NSNull(), "fuse_unk": !byteLevel,
+            "byte_fallback": !byteLevel, "ignore_merges": false, "vocab": vocab, "merges": merges,
+        ]
+        modelJSON["continuing_subword_prefix"] = byteLevel ? "" : NSNull()
+        modelJSON["end_of_word_suffix"] = byteLevel ? "" : NSNull()
+
+        let preTokenizer: [String: Any]
+        let decoder: [String: Any]
+        if byteLevel {
+            let pre = try optionalString("tokenizer.ggml.pre") ?? "default"
+            if Self.unsupportedPreTokenizers.contains(pre) {
+                throw TokenizerError.unsupportedPattern(path: path + " (tokenizer.ggml.pre)", pattern: pre)
+            }
+            if let pattern = Self.preTokenizerPatterns[pre] {
+                preTokenizer = ["type": "Sequence", "pretokenizers": [
+                    ["type": "Split", "pattern": ["Regex": pattern], "behavior": "Isolated", "invert": false],
+                    ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false],
+                ]]
+            } else {
+                preTokenizer = ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true]
+            }
+            decoder = ["type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true]
+        } else {
+            preTokenizer = ["type": "Metaspace", "replacement": "\u{2581}", "prepend_scheme": "first", "split": false]
+            decoder = ["type": "Sequence", "decoders": [
+                ["type": "Replace", "pattern": ["String": "\u{2581}"], "content": " "],
+                ["type": "ByteFallback"], ["type": "Fuse"],
+                ["type": "Strip", "content": " ", "start": 1, "stop": 0],
+            ]]
+        }
+
+        var single: [[String: Any]] = []
+        var specialTokens: [String: Any] = [:]
+        func specialPiece(_ token: String) -> [String: Any] {
+            let id = vocab[token] ?? extraTokens[token] ?? 0
+            specialTokens[token] = ["id": token, "ids": [id], "tokens": [token]]
+            return ["SpecialToken": ["id": token, "type_id": 0]]
+        }
+        if addBOS, let bos = special["bos_token"] { single.append(specialPiece(bos)) }
+        single.append(["Sequence": ["id": "A", "type_id": 0]])
+        if addEOS, let eos = special["eos_token"] { single.append(specialPiece(eos)) }
+        let postProcessor: [String: Any] = ["type": "TemplateProcessing", "single": single, "pair": single,
+                                            "special_tokens": specialTokens]
+
+        let addedJSON: [[String: Any]] = added.keys.sorted().compactMap { id in
+            guard let entry = added[id] else { return nil }
+            return ["id": id, "content": entry.content, "single_word": false, "lstrip": false, "rstrip": false,
+                    "normalized": false, "special": entry.special]
+        }
+        let tokenizerJSON: [String: Any] = [
+            "version": "1.0", "truncation": NSNull(), "padding": NSNull(), "added_tokens": addedJSON,
+            "normalizer": NSNull(), "pre_tokenizer": preTokenizer, "post_processor": postProcessor,
+            "decoder": decoder, "model": modelJSON,
+        ]
+
+        // tokenizer_config.json.
+        var config: [String: Any] = [
+            "tokenizer_class": "PreTrainedTokenizerFast", "add_bos_token": addBOS, "add_eos_token": addEOS,
+            "clean_up_tokenization_spaces": false,
+        ]
+        for key in ["bos_token", "eos_token", "unk_token", "pad_token"] { config[key] = special[key] ?? NSNull() }
+        if let template = try optionalString("tokenizer.chat_template") { config["chat_template"] = template }
+
+        do {
+            return (try JSONSerialization.data(withJSONObject: tokenizerJSON, options: [.sortedKeys]),
+                    try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys, .prettyPrinted]))
+        } catch {
+            throw GGUFError.invalidMetadata(path: path, key: "tokenizer.ggml.*", expected: "values that form a tokenizer: \(error)")
+        }
+    }
+
+    /// transformers' `generate_merges(vocab, vocab_scores)`: for every token (file order), each
+    /// split into two vocabulary tokens, ordered within the token by the parts' ids; then all
+    /// merges stably sorted by (score, left length, right length), highest first. Lengths count
+    /// Unicode scalars (Python's `len`).
+    static func generateMerges(tokens: [String], scores: [Double], vocab: [String: Int]) -> [[String]] {
+        // Python's dict(zip(tokens, scores)): one entry per distinct token, at its first position,
+        // with the score of its last occurrence.
+        var scoreOf: [String: Double] = [:]
+        var order: [String] = []
+        for (token, score) in zip(tokens, scores) {
+            if scoreOf[token] == nil { order.append(token) }
+            scoreOf[token] = score
+        }
+        var merges: [(left: String, right: String, score: Double, leftLength: Int, rightLength: Int)] = []
+        for token in order {
+            let scalars = Array(token.unicodeScalars)
+            guard scalars.count > 1, let score = scoreOf[token] else { continue }
+            var local: [(left: String, right: String, leftID: Int, rightID: Int, leftLength: Int)] = []
+            for cut in 1..<scalars.count {
+                let left = String(String.UnicodeScalarView(scalars[..<cut]))
+                let right = String(String.UnicodeScalarView(scalars[cut...]))
+                if let l = vocab[left], let r = vocab[right] { local.append((left, right, l, r, cut)) }
+            }
+            local.sort { ($0.leftID, $0.rightID) < ($1.leftID, $1.rightID) }
+            for m in local {
+                merges.append((m.left, m.right, score, m.leftLength, scalars.count - m.leftLength))
+            }
+        }
+        let ranked = merges.indices.sorted { a, b in
+            let x = merges[a], y = merges[b]
+            if x.score != y.score { return x.score > y.score }
+            if x.leftLength != y.leftLength { return x.leftLength > y.leftLength }
+            if x.rightLength != y.rightLength { return x.rightLength > y.rightLength }
+            return a < b
+        }
+        return ranked.map { [merges[$0].left, merges[$0].right] }
+    }
+
+    // MARK: - Typed metadata arrays
+
+    private func strings(_ value: GGUFValue, key: String) throws -> [String] {
+        guard let array = value.array else {
+            throw GGUFError.invalidMetadata(path: path, key: key, expected: "an array of strings")
+        }
+        return try array.enumerated().map { index, element in
+            guard let s = element.string else {
+                throw GGUFError.invalidMetadata(path: path, key: "\(key)[\(index)]", expected: "a string, found \(element)")
+            }
+            return s
+        }
+    }
+
+    private func ints(_ value: GGUFValue, key: String) throws -> [Int] {
+        guard let array = value.array else {
+            throw GGUFError.invalidMetadata(path: path, key: key, expected: "an array of integers")
+        }
+        return try array.enumerated().map { index, element in
+            guard let i = element.int else {
+                throw GGUFError.invalidMetadata(path: path, key: "\(key)[\(index)]", expected: "an integer, found \(element)")
+            }
+            return i
+        }
+    }
+
+    private func numbers(_ value: GGUFValue, key: String) throws -> [Double] {
+        guard let array = value.array else {
+            throw GGUFError.invalidMetadata(path: path, key: key, expected: "an array of numbers")
+        }
+        return try array.enumerated().map { index, element in
+            guard let d = element.double, !d.isNaN else {
+                throw GGUFError.invalidMetadata(path: path, key: "\(key)[\(index)]", expected: "a number, found \(element)")
+            }
+            return d
+        }
+    }
+
+    private func flag(_ key: String) throws -> Bool? {
+        guard let value = metadata[key] else { return nil }
+        guard let bool = value.bool else { throw GGUFError.invalidMetadata(path: path, key: key, expected: "a BOOL, found \(value)") }
+        return bool
+    }
+}
