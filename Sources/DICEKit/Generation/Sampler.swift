@@ -152,13 +152,31 @@ public struct Sampler: Sendable {
     }
 
     /// Step 5: zeroes the weights outside the nucleus and returns the kept sum. The kept set
-    /// is a prefix of the ranking (w desc, id asc), found by splitting the candidates into
-    /// value buckets, descending into the one bucket where the running mass crosses
+    /// is a prefix of the ranking (w desc, id asc). It is found by splitting the weights into
+    /// value buckets (first equal-width buckets over (0, 1], then over the range of the
+    /// candidates left), descending into the one bucket where the running mass crosses
     /// `topP · total`, and sorting only when few candidates (or only ties) remain.
     static func nucleus(_ w: UnsafeMutableBufferPointer<Float>, total: Double, topP: Double) -> Double {
-        let target = topP * total, bucketCount = 1024
-        var members = (0..<w.count).filter { w[$0] > 0 }
+        let target = topP * total, bucketCount = 2048
         var before = 0.0
+        // The bucket whose mass (as `fill` writes it) takes the running mass to the target,
+        // adding the buckets above it to `before`; nil when rounding leaves the target out of
+        // reach (then everything down to the current candidates is kept).
+        func boundary(_ fill: (inout [Double]) -> Void) -> Int? {
+            var mass = [Double](repeating: 0, count: bucketCount)
+            fill(&mass)
+            for b in stride(from: bucketCount - 1, through: 0, by: -1) where mass[b] > 0 {
+                if before + mass[b] >= target { return b }
+                before += mass[b]
+            }
+            return nil
+        }
+        let unit = Float(bucketCount)
+        func first(_ x: Float) -> Int { min(bucketCount - 1, Int(x * unit)) }
+        guard let top = boundary({ mass in
+            for i in 0..<w.count where w[i] > 0 { mass[first(w[i])] += Double(w[i]) }
+        }) else { return total }
+        var members = (0..<w.count).filter { w[$0] > 0 && first(w[$0]) == top }
         var last: Int?
         while last == nil {
             var lo = Float.infinity, hi = -Float.infinity
@@ -174,15 +192,11 @@ public struct Sampler: Sendable {
             }
             let scale = Float(bucketCount) / (hi - lo)
             func bucket(_ i: Int) -> Int { min(bucketCount - 1, Int((w[i] - lo) * scale)) }
-            var mass = [Double](repeating: 0, count: bucketCount)
-            for i in members { mass[bucket(i)] += Double(w[i]) }
-            var boundary: Int?
-            for b in stride(from: bucketCount - 1, through: 0, by: -1) where mass[b] > 0 {
-                if before + mass[b] >= target { boundary = b; break }
-                before += mass[b]
+            guard let b = boundary({ mass in for i in members { mass[bucket(i)] += Double(w[i]) } }) else {
+                last = members.min { w[$0] != w[$1] ? w[$0] < w[$1] : $0 > $1 }
+                break
             }
-            guard let boundary else { break }  // rounding left the target out of reach: keep all
-            members = members.filter { bucket($0) == boundary }
+            members = members.filter { bucket($0) == b }
         }
         guard let last else { return total }
         let cut = w[last]
