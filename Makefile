@@ -40,6 +40,7 @@ test: deps
 bench: build
 	.build/release/dice bench kernels
 	.build/release/dice bench logprobs $(PEER)
+	.build/release/dice bench generate $(PEER)
 
 clean:
 	rm -rf .build
