@@ -21,12 +21,15 @@ import Foundation
 public struct Sampler: Sendable {
     /// The controls, validated.
     public let parameters: SamplingParameters
+    /// Argmax decoding: temperature 0, or so close to 0 that 1/T overflows Float.
+    let greedy: Bool
 
     /// A sampler for `parameters`.
     /// - Throws: `GenerationError.invalidParameter` when a control is outside its domain.
     public init(_ parameters: SamplingParameters) throws {
         try parameters.validate()
         self.parameters = parameters
+        self.greedy = parameters.isGreedy || !Float(1 / parameters.temperature).isFinite
     }
 
     /// The next token for `logits` (`V` values) given the tokens already in the sequence
@@ -40,14 +43,15 @@ public struct Sampler: Sendable {
     }
 
     /// The distribution `sample` draws from: probabilities over `0..<V` after every
-    /// processor (zero outside the kept set); for greedy parameters, 1 at the argmax.
+    /// processor (zero outside the kept set); for greedy parameters (or a temperature whose
+    /// inverse overflows Float), 1 at the argmax.
     public func probabilities(_ logits: [Float], previousTokens: [Int] = []) -> [Double] {
         var row = logits
         let seen = Self.unique(previousTokens, below: logits.count)
         return row.withUnsafeMutableBufferPointer { row -> [Double] in
             guard !row.isEmpty else { return [] }
             Self.penalize(row, seen, by: Float(parameters.repetitionPenalty))
-            if parameters.isGreedy {
+            if greedy {
                 var p = [Double](repeating: 0, count: row.count)
                 p[Self.argmax(row)] = 1
                 return p
@@ -62,7 +66,7 @@ public struct Sampler: Sendable {
     func sample(_ row: UnsafeMutableBufferPointer<Float>, penalized: [Int], using generator: inout SplitMix64) -> Int {
         guard !row.isEmpty else { return 0 }
         Self.penalize(row, penalized, by: Float(parameters.repetitionPenalty))
-        if parameters.isGreedy { return Self.argmax(row) }
+        if greedy { return Self.argmax(row) }
         let total = weigh(row)
         let u = generator.nextDouble() * total
         var running = 0.0, last = 0

@@ -118,6 +118,8 @@ struct SamplerTests {
         #expect(rng == before)
         // Ties go to the first index, as torch.argmax.
         #expect(sampler.sample([1, 3, 3, 2], using: &rng) == 1)
+        // A temperature whose inverse overflows Float is the argmax, not NaN weights.
+        #expect(try Sampler(SamplingParameters(temperature: 1e-300)).probabilities([0.5, 2, 1]) == [0, 1, 0])
     }
 
     @Test func tiedTopPKeepsLowestIdsFirst() throws {
