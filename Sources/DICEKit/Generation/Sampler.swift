@@ -163,12 +163,10 @@ public struct Sampler: Sendable {
     static func nucleus(_ w: UnsafeMutableBufferPointer<Float>, total: Double, topP: Double) -> Double {
         let target = topP * total, bucketCount = 2048
         var before = 0.0
-        // The bucket whose mass (as `fill` writes it) takes the running mass to the target,
-        // adding the buckets above it to `before`; nil when rounding leaves the target out of
-        // reach (then everything down to the current candidates is kept).
-        func boundary(_ fill: (inout [Double]) -> Void) -> Int? {
-            var mass = [Double](repeating: 0, count: bucketCount)
-            fill(&mass)
+        // The bucket whose mass takes the running mass to the target, adding the buckets
+        // above it to `before`; nil when rounding leaves the target out of reach (then
+        // everything down to the current candidates is kept).
+        func boundary(_ mass: [Double]) -> Int? {
             for b in stride(from: bucketCount - 1, through: 0, by: -1) where mass[b] > 0 {
                 if before + mass[b] >= target { return b }
                 before += mass[b]
@@ -176,11 +174,12 @@ public struct Sampler: Sendable {
             return nil
         }
         let unit = Float(bucketCount)
-        func first(_ x: Float) -> Int { min(bucketCount - 1, Int(x * unit)) }
-        guard let top = boundary({ mass in
-            for i in 0..<w.count where w[i] > 0 { mass[first(w[i])] += Double(w[i]) }
-        }) else { return total }
-        var members = (0..<w.count).filter { w[$0] > 0 && first(w[$0]) == top }
+        var mass = [Double](repeating: 0, count: bucketCount)
+        mass.withUnsafeMutableBufferPointer { m in
+            for x in w where x > 0 { m[min(bucketCount - 1, Int(x * unit))] += Double(x) }
+        }
+        guard let top = boundary(mass) else { return total }
+        var members = (0..<w.count).filter { w[$0] > 0 && min(bucketCount - 1, Int(w[$0] * unit)) == top }
         var last: Int?
         while last == nil {
             var lo = Float.infinity, hi = -Float.infinity
@@ -196,7 +195,9 @@ public struct Sampler: Sendable {
             }
             let scale = Float(bucketCount) / (hi - lo)
             func bucket(_ i: Int) -> Int { min(bucketCount - 1, Int((w[i] - lo) * scale)) }
-            guard let b = boundary({ mass in for i in members { mass[bucket(i)] += Double(w[i]) } }) else {
+            var sub = [Double](repeating: 0, count: bucketCount)
+            for i in members { sub[bucket(i)] += Double(w[i]) }
+            guard let b = boundary(sub) else {
                 last = members.min { w[$0] != w[$1] ? w[$0] < w[$1] : $0 > $1 }
                 break
             }
