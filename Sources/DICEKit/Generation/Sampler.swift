@@ -21,12 +21,15 @@ import Foundation
 public struct Sampler: Sendable {
     /// The controls, validated.
     public let parameters: SamplingParameters
+    /// Argmax decoding: temperature 0, or so close to 0 that 1/T overflows Float.
+    let greedy: Bool
 
     /// A sampler for `parameters`.
     /// - Throws: `GenerationError.invalidParameter` when a control is outside its domain.
     public init(_ parameters: SamplingParameters) throws {
         try parameters.validate()
         self.parameters = parameters
+        self.greedy = parameters.isGreedy || !Float(1 / parameters.temperature).isFinite
     }
 
     /// The next token for `logits` (`V` values) given the tokens already in the sequence
@@ -40,14 +43,15 @@ public struct Sampler: Sendable {
     }
 
     /// The distribution `sample` draws from: probabilities over `0..<V` after every
-    /// processor (zero outside the kept set); for greedy parameters, 1 at the argmax.
+    /// processor (zero outside the kept set); for greedy parameters (or a temperature whose
+    /// inverse overflows Float), 1 at the argmax.
     public func probabilities(_ logits: [Float], previousTokens: [Int] = []) -> [Double] {
         var row = logits
         let seen = Self.unique(previousTokens, below: logits.count)
         return row.withUnsafeMutableBufferPointer { row -> [Double] in
             guard !row.isEmpty else { return [] }
             Self.penalize(row, seen, by: Float(parameters.repetitionPenalty))
-            if parameters.isGreedy {
+            if greedy {
                 var p = [Double](repeating: 0, count: row.count)
                 p[Self.argmax(row)] = 1
                 return p
@@ -62,7 +66,7 @@ public struct Sampler: Sendable {
     func sample(_ row: UnsafeMutableBufferPointer<Float>, penalized: [Int], using generator: inout SplitMix64) -> Int {
         guard !row.isEmpty else { return 0 }
         Self.penalize(row, penalized, by: Float(parameters.repetitionPenalty))
-        if parameters.isGreedy { return Self.argmax(row) }
+        if greedy { return Self.argmax(row) }
         let total = weigh(row)
         let u = generator.nextDouble() * total
         var running = 0.0, last = 0
@@ -152,13 +156,30 @@ public struct Sampler: Sendable {
     }
 
     /// Step 5: zeroes the weights outside the nucleus and returns the kept sum. The kept set
-    /// is a prefix of the ranking (w desc, id asc), found by splitting the candidates into
-    /// value buckets, descending into the one bucket where the running mass crosses
+    /// is a prefix of the ranking (w desc, id asc). It is found by splitting the weights into
+    /// value buckets (first equal-width buckets over (0, 1], then over the range of the
+    /// candidates left), descending into the one bucket where the running mass crosses
     /// `topP · total`, and sorting only when few candidates (or only ties) remain.
     static func nucleus(_ w: UnsafeMutableBufferPointer<Float>, total: Double, topP: Double) -> Double {
-        let target = topP * total, bucketCount = 1024
-        var members = (0..<w.count).filter { w[$0] > 0 }
+        let target = topP * total, bucketCount = 2048
         var before = 0.0
+        // The bucket whose mass takes the running mass to the target, adding the buckets
+        // above it to `before`; nil when rounding leaves the target out of reach (then
+        // everything down to the current candidates is kept).
+        func boundary(_ mass: [Double]) -> Int? {
+            for b in stride(from: bucketCount - 1, through: 0, by: -1) where mass[b] > 0 {
+                if before + mass[b] >= target { return b }
+                before += mass[b]
+            }
+            return nil
+        }
+        let unit = Float(bucketCount)
+        var mass = [Double](repeating: 0, count: bucketCount)
+        mass.withUnsafeMutableBufferPointer { m in
+            for x in w where x > 0 { m[min(bucketCount - 1, Int(x * unit))] += Double(x) }
+        }
+        guard let top = boundary(mass) else { return total }
+        var members = (0..<w.count).filter { w[$0] > 0 && min(bucketCount - 1, Int(w[$0] * unit)) == top }
         var last: Int?
         while last == nil {
             var lo = Float.infinity, hi = -Float.infinity
@@ -174,15 +195,13 @@ public struct Sampler: Sendable {
             }
             let scale = Float(bucketCount) / (hi - lo)
             func bucket(_ i: Int) -> Int { min(bucketCount - 1, Int((w[i] - lo) * scale)) }
-            var mass = [Double](repeating: 0, count: bucketCount)
-            for i in members { mass[bucket(i)] += Double(w[i]) }
-            var boundary: Int?
-            for b in stride(from: bucketCount - 1, through: 0, by: -1) where mass[b] > 0 {
-                if before + mass[b] >= target { boundary = b; break }
-                before += mass[b]
+            var sub = [Double](repeating: 0, count: bucketCount)
+            for i in members { sub[bucket(i)] += Double(w[i]) }
+            guard let b = boundary(sub) else {
+                last = members.min { w[$0] != w[$1] ? w[$0] < w[$1] : $0 > $1 }
+                break
             }
-            guard let boundary else { break }  // rounding left the target out of reach: keep all
-            members = members.filter { bucket($0) == boundary }
+            members = members.filter { bucket($0) == b }
         }
         guard let last else { return total }
         let cut = w[last]

@@ -93,11 +93,12 @@ struct SamplerTests {
         #expect(chi2 < critical, "chi² \(chi2) ≥ \(critical) with \(Int(df)) degrees of freedom")
     }
 
-    /// A large vocabulary exercises the bucketed top-p and the heap top-k.
-    @Test(arguments: [0.5, 0.9, 0.97])
-    func largeVocabularyTopPMatchesOracle(_ topP: Double) throws {
+    /// A large vocabulary exercises the bucketed top-p (a nearly flat row forces the
+    /// refinement inside a crowded bucket) and the heap top-k.
+    @Test(arguments: [0.5, 0.9, 0.97], [2, 0.001] as [Float])
+    func largeVocabularyTopPMatchesOracle(_ topP: Double, _ spread: Float) throws {
         var rng = SplitMix64(seed: 11)
-        let logits = (0..<6000).map { _ in rng.nextGaussian() * 2 }
+        let logits = (0..<6000).map { _ in rng.nextGaussian() * spread }
         let p = SamplingParameters(temperature: 0.8, topP: topP, topK: 4000)
         let got = try Sampler(p).probabilities(logits)
         let want = HFOracle.distribution(logits, seen: [], p)
@@ -117,6 +118,8 @@ struct SamplerTests {
         #expect(rng == before)
         // Ties go to the first index, as torch.argmax.
         #expect(sampler.sample([1, 3, 3, 2], using: &rng) == 1)
+        // A temperature whose inverse overflows Float is the argmax, not NaN weights.
+        #expect(try Sampler(SamplingParameters(temperature: 1e-300)).probabilities([0.5, 2, 1]) == [0, 1, 0])
     }
 
     @Test func tiedTopPKeepsLowestIdsFirst() throws {
