@@ -16,25 +16,7 @@ extension SelfAttention {
     func decode(_ x: Tensor, positions: [Int32], writes: [CacheWrite], sequences: [AttentionSequence],
                 keys: Tensor, values: Tensor, into out: Tensor, _ p: ParameterStore) throws {
         let n = x.shape[0], b = p.backend
-        let q = try Tensor(zeros: [n, heads, headSize], on: b)
-        let k = try Tensor(zeros: [n, kvHeads, headSize], on: b)
-        let v = try Tensor(zeros: [n, kvHeads, headSize], on: b)
-        switch projections {
-        case let .separate(qp, kp, vp, theta):
-            try qp.forward(x, into: q.reshaped([n, heads * headSize]), p)
-            try kp.forward(x, into: k.reshaped([n, kvHeads * headSize]), p)
-            try vp.forward(x, into: v.reshaped([n, kvHeads * headSize]), p)
-            try q.applyRope(positions: positions, theta: theta)
-            try k.applyRope(positions: positions, theta: theta)
-        case let .fused(qkv):
-            let c = heads * headSize
-            let fused = try Tensor(zeros: [n, 3 * c], on: b)
-            try qkv.forward(x, into: fused, p)
-            for (i, t) in [q, k, v].enumerated() {
-                b.copy2D(fused.storage.slice(i * c, fused.count - i * c), sourceStride: 3 * c,
-                         to: t.storage, destinationStride: c, rows: n, columns: c, accumulate: false)
-            }
-        }
+        let (q, k, v) = try project(x, positions: positions, p)
         let row = kvHeads * headSize
         for w in writes {
             b.copy(k.storage.slice(w.row * row, w.count * row), to: keys.storage.slice(w.cacheRow * row, w.count * row))

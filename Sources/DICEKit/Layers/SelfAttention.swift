@@ -22,9 +22,9 @@ struct SelfAttention {
 
     var scale: Float { 1 / Float(headSize).squareRoot() }
 
-    /// out `[N, C]` = attention(x `[N, C]`) for tokens at `positions` laid out as `sequences`.
-    func forward(_ x: Tensor, positions: [Int32], sequences: [AttentionSequence], into out: Tensor,
-                 _ p: ParameterStore) throws -> Saved {
+    /// The projections of x `[N, C]` for tokens at `positions`: q `[N, H, D]`, k and v
+    /// `[N, G, D]`, with RoPE applied to q and k (Llama family).
+    func project(_ x: Tensor, positions: [Int32], _ p: ParameterStore) throws -> (q: Tensor, k: Tensor, v: Tensor) {
         let n = x.shape[0], b = p.backend
         let q = try Tensor(uninitialized: [n, heads, headSize], on: b)
         let k = try Tensor(uninitialized: [n, kvHeads, headSize], on: b)
@@ -45,6 +45,14 @@ struct SelfAttention {
                          to: t.storage, destinationStride: c, rows: n, columns: c, accumulate: false)
             }
         }
+        return (q, k, v)
+    }
+
+    /// out `[N, C]` = attention(x `[N, C]`) for tokens at `positions` laid out as `sequences`.
+    func forward(_ x: Tensor, positions: [Int32], sequences: [AttentionSequence], into out: Tensor,
+                 _ p: ParameterStore) throws -> Saved {
+        let n = x.shape[0], b = p.backend
+        let (q, k, v) = try project(x, positions: positions, p)
         let attended = try Tensor(uninitialized: [n, heads, headSize], on: b)
         let lse = try Tensor(uninitialized: [n, heads], on: b)
         try Tensor.attention(q: q, k: k, v: v, into: attended, lse: lse, sequences: sequences, scale: scale)

@@ -150,9 +150,7 @@ public final class ToyDemo {
         // D_offline, labelled by the noisy judge; held-out pairs for reward accuracy.
         var offline: [PreferencePair] = []
         for k in 0..<c.offlinePairsPerPrompt {
-            offline += try task.offlinePairs(prompts: training, seed: c.seed &+ 100 &+ UInt64(k)).map {
-                PreferencePair(prompt: $0.prompt, chosen: $0.chosen, rejected: $0.rejected)
-            }
+            offline += try task.offlinePairs(prompts: training, seed: c.seed &+ 100 &+ UInt64(k))
         }
         // π_0 = DPO(π_ref, D_offline).
         if !Self.isModel(initialURL) {

@@ -26,8 +26,8 @@ extension ToyTask {
     /// labelTemperature = 0 the higher J is chosen and exact ties (|ΔJ| ≤ tieMargin) are skipped;
     /// identical responses are redrawn (up to 8 times, then the prompt is skipped).
     /// - Throws: `DICEError.invalidParameter` for a prompt outside the language.
-    public func offlinePairs(prompts: [[Int]], seed: UInt64) throws -> [ToyPreferencePair] {
-        var out: [ToyPreferencePair] = []
+    public func offlinePairs(prompts: [[Int]], seed: UInt64) throws -> [PreferencePair] {
+        var out: [PreferencePair] = []
         for prompt in prompts {
             try checkPrompt(prompt)
             var rng = SplitMix64(seed: seed, stream: streamID(prompt, 0))
@@ -48,7 +48,7 @@ extension ToyTask {
                 firstWins = delta > 0
             }
             if !firstWins { swap(&a, &b) }
-            out.append(ToyPreferencePair(prompt: prompt, chosen: a, rejected: b))
+            out.append(PreferencePair(prompt: prompt, chosen: a, rejected: b))
         }
         return out
     }

@@ -20,7 +20,6 @@ struct DICEBootstrapperTests {
             prompts = try task.prompts(count: 16, seed: 1)
             candidates = try task.candidateResponses(prompts: prompts, count: 6, seed: 2)
             offline = try task.offlinePairs(prompts: try task.prompts(count: 40, seed: 3), seed: 4)
-                .map { PreferencePair(prompt: $0.prompt, chosen: $0.chosen, rejected: $0.rejected) }
             let dpo = DPOConfiguration(loss: try DPOLoss(beta: 0.1), learningRate: 0.05, batchSize: 8, steps: 6,
                                        evaluationInterval: 1000, checkpointInterval: 2, seed: 5)
             configuration = DICEConfiguration(rounds: 2, samplesPerPrompt: 6, beta: 0.1, alpha: .auto,
