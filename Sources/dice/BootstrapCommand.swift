@@ -194,19 +194,24 @@ struct BootstrapCommand: ParsableCommand {
         throw InputError(description: "--resume: \(differences.joined(separator: ", ")) differ from those the run in \(output) was started with (\(url.path)); rerun with the same flags, or choose another --output folder")
     }
 
-    /// The end-of-run table.
+    /// The end-of-run table (columns padded to their widest cell).
     static func table(_ reports: [RoundReport], unit: LengthUnit) -> String {
-        var lines = ["round  pairs  gen+off      α          gap before → after (\(unit.rawValue))   loss     accuracy  reward acc"]
+        var rows = [["round", "pairs", "gen + off", "α", "length gap (\(unit.rawValue)) before → after", "loss",
+                     "accuracy", "held-out reward acc."]]
         for r in reports {
             let g = r.lengthRegularization
-            let loss = (r.training?["loss"]).map { String(format: "%.4f", $0) } ?? "–"
-            let accuracy = (r.training?["rewards/accuracies"]).map { String(format: "%.3f", $0) } ?? "–"
-            let held = r.rewardAccuracy.map { String(format: "%.3f", $0.accuracy) } ?? "–"
-            lines.append(String(format: "%5d  %5d  %-11@  %-9.6f  %8.2f → %-8.2f           %-7@  %-8@  %@", r.round, r.pairing.pairs,
-                                "\(r.generatedPairsUsed)+\(r.offlinePairsUsed)", g.alpha, g.meanLengthGapBefore,
-                                g.meanLengthGapAfter, loss, accuracy, held))
+            rows.append(["\(r.round)", "\(r.pairing.pairs)", "\(r.generatedPairsUsed) + \(r.offlinePairsUsed)",
+                         String(format: "%.6g", g.alpha),
+                         String(format: "%.2f → %.2f", g.meanLengthGapBefore, g.meanLengthGapAfter),
+                         (r.training?["loss"]).map { String(format: "%.4f", $0) } ?? "–",
+                         (r.training?["rewards/accuracies"]).map { String(format: "%.3f", $0) } ?? "–",
+                         r.rewardAccuracy.map { String(format: "%.3f", $0.accuracy) } ?? "–"])
         }
-        return lines.joined(separator: "\n")
+        let widths = rows[0].indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
+        return rows.map { row in
+            zip(row, widths).map { cell, width in String(repeating: " ", count: width - cell.count) + cell }
+                .joined(separator: "  ")
+        }.joined(separator: "\n")
     }
 }
 

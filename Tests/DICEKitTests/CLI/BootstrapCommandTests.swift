@@ -59,7 +59,7 @@ struct BootstrapCommandTests {
 
     @Test("killed with SIGKILL at random moments and rerun with --resume: the same report and weights",
           arguments: [Interruption(seed: 1, kills: 1), Interruption(seed: 2, kills: 1), Interruption(seed: 3, kills: 2),
-                      Interruption(seed: 4, kills: 2)])
+                      Interruption(seed: 4, kills: 2), Interruption(seed: 5, kills: 3), Interruption(seed: 6, kills: 3)])
     func killAndResume(_ interruption: Interruption) throws {
         guard let dice = DiceTool.url else {
             Issue.record("the dice executable was not found beside the test runner")
@@ -68,20 +68,27 @@ struct BootstrapCommandTests {
         let folder = try ScratchFolder("bootstrap-kill")
         defer { folder.remove() }
         try ToyModelFolders.bootstrapInputs(in: folder.url)
-        guard let plain = try DiceTool.run(ToyModelFolders.bootstrapArguments(folder.url, run: "plain"), in: folder.url) else { return }
+        // Six DPO steps with a checkpoint every two: kills during training resume from a
+        // checkpoint before the step that was running.
+        func arguments(_ run: String) -> [String] {
+            ToyModelFolders.bootstrapArguments(folder.url, run: run) + ["--steps", "6", "--save-every", "2"]
+        }
+        guard let plain = try DiceTool.run(arguments("plain"), in: folder.url) else { return }
         #expect(plain.status == 0, "\(plain.stderr)")
 
         var rng = SplitMix64(seed: interruption.seed)
         var killed = 0
         for attempt in 0..<interruption.kills {
-            // The k-th phase that starts (of 10), then up to 400 ms more.
-            let k = 1 + Int(rng.next() % 10)
-            let delay = Double(rng.next() % 400) / 1000
-            let arguments = ToyModelFolders.bootstrapArguments(folder.url, run: "resumed") + (attempt > 0 ? ["--resume"] : [])
-            if try runAndKill(dice, arguments, in: folder.url, afterPhase: k, delay: delay) { killed += 1 }
+            // After the k-th phase that starts (of the 9 before the last round's evaluation; a
+            // whole run takes well under a second here), then up to 40 ms more.
+            let k = 1 + Int(rng.next() % 9)
+            let delay = Double(rng.next() % 40) / 1000
+            if try runAndKill(dice, arguments("resumed") + (attempt > 0 ? ["--resume"] : []), in: folder.url,
+                              afterPhase: k, delay: delay) {
+                killed += 1
+            }
         }
-        guard let resumed = try DiceTool.run(ToyModelFolders.bootstrapArguments(folder.url, run: "resumed") + ["--resume"],
-                                             in: folder.url) else { return }
+        guard let resumed = try DiceTool.run(arguments("resumed") + ["--resume"], in: folder.url) else { return }
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(killed >= 1, "no run was killed before it finished")
 

@@ -36,10 +36,10 @@ struct BootstrapErrorTests {
             let lines = try String(contentsOf: folder.file("offline.jsonl"), encoding: .utf8).split(separator: "\n")
             let broken = [String(lines[0]), "{\"prompt_ids\": [1, 7, 8], \"chosen_ids\": [3, 0]}"] + lines.dropFirst().map(String.init)
             try Data(broken.joined(separator: "\n").utf8).write(to: folder.file("offline.jsonl"))
-            expected = ["offline.jsonl", "line 2", "rejected_ids"]
+            expected = ["offline.jsonl:2", "rejected_ids"]
         case .offlineNotJSON:
             try Data("{\"prompt_ids\": [1, 7, 8], \"chosen_ids\": [3, 0], \"rejected_ids\": [4\n".utf8).write(to: folder.file("offline.jsonl"))
-            expected = ["offline.jsonl", "line 1"]
+            expected = ["offline.jsonl:1", "invalid JSON"]
         case .oneSample:
             arguments = Self.setting("--samples", "1", in: Self.setting("--min-valid", "2", in: arguments))
             expected = ["samples", "at least 2"]
