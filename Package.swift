@@ -30,6 +30,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "CustomPolicyExample", dependencies: ["DICEKit"], path: "Examples/CustomPolicy"),
+        .executableTarget(name: "BootstrapFromJSONL", dependencies: ["DICEKit"], path: "Examples/BootstrapFromJSONL"),
         .testTarget(
             name: "DICEKitTests",
             dependencies: ["DICEKit"]

@@ -8,7 +8,7 @@ struct Dice: ParsableCommand {
         commandName: "dice",
         abstract: "DICEKit: preference optimization (DPO, DICE) for language models.",
         subcommands: [Bench.self, LogProbsCommand.self, Generate.self, DPOCommand.self, ConvertCommand.self,
-                      DemoCommand.self]
+                      DemoCommand.self, BootstrapCommand.self, EvalCommand.self]
     )
 
     static func main() {

@@ -184,18 +184,36 @@ public final class DICEBootstrapper {
                 var dpo = c.dpo
                 dpo.seed = c.dpo.seed &+ UInt64(t)
                 let trainer = makeTrainer(dpo, layout.roundDirectory(t).appendingPathComponent("checkpoint"))
+                // The metrics of the steps up to each checkpoint are kept with it, so that a run
+                // resumed from a checkpoint (even one at the last step) logs and reports what an
+                // uninterrupted run does.
                 var logged: [DPOMetrics] = []
                 if let standard = trainer as? StandardDPOTrainer {
                     let outer = observer
+                    let metricsURL = layout.metrics(t)
+                    let (steps, interval) = (dpo.steps, dpo.checkpointInterval)
                     standard.observer = { event in
-                        if case .step(let m) = event { logged.append(m) }
+                        switch event {
+                        case .step(let m):
+                            logged.append(m)
+                            // Written before the checkpoint of this step is.
+                            if m.step == steps || (interval > 0 && m.step % interval == 0) {
+                                try JSONL.write(logged, to: metricsURL)
+                            }
+                        case .resumed(let step):
+                            let saved = FileManager.default.fileExists(atPath: metricsURL.path)
+                                ? try JSONL.read(DPOMetrics.self, from: metricsURL) : []
+                            logged = saved.filter { $0.step <= step }
+                        case .validation, .checkpoint:
+                            break
+                        }
                         try outer?(.training(round: t, event))
                     }
                 }
                 let summary = try trainer.train(policy, pairs: pairs, reference: reference)
                 try JSONL.write(logged, to: layout.metrics(t))
                 try store.save(policy, as: plan.output)
-                report.training = summary.lastStep?.values
+                report.training = (summary.lastStep ?? logged.last)?.values
                 try report.write(to: layout)
                 try finish(.train)
             }

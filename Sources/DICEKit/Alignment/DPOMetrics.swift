@@ -8,7 +8,7 @@
 /// Rewards are β·(log π − log π_ref) per response, averaged over the pairs; accuracy is the
 /// share of pairs whose chosen reward is strictly above the rejected one; log-probs are the
 /// summed response log-probs (nats), averaged.
-public struct DPOMetrics: Sendable, Hashable, Encodable {
+public struct DPOMetrics: Sendable, Hashable, Codable {
     /// Updates completed when this was measured (1 after the first update).
     public var step: Int
     /// Passes over the training pairs so far (fractional).
@@ -45,7 +45,7 @@ public struct DPOMetrics: Sendable, Hashable, Encodable {
         for (name, value) in values { try c.encode(value, forKey: Key(name)) }
     }
 
-    private struct Key: CodingKey {
+    fileprivate struct Key: CodingKey {
         var stringValue: String
         var intValue: Int? { nil }
         init(_ s: String) { stringValue = s }
@@ -70,5 +70,27 @@ public struct DPOMetrics: Sendable, Hashable, Encodable {
                           rewardsChosen: rc / n, rewardsRejected: rr / n, rewardsMargins: (rc - rr) / n,
                           rewardsAccuracies: acc / n, logpsChosen: lc / n, logpsRejected: lr / n,
                           gradNorm: nil, learningRate: nil)
+    }
+}
+
+extension DPOMetrics {
+    /// Reads a row written by `encode(to:)` (a validation row is one with `eval_loss`).
+    /// - Throws: `DecodingError` naming the missing field.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        step = try c.decode(Int.self, forKey: Key("step"))
+        epoch = try c.decode(Double.self, forKey: Key("epoch"))
+        isValidation = c.contains(Key("eval_loss"))
+        let p = isValidation ? "eval_" : ""
+        func value(_ name: String) throws -> Double { try c.decode(Double.self, forKey: Key(p + name)) }
+        loss = try value("loss")
+        rewardsChosen = try value("rewards/chosen")
+        rewardsRejected = try value("rewards/rejected")
+        rewardsMargins = try value("rewards/margins")
+        rewardsAccuracies = try value("rewards/accuracies")
+        logpsChosen = try value("logps/chosen")
+        logpsRejected = try value("logps/rejected")
+        gradNorm = try c.decodeIfPresent(Double.self, forKey: Key("grad_norm"))
+        learningRate = try c.decodeIfPresent(Double.self, forKey: Key("learning_rate"))
     }
 }

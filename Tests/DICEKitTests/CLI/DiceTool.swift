@@ -5,10 +5,13 @@ import Testing
 
 /// The `dice` executable of this build and a way to run it.
 enum DiceTool {
-    /// `dice` in the build products folder that holds this test runner (`swift test` builds
-    /// every product, in debug or with `-c release`, beside the test runner; on macOS the
-    /// runner is inside a bundle, so the search walks up a few folders). Nil when not built.
-    static let url: URL? = {
+    /// `dice` in the build products folder that holds this test runner. Nil when not built.
+    static let url: URL? = executable("dice")
+
+    /// The executable `name` of this build: `swift test` builds every product, in debug or with
+    /// `-c release`, beside the test runner; on macOS the runner is inside a bundle, so the
+    /// search walks up a few folders. Nil when not built.
+    static func executable(_ name: String) -> URL? {
         let fm = FileManager.default
         var starts: [URL] = []
         if let exe = Bundle.main.executableURL { starts.append(exe) }
@@ -17,7 +20,7 @@ enum DiceTool {
         for start in starts {
             var folder = start.resolvingSymlinksInPath().deletingLastPathComponent()
             for _ in 0..<4 {
-                let candidate = folder.appendingPathComponent("dice")
+                let candidate = folder.appendingPathComponent(name)
                 var isFolder: ObjCBool = false
                 if fm.fileExists(atPath: candidate.path, isDirectory: &isFolder), !isFolder.boolValue,
                    fm.isExecutableFile(atPath: candidate.path) {
@@ -27,7 +30,7 @@ enum DiceTool {
             }
         }
         return nil
-    }()
+    }
 
     /// What a run of `dice` produced.
     struct Result {
@@ -36,12 +39,13 @@ enum DiceTool {
         var stderr: String
     }
 
-    /// Runs `dice arguments…` to completion in `folder` (stdout and stderr go to files there).
-    /// Records an issue and returns nil when the executable cannot be found.
-    static func run(_ arguments: [String], in folder: URL,
+    /// Runs `dice arguments…` (or another executable of this build) to completion in `folder`
+    /// (stdout and stderr go to files there). Records an issue and returns nil when the
+    /// executable cannot be found.
+    static func run(_ arguments: [String], in folder: URL, executable name: String = "dice",
                     sourceLocation: SourceLocation = #_sourceLocation) throws -> Result? {
-        guard let url else {
-            Issue.record("the dice executable was not found beside the test runner (\(CommandLine.arguments.first ?? "?")); build it with `swift build`",
+        guard let url = name == "dice" ? url : executable(name) else {
+            Issue.record("the \(name) executable was not found beside the test runner (\(CommandLine.arguments.first ?? "?")); build it with `swift build`",
                          sourceLocation: sourceLocation)
             return nil
         }

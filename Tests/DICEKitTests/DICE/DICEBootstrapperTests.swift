@@ -80,11 +80,13 @@ struct DICEBootstrapperTests {
 
     struct Stop: Error {}
 
-    @Test("stopped after any number of events, the resumed run ends with the same reports and weights",
-          arguments: [1, 3, 5, 9, 14, 20])
+    // Event 13 is round 1's checkpoint of its last DPO step: the resumed training has no step
+    // left to run and must still report (and log) the uninterrupted run's metrics.
+    @Test("stopped after any number of events, the resumed run ends with the same reports, metrics and weights",
+          arguments: [1, 3, 5, 9, 13, 14, 20])
     func resume(stopAfter: Int) throws {
         let s = try Setup()
-        func run(stopAfter: Int?) throws -> ([RoundReport], [Float]) {
+        func run(stopAfter: Int?) throws -> ([RoundReport], [Float], [Data]) {
             let folder = try ScratchFolder()
             defer { folder.remove() }
             let layout = RunLayout(root: folder.url, referenceModel: folder.file("ref"), initialPolicy: folder.file("pi0"))
@@ -103,12 +105,14 @@ struct DICEBootstrapperTests {
             let reports = try DICEBootstrapper(configuration: s.configuration)
                 .run(prompts: s.prompts, offline: s.offline, store: store, layout: layout)
             let final = try store.load(.policy(2)).trainableParameters
-            return (reports, final.backend.download(final.values))
+            let metrics = try [1, 2].map { try Data(contentsOf: layout.metrics($0)) }
+            return (reports, final.backend.download(final.values), metrics)
         }
-        let (plain, weights) = try run(stopAfter: nil)
-        let (resumed, resumedWeights) = try run(stopAfter: stopAfter)
+        let (plain, weights, metrics) = try run(stopAfter: nil)
+        let (resumed, resumedWeights, resumedMetrics) = try run(stopAfter: stopAfter)
         #expect(resumed == plain)
         #expect(resumedWeights == weights)
+        #expect(resumedMetrics == metrics)
     }
 
     @Test func badSettingsFailBeforeWork() throws {

@@ -1,0 +1,283 @@
+import ArgumentParser
+import DICEKit
+import Foundation
+
+/// `dice bootstrap`: DICE rounds on a model directory — sample from π_{t−1}, score with the
+/// implicit reward of (π_{t−1}, π_{t−2}), build length-regularized pairs, mix in offline pairs,
+/// DPO-train π_t — with every phase's artifacts in RUN (see Documentation/DICELoop.md).
+///
+/// All input is checked before any work starts; a RUN folder that holds a run is continued only
+/// with `--resume`, and only with the settings it was started with (the number of rounds may
+/// grow).
+struct BootstrapCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bootstrap",
+        abstract: "Self-align a DPO model with DICE rounds (implicit-reward pairs + replay).",
+        discussion: """
+        Prompts rows: {"prompt": str} (one user turn, wrapped by the chat template) or {"prompt_ids": [int]}. \
+        Offline pairs: rows as `dice dpo` reads them. --policy is π_0 (a DPO model), --reference the model it was \
+        trained against (π_ref). RUN gets round-t/{samples,scored,pairs,train,metrics}.jsonl, round-t/model, \
+        round-t/report.{json,md}, state.json, settings.json and, at the end, report.{json,md}. One β is used for \
+        the implicit reward and the DPO loss.
+        """
+    )
+
+    @Option(help: "π_0: the DPO-trained policy's model folder (its tokenizer renders text).") var policy: String
+    @Option(help: "π_ref: the model π_0 was trained against.") var reference: String
+    @Option(help: "Prompts X, JSONL.") var prompts: String
+    @Option(help: "Offline preference pairs D_offline, JSONL.") var offline: String
+    @Option(help: "The run folder.") var output: String
+    @Option(help: "Rounds T (≥ 1).") var rounds = 2
+    @Option(help: "Responses sampled per prompt, K (≥ 2).") var samples = 16
+    @Option(help: "Replay ratio γ: the offline share of each round's training set, in [0, 1].") var gamma = 0.5
+    @Option(help: "Length penalty α of r − α·|y|: auto (per round, balances chosen and rejected lengths), or a number ≥ 0 (0: off).")
+    var alpha = "auto"
+    @Option(help: "Unit of |y|: chars | tokens.") var lengthUnit = "chars"
+    @Option(help: "β of the implicit reward and of the DPO loss.") var beta = 0.1
+    @Option(help: "Keep a prompt only if at least this many responses survive filtering (default: K/2, at least 2).")
+    var minValid: Int?
+    @Option(help: "Responses shorter than this (in --length-unit) are degenerate.") var minResponseLength = 1
+    @Option(help: "Responses longer than this (in --length-unit) are degenerate (default: no bound).")
+    var maxResponseLength: Int?
+    @Option(help: "Held-out preference pairs (JSONL): each round reports its implicit reward's accuracy on them.")
+    var heldOut: String?
+    @Option(help: "Pairs per scoring pass.") var scoringBatchSize = 64
+    @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var dpo: DPOOptions
+    @Option(help: "Chat template: chatml, zephyr, llama3, none, or a format with {prompt} (default: the tokenizer's, else none).")
+    var template: String?
+    @Flag(help: "Append EOS to every offline response.") var appendEos = false
+    @Option(help: "Seed of sampling, replay and DPO data order.") var seed: UInt64 = 0
+    @Flag(help: "Continue the run in --output from its last completed phase.") var resume = false
+
+    /// What a run was started with; a resumed run must match it (except in `rounds`).
+    struct Settings: Codable, Equatable {
+        var configuration: DICEConfiguration
+        var generation: GenerationParameters
+        var policy: String
+        var reference: String
+        /// Fingerprints of the token ids of the prompts, the offline and the held-out pairs.
+        var prompts: String
+        var offline: String
+        var heldOut: String?
+    }
+
+    /// A problem with the command's inputs, found before any work.
+    struct InputError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    func run() throws {
+        try reportingErrors(bootstrap)
+    }
+
+    private func bootstrap() throws {
+        // Settings first: nothing is read or written before they are known to be usable.
+        guard let unit = LengthUnit(rawValue: lengthUnit) else {
+            throw InputError(description: "--length-unit \(lengthUnit): expected chars or tokens")
+        }
+        let configuration = DICEConfiguration(
+            rounds: rounds, samplesPerPrompt: samples, beta: beta, alpha: try AlphaSetting(parsing: alpha),
+            lengthUnit: unit, minLength: minResponseLength, maxLength: maxResponseLength,
+            minValid: minValid ?? max(2, samples / 2), gamma: gamma,
+            dpo: try dpo.configuration(beta: beta, seed: seed), seed: seed, scoringBatchSize: scoringBatchSize)
+        try configuration.validate()
+        if minResponseLength < 1 { throw InputError(description: "--min-response-length \(minResponseLength): expected ≥ 1") }
+        if let m = maxResponseLength, m < minResponseLength {
+            throw InputError(description: "--max-response-length \(m): expected ≥ --min-response-length (\(minResponseLength))")
+        }
+
+        let policyFolder = try ModelFolder(policy, flag: "--policy")
+        let referenceFolder = try ModelFolder(reference, flag: "--reference")
+        let spec = policyFolder.spec
+        guard referenceFolder.config.vocabSize == spec.vocabularySize else {
+            throw InputError(description: "--reference \(reference): vocabulary of \(referenceFolder.config.vocabSize) tokens, the policy's has \(spec.vocabularySize)")
+        }
+        let layout = RunLayout(root: URL(fileURLWithPath: output), referenceModel: referenceFolder.url,
+                               initialPolicy: policyFolder.url)
+        let fm = FileManager.default
+        if !resume, fm.fileExists(atPath: layout.state.path) {
+            throw InputError(description: "\(output) already holds a run (\(layout.state.path)): pass --resume to continue it, or choose another --output folder")
+        }
+
+        let template = try policyFolder.chatTemplate(self.template)
+        let promptFile = try PromptFile(path: prompts, tokenizer: policyFolder.tokenizer, template: template,
+                                        vocabularySize: spec.vocabularySize, maxPositions: spec.maxPositions)
+        let offlinePairs = try readPairs(offline, folder: policyFolder, template: template)
+        let heldOutPairs = try heldOut.map { try readPairs($0, folder: policyFolder, template: template) }
+        let generation = try sampling.parameters(directory: policyFolder.url, tokenizer: policyFolder.tokenizer)
+        let settings = Settings(
+            configuration: configuration, generation: generation, policy: policyFolder.url.standardizedFileURL.path,
+            reference: referenceFolder.url.standardizedFileURL.path,
+            prompts: PreferenceDataset.fingerprint(promptFile.prompts.map { PreferencePair(prompt: $0, chosen: [], rejected: []) },
+                                                   template: "prompts", appendEOS: false),
+            offline: PreferenceDataset.fingerprint(offlinePairs, template: "offline", appendEOS: false),
+            heldOut: heldOutPairs.map { PreferenceDataset.fingerprint($0, template: "held-out", appendEOS: false) })
+        let settingsURL = layout.root.appendingPathComponent("settings.json")
+        if resume, fm.fileExists(atPath: settingsURL.path) {
+            try checkResumable(settings, against: settingsURL)
+        }
+
+        // The work.
+        try layout.createDirectories(rounds: rounds)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        try AtomicFile.write(try encoder.encode(settings), to: settingsURL)
+
+        let backend = CPUBackend()
+        let store = try DirectoryPolicyStore(layout: layout, backend: backend, generation: generation,
+                                             tokenizer: policyFolder.tokenizer)
+        let bootstrapper = try DICEBootstrapper(configuration: configuration, render: policyFolder.render)
+        if let heldOutPairs {
+            bootstrapper.evaluator = { round, policy in
+                let rewarder = try DPOImplicitRewarder(policy: policy, reference: try store.load(.pi(round - 1)),
+                                                       beta: configuration.beta, batchSize: configuration.scoringBatchSize)
+                return (nil, try RewardAccuracy(rewarder: rewarder, chosen: heldOutPairs.map(\.chosenPair),
+                                                rejected: heldOutPairs.map(\.rejectedPair)))
+            }
+        }
+        var progress = Progress(rounds: rounds, prompts: promptFile.prompts.count, configuration: configuration)
+        bootstrapper.observer = { event in
+            progress.handle(event)
+            if case .roundFinished(let report) = event {
+                // Saved policies get the tokenizer and generation settings of π_0, so that
+                // `dice generate` and `dice eval` use them as they are.
+                try copyModelExtras(from: policyFolder.url, to: layout.modelDirectory(report.output))
+            }
+        }
+        let reports = try bootstrapper.run(prompts: promptFile.prompts, offline: offlinePairs, store: store, layout: layout)
+        let summary = RunReport(configuration: configuration, rounds: reports)
+        try summary.write(to: layout)
+        print(Self.table(reports, unit: unit))
+        print("Final model: \(layout.modelDirectory(.policy(rounds)).path)")
+        print("Report: \(layout.reportJSON.path) (and report.md; per round: round-t/report.json)")
+    }
+
+    /// Offline or held-out pairs, tokenized as `dice dpo` does (errors name the file and line).
+    private func readPairs(_ path: String, folder: ModelFolder, template: ChatTemplate) throws -> [PreferencePair] {
+        let spec = folder.spec
+        let encoding = PreferenceDataset.Encoding(tokenizer: folder.tokenizer, template: template, appendEOS: appendEos,
+                                                  eosTokenID: folder.tokenizer?.eosTokenID ?? folder.config.eosTokenId?.ids.first)
+        let dataset = try PreferenceDataset(contentsOf: URL(fileURLWithPath: path), encoding: encoding,
+                                            maxLength: spec.maxPositions, truncation: .error)
+        for (k, pair) in dataset.pairs.enumerated() {
+            for (field, ids) in [("prompt", pair.prompt), ("chosen", pair.chosen), ("rejected", pair.rejected)] {
+                if let bad = ids.first(where: { $0 >= spec.vocabularySize }) {
+                    throw InputError(description: "\(path):\(dataset.lines[k]): \(field): token id \(bad) is outside the model's vocabulary 0..<\(spec.vocabularySize)")
+                }
+            }
+        }
+        for (line, reason) in dataset.dropped.prefix(5) { warn("\(path):\(line): dropped: \(reason)") }
+        if dataset.dropped.count > 5 { warn("… \(dataset.dropped.count) pairs dropped in all") }
+        return dataset.pairs
+    }
+
+    /// Refuses to resume with settings other than the run's (the number of rounds may differ).
+    private func checkResumable(_ settings: Settings, against url: URL) throws {
+        let saved: Settings
+        do {
+            saved = try JSONDecoder().decode(Settings.self, from: Data(contentsOf: url))
+        } catch {
+            throw InputError(description: "\(url.path): unreadable run settings (\(oneLineMessage(for: error)))")
+        }
+        var a = saved, b = settings
+        a.configuration.rounds = 0
+        b.configuration.rounds = 0
+        guard a != b else { return }
+        let differences = [
+            a.configuration != b.configuration ? "the DICE/DPO settings" : nil,
+            a.generation != b.generation ? "the sampling settings" : nil,
+            a.policy != b.policy ? "--policy" : nil, a.reference != b.reference ? "--reference" : nil,
+            a.prompts != b.prompts ? "the prompts" : nil, a.offline != b.offline ? "the offline pairs" : nil,
+            a.heldOut != b.heldOut ? "the held-out pairs" : nil,
+        ].compactMap { $0 }
+        throw InputError(description: "--resume: \(differences.joined(separator: ", ")) differ from those the run in \(output) was started with (\(url.path)); rerun with the same flags, or choose another --output folder")
+    }
+
+    /// The end-of-run table (columns padded to their widest cell).
+    static func table(_ reports: [RoundReport], unit: LengthUnit) -> String {
+        var rows = [["round", "pairs", "gen + off", "α", "length gap (\(unit.rawValue)) before → after", "loss",
+                     "accuracy", "held-out reward acc."]]
+        for r in reports {
+            let g = r.lengthRegularization
+            rows.append(["\(r.round)", "\(r.pairing.pairs)", "\(r.generatedPairsUsed) + \(r.offlinePairsUsed)",
+                         String(format: "%.6g", g.alpha),
+                         String(format: "%.2f → %.2f", g.meanLengthGapBefore, g.meanLengthGapAfter),
+                         (r.training?["loss"]).map { String(format: "%.4f", $0) } ?? "–",
+                         (r.training?["rewards/accuracies"]).map { String(format: "%.3f", $0) } ?? "–",
+                         r.rewardAccuracy.map { String(format: "%.3f", $0.accuracy) } ?? "–"])
+        }
+        let widths = rows[0].indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
+        return rows.map { row in
+            zip(row, widths).map { cell, width in String(repeating: " ", count: width - cell.count) + cell }
+                .joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}
+
+/// Progress of a DICE run on stderr: one line per phase, a bar while DPO trains.
+private struct Progress {
+    let rounds: Int
+    let prompts: Int
+    let configuration: DICEConfiguration
+    let start = Date()
+    var bar: ProgressBar?
+
+    init(rounds: Int, prompts: Int, configuration: DICEConfiguration) {
+        self.rounds = rounds
+        self.prompts = prompts
+        self.configuration = configuration
+    }
+
+    mutating func handle(_ event: DICEEvent) {
+        switch event {
+        case .phaseStarted(let round, let phase):
+            bar?.finish()
+            bar = nil
+            line("round \(round)/\(rounds) · \(phase.rawValue): \(describe(phase, round: round))")
+            if phase == .train { bar = ProgressBar(total: configuration.dpo.steps, label: "  dpo", lineInterval: 5) }
+        case .phaseSkipped(let round, let phase):
+            line("round \(round)/\(rounds) · \(phase.rawValue): done earlier")
+        case .training(_, .resumed(let step)):
+            line("  dpo: resuming from the checkpoint of step \(step)")
+            bar?.update(step)
+        case .training(_, .step(let m)):
+            bar?.update(m.step, detail: String(format: "loss %.4f acc %.2f", m.loss, m.rewardsAccuracies))
+        case .training:
+            break
+        case .roundFinished(let report):
+            bar?.finish()
+            bar = nil
+            let g = report.lengthRegularization
+            line(String(format: "round %d/%d done: %d pairs, α = %.6g, length gap %.2f → %.2f, training set %d + %d",
+                        report.round, rounds, report.pairing.pairs, g.alpha, g.meanLengthGapBefore, g.meanLengthGapAfter,
+                        report.generatedPairsUsed, report.offlinePairsUsed))
+        }
+    }
+
+    func describe(_ phase: RunPhase, round: Int) -> String {
+        let plan = RoundPlan(round: round)
+        switch phase {
+        case .sample: return "\(configuration.samplesPerPrompt) responses for each of \(prompts) prompts from \(plan.sampler)"
+        case .score: return "β·(log \(plan.rewardPolicy) − log \(plan.rewardReference))"
+        case .pair: return "filter, length-regularized best/worst pairs, replay (γ = \(configuration.gamma))"
+        case .train: return "DPO \(plan.output) from \(plan.trainingInitialization) against \(plan.trainingReference), \(configuration.dpo.steps) steps"
+        case .evaluate: return "report"
+        }
+    }
+
+    func line(_ text: String) {
+        warn(String(format: "[%7.1fs] ", Date().timeIntervalSince(start)) + text)
+    }
+}
+
+/// Copies the tokenizer files and generation_config.json of `source` into the model folder
+/// `destination` (those it has; atomically, each).
+func copyModelExtras(from source: URL, to destination: URL) throws {
+    try copyTokenizerFiles(from: source, to: destination)
+    let generation = source.appendingPathComponent(ModelDirectory.generationConfigFile)
+    if FileManager.default.fileExists(atPath: generation.path) {
+        try AtomicFile.write(try Data(contentsOf: generation),
+                             to: destination.appendingPathComponent(ModelDirectory.generationConfigFile))
+    }
+}

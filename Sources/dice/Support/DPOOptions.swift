@@ -1,0 +1,45 @@
+// DPOOptions: the DPO flags of `dice bootstrap`, named and defaulted as in `dice dpo`.
+
+import ArgumentParser
+import DICEKit
+
+/// The DPO run of each DICE round.
+struct DPOOptions: ParsableArguments {
+    @Option(help: "DPO loss: sigmoid | robust | ipo | hinge.") var loss = "sigmoid"
+    @Option(help: "ε: label smoothing (cDPO with sigmoid; robust DPO).") var labelSmoothing = 0.0
+    @Option(help: "Weight of the SFT (NLL per chosen token) term.") var sftWeight = 0.0
+    @Option(help: "adamw | sgd.") var optimizer = "adamw"
+    @Option(help: "Learning rate.") var lr = 5e-7
+    @Option(help: "Weight decay.") var weightDecay = 0.0
+    @Option(help: "constant | warmup | linear | cosine.") var schedule = "constant"
+    @Option(help: "Warm-up updates.") var warmupSteps = 0
+    @Option(help: "Pairs per DPO update.") var batchSize = 32
+    @Option(help: "Pairs per forward/backward pass (default: the batch size).") var microBatchSize: Int?
+    @Option(help: "DPO updates per round.") var steps = 300
+    @Option(help: "Clip the gradient norm to this (0: no clipping).") var maxGradNorm = 1.0
+    @Option(help: "Checkpoint every N updates (0: at the end only); a resumed round continues from the last one.")
+    var saveEvery = 50
+
+    /// The DPO settings with β and the seed of the run.
+    /// - Throws: `ValidationError` for an unknown name; `DPOTrainingError.invalidConfiguration`
+    ///   for a setting out of range; `DPOLossError`/`OptimizationError` from the loss and schedule.
+    func configuration(beta: Double, seed: UInt64) throws -> DPOConfiguration {
+        let configuration = DPOConfiguration(
+            loss: try DPOLoss(kind: try parse(DPOLoss.Kind.self, loss, "--loss"), beta: beta,
+                              labelSmoothing: labelSmoothing, sftWeight: sftWeight),
+            optimizer: try parse(DPOConfiguration.OptimizerKind.self, optimizer, "--optimizer"),
+            learningRate: lr, weightDecay: weightDecay,
+            schedule: try LearningRateSchedule(named: schedule, warmupSteps: warmupSteps, totalSteps: steps),
+            batchSize: batchSize, microBatchSize: microBatchSize, steps: steps,
+            maxGradNorm: maxGradNorm > 0 ? maxGradNorm : nil, validationSize: 0,
+            evaluationInterval: 0, checkpointInterval: saveEvery, seed: seed)
+        try configuration.validate(pairs: 1)
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        return configuration
+    }
+
+    private func parse<T: RawRepresentable>(_: T.Type, _ value: String, _ flag: String) throws -> T where T.RawValue == String {
+        guard let v = T(rawValue: value.lowercased()) else { throw ValidationError("\(flag): unknown value '\(value)'") }
+        return v
+    }
+}

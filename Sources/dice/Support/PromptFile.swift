@@ -1,0 +1,66 @@
+// PromptFile: a JSONL file of prompts — `{"prompt": str}` or `{"prompt_ids": [int]}` rows, as
+// `dice generate` reads them — turned into token ids and checked against a model.
+
+import DICEKit
+import Foundation
+
+/// The prompts of a JSONL file as token ids, with the line each came from.
+struct PromptFile {
+    /// Token ids of every prompt, in file order.
+    var prompts: [[Int]]
+    /// The 1-based line of each prompt.
+    var lines: [Int]
+
+    /// A problem with a prompt file, found before any work.
+    struct InputError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Reads `path`: ids rows as they are; text rows rendered as one user turn with
+    /// `template` and encoded without special tokens, as
+    /// `PreferenceDataset` encodes the prompts of preference pairs (so that the same prompt gives
+    /// the same ids in both files).
+    ///
+    /// - Parameters:
+    ///   - vocabularySize, maxPositions: every id must be in 0..<vocabularySize and every
+    ///     prompt shorter than maxPositions (room for at least one response token).
+    /// - Throws: `JSONLError` for unreadable rows (file and line); `InputError` naming the file
+    ///   and line for an empty file, a text row without a tokenizer, an id out of range or a
+    ///   prompt too long; `TokenizerError` from the template.
+    init(path: String, tokenizer: Tokenizer?, template: ChatTemplate, vocabularySize: Int, maxPositions: Int) throws {
+        let url = URL(fileURLWithPath: path)
+        let rows = try JSONL.read(Generate.Row.self, from: url)
+        guard !rows.isEmpty else { throw InputError(description: "\(path): no prompts (the file is empty)") }
+        let lines = try Self.nonEmptyLines(url)
+        prompts = try rows.enumerated().map { i, row in
+            let line = i < lines.count ? lines[i] : i + 1
+            let ids: [Int]
+            switch row.prompt {
+            case .ids(let given):
+                ids = given
+            case .text(let text):
+                guard let tokenizer else {
+                    throw InputError(description: "\(path):\(line): a text prompt needs a tokenizer (tokenizer.json in the model folder)")
+                }
+                let rendered = try tokenizer.applyChatTemplate([.user(text)], addGenerationPrompt: true, template: template)
+                ids = tokenizer.encode(rendered, addSpecialTokens: false)
+            }
+            if let bad = ids.first(where: { $0 < 0 || $0 >= vocabularySize }) {
+                throw InputError(description: "\(path):\(line): token id \(bad) is outside the model's vocabulary 0..<\(vocabularySize)")
+            }
+            guard !ids.isEmpty else { throw InputError(description: "\(path):\(line): the prompt is empty") }
+            guard ids.count < maxPositions else {
+                throw InputError(description: "\(path):\(line): the prompt has \(ids.count) tokens; the model's context is \(maxPositions)")
+            }
+            return ids
+        }
+        self.lines = lines
+    }
+
+    /// The 1-based numbers of the lines that hold a row (not blank).
+    static func nonEmptyLines(_ url: URL) throws -> [Int] {
+        let data = try Data(contentsOf: url)
+        return data.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated()
+            .filter { $0.element.contains { ![0x20, 0x09, 0x0D].contains($0) } }.map { $0.offset + 1 }
+    }
+}
