@@ -7,8 +7,10 @@ import Foundation
 /// Threads: OpenBLAS runs its own pool for large products and the loop kernels use
 /// `threads` Dispatch workers; the two never run at the same time (each kernel returns only
 /// when its work is done), and kernels that call BLAS from inside their own parallel loop
-/// (attention) switch OpenBLAS to one thread for that region, so the machine is never
-/// oversubscribed. Issue kernels from one thread at a time.
+/// (attention) run OpenBLAS with one thread for that region, so the machine is never
+/// oversubscribed. All BLAS work passes through `BLASGate`, so backends on different threads
+/// neither race on OpenBLAS's process-wide thread count nor change each other's results.
+/// Issue one backend's kernels from one thread at a time.
 public final class CPUBackend: Backend {
     public let name = "cpu"
     /// Worker threads for loops and for OpenBLAS.
@@ -24,7 +26,6 @@ public final class CPUBackend: Backend {
         self.loop = ParallelLoop(threads: n)
         let memory = Int(clamping: ProcessInfo.processInfo.physicalMemory)
         self.pool = CPUBufferPool(capacity: cachedBytes ?? memory / 4)
-        openblas_set_num_threads(Int32(n))
     }
 
     // MARK: - Buffers
@@ -107,11 +108,13 @@ public final class CPUBackend: Backend {
                          "matmul operands smaller than \(batch)×(\(m)×\(k) · \(k)×\(n))")
         }
         let pa = pointer(a), pb = pointer(b), pc = pointer(c)
-        for i in 0..<batch {
-            CPUBackend.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             alpha: alpha, pa + i * strideA, lda: transposeA ? m : k,
-                             pb + i * strideB, ldb: transposeB ? k : n,
-                             beta: beta, pc + i * strideC, ldc: n)
+        BLASGate.shared.run(threads: threads) {
+            for i in 0..<batch {
+                CPUBackend.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                                 alpha: alpha, pa + i * strideA, lda: transposeA ? m : k,
+                                 pb + i * strideB, ldb: transposeB ? k : n,
+                                 beta: beta, pc + i * strideC, ldc: n)
+            }
         }
     }
 
@@ -127,13 +130,10 @@ public final class CPUBackend: Backend {
                     beta, c, blasint(ldc))
     }
 
-    /// Runs `body` with OpenBLAS limited to one thread, for regions that call BLAS from
-    /// several of the backend's own workers at once.
+    /// Runs `body` with OpenBLAS limited to one thread (through `BLASGate`), for regions that
+    /// call BLAS from several of the backend's own workers at once.
     func withSingleThreadedBLAS(_ body: () -> Void) {
-        guard threads > 1 else { return body() }
-        openblas_set_num_threads(1)
-        body()
-        openblas_set_num_threads(Int32(threads))
+        BLASGate.shared.run(threads: 1, body)
     }
 
     // MARK: - Elementwise and reductions

@@ -39,7 +39,7 @@ enum ToyModelFolders {
     }
 
     /// JSONL rows `{"prompt_ids", "chosen_ids", "rejected_ids"}`.
-    static func writePairs(_ pairs: [ToyPreferencePair], to url: URL) throws {
+    static func writePairs(_ pairs: [PreferencePair], to url: URL) throws {
         let lines = pairs.map { "{\"prompt_ids\": \($0.prompt), \"chosen_ids\": \($0.chosen), \"rejected_ids\": \($0.rejected)}\n" }
         try Data(lines.joined().utf8).write(to: url)
     }
