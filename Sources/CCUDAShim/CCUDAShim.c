@@ -45,7 +45,9 @@ const DKDriverAPI *dk_bind_driver(void *library, const char **missing) {
     DK_BIND(t, library, cuMemsetD32Async);
     DK_BIND(t, library, cuStreamCreate);
     DK_BIND(t, library, cuStreamSynchronize);
+    DK_BIND(t, library, cuStreamDestroy_v2);
     DK_BIND(t, library, cuModuleLoadData);
+    DK_BIND(t, library, cuModuleUnload);
     DK_BIND(t, library, cuModuleGetFunction);
     DK_BIND(t, library, cuLaunchKernel);
     DK_BIND(t, library, cuGetErrorName);
@@ -60,6 +62,7 @@ const DKCublasAPI *dk_bind_cublas(void *library, const char **missing) {
     DKCublasAPI *t = calloc(1, sizeof *t);
     if (t == NULL) { *missing = "(out of host memory)"; return NULL; }
     DK_BIND(t, library, cublasCreate_v2);
+    DK_BIND(t, library, cublasDestroy_v2);
     DK_BIND(t, library, cublasGetVersion_v2);
     DK_BIND(t, library, cublasSetStream_v2);
     DK_BIND(t, library, cublasSgemm_v2);

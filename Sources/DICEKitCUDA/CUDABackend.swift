@@ -36,6 +36,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     let cublasHandle: DKcublasHandle
     let pool: CUDAMemoryPool
     private let functions: [CUDAKernel: DKCUfunction]
+    private let modules: [DKCUmodule]
 
     /// Opens the libraries, selects device `index`, compiles and loads the kernels.
     /// - Parameters:
@@ -86,12 +87,14 @@ public final class CUDABackend: Backend, @unchecked Sendable {
 
         let architecture = major * 10 + minor
         var functions: [CUDAKernel: DKCUfunction] = [:]
+        var modules: [DKCUmodule] = []
         for family in CUDAKernelFamily.allCases {
             let image = try CUDAKernelCache.shared.image(family, architecture: architecture, nvrtc: nvrtc)
             var module: DKCUmodule?
             try driver.check(image.withUnsafeBytes { raw in raw.baseAddress.map { driver.api.cuModuleLoadData(&module, $0) } ?? 1 },
                              "cuModuleLoadData(\(family.rawValue))")
             guard let module else { throw CUDAError.driverCall("cuModuleLoadData", code: -1, name: "no module") }
+            modules.append(module)
             for kernel in CUDAKernel.allCases where kernel.family == family {
                 var function: DKCUfunction?
                 try driver.check(driver.api.cuModuleGetFunction(&function, module, kernel.rawValue),
@@ -106,12 +109,24 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         self.stream = stream
         self.cublasHandle = handle
         self.functions = functions
+        self.modules = modules
         self.matmulPrecision = matmulPrecision
         self.pool = CUDAMemoryPool(driver: driver, context: context, capacity: cachedBytes ?? total / 2)
         self.device = CUDADeviceInfo(
             index: index, name: String(decoding: nameBytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
             computeCapability: architecture, multiprocessors: processors, totalMemory: total,
             driverVersion: Int(version), libraries: [driver.path, cublas.path, nvrtc.path])
+    }
+
+    /// Releases the cuBLAS handle, the stream and the kernel modules (queued work finishes
+    /// first). The device's primary context stays retained for the process; buffers still alive
+    /// keep the memory pool.
+    deinit {
+        _ = driver.api.cuCtxSetCurrent(context)
+        _ = driver.api.cuStreamSynchronize(stream)
+        _ = cublas.api.cublasDestroy_v2(cublasHandle)
+        _ = driver.api.cuStreamDestroy_v2(stream)
+        for module in modules { _ = driver.api.cuModuleUnload(module) }
     }
 
     /// Waits until every queued kernel and copy has finished.

@@ -56,7 +56,9 @@ typedef struct DKDriverAPI {
                                              DKCUstream _Nullable stream);
     DKCUresult (* _Nonnull cuStreamCreate)(DKCUstream _Nullable * _Nonnull stream, unsigned int flags);
     DKCUresult (* _Nonnull cuStreamSynchronize)(DKCUstream _Nullable stream);
+    DKCUresult (* _Nonnull cuStreamDestroy_v2)(DKCUstream _Nonnull stream);
     DKCUresult (* _Nonnull cuModuleLoadData)(DKCUmodule _Nullable * _Nonnull module, const void * _Nonnull image);
+    DKCUresult (* _Nonnull cuModuleUnload)(DKCUmodule _Nonnull module);
     DKCUresult (* _Nonnull cuModuleGetFunction)(DKCUfunction _Nullable * _Nonnull function,
                                                 DKCUmodule _Nonnull module, const char * _Nonnull name);
     DKCUresult (* _Nonnull cuLaunchKernel)(DKCUfunction _Nonnull function,
@@ -86,6 +88,7 @@ enum {
 
 typedef struct DKCublasAPI {
     DKcublasStatus (* _Nonnull cublasCreate_v2)(DKcublasHandle _Nullable * _Nonnull handle);
+    DKcublasStatus (* _Nonnull cublasDestroy_v2)(DKcublasHandle _Nonnull handle);
     DKcublasStatus (* _Nonnull cublasGetVersion_v2)(DKcublasHandle _Nonnull handle, int * _Nonnull version);
     DKcublasStatus (* _Nonnull cublasSetStream_v2)(DKcublasHandle _Nonnull handle, DKCUstream _Nullable stream);
     DKcublasStatus (* _Nonnull cublasSgemm_v2)(DKcublasHandle _Nonnull handle, int transa, int transb,
