@@ -10,9 +10,18 @@ import Testing
 struct ModelParityTests {
     static let modelNames = ["llama-gqa-tied", "qwen2-bias", "gpt2"]
 
+    /// Tests/Fixtures/<path>: from `DICEKIT_FIXTURES` when set (a test runner copied to another
+    /// machine, see Scripts/gpu-check.sh), else the working folder's Tests/Fixtures, else the
+    /// one beside this source file.
     static func fixture(_ path: String) -> URL {
+        let fm = FileManager.default
+        if let root = ProcessInfo.processInfo.environment["DICEKIT_FIXTURES"], !root.isEmpty {
+            return URL(fileURLWithPath: root).appendingPathComponent(path)
+        }
+        let local = URL(fileURLWithPath: fm.currentDirectoryPath).appendingPathComponent("Tests/Fixtures")
+        if fm.fileExists(atPath: local.path) { return local.appendingPathComponent(path) }
         var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("Tests/Fixtures").path) {
+        while url.path != "/" && !fm.fileExists(atPath: url.appendingPathComponent("Tests/Fixtures").path) {
             url = url.deletingLastPathComponent()
         }
         return url.appendingPathComponent("Tests/Fixtures").appendingPathComponent(path)
