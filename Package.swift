@@ -6,6 +6,7 @@ let package = Package(
     name: "DICEKit",
     products: [
         .library(name: "DICEKit", targets: ["DICEKit"]),
+        .library(name: "DICEKitCUDA", targets: ["DICEKitCUDA"]),
         .executable(name: "dice", targets: ["dice"]),
     ],
     dependencies: [
@@ -22,10 +23,22 @@ let package = Package(
             name: "DICEKit",
             dependencies: ["CBLAS"]
         ),
+        // The CUDA driver, cuBLAS and NVRTC types and function signatures that DICEKitCUDA uses,
+        // bound at run time with dlopen/dlsym (no CUDA toolkit at build time).
+        .target(
+            name: "CCUDAShim",
+            path: "Sources/CCUDAShim",
+            linkerSettings: [.linkedLibrary("dl")]
+        ),
+        .target(
+            name: "DICEKitCUDA",
+            dependencies: ["DICEKit", "CCUDAShim"]
+        ),
         .executableTarget(
             name: "dice",
             dependencies: [
                 "DICEKit",
+                "DICEKitCUDA",
                 "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -35,6 +48,10 @@ let package = Package(
         .testTarget(
             name: "DICEKitTests",
             dependencies: ["DICEKit"]
+        ),
+        .testTarget(
+            name: "DICEKitCUDATests",
+            dependencies: ["DICEKit", "DICEKitCUDA"]
         ),
     ],
     swiftLanguageModes: [.v6]

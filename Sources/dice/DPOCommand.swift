@@ -10,6 +10,7 @@ import Foundation
 /// Reference log-probs are cached in --cache-dir, keyed by the reference weights and the
 /// tokenized data, and reused by later runs.
 struct DPOCommand: ParsableCommand {
+    @OptionGroup var backendOptions: BackendOptions
     static let configuration = CommandConfiguration(
         commandName: "dpo",
         abstract: "Train a model with DPO on preference pairs (JSONL).",
@@ -55,7 +56,7 @@ struct DPOCommand: ParsableCommand {
     @Flag(help: "Continue from OUTPUT/checkpoint when it exists.") var resume = false
 
     func run() throws {
-        let backend = CPUBackend()
+        let backend = try backendOptions.makeBackend()
         let modelURL = URL(fileURLWithPath: model), outputURL = URL(fileURLWithPath: output)
         var directory = try ModelDirectory.read(from: modelURL)
         let policy = try TransformerLM(directory, backend: backend)

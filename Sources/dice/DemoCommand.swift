@@ -5,6 +5,7 @@ import Foundation
 /// `dice demo`: the embedded toy task end to end — SFT, π_0, two DICE rounds, ablations — with
 /// a report like the paper's table.
 struct DemoCommand: ParsableCommand {
+    @OptionGroup var backendOptions: BackendOptions
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Run DICE on the embedded toy task and report win rates against π_0."
@@ -43,7 +44,7 @@ struct DemoCommand: ParsableCommand {
                                                      from: Data(contentsOf: URL(fileURLWithPath: config)))
         }
         if noAblations { configuration.ablations = false }
-        let demo = ToyDemo(configuration: configuration, folder: folder, backend: CPUBackend())
+        let demo = ToyDemo(configuration: configuration, folder: folder, backend: try backendOptions.makeBackend())
         let start = Date()
         demo.progress = { message in
             warn(String(format: "[%6.1fs] ", Date().timeIntervalSince(start)) + message)

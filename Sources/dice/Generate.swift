@@ -12,6 +12,7 @@ import Foundation
 /// end at the EOS ids of generation_config.json and the tokenizer, at `--stop-id`s and
 /// `--stop` strings.
 struct Generate: ParsableCommand {
+    @OptionGroup var backendOptions: BackendOptions
     static let configuration = CommandConfiguration(
         abstract: "Sample K responses per prompt from a model (JSONL in, JSONL out)."
     )
@@ -145,7 +146,7 @@ struct Generate: ParsableCommand {
             stopStrings: stopStrings, seed: seed, batchSize: batchSize)
         let lines = try nonEmptyLineNumbers(inputURL)
         let prompts = try tokenize(rows, tokenizer: tokenizer, lines: lines)
-        let lm = try TransformerLM(directory: directory, backend: CPUBackend())
+        let lm = try TransformerLM(directory: directory, backend: try backendOptions.makeBackend())
         let generator = try Generator(model: lm, parameters: parameters, tokenizer: tokenizer)
         do {
             try generator.validate(prompts: prompts)

@@ -9,6 +9,7 @@ import Foundation
 /// byte for byte) with `"logprob"` (Σ over response tokens of log p(token | everything before
 /// it), in nats) and `"response_tokens"` (how many tokens were scored) appended.
 struct LogProbsCommand: ParsableCommand {
+    @OptionGroup var backendOptions: BackendOptions
     static let configuration = CommandConfiguration(
         commandName: "logprobs",
         abstract: "Score responses: Σ log p(response | prompt) for each row of a JSONL file.",
@@ -62,7 +63,7 @@ struct LogProbsCommand: ParsableCommand {
         }
 
         let directory = try ModelDirectory.read(from: modelURL)
-        let lm = try TransformerLM(directory, backend: CPUBackend())
+        let lm = try TransformerLM(directory, backend: try backendOptions.makeBackend())
         let encoder = try PairEncoder(directory: modelURL, config: directory.config,
                                       generationConfig: directory.generationConfig, template: chosenTemplate,
                                       firstTextLine: rows.first { $0.value.isText }?.line,

@@ -12,6 +12,7 @@ import Foundation
 /// plain path, 8 × 2 × (64 + 64) per update. Peak memory is the process's RSS high-water mark
 /// (VmHWM), reset before training so that setting up the peer's files is not counted.
 struct BenchDPO: ParsableCommand {
+    @OptionGroup var backendOptions: BackendOptions
     static let configuration = CommandConfiguration(
         commandName: "dpo",
         abstract: "DPO update throughput on the small model (8 pairs, prompt/chosen/rejected 64)."
@@ -40,7 +41,7 @@ struct BenchDPO: ParsableCommand {
     }
 
     func run() throws {
-        let backend = CPUBackend()
+        let backend = try backendOptions.makeBackend()
         let pairsCount = 8, prompt = 64, response = 64
         var rng = SplitMix64(seed: 3)
         func ids(_ n: Int) -> [Int] { (0..<n).map { _ in Int(rng.next() % 8192) } }

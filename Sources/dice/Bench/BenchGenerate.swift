@@ -7,6 +7,7 @@ import Foundation
 /// 0.9), beside transformers' `generate` (Benchmarks/peers/generate_torch.py) when `--python`
 /// names an interpreter that has torch and transformers.
 struct BenchGenerate: ParsableCommand {
+    @OptionGroup var backendOptions: BackendOptions
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Sampling throughput on the small model (4 prompts × 16 samples × 64 new tokens, prompt 64)."
@@ -36,7 +37,7 @@ struct BenchGenerate: ParsableCommand {
     }
 
     func run() throws {
-        let backend = CPUBackend()
+        let backend = try backendOptions.makeBackend()
         let model = try TransformerLM(spec: .small, backend: backend)
         try model.initializeRandomly(seed: 0)
         let prompts = 4, samples = 16, promptLength = 64, newTokens = 64

@@ -6,6 +6,7 @@ import Foundation
 /// forward+backward, beside the PyTorch peer (Benchmarks/peers/logprobs_torch.py) when
 /// `--python` names an interpreter that has torch and transformers.
 struct BenchLogProbs: ParsableCommand {
+    @OptionGroup var backendOptions: BackendOptions
     static let configuration = CommandConfiguration(
         commandName: "logprobs",
         abstract: "Sequence log-prob throughput on the small model (8 pairs × 2, prompt 64, response 64)."
@@ -32,7 +33,7 @@ struct BenchLogProbs: ParsableCommand {
     }
 
     func run() throws {
-        let backend = CPUBackend()
+        let backend = try backendOptions.makeBackend()
         let model = try TransformerLM(spec: .small, backend: backend)
         try model.initializeRandomly(seed: 0)
         var rng = SplitMix64(seed: 3)

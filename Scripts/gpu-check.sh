@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# gpu-check.sh — verify DICEKitCUDA on an NVIDIA GPU machine.
+#
+#   Scripts/gpu-check.sh build   here (Swift, no GPU needed): a release `dice` with the Swift
+#                                runtime linked in (--static-swift-stdlib) and the test runner
+#                                (Swift Testing has no static runtime: its Swift libraries are
+#                                copied beside it), with OpenBLAS, into .build-gpu/bundle/ and
+#                                .build-gpu/bundle.tar.xz (to carry to another machine)
+#   Scripts/gpu-check.sh run     on the GPU machine, from the repository root (needs no Swift;
+#                                unpacks .build-gpu/bundle.tar.xz when the bundle folder is absent):
+#                                the CUDA tests (NVRTC compile, kernel and model parity vs the CPU
+#                                backend), then `dice bench kernels|dpo|generate --backend cuda --json`
+#   Scripts/gpu-check.sh         both, on a machine that has Swift and a GPU
+#
+# On the GPU machine libcuda comes from the driver; libcublas and libnvrtc from its Python
+# packages (site-packages/nvidia/{cublas,cuda_nvrtc}/lib, e.g. `pip install nvidia-cublas-cu12
+# nvidia-cuda-nvrtc-cu12`, or what torch installed), found by the backend itself; override with
+# DICEKIT_LIBCUDA, DICEKIT_LIBCUBLAS, DICEKIT_LIBNVRTC. Results go to .build-gpu/results/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUNDLE=.build-gpu/bundle
+RESULTS=.build-gpu/results
+# The scratch folder `make test` uses, so that a tested tree builds the runner once.
+SCRATCH=${SCRATCH:-.build}
+
+build() {
+    swift build -c release --static-swift-stdlib --product dice --scratch-path "$SCRATCH"
+    swift build -c release --build-tests -Xswiftc -enable-testing --scratch-path "$SCRATCH"
+    rm -rf "$BUNDLE" && mkdir -p "$BUNDLE/lib"
+    cp "$SCRATCH/release/dice" "$SCRATCH/release/DICEKitPackageTests.xctest" "$BUNDLE/"
+    # The Swift runtime of the test runner, and OpenBLAS (the CPU reference) with what it needs.
+    for lib in $(ldd "$BUNDLE/dice" "$BUNDLE/DICEKitPackageTests.xctest" | awk '/=> \// { print $3 }' | sort -u); do
+        case "$(basename "$lib")" in
+            libc.so*|libm.so*|libpthread.so*|libdl.so*|librt.so*|ld-linux*|libgcc_s.so*|libstdc++.so*) ;;
+            *) cp -L "$lib" "$BUNDLE/lib/" ;;
+        esac
+    done
+    tar -C .build-gpu -cJf .build-gpu/bundle.tar.xz bundle
+    du -sh "$BUNDLE" .build-gpu/bundle.tar.xz
+}
+
+run() {
+    if [ ! -x "$BUNDLE/dice" ] && [ -f .build-gpu/bundle.tar.xz ]; then tar -C .build-gpu -xJf .build-gpu/bundle.tar.xz; fi
+    [ -x "$BUNDLE/dice" ] || { echo "no $BUNDLE/dice: run '$0 build' first" >&2; exit 1; }
+    mkdir -p "$RESULTS"
+    export LD_LIBRARY_PATH="$PWD/$BUNDLE/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    export DICEKIT_FIXTURES="$PWD/Tests/Fixtures"
+    command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$RESULTS/gpu.txt"
+    status=0
+    "$BUNDLE/DICEKitPackageTests.xctest" --testing-library swift-testing --filter DICEKitCUDATests 2>&1 \
+        | tee "$RESULTS/tests.txt" || status=$?
+    for bench in kernels dpo generate; do
+        "$BUNDLE/dice" bench "$bench" --backend cuda --json | tee "$RESULTS/bench-$bench-cuda.json" || status=$?
+    done
+    # The CPU figures of the same machine, for the DPO speed-up.
+    "$BUNDLE/dice" bench dpo --backend cpu --json | tee "$RESULTS/bench-dpo-cpu.json" || status=$?
+    grep -q "skipped" "$RESULTS/tests.txt" && { echo "note: some CUDA tests were skipped (see $RESULTS/tests.txt)" >&2; }
+    exit "$status"
+}
+
+case "${1:-all}" in
+    build) build ;;
+    run) run ;;
+    all) build; run ;;
+    *) echo "usage: $0 [build|run]" >&2; exit 2 ;;
+esac
