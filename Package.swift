@@ -30,6 +30,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "SmolLM2DICE", dependencies: ["DICEKit", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Examples/SmolLM2DICE"),
         .testTarget(
             name: "DICEKitTests",
             dependencies: ["DICEKit"]
