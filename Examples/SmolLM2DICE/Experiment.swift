@@ -170,14 +170,21 @@ final class Experiment {
             }
             rows.append(try row(report.output.description, records, compare: true))
         }
+        let judged = try reports.map { report in
+            try JSONL.read(GeneratedPair.self, from: layout.pairs(report.round)).map { p in
+                try judge.verdict(prompt: TokenizedText(text: training[p.promptIndex].text, tokens: trainingIDs[p.promptIndex]),
+                                  a: TokenizedText(text: p.chosen.text, tokens: p.chosen.tokens),
+                                  b: TokenizedText(text: p.rejected.text, tokens: p.rejected.tokens))
+            }
+        }
         seconds["total"] = Date().timeIntervalSince(started)
         let report = ExperimentReport(
             settings: s, model: model.path, offlinePairs: offline.count, offlineTies: ties, rows: rows,
-            rounds: reports.map {
-                RoundRow(round: $0.round, pairs: $0.pairing.pairs, truncatedDropped: $0.pairing.truncated,
-                         promptsWithTooFewValid: $0.pairing.promptsWithTooFewValid, alpha: $0.lengthRegularization.alpha,
-                         generatedPairsUsed: $0.generatedPairsUsed, offlinePairsUsed: $0.offlinePairsUsed,
-                         finalLoss: $0.training?["loss"])
+            rounds: zip(reports, judged).map { r, verdicts in
+                RoundRow(round: r.round, pairs: r.pairing.pairs, truncatedDropped: r.pairing.truncated,
+                         promptsWithTooFewValid: r.pairing.promptsWithTooFewValid, alpha: r.lengthRegularization.alpha,
+                         generatedPairsUsed: r.generatedPairsUsed, offlinePairsUsed: r.offlinePairsUsed,
+                         finalLoss: r.training?["loss"], judgeOnPairs: WinRate(verdicts))
             },
             seconds: seconds, threads: backend.threads)
         try report.write(to: output)

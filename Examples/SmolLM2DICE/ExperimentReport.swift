@@ -35,6 +35,10 @@ struct RoundRow: Sendable, Hashable, Codable {
     var generatedPairsUsed: Int
     var offlinePairsUsed: Int
     var finalLoss: Double?
+    /// The constraint judge on the round's generated pairs (chosen as A, rejected as B): how
+    /// often the implicit reward's ranking agrees with the ground truth (ties: both responses
+    /// equally good by the judge).
+    var judgeOnPairs: WinRate
 }
 
 /// The whole example's report.
@@ -72,11 +76,11 @@ struct ExperimentReport: Sendable, Hashable, Codable {
         }
         md += "\nWin rate: the constraint judge (more constraints met wins; equal counts go to the smaller graded violation; otherwise a tie, counted ½). "
         md += "LC: AlpacaEval 2's length-controlled win rate (logistic fit on tanh(Δchars / sd), read at Δ = 0).\n\n"
-        md += "## Rounds\n\n| round | pairs | truncated dropped | prompts with too few valid | α | generated + offline used | final DPO loss |\n|---|---|---|---|---|---|---|\n"
+        md += "## Rounds\n\n| round | pairs | truncated dropped | prompts with too few valid | judge on pairs: chosen W / T / L | α | generated + offline used | final DPO loss |\n|---|---|---|---|---|---|---|---|\n"
         for r in rounds {
-            md += "| \(r.round) | \(r.pairs) | \(r.truncatedDropped) | \(r.promptsWithTooFewValid) | \(String(format: "%.4g", r.alpha)) | \(r.generatedPairsUsed) + \(r.offlinePairsUsed) | \(r.finalLoss.map { String(format: "%.4f", $0) } ?? "—") |\n"
+            md += "| \(r.round) | \(r.pairs) | \(r.truncatedDropped) | \(r.promptsWithTooFewValid) | \(r.judgeOnPairs.wins) / \(r.judgeOnPairs.ties) / \(r.judgeOnPairs.losses) | \(String(format: "%.4g", r.alpha)) | \(r.generatedPairsUsed) + \(r.offlinePairsUsed) | \(r.finalLoss.map { String(format: "%.4f", $0) } ?? "—") |\n"
         }
-        md += "\n## Time\n\n| stage | seconds |\n|---|---|\n"
+        md += "\n## Time (this invocation: a resumed run counts only the stages it ran)\n\n| stage | seconds |\n|---|---|\n"
         for key in seconds.keys.sorted() { md += "| \(key) | \(String(format: "%.0f", seconds[key] ?? 0)) |\n" }
         return md
     }
