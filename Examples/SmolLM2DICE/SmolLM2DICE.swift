@@ -94,12 +94,8 @@ struct SmolLM2DICE: ParsableCommand {
             let t = Int(Date().timeIntervalSince(start))
             FileHandle.standardError.write(Data(String(format: "[%02d:%02d] %@\n", t / 60, t % 60, line).utf8))
         }
-        do {
-            let report = try experiment.run()
-            print(report.markdown)
-            print("Wrote \(outputURL.appendingPathComponent("report.md").path) and report.json.")
-        } catch let error as ExampleError {
-            throw ValidationError(error.description)
-        }
+        let report = try experiment.run()
+        print(report.markdown)
+        print("Wrote \(outputURL.appendingPathComponent("report.md").path) and report.json.")
     }
 }
