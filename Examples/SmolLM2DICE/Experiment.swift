@@ -126,7 +126,8 @@ final class Experiment {
         }
         let initialURL = output.appendingPathComponent("models/pi_0")
         let config = try ModelConfig.load(contentsOf: referenceURL.appendingPathComponent(ModelDirectory.configFile))
-        if !FileManager.default.fileExists(atPath: initialURL.appendingPathComponent(ModelDirectory.weightsFile).path) {
+        // config.json is written last: its presence means the weights are complete.
+        if !FileManager.default.fileExists(atPath: initialURL.appendingPathComponent(ModelDirectory.configFile).path) {
             try timed("pi_0 DPO") {
                 log("π_0: DPO on \(offline.count) offline pairs, \(s.initialSteps) steps")
                 let reference = try ReferenceLogProbs.compute(offline, reference: referenceModel, batchSize: s.microBatchSize)
@@ -223,7 +224,7 @@ final class Experiment {
     func referenceDirectory() throws -> URL {
         guard GGUFFile.isGGUF(model) else { return model }
         let target = output.appendingPathComponent("models/pi_ref")
-        if FileManager.default.fileExists(atPath: target.appendingPathComponent(ModelDirectory.weightsFile).path) { return target }
+        if FileManager.default.fileExists(atPath: target.appendingPathComponent(ModelDirectory.configFile).path) { return target }
         log("converting \(model.lastPathComponent) to \(target.path)")
         let gguf = try GGUFFile(contentsOf: model)
         let staging = output.appendingPathComponent("models/.pi_ref.partial")
