@@ -45,6 +45,7 @@ let package = Package(
         ),
         .executableTarget(name: "CustomPolicyExample", dependencies: ["DICEKit"], path: "Examples/CustomPolicy"),
         .executableTarget(name: "BootstrapFromJSONL", dependencies: ["DICEKit"], path: "Examples/BootstrapFromJSONL"),
+        .executableTarget(name: "SmolLM2DICE", dependencies: ["DICEKit", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Examples/SmolLM2DICE"),
         .testTarget(
             name: "DICEKitTests",
             dependencies: ["DICEKit"]
