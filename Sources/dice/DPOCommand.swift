@@ -29,21 +29,9 @@ struct DPOCommand: ParsableCommand {
     @Option(help: "Output folder: final model, metrics.jsonl, checkpoint/.") var output: String
     @Option(help: "The reference model folder (default: the initial policy).") var reference: String?
     @Option(help: "β.") var beta = 0.1
-    @Option(help: "sigmoid | robust | ipo | hinge.") var loss = "sigmoid"
-    @Option(help: "ε: label smoothing (cDPO with sigmoid; robust DPO).") var labelSmoothing = 0.0
-    @Option(help: "Weight of the SFT (NLL per chosen token) term.") var sftWeight = 0.0
-    @Option(help: "adamw | sgd.") var optimizer = "adamw"
-    @Option(help: "Learning rate.") var lr = 5e-7
-    @Option(help: "Weight decay.") var weightDecay = 0.0
-    @Option(help: "constant | warmup | linear | cosine.") var schedule = "constant"
-    @Option(help: "Warm-up updates.") var warmupSteps = 0
-    @Option(help: "Pairs per update.") var batchSize = 32
-    @Option(help: "Pairs per forward/backward pass (default: the batch size).") var microBatchSize: Int?
-    @Option(help: "Updates.") var steps = 300
-    @Option(help: "Clip the gradient norm to this (0: no clipping).") var maxGradNorm = 1.0
+    @OptionGroup var training: DPOOptions
     @Option(help: "Pairs held out for validation.") var valSize = 0
     @Option(help: "Validate every N updates (0: at the end only).") var evalEvery = 50
-    @Option(help: "Checkpoint every N updates (0: at the end only).") var saveEvery = 50
     @Option(help: "Seed (validation split, shuffling).") var seed: UInt64 = 0
     @Option(help: "Chat template: chatml, zephyr, llama3, none, or a format with {prompt} (default: the tokenizer's, else none).")
     var template: String?
@@ -101,23 +89,17 @@ struct DPOCommand: ParsableCommand {
                 computed = true
                 return try referenceURL.map { try TransformerLM(directory: $0, backend: backend) } ?? policy
             },
-            batchSize: microBatchSize ?? min(batchSize, 8), progress: { done, _ in referenceBar.update(done) })
+            batchSize: training.microBatchSize ?? min(training.batchSize, 8), progress: { done, _ in referenceBar.update(done) })
         if computed { referenceBar.finish() } else { warn("reference log-probs: cached (\(cacheURL.path)/\(key).json)") }
 
-        let configuration = DPOConfiguration(
-            loss: try DPOLoss(kind: try parse(DPOLoss.Kind.self, loss, "--loss"), beta: beta,
-                              labelSmoothing: labelSmoothing, sftWeight: sftWeight),
-            optimizer: try parse(DPOConfiguration.OptimizerKind.self, optimizer, "--optimizer"),
-            learningRate: lr, weightDecay: weightDecay,
-            schedule: try LearningRateSchedule(named: schedule, warmupSteps: warmupSteps, totalSteps: steps),
-            batchSize: batchSize, microBatchSize: microBatchSize, steps: steps,
-            maxGradNorm: maxGradNorm > 0 ? maxGradNorm : nil, validationSize: valSize,
-            evaluationInterval: evalEvery, checkpointInterval: saveEvery, seed: seed)
+        var configuration = try training.configuration(beta: beta, seed: seed)
+        configuration.validationSize = valSize
+        configuration.evaluationInterval = evalEvery
 
         try FileManager.default.createDirectory(at: outputURL, withIntermediateDirectories: true)
         let metricsURL = outputURL.appendingPathComponent("metrics.jsonl")
         var rows: [Data] = []
-        var bar = ProgressBar(total: steps, label: "dpo")
+        var bar = ProgressBar(total: training.steps, label: "dpo")
         let encoder = JSONL.sortedEncoder()
         let export: (URL) throws -> Void = { url in
             try policy.modelDirectory(config: directory.config, generationConfig: directory.generationConfig).write(to: url)
@@ -153,10 +135,6 @@ struct DPOCommand: ParsableCommand {
         }
     }
 
-    private func parse<T: RawRepresentable>(_: T.Type, _ value: String, _ flag: String) throws -> T where T.RawValue == String {
-        guard let v = T(rawValue: value.lowercased()) else { throw ValidationError("\(flag): unknown value '\(value)'") }
-        return v
-    }
 }
 
 /// Copies the tokenizer files a model folder has into `destination`.
