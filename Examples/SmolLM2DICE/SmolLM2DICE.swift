@@ -18,7 +18,11 @@ struct SmolLM2DICE: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "SmolLM2DICE",
         abstract: "DICE on SmolLM2-135M-Instruct with constrained AlpacaEval instructions and a programmatic judge.",
-        discussion: "The default size finishes in well under 30 minutes on 2 cores. A rerun in the same --output resumes.")
+        discussion: """
+            The default size finishes in well under 30 minutes on 2 cores. A rerun in the same --output resumes. \
+            Much smaller sizes can leave a round without pairs (too few prompts with --min-valid finished \
+            samples): raise --max-new-tokens, --samples or --prompts.
+            """)
 
     static var cache: String {
         (ProcessInfo.processInfo.environment["DICEKIT_CACHE"] ?? (NSHomeDirectory() + "/.cache/dicekit")) + "/smollm2"
