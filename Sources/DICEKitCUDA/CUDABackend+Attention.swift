@@ -54,19 +54,9 @@ extension CUDABackend {
     /// limit of the register-held rows).
     static func checkAttention(q: BufferSlice, k: BufferSlice, v: BufferSlice, lse: BufferSlice,
                                sequences: [AttentionSequence], heads: Int, kvHeads: Int, headSize: Int) {
-        precondition(heads > 0 && kvHeads > 0 && heads % kvHeads == 0,
-                     "\(heads) query heads cannot share \(kvHeads) key/value heads")
         precondition(headSize > 0 && headSize <= maxHeadSize,
                      "head size \(headSize) outside 1...\(maxHeadSize) for the CUDA attention kernels")
-        let queries = q.count / (heads * headSize), keys = k.count / (kvHeads * headSize)
-        precondition(k.count == v.count && lse.count >= queries * heads, "attention shapes")
-        for s in sequences {
-            precondition(s.queryCount >= 0 && s.queryCount <= s.keyCount
-                         && s.queryStart >= 0 && s.queryStart + s.queryCount <= queries
-                         && s.keyStart >= 0 && s.keyStart + s.keyCount <= keys
-                         && s.prefixCount >= 0 && s.prefixStart >= 0
-                         && s.prefixStart + s.prefixCount <= keys,
-                         "attention sequence \(s) outside \(queries) queries / \(keys) keys")
-        }
+        AttentionSequence.checkLayout(q: q, k: k, v: v, lse: lse, sequences: sequences, heads: heads,
+                                      kvHeads: kvHeads, headSize: headSize)
     }
 }

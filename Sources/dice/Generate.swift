@@ -35,17 +35,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Seed; sample j of row i uses the random stream (i, j).")
     var seed: UInt64
 
-    @Option(parsing: .unconditional, help: "Softmax temperature (0 = greedy).")
-    var temperature: Double?
-
-    @Option(parsing: .unconditional, help: "Nucleus mass in (0, 1].")
-    var topP: Double?
-
-    @Option(parsing: .unconditional, help: "Keep the k most likely tokens (0 = off).")
-    var topK: Int?
-
-    @Option(parsing: .unconditional, help: "Drop tokens below min-p × the top probability (0 = off).")
-    var minP: Double?
+    @OptionGroup var controls: SamplingControls
 
     @Option(parsing: .unconditional, help: "Penalty on tokens already present (1 = off).")
     var repetitionPenalty: Double?
@@ -171,11 +161,7 @@ struct Generate: ParsableCommand {
     /// defaults; greedy with `--greedy`, temperature 0, or `do_sample: false` in the config
     /// when no temperature is given.
     func sampling(_ config: GenerationConfig?) -> SamplingParameters {
-        let configGreedy = temperature == nil && config?.doSample == false
-        return SamplingParameters(
-            temperature: greedy || configGreedy ? 0 : (temperature ?? config?.temperature ?? 1),
-            topP: topP ?? config?.topP ?? 1, topK: topK ?? config?.topK ?? 0, minP: minP ?? 0,
-            repetitionPenalty: repetitionPenalty ?? config?.repetitionPenalty ?? 1)
+        controls.sampling(config, greedy: greedy, repetitionPenalty: repetitionPenalty)
     }
 
     /// Token ids of every row: `prompt_ids` as given; `prompt` rendered as a user turn with

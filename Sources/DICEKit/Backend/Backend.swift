@@ -83,6 +83,25 @@ public struct AttentionSequence: Sendable, Hashable {
                   prefixStart: prefixStart, prefixCount: prefixCount)
     }
 
+    /// Preconditions every backend's attention kernels share (programmer errors: the Tensor
+    /// layer validates user-facing layouts before calling): H a multiple of G, k and v of one
+    /// size, lse large enough, and every sequence's rows inside the buffers.
+    public static func checkLayout(q: BufferSlice, k: BufferSlice, v: BufferSlice, lse: BufferSlice,
+                                   sequences: [AttentionSequence], heads: Int, kvHeads: Int, headSize: Int) {
+        precondition(heads > 0 && kvHeads > 0 && heads % kvHeads == 0,
+                     "\(heads) query heads cannot share \(kvHeads) key/value heads")
+        let queries = q.count / (heads * headSize), keys = k.count / (kvHeads * headSize)
+        precondition(k.count == v.count && lse.count >= queries * heads, "attention shapes")
+        for s in sequences {
+            precondition(s.queryCount >= 0 && s.queryCount <= s.keyCount
+                         && s.queryStart >= 0 && s.queryStart + s.queryCount <= queries
+                         && s.keyStart >= 0 && s.keyStart + s.keyCount <= keys
+                         && s.prefixCount >= 0 && s.prefixStart >= 0
+                         && s.prefixStart + s.prefixCount <= keys,
+                         "attention sequence \(s) outside \(queries) queries / \(keys) keys")
+        }
+    }
+
     /// The key rows this sequence reads (its prefix, then its own keys).
     var keyRanges: [Range<Int>] {
         [prefixStart..<(prefixStart + prefixCount), keyStart..<(keyStart + keyCount)].filter { !$0.isEmpty }

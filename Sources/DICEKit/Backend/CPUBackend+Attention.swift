@@ -43,7 +43,7 @@ extension CPUBackend {
     public func attention(q: BufferSlice, k: BufferSlice, v: BufferSlice, into out: BufferSlice,
                           lse: BufferSlice, sequences: [AttentionSequence],
                           heads: Int, kvHeads: Int, headSize: Int, scale: Float) {
-        Self.checkAttention(q: q, k: k, v: v, lse: lse, sequences: sequences, heads: heads,
+        AttentionSequence.checkLayout(q: q, k: k, v: v, lse: lse, sequences: sequences, heads: heads,
                             kvHeads: kvHeads, headSize: headSize)
         precondition(out.count == q.count, "attention output must match q")
         if sequences.allSatisfy({ $0.queryCount <= Self.smallQueryBlock }) {
@@ -171,7 +171,7 @@ extension CPUBackend {
                                   dq: BufferSlice, dk: BufferSlice, dv: BufferSlice,
                                   sequences: [AttentionSequence],
                                   heads: Int, kvHeads: Int, headSize: Int, scale: Float) {
-        Self.checkAttention(q: q, k: k, v: v, lse: lse, sequences: sequences, heads: heads,
+        AttentionSequence.checkLayout(q: q, k: k, v: v, lse: lse, sequences: sequences, heads: heads,
                             kvHeads: kvHeads, headSize: headSize)
         precondition(dout.count == q.count && out.count == q.count && dq.count == q.count
                      && dk.count == k.count && dv.count == v.count, "attention gradient shapes")
@@ -262,24 +262,5 @@ extension CPUBackend {
             groups[r, default: []].append(i)
         }
         return order.map { groups[$0]! }
-    }
-
-    /// Preconditions shared by the attention kernels (programmer errors: the Tensor layer
-    /// validates user-facing layouts before calling).
-    static func checkAttention(q: BufferSlice, k: BufferSlice, v: BufferSlice, lse: BufferSlice,
-                               sequences: [AttentionSequence], heads: Int, kvHeads: Int,
-                               headSize: Int) {
-        precondition(heads > 0 && kvHeads > 0 && heads % kvHeads == 0,
-                     "\(heads) query heads cannot share \(kvHeads) key/value heads")
-        let queries = q.count / (heads * headSize), keys = k.count / (kvHeads * headSize)
-        precondition(k.count == v.count && lse.count >= queries * heads, "attention shapes")
-        for s in sequences {
-            precondition(s.queryCount >= 0 && s.queryCount <= s.keyCount
-                         && s.queryStart >= 0 && s.queryStart + s.queryCount <= queries
-                         && s.keyStart >= 0 && s.keyStart + s.keyCount <= keys
-                         && s.prefixCount >= 0 && s.prefixStart >= 0
-                         && s.prefixStart + s.prefixCount <= keys,
-                         "attention sequence \(s) outside \(queries) queries / \(keys) keys")
-        }
     }
 }

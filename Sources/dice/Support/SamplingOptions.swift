@@ -7,17 +7,7 @@ import Foundation
 
 /// Sampling controls shared by the commands that sample from a model directory.
 struct SamplingOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Softmax temperature (0 = greedy; default: generation_config.json, else 1).")
-    var temperature: Double?
-
-    @Option(parsing: .unconditional, help: "Nucleus mass in (0, 1] (default: generation_config.json, else 1).")
-    var topP: Double?
-
-    @Option(parsing: .unconditional, help: "Keep the k most likely tokens (0 = off).")
-    var topK: Int?
-
-    @Option(parsing: .unconditional, help: "Drop tokens below min-p × the top probability (0 = off).")
-    var minP: Double?
+    @OptionGroup var controls: SamplingControls
 
     @Option(help: "Cap on generated tokens per response (default: generation_config.json, else 256).")
     var maxNewTokens: Int?
@@ -36,11 +26,7 @@ struct SamplingOptions: ParsableArguments {
     func parameters(directory: URL, tokenizer: Tokenizer?, extraStopIDs: [Int] = []) throws -> GenerationParameters {
         let url = directory.appendingPathComponent(ModelDirectory.generationConfigFile)
         let config = FileManager.default.fileExists(atPath: url.path) ? try GenerationConfig.load(contentsOf: url) : nil
-        let configGreedy = temperature == nil && config?.doSample == false
-        let sampling = SamplingParameters(
-            temperature: configGreedy ? 0 : (temperature ?? config?.temperature ?? 1),
-            topP: topP ?? config?.topP ?? 1, topK: topK ?? config?.topK ?? 0, minP: minP ?? 0,
-            repetitionPenalty: config?.repetitionPenalty ?? 1)
+        let sampling = controls.sampling(config)
         var stops = GenerationParameters.defaultStopTokenIDs(generationConfig: config, tokenizer: tokenizer)
         for id in stopIDs + extraStopIDs where !stops.contains(id) { stops.append(id) }
         let parameters = GenerationParameters(maxNewTokens: maxNewTokens ?? config?.maxNewTokens ?? 256, sampling: sampling,
