@@ -96,16 +96,8 @@ public struct RoundReport: Sendable, Hashable, Codable {
     /// - Throws: `FormatError.io`; `DICEError.invalidParameter` when the report cannot be
     ///   encoded as JSON (a non-finite number).
     public func write(to layout: RunLayout) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        let json: Data
-        do {
-            json = try encoder.encode(self)
-        } catch {
-            throw DICEError.invalidParameter(name: "report", value: "round \(round)", expected: "finite numbers (\(error))")
-        }
-        try AtomicFile.write(json, to: layout.roundReportJSON(round))
-        try AtomicFile.write(Data(markdown.utf8), to: layout.roundReportMarkdown(round))
+        try ReportFiles.write(self, named: "round \(round)", json: layout.roundReportJSON(round),
+                              markdown: markdown, markdownURL: layout.roundReportMarkdown(round))
     }
 
     static func format(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }

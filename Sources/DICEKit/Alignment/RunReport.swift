@@ -63,15 +63,7 @@ public struct RunReport: Sendable, Hashable, Codable {
     /// - Throws: `FormatError.io`; `DICEError.invalidParameter` when the report cannot be
     ///   encoded as JSON (a non-finite number).
     public func write(to layout: RunLayout) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        let json: Data
-        do {
-            json = try encoder.encode(self)
-        } catch {
-            throw DICEError.invalidParameter(name: "report", value: "the run summary", expected: "finite numbers (\(error))")
-        }
-        try AtomicFile.write(json, to: layout.reportJSON)
-        try AtomicFile.write(Data(markdown.utf8), to: layout.reportMarkdown)
+        try ReportFiles.write(self, named: "the run summary", json: layout.reportJSON,
+                              markdown: markdown, markdownURL: layout.reportMarkdown)
     }
 }

@@ -233,14 +233,8 @@ public final class ToyDemo {
 
     /// Writes report.json, report.md and report.svg atomically.
     static func write(_ report: ToyDemoReport, to folder: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        let json: Data
-        do { json = try encoder.encode(report) } catch {
-            throw DICEError.invalidParameter(name: "report", value: "\(error)", expected: "finite numbers")
-        }
-        try AtomicFile.write(json, to: folder.appendingPathComponent("report.json"))
-        try AtomicFile.write(Data(report.markdown.utf8), to: folder.appendingPathComponent("report.md"))
+        try ReportFiles.write(report, named: "the demo report", json: folder.appendingPathComponent("report.json"),
+                              markdown: report.markdown, markdownURL: folder.appendingPathComponent("report.md"))
         try AtomicFile.write(Data(report.svg.utf8), to: folder.appendingPathComponent("report.svg"))
     }
 }
