@@ -15,11 +15,14 @@
 # On the GPU machine libcuda comes from the driver; libcublas and libnvrtc from its Python
 # packages (site-packages/nvidia/{cublas,cuda_nvrtc}/lib, e.g. `pip install nvidia-cublas-cu12
 # nvidia-cuda-nvrtc-cu12`, or what torch installed), found by the backend itself; override with
-# DICEKIT_LIBCUDA, DICEKIT_LIBCUBLAS, DICEKIT_LIBNVRTC. Results go to .build-gpu/results/.
+# DICEKIT_LIBCUDA, DICEKIT_LIBCUBLAS, DICEKIT_LIBNVRTC. Results go to $RESULTS (default
+# .build-gpu/results/). Each step has a time limit (STEP_SECONDS, default 150 for the tests and
+# 90 for each benchmark), so that a hung step cannot eat a rented machine's time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUNDLE=.build-gpu/bundle
-RESULTS=.build-gpu/results
+RESULTS=${RESULTS:-.build-gpu/results}
+STEP_SECONDS=${STEP_SECONDS:-90}
 # The scratch folder `make test` uses, so that a tested tree builds the runner once.
 SCRATCH=${SCRATCH:-.build}
 
@@ -40,20 +43,24 @@ build() {
 }
 
 run() {
-    if [ ! -x "$BUNDLE/dice" ] && [ -f .build-gpu/bundle.tar.xz ]; then tar -C .build-gpu -xJf .build-gpu/bundle.tar.xz; fi
+    if [ ! -x "$BUNDLE/dice" ] && [ -f .build-gpu/bundle.tar.xz ]; then
+        # Python's tarfile where the machine has no xz.
+        if command -v xz >/dev/null; then tar -C .build-gpu -xJf .build-gpu/bundle.tar.xz
+        else python3 -c 'import tarfile; tarfile.open(".build-gpu/bundle.tar.xz").extractall(".build-gpu")'; fi
+    fi
     [ -x "$BUNDLE/dice" ] || { echo "no $BUNDLE/dice: run '$0 build' first" >&2; exit 1; }
     mkdir -p "$RESULTS"
     export LD_LIBRARY_PATH="$PWD/$BUNDLE/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     export DICEKIT_FIXTURES="$PWD/Tests/Fixtures"
     command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$RESULTS/gpu.txt"
     status=0
-    "$BUNDLE/DICEKitPackageTests.xctest" --testing-library swift-testing --filter DICEKitCUDATests 2>&1 \
+    timeout $((STEP_SECONDS * 5 / 3)) "$BUNDLE/DICEKitPackageTests.xctest" --testing-library swift-testing --filter DICEKitCUDATests 2>&1 \
         | tee "$RESULTS/tests.txt" || status=$?
     for bench in kernels dpo generate; do
-        "$BUNDLE/dice" bench "$bench" --backend cuda --json | tee "$RESULTS/bench-$bench-cuda.json" || status=$?
+        timeout "$STEP_SECONDS" "$BUNDLE/dice" bench "$bench" --backend cuda --json | tee "$RESULTS/bench-$bench-cuda.json" || status=$?
     done
     # The CPU figures of the same machine, for the DPO speed-up.
-    "$BUNDLE/dice" bench dpo --backend cpu --json | tee "$RESULTS/bench-dpo-cpu.json" || status=$?
+    timeout "$STEP_SECONDS" "$BUNDLE/dice" bench dpo --backend cpu --json | tee "$RESULTS/bench-dpo-cpu.json" || status=$?
     grep -q "skipped" "$RESULTS/tests.txt" && { echo "note: some CUDA tests were skipped (see $RESULTS/tests.txt)" >&2; }
     exit "$status"
 }
