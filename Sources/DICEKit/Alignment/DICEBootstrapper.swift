@@ -176,7 +176,7 @@ public final class DICEBootstrapper {
                     return PreferencePair(prompt: p, chosen: ch, rejected: rj)
                 }
                 guard !pairs.isEmpty else {
-                    throw DICEError.invalidSamples(prompt: -1, reason: "round \(t) produced no training pairs")
+                    throw DICEError.noTrainingPairs(round: t, pairing: report.pairing)
                 }
                 let reference = try ReferenceLogProbs.compute(pairs, reference: try store.load(plan.trainingReference),
                                                               batchSize: c.scoringBatchSize)

@@ -13,6 +13,9 @@ public enum DICEError: Error, Sendable, Hashable, CustomStringConvertible {
     case runState(path: String, reason: String)
     /// A phase was completed out of order (e.g. `train` before `pair` in the same round).
     case phaseOutOfOrder(round: Int, phase: String, expected: String)
+    /// A round has nothing to train on: no prompt gave a pair and no offline pair was mixed in.
+    /// `pairing` says why each prompt was dropped.
+    case noTrainingPairs(round: Int, pairing: PairStatistics)
 
     /// One readable sentence.
     public var description: String {
@@ -27,6 +30,11 @@ public enum DICEError: Error, Sendable, Hashable, CustomStringConvertible {
             return "\(path): \(reason)"
         case let .phaseOutOfOrder(round, phase, expected):
             return "round \(round): cannot complete \(phase); expected \(expected) next"
+        case let .noTrainingPairs(round, p):
+            return "round \(round) produced no training pairs: of \(p.prompts) prompts, \(p.promptsWithTooFewValid) had "
+                + "too few valid samples (\(p.truncated) samples truncated, \(p.degenerate) degenerate) and "
+                + "\(p.promptsAllEqual) had samples of equal reward; sample more responses per prompt, allow "
+                + "more new tokens, or mix in offline pairs (γ > 0)"
         }
     }
 }

@@ -131,4 +131,24 @@ struct DICEBootstrapperTests {
             try DICEBootstrapper(configuration: s.configuration).run(prompts: [], offline: s.offline, store: try s.store(), layout: layout)
         }
     }
+
+    @Test("a round without pairs stops with the reason: π_0 = π_ref gives every sample reward 0")
+    func roundWithoutPairs() throws {
+        let s = try Setup()
+        var c = s.configuration
+        c.gamma = 0  // no offline pairs mixed in
+        c.alpha = .fixed(0)  // no length shaping either: equal rewards stay equal
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        let layout = RunLayout(root: folder.url, referenceModel: folder.file("ref"), initialPolicy: folder.file("pi0"))
+        let store = SnapshotPolicyStore(reference: try s.makePolicy(), initial: try s.makePolicy(), make: { try s.makePolicy() })
+        do {
+            _ = try DICEBootstrapper(configuration: c).run(prompts: s.prompts, offline: s.offline, store: store, layout: layout)
+            Issue.record("the run trained on nothing")
+        } catch let DICEError.noTrainingPairs(round, pairing) {
+            #expect(round == 1)
+            #expect(pairing.prompts == s.prompts.count && pairing.promptsAllEqual == s.prompts.count && pairing.pairs == 0)
+            #expect("\(DICEError.noTrainingPairs(round: round, pairing: pairing))".contains("\(s.prompts.count) had samples of equal reward"))
+        }
+    }
 }
