@@ -9,6 +9,10 @@ public enum DPOTrainingError: Error, Sendable, Equatable, CustomStringConvertibl
     /// `quantity` ("loss", "log-probs", "gradient norm") was NaN or infinite at update `step`
     /// (1-based). No update was applied; `lastCheckpoint` (if any) is the last good state.
     case nonFinite(step: Int, quantity: String, lastCheckpointStep: Int?)
+    /// The checkpoint of update `step` could not be written into `folder` (e.g. the disk is
+    /// full); `reason` names the file and the failing call. The previous checkpoint, of
+    /// `lastCheckpointStep` (if any), is left in place.
+    case checkpointNotWritten(folder: String, step: Int, reason: String, lastCheckpointStep: Int?)
     /// The checkpoint cannot be resumed with these pairs or settings.
     case resumeMismatch(path: String, reason: String)
     /// A checkpoint file is missing or damaged.
@@ -23,6 +27,9 @@ public enum DPOTrainingError: Error, Sendable, Equatable, CustomStringConvertibl
             return "the \(quantity) became NaN or infinite at step \(step); training stopped before updating. "
                 + (last.map { "The last good checkpoint is from step \($0)." } ?? "No checkpoint was written yet.")
                 + " Lower the learning rate or β, or check the data."
+        case let .checkpointNotWritten(folder, step, reason, last):
+            return "\(folder): could not write the checkpoint of step \(step) (\(reason)). "
+                + (last.map { "The last good checkpoint, of step \($0), is kept." } ?? "No earlier checkpoint exists.")
         case let .resumeMismatch(p, r): return "\(p): cannot resume: \(r)"
         case let .unreadableCheckpoint(p, r): return "\(p): unreadable checkpoint: \(r)"
         }
