@@ -109,6 +109,42 @@ struct DPOResumeTests {
             .contains("last good checkpoint is from step 2"))
     }
 
+    /// A NaN or infinite gradient (finite log-probs and loss) stops the run at that step with
+    /// no update applied, and the last checkpoint stays loadable and resumable.
+    @Test(arguments: [Float.nan, .infinity, -.infinity])
+    func nonFiniteGradientStopsAndKeepsLastCheckpoint(_ poison: Float) throws {
+        let pairs = Self.pairs(8)
+        let reference = try ReferenceLogProbs.compute(pairs, reference: UnigramPolicy(vocabulary: 96, seed: 2))
+        var config = try Self.config(steps: 6)
+        config.validationSize = 0
+        config.microBatchSize = 4
+        let folder = try ScratchFolder("dpo-nan-gradient")
+        defer { folder.remove() }
+        for clip in [1.0, nil] {
+            config.maxGradNorm = clip
+            let policy = try UnigramPolicy(vocabulary: 96, seed: 1)
+            // One call per step: the gradient of step 5 is poisoned; checkpoints at 2 and 4.
+            policy.poisonGradientFromCall = 5
+            policy.gradientPoison = poison
+            var afterStep4: [Float] = []
+            let trainer = StandardDPOTrainer(configuration: config, checkpointFolder: folder.url) { event in
+                if case .step(let m) = event, m.step == 4 { afterStep4 = try policy.parameters.get("theta") }
+            }
+            #expect(throws: DPOTrainingError.nonFinite(step: 5, quantity: "gradient norm", lastCheckpointStep: 4)) {
+                _ = try trainer.train(policy, pairs: pairs, reference: reference)
+            }
+            #expect(try policy.parameters.get("theta") == afterStep4, "an update was applied (clip \(String(describing: clip)))")
+            let saved = try #require(try DPOCheckpoint.read(from: folder.url))
+            #expect(saved.state.step == 4 && saved.parameters == afterStep4)
+            // Resumed with a healthy gradient, it finishes.
+            let healthy = try UnigramPolicy(vocabulary: 96, seed: 1)
+            let summary = try StandardDPOTrainer(configuration: config, checkpointFolder: folder.url, resume: true)
+                .train(healthy, pairs: pairs, reference: reference)
+            #expect(summary.resumedFrom == 4 && summary.steps == 6)
+            try FileManager.default.removeItem(at: folder.file(DPOCheckpoint.folderName))
+        }
+    }
+
     @Test func infiniteReferenceIsANonFiniteLoss() throws {
         let pairs = Self.pairs(4)
         let policy = try UnigramPolicy(vocabulary: 96, seed: 1)
