@@ -145,6 +145,32 @@ struct DPOResumeTests {
         }
     }
 
+    /// A finite gradient of 1e30 at step 3 overflows the update: SGD's parameters (lr 1e12) or
+    /// AdamW's second moment (g² = 1e60 in Float). The checkpoint due at step 3 is not written;
+    /// step 2's stays.
+    @Test(arguments: [DPOConfiguration.OptimizerKind.sgd, .adamw])
+    func overflowingUpdateIsNotCheckpointed(_ optimizer: DPOConfiguration.OptimizerKind) throws {
+        let pairs = Self.pairs(8)
+        let reference = try ReferenceLogProbs.compute(pairs, reference: UnigramPolicy(vocabulary: 96, seed: 2))
+        var config = try Self.config(steps: 6, optimizer: optimizer)
+        config.validationSize = 0
+        config.microBatchSize = 4
+        config.maxGradNorm = nil
+        config.checkpointInterval = 1
+        if optimizer == .sgd { config.learningRate = 1e12 }
+        let policy = try UnigramPolicy(vocabulary: 96, seed: 1)
+        policy.poisonGradientFromCall = 3
+        policy.gradientPoison = 1e30
+        let folder = try ScratchFolder("dpo-overflow")
+        defer { folder.remove() }
+        #expect(throws: DPOTrainingError.nonFinite(step: 3, quantity: "parameters or optimizer state", lastCheckpointStep: 2)) {
+            _ = try StandardDPOTrainer(configuration: config, checkpointFolder: folder.url).train(policy, pairs: pairs, reference: reference)
+        }
+        let saved = try #require(try DPOCheckpoint.read(from: folder.url))
+        #expect(saved.state.step == 2 && saved.parameters.allSatisfy(\.isFinite))
+        #expect(saved.optimizer.tensors.values.allSatisfy { $0.values.allSatisfy(\.isFinite) })
+    }
+
     @Test func infiniteReferenceIsANonFiniteLoss() throws {
         let pairs = Self.pairs(4)
         let policy = try UnigramPolicy(vocabulary: 96, seed: 1)
