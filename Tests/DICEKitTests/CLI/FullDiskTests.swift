@@ -36,37 +36,9 @@ struct FullDiskTests {
         let metricsSize = try Self.files(under: folder.file("plain")).first { $0.path.hasSuffix("/metrics.jsonl") }?.size ?? 0
         #expect(metricsSize > largest + 512, "metrics.jsonl (\(metricsSize) bytes) must outgrow the largest checkpoint file (\(largest))")
 
-        // The run goes to mnt/run: $MNT/run, on the small file system.
-        let command = ([dice.path] + arguments("mnt/run")).map { "\"\($0)\"" }.joined(separator: " ")
-        let out = folder.url.path
-        let body = """
-        limited \(command) >"\(out)/full.out" 2>"\(out)/full.err"; echo $? >"\(out)/full.status"
-        cp -a "$MNT/run" "\(out)/after-full"
-        grow
-        \(command) --resume >"\(out)/resume.out" 2>"\(out)/resume.err"; echo $? >"\(out)/resume.status"
-        cp -a "$MNT/run" "\(out)/resumed"
-        """
-        var used: SmallFileSystem?
-        for way in SmallFileSystem.allCases {
-            let bytes = way == .fileSizeLimit ? largest + 512 : tmpfsBytes
-            if try way.run(body, bytes: bytes, in: folder.url) != nil {
-                used = way
-                break
-            }
-        }
-        guard let way = used else {
-            Issue.record("no small file system could be set up (tmpfs, unshare, ulimit -f)")
-            return
-        }
-        print("full disk: \(way.rawValue)")
-        func text(_ name: String) -> String { (try? String(contentsOf: folder.file(name), encoding: .utf8)) ?? "" }
-
-        // One clear line: "error: <path under the run folder>…: <errno text>", exit status 1.
-        #expect(text("full.status").trimmingCharacters(in: .whitespacesAndNewlines) == "1", "\(text("full.err"))")
-        let errors = text("full.err").split(separator: "\n").filter { $0.hasPrefix("error: ") }
-        #expect(errors.count == 1, "\(text("full.err"))")
-        let line = String(errors.first ?? "")
-        #expect(line.contains(folder.file("mnt/run").path) && line.contains(way.errorText), "\(line)")
+        guard let outcome = try Self.runOutOfSpace(dice, arguments("mnt/run"), in: folder,
+                                                   bytes: { $0 == .fileSizeLimit ? largest + 512 : tmpfsBytes }) else { return }
+        let line = outcome.errorLine
 
         // What the failed run left: whole, no temporaries, a loadable checkpoint.
         let left = folder.file("after-full")
@@ -79,12 +51,89 @@ struct FullDiskTests {
         #expect(try model.parameters.values.count == saved.parameters.count)
 
         // Space freed: --resume finishes with the uninterrupted run's bytes.
-        #expect(text("resume.status").trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(text("resume.err"))")
-        #expect(text("resume.err").contains("resuming from step \(saved.state.step)"))
+        #expect(outcome.resumed.status == 0, "\(outcome.resumed.stderr)")
+        #expect(outcome.resumed.stderr.contains("resuming from step \(saved.state.step)"))
         for name in DPOKillTests.results {
             #expect(try Data(contentsOf: folder.file("resumed/" + name)) == Data(contentsOf: folder.file("plain/" + name)),
                     "\(name) differs from the uninterrupted run's")
         }
+    }
+
+    @Test("dice bootstrap on a full disk: one clear error line, every artifact whole, --resume finishes the run")
+    func bootstrapOnAFullDisk() throws {
+        guard let dice = DiceTool.url else {
+            Issue.record("the dice executable was not found beside the test runner")
+            return
+        }
+        let folder = try ScratchFolder("full-disk-bootstrap")
+        defer { folder.remove() }
+        try ToyModelFolders.bootstrapInputs(in: folder.url)
+        guard let plain = try DiceTool.run(ToyModelFolders.bootstrapArguments(folder.url, run: "plain"), in: folder.url)
+        else { return }
+        #expect(plain.status == 0, "\(plain.stderr)")
+        // Half of what the finished run holds (in pages), or half of its largest file.
+        let files = try Self.files(under: folder.file("plain"))
+        let pages = files.reduce(0) { $0 + ($1.size + 4095) / 4096 }
+        let largest = files.map(\.size).max() ?? 0
+        guard let outcome = try Self.runOutOfSpace(dice, ToyModelFolders.bootstrapArguments(folder.url, run: "mnt/run"),
+                                                   in: folder, bytes: { $0 == .fileSizeLimit ? largest / 2 : 4096 * (pages / 2) })
+        else { return }
+        let left = folder.file("after-full")
+        #expect(KilledRun.damagedArtifacts(under: left) == [])
+        #expect(!outcome.errorLine.isEmpty)
+        #expect(outcome.resumed.status == 0, "\(outcome.resumed.stderr)")
+        #expect(try Data(contentsOf: folder.file("resumed/report.json")) == Data(contentsOf: folder.file("plain/report.json")))
+        for t in [1, 2] {
+            let weights = "round-\(t)/model/model.safetensors"
+            #expect(try Data(contentsOf: folder.file("resumed/" + weights)) == Data(contentsOf: folder.file("plain/" + weights)))
+        }
+    }
+
+    /// What a run on a small file system did: its one error line, and the rerun with --resume.
+    struct Outcome {
+        var errorLine: String
+        var resumed: DiceTool.Result
+    }
+
+    /// Runs `dice arguments…` (whose output goes under `folder`/mnt) on a small file system of
+    /// `bytes(way)`, copies what it left to `folder`/after-full, frees space, reruns it with
+    /// `--resume` and copies the result to `folder`/resumed. Expects the first run to fail with
+    /// exit status 1 and exactly one `error:` line that names a path under `folder`/mnt and the
+    /// system's words for the failure. Prints which way ran; records an issue and returns nil
+    /// when no way can be set up.
+    static func runOutOfSpace(_ dice: URL, _ arguments: [String], in folder: ScratchFolder,
+                              bytes: (SmallFileSystem) -> Int,
+                              sourceLocation: SourceLocation = #_sourceLocation) throws -> Outcome? {
+        let command = ([dice.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        let out = folder.url.path
+        let body = """
+        cd '\(out)'
+        limited \(command) >full.out 2>full.err; echo $? >full.status
+        cp -a "$MNT/run" after-full
+        grow
+        \(command) --resume >resume.out 2>resume.err; echo $? >resume.status
+        cp -a "$MNT/run" resumed
+        """
+        var used: SmallFileSystem?
+        for way in SmallFileSystem.candidates where try way.run(body, bytes: bytes(way), in: folder.url) != nil {
+            used = way
+            break
+        }
+        guard let way = used else {
+            Issue.record("no small file system could be set up (tmpfs, unshare, ulimit -f)", sourceLocation: sourceLocation)
+            return nil
+        }
+        print("full disk: \(way.rawValue)")
+        func text(_ name: String) -> String { (try? String(contentsOf: folder.file(name), encoding: .utf8)) ?? "" }
+        func status(_ name: String) -> Int32 { Int32(text(name).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1 }
+        #expect(status("full.status") == 1, "\(text("full.err"))", sourceLocation: sourceLocation)
+        let errors = text("full.err").split(separator: "\n").filter { $0.hasPrefix("error: ") }
+        #expect(errors.count == 1, "\(text("full.err"))", sourceLocation: sourceLocation)
+        let line = String(errors.first ?? "")
+        #expect(line.contains(folder.file("mnt/run").path) && line.contains(way.errorText), "\(line)",
+                sourceLocation: sourceLocation)
+        return Outcome(errorLine: line, resumed: DiceTool.Result(status: status("resume.status"), stdout: text("resume.out"),
+                                                                 stderr: text("resume.err")))
     }
 
     /// Every regular file under `root`, with its size in bytes.

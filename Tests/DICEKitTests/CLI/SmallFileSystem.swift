@@ -13,6 +13,12 @@ enum SmallFileSystem: String, CaseIterable, Sendable {
     /// the limit fails with EFBIG, "File too large". It limits each file, not their sum.
     case fileSizeLimit
 
+    /// The ways to try, best first; `DICEKIT_SMALL_FS=<case name>` in the environment picks one
+    /// (to exercise a fallback on a machine that allows the better ways).
+    static var candidates: [SmallFileSystem] {
+        ProcessInfo.processInfo.environment["DICEKIT_SMALL_FS"].flatMap { Self(rawValue: $0) }.map { [$0] } ?? allCases
+    }
+
     /// The system's words for the failure each way produces (strerror of ENOSPC or EFBIG).
     var errorText: String { self == .fileSizeLimit ? "File too large" : "No space left on device" }
 

@@ -171,6 +171,32 @@ struct DPOResumeTests {
         #expect(saved.optimizer.tensors.values.allSatisfy { $0.values.allSatisfy(\.isFinite) })
     }
 
+    /// A checkpoint damaged outside DICEKit (its writes are atomic) stops --resume with an
+    /// error naming the damaged file, never a crash.
+    @Test(arguments: ["trainer_state.json", "parameters.safetensors", "optimizer.safetensors"])
+    func damagedCheckpointIsNamed(_ file: String) throws {
+        let pairs = Self.pairs(8)
+        let policy = try UnigramPolicy(vocabulary: 96, seed: 1)
+        let reference = try ReferenceLogProbs.compute(pairs, reference: UnigramPolicy(vocabulary: 96, seed: 2))
+        var config = try Self.config(steps: 2)
+        config.validationSize = 0
+        let folder = try ScratchFolder("dpo-damaged")
+        defer { folder.remove() }
+        _ = try StandardDPOTrainer(configuration: config, checkpointFolder: folder.url).train(policy, pairs: pairs, reference: reference)
+        let url = folder.file(DPOCheckpoint.folderName).appendingPathComponent(file)
+        let bytes = try Data(contentsOf: url)
+        try bytes.prefix(bytes.count / 2).write(to: url)
+        let error = #expect(throws: DPOTrainingError.self) {
+            _ = try StandardDPOTrainer(configuration: config, checkpointFolder: folder.url, resume: true)
+                .train(policy, pairs: pairs, reference: reference)
+        }
+        guard case .unreadableCheckpoint(let path, let reason)? = error else {
+            Issue.record("expected unreadableCheckpoint, got \(String(describing: error))")
+            return
+        }
+        #expect((path + reason).contains(file), "\(path): \(reason)")
+    }
+
     @Test func infiniteReferenceIsANonFiniteLoss() throws {
         let pairs = Self.pairs(4)
         let policy = try UnigramPolicy(vocabulary: 96, seed: 1)
