@@ -73,8 +73,11 @@ public struct DPOCheckpoint: Sendable {
             throw error
         }
         let current = root.appendingPathComponent(Self.folderName), previous = root.appendingPathComponent(Self.previousName)
-        try? fm.removeItem(at: previous)
+        // With checkpoint/ in place, .checkpoint-old is stale; without it (a crash between the
+        // two renames below), .checkpoint-old is the last good checkpoint and stays until the
+        // new one is in place.
         if fm.fileExists(atPath: current.path) {
+            try? fm.removeItem(at: previous)
             guard rename(current.path, previous.path) == 0 else {
                 throw FormatError.io(path: current.path, reason: "cannot move the previous checkpoint aside")
             }

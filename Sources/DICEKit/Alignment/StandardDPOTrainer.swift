@@ -16,9 +16,10 @@ import Foundation
 /// A NaN or infinite log-prob, loss or gradient norm stops the run with
 /// `DPOTrainingError.nonFinite` before any update is applied, and so do parameters or optimizer
 /// state that an update overflowed, found when a checkpoint is due (before it is written): the
-/// last checkpoint stays the last good state. A checkpoint that cannot be written (a full disk) stops it with
-/// `DPOTrainingError.checkpointNotWritten`, the previous checkpoint left in place. Temporary
-/// files that a killed run left in `checkpointFolder` are removed when training starts.
+/// last checkpoint stays the last good state. A checkpoint that cannot be written (a full
+/// disk) stops the run with `DPOTrainingError.checkpointNotWritten`, the previous checkpoint
+/// left in place. Temporary files that a killed run left in `checkpointFolder` are removed when
+/// training starts.
 public final class StandardDPOTrainer: DPOTrainer {
     public let configuration: DPOConfiguration
     /// Where checkpoints go (`<folder>/checkpoint`); nil writes none.

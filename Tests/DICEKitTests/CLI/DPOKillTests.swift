@@ -20,6 +20,12 @@ struct DPOKillTests {
                           "checkpoint/trainer_state.json", "checkpoint/parameters.safetensors",
                           "checkpoint/optimizer.safetensors"]
 
+    /// Training rows in metrics.jsonl (0 when it does not exist yet).
+    static func loggedSteps(_ url: URL) -> Int {
+        guard let data = try? Data(contentsOf: url) else { return 0 }
+        return data.split(separator: 0x0A).filter { !String(decoding: $0, as: UTF8.self).contains("\"eval_loss\"") }.count
+    }
+
     @Test("killed at random moments and resumed: every artifact whole, the same weights and metrics",
           arguments: [Interruption(seed: 1, kills: 1), Interruption(seed: 2, kills: 2), Interruption(seed: 3, kills: 3),
                       Interruption(seed: 4, kills: 4), Interruption(seed: 5, kills: 2)])
@@ -31,23 +37,29 @@ struct DPOKillTests {
         let folder = try ScratchFolder("dpo-kill")
         defer { folder.remove() }
         try ToyModelFolders.dpoInputs(in: folder.url)
-        let start = Date()
         guard let plain = try DiceTool.run(ToyModelFolders.dpoArguments(folder.url, run: "plain"), in: folder.url) else { return }
-        let duration = Date().timeIntervalSince(start)
         #expect(plain.status == 0, "\(plain.stderr)")
 
         var rng = SplitMix64(seed: interruption.seed)
         var killed = 0
+        let metrics = folder.file("resumed/metrics.jsonl")
         for attempt in 0..<interruption.kills {
-            // Anywhere in the span of a whole run (a resumed run is shorter: a late kill may
-            // find it finished, which is also a moment worth checking).
-            let delay = rng.nextDouble() * duration
+            // After the k-th logged update (k = 0: while loading, computing or reading the
+            // reference log-probs) and up to 20 ms more (an update takes a few ms here): kills
+            // land in updates, metrics rewrites, checkpoint writes and the final export. Counted
+            // in updates rather than seconds, so that a loaded machine moves the moments too.
+            let k = Int(rng.next() % 28), delay = Double(rng.next() % 20) / 1000
             let arguments = ToyModelFolders.dpoArguments(folder.url, run: "resumed") + (attempt > 0 ? ["--resume"] : [])
-            if try KilledRun.run(dice, arguments, in: folder.url, delay: delay) { killed += 1 }
+            let before = Self.loggedSteps(metrics)
+            if try KilledRun.run(dice, arguments, in: folder.url, delay: delay, ready: { _ in
+                k == 0 || Self.loggedSteps(metrics) >= min(30, before + k)
+            }) {
+                killed += 1
+            }
             #expect(KilledRun.damagedArtifacts(under: folder.file("resumed")) == [],
-                    "after kill \(attempt + 1) at \(delay) s")
+                    "after kill \(attempt + 1) (after \(k) updates and \(delay) s)")
         }
-        #expect(killed >= 1, "no run was killed before it finished (a run takes \(duration) s)")
+        #expect(killed >= 1, "no run was killed before it finished")
         guard let resumed = try DiceTool.run(ToyModelFolders.dpoArguments(folder.url, run: "resumed") + ["--resume"],
                                              in: folder.url) else { return }
         #expect(resumed.status == 0, "\(resumed.stderr)")

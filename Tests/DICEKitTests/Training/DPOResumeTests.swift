@@ -66,6 +66,33 @@ struct DPOResumeTests {
         }
     }
 
+    /// A crash between the checkpoint's two renames leaves only .checkpoint-old: --resume reads
+    /// it, continues bit-exactly, and the next checkpoint takes its place.
+    @Test func resumeFromTheCheckpointMovedAside() throws {
+        let pairs = Self.pairs(8)
+        let reference = try ReferenceLogProbs.compute(pairs, reference: UnigramPolicy(vocabulary: 96, seed: 2))
+        var config = try Self.config(steps: 4)
+        config.validationSize = 0
+        let folder = try ScratchFolder("dpo-aside")
+        defer { folder.remove() }
+        let whole = try UnigramPolicy(vocabulary: 96, seed: 1)
+        _ = try StandardDPOTrainer(configuration: config, checkpointFolder: folder.url).train(whole, pairs: pairs, reference: reference)
+
+        config.steps = 2
+        let other = try ScratchFolder("dpo-aside-crashed")
+        defer { other.remove() }
+        _ = try StandardDPOTrainer(configuration: config, checkpointFolder: other.url)
+            .train(try UnigramPolicy(vocabulary: 96, seed: 1), pairs: pairs, reference: reference)
+        try FileManager.default.moveItem(at: other.file(DPOCheckpoint.folderName), to: other.file(".checkpoint-old"))
+        config.steps = 4
+        let resumed = try UnigramPolicy(vocabulary: 96, seed: 1)
+        let summary = try StandardDPOTrainer(configuration: config, checkpointFolder: other.url, resume: true)
+            .train(resumed, pairs: pairs, reference: reference)
+        #expect(summary.resumedFrom == 2)
+        #expect(try resumed.parameters.get("theta") == whole.parameters.get("theta"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: other.url.path) == [DPOCheckpoint.folderName])
+    }
+
     @Test func resumeRejectsOtherData() throws {
         let pairs = Self.pairs(8)
         let policy = try UnigramPolicy(vocabulary: 96, seed: 1)
