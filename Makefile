@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test bench build demo smollm2 clean
+.PHONY: deps test bench build demo smollm2 soak clean
 
 # Debian 12's OpenBLAS 0.3.21 does not recognise recent Xeons and falls back to its generic
 # SSE3 kernels (5–8× slower sgemm). Pick the AVX-512 or AVX2 kernels unless the environment
@@ -48,6 +48,12 @@ test: deps
 	@if [ -f $(NVRTC_LIB) ]; then export DICEKIT_LIBNVRTC="$${DICEKIT_LIBNVRTC:-$(CURDIR)/$(NVRTC_LIB)}"; fi; \
 		echo "$(SWIFT) test --skip-build -c release -Xswiftc -enable-testing"; \
 		$(SWIFT) test --skip-build -c release -Xswiftc -enable-testing
+
+# Memory and thread safety: `dice` built with AddressSanitizer, then ThreadSanitizer (scratch
+# paths .build-soak-asan, .build-soak-tsan), each running 3 toy DICE rounds and 200 `dice dpo`
+# steps; fails on any sanitizer report. Not part of `test` (two extra builds, ~10 minutes).
+soak: deps
+	Scripts/soak.sh
 
 # The embedded toy task end to end: SFT, π_0, two DICE rounds, ablations; report in dice-demo/.
 demo: build

@@ -44,6 +44,10 @@ struct DPOCommand: ParsableCommand {
     @Flag(help: "Continue from OUTPUT/checkpoint when it exists.") var resume = false
 
     func run() throws {
+        try reportingErrors(train)
+    }
+
+    private func train() throws {
         let backend = try backendOptions.makeBackend()
         let modelURL = URL(fileURLWithPath: model), outputURL = URL(fileURLWithPath: output)
         var directory = try ModelDirectory.read(from: modelURL)

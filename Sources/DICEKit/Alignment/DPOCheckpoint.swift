@@ -11,7 +11,8 @@
 // Writing: into <root>/.checkpoint-tmp-<random>/ (each file fsynced), then the old checkpoint
 // is renamed to .checkpoint-old, the new one into place, and the old one removed. A crash at
 // any moment leaves either checkpoint/ or .checkpoint-old/ complete; reading falls back to the
-// latter.
+// latter. The temporary folders of writes that a crash cut short are removed by the next write
+// (before it needs the space).
 
 import Foundation
 
@@ -39,6 +40,7 @@ public struct DPOCheckpoint: Sendable {
     /// The folder name of the current checkpoint under a run's root.
     public static let folderName = "checkpoint"
     static let previousName = ".checkpoint-old"
+    static let temporaryPrefix = ".checkpoint-tmp-"
 
     /// Writes the checkpoint under `root` (created if needed), replacing the previous one only
     /// once the new one is complete. `exportModel`, if given, writes a model directory into the
@@ -51,7 +53,10 @@ public struct DPOCheckpoint: Sendable {
             .io(path: path.path, reason: "\(what): \(error.localizedDescription)")
         }
         do { try fm.createDirectory(at: root, withIntermediateDirectories: true) } catch { throw io(root, "cannot create folder", error) }
-        let temporary = root.appendingPathComponent(".checkpoint-tmp-" + String(UInt64.random(in: 0 ... .max), radix: 36))
+        for name in (try? fm.contentsOfDirectory(atPath: root.path)) ?? [] where name.hasPrefix(Self.temporaryPrefix) {
+            try? fm.removeItem(at: root.appendingPathComponent(name))
+        }
+        let temporary = root.appendingPathComponent(Self.temporaryPrefix + String(UInt64.random(in: 0 ... .max), radix: 36))
         do { try fm.createDirectory(at: temporary, withIntermediateDirectories: false) } catch { throw io(temporary, "cannot create folder", error) }
         do {
             let encoder = JSONEncoder()
@@ -68,8 +73,11 @@ public struct DPOCheckpoint: Sendable {
             throw error
         }
         let current = root.appendingPathComponent(Self.folderName), previous = root.appendingPathComponent(Self.previousName)
-        try? fm.removeItem(at: previous)
+        // With checkpoint/ in place, .checkpoint-old is stale; without it (a crash between the
+        // two renames below), .checkpoint-old is the last good checkpoint and stays until the
+        // new one is in place.
         if fm.fileExists(atPath: current.path) {
+            try? fm.removeItem(at: previous)
             guard rename(current.path, previous.path) == 0 else {
                 throw FormatError.io(path: current.path, reason: "cannot move the previous checkpoint aside")
             }

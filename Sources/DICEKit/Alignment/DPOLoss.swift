@@ -92,14 +92,21 @@ public struct DPOLoss: Sendable, Hashable, Codable {
         let rhoW = p.policyChosen - p.referenceChosen, rhoL = p.policyRejected - p.referenceRejected
         let z = beta * (rhoW - rhoL), e = labelSmoothing
         switch kind {
+        // The ε terms only when ε > 0: at z = ±∞ their log σ is −∞, and 0 · (−∞) would be NaN.
         case .sigmoid:
-            let loss = -(1 - e) * Self.logSigmoid(z) - e * Self.logSigmoid(-z)
-            let dz = -(1 - e) * Self.sigmoid(-z) + e * Self.sigmoid(z)
+            var loss = -(1 - e) * Self.logSigmoid(z), dz = -(1 - e) * Self.sigmoid(-z)
+            if e > 0 {
+                loss -= e * Self.logSigmoid(-z)
+                dz += e * Self.sigmoid(z)
+            }
             return (loss, beta * dz, -beta * dz)
         case .robust:
-            let loss = (-(1 - e) * Self.logSigmoid(z) + e * Self.logSigmoid(-z)) / (1 - 2 * e)
-            let dz = (-(1 - e) * Self.sigmoid(-z) - e * Self.sigmoid(z)) / (1 - 2 * e)
-            return (loss, beta * dz, -beta * dz)
+            var loss = -(1 - e) * Self.logSigmoid(z), dz = -(1 - e) * Self.sigmoid(-z)
+            if e > 0 {
+                loss += e * Self.logSigmoid(-z)
+                dz -= e * Self.sigmoid(z)
+            }
+            return (loss / (1 - 2 * e), beta * dz / (1 - 2 * e), -beta * dz / (1 - 2 * e))
         case .ipo:
             let nw = Double(max(1, p.chosenLength)), nl = Double(max(1, p.rejectedLength))
             let h = rhoW / nw - rhoL / nl - 1 / (2 * beta)

@@ -6,9 +6,15 @@ public enum DPOTrainingError: Error, Sendable, Equatable, CustomStringConvertibl
     case invalidConfiguration(String)
     /// The reference log-probs do not cover the pairs one for one.
     case referenceCountMismatch(pairs: Int, chosen: Int, rejected: Int)
-    /// `quantity` ("loss", "log-probs", "gradient norm") was NaN or infinite at update `step`
-    /// (1-based). No update was applied; `lastCheckpoint` (if any) is the last good state.
+    /// `quantity` ("policy log-probs", "loss", "gradient norm": no update was applied;
+    /// "parameters or optimizer state": the update of `step` overflowed and was not saved) was
+    /// NaN or infinite at update `step` (1-based). `lastCheckpointStep` (if any) is the last
+    /// good state: no checkpoint holds a NaN or an infinity.
     case nonFinite(step: Int, quantity: String, lastCheckpointStep: Int?)
+    /// The checkpoint of update `step` could not be written into `folder` (e.g. the disk is
+    /// full); `reason` names the file and the failing call. The previous checkpoint, of
+    /// `lastCheckpointStep` (if any), is left in place.
+    case checkpointNotWritten(folder: String, step: Int, reason: String, lastCheckpointStep: Int?)
     /// The checkpoint cannot be resumed with these pairs or settings.
     case resumeMismatch(path: String, reason: String)
     /// A checkpoint file is missing or damaged.
@@ -20,9 +26,12 @@ public enum DPOTrainingError: Error, Sendable, Equatable, CustomStringConvertibl
         case let .referenceCountMismatch(p, c, r):
             return "reference log-probs cover \(c) chosen and \(r) rejected responses for \(p) pairs"
         case let .nonFinite(step, quantity, last):
-            return "the \(quantity) became NaN or infinite at step \(step); training stopped before updating. "
+            return "the \(quantity) became NaN or infinite at step \(step); training stopped, nothing of that step was saved. "
                 + (last.map { "The last good checkpoint is from step \($0)." } ?? "No checkpoint was written yet.")
                 + " Lower the learning rate or β, or check the data."
+        case let .checkpointNotWritten(folder, step, reason, last):
+            return "\(folder): could not write the checkpoint of step \(step) (\(reason)). "
+                + (last.map { "The last good checkpoint, of step \($0), is kept." } ?? "No earlier checkpoint exists.")
         case let .resumeMismatch(p, r): return "\(p): cannot resume: \(r)"
         case let .unreadableCheckpoint(p, r): return "\(p): unreadable checkpoint: \(r)"
         }

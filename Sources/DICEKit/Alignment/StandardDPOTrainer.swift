@@ -14,8 +14,12 @@ import Foundation
 /// times the schedule at this update, and the optimizer updates the flat parameters.
 ///
 /// A NaN or infinite log-prob, loss or gradient norm stops the run with
-/// `DPOTrainingError.nonFinite` before any update is applied, so the last checkpoint stays the
-/// last good state.
+/// `DPOTrainingError.nonFinite` before any update is applied, and so do parameters or optimizer
+/// state that an update overflowed, found when a checkpoint is due (before it is written): the
+/// last checkpoint stays the last good state. A checkpoint that cannot be written (a full
+/// disk) stops the run with `DPOTrainingError.checkpointNotWritten`, the previous checkpoint
+/// left in place. Temporary files that a killed run left in `checkpointFolder` are removed when
+/// training starts.
 public final class StandardDPOTrainer: DPOTrainer {
     public let configuration: DPOConfiguration
     /// Where checkpoints go (`<folder>/checkpoint`); nil writes none.
@@ -57,6 +61,7 @@ public final class StandardDPOTrainer: DPOTrainer {
         var lastCheckpoint: Int?
         var summary = DPOTrainingSummary(steps: 0)
 
+        if let folder = checkpointFolder { AtomicFile.removeLeftovers(in: folder) }
         if resume, let folder = checkpointFolder, let saved = try DPOCheckpoint.read(from: folder) {
             try check(saved.state, folder: folder, fingerprint: fingerprint, parameterCount: parameters.values.count,
                       optimizer: optimizer.name)
@@ -124,8 +129,20 @@ public final class StandardDPOTrainer: DPOTrainer {
                 let state = DPOCheckpoint.State(step: step, configuration: c, dataFingerprint: fingerprint,
                                                 parameterCount: parameters.values.count, optimizer: optimizer.name,
                                                 optimizerStep: optimizer.step, dataOrder: order)
-                try DPOCheckpoint(state: state, parameters: backend.download(parameters.values),
-                                  optimizer: optimizer.state()).write(to: folder, exportModel: exportModel)
+                let values = backend.download(parameters.values), optimizerState = optimizer.state()
+                guard values.allSatisfy(\.isFinite),
+                      optimizerState.tensors.values.allSatisfy({ $0.values.allSatisfy(\.isFinite) }) else {
+                    throw DPOTrainingError.nonFinite(step: step, quantity: "parameters or optimizer state",
+                                                     lastCheckpointStep: lastCheckpoint)
+                }
+                do {
+                    try DPOCheckpoint(state: state, parameters: values, optimizer: optimizerState)
+                        .write(to: folder, exportModel: exportModel)
+                } catch {
+                    throw DPOTrainingError.checkpointNotWritten(
+                        folder: folder.appendingPathComponent(DPOCheckpoint.folderName).path, step: step,
+                        reason: String(describing: error), lastCheckpointStep: lastCheckpoint)
+                }
                 lastCheckpoint = step
                 try observer?(.checkpoint(step: step, folder: folder.appendingPathComponent(DPOCheckpoint.folderName)))
             }

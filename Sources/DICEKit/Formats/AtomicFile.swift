@@ -63,6 +63,23 @@ public enum AtomicFile {
         syncFolder(folder)
     }
 
+    /// Removes the temporary files (`.<name>.tmp-<random>`) that writes into `folder` left
+    /// behind when their process was killed before the rename. Only call this while no other
+    /// write into `folder` is in flight (e.g. when a run starts or resumes); best effort: what
+    /// cannot be removed stays.
+    public static func removeLeftovers(in folder: URL) {
+        let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: folder.path)) ?? [] where isTemporaryName(name) {
+            _ = unlink(folder.appendingPathComponent(name).path)
+        }
+    }
+
+    /// Whether `name` has the form of this type's temporary files, `.<name>.tmp-<random>`.
+    static func isTemporaryName(_ name: String) -> Bool {
+        guard name.hasPrefix("."), let range = name.range(of: ".tmp-", options: .backwards) else { return false }
+        return range.lowerBound > name.startIndex && range.upperBound < name.endIndex
+    }
+
     /// Best-effort fsync of a folder so that a rename inside it is durable.
     static func syncFolder(_ folder: String) {
         let dfd = open(folder, O_RDONLY)

@@ -83,10 +83,12 @@ struct BootstrapCommandTests {
             // whole run takes well under a second here), then up to 40 ms more.
             let k = 1 + Int(rng.next() % 9)
             let delay = Double(rng.next() % 40) / 1000
-            if try runAndKill(dice, arguments("resumed") + (attempt > 0 ? ["--resume"] : []), in: folder.url,
-                              afterPhase: k, delay: delay) {
-                killed += 1
+            let wasRunning = try KilledRun.run(dice, arguments("resumed") + (attempt > 0 ? ["--resume"] : []),
+                                               in: folder.url, delay: delay) { text in
+                text.split(separator: "\n").filter { $0.contains(" · ") && !$0.hasSuffix("done earlier") }.count >= k
             }
+            if wasRunning { killed += 1 }
+            #expect(KilledRun.damagedArtifacts(under: folder.file("resumed")) == [], "after kill \(attempt + 1)")
         }
         guard let resumed = try DiceTool.run(arguments("resumed") + ["--resume"], in: folder.url) else { return }
         #expect(resumed.status == 0, "\(resumed.stderr)")
@@ -99,34 +101,5 @@ struct BootstrapCommandTests {
             #expect(try Data(contentsOf: folder.file("resumed/" + weights)) == Data(contentsOf: folder.file("plain/" + weights)))
             #expect(try Data(contentsOf: folder.file("resumed/" + metrics)) == Data(contentsOf: folder.file("plain/" + metrics)))
         }
-    }
-
-    /// Starts `dice arguments…`, waits until its stderr has announced `afterPhase` started
-    /// phases (or it ends), sleeps `delay` seconds and kills it with SIGKILL. Returns whether
-    /// the process was still running when killed.
-    func runAndKill(_ dice: URL, _ arguments: [String], in folder: URL, afterPhase: Int, delay: Double) throws -> Bool {
-        let errURL = folder.appendingPathComponent("stderr-\(UUID().uuidString)")
-        try Data().write(to: errURL)
-        let err = try FileHandle(forWritingTo: errURL)
-        defer { try? err.close() }
-        let process = Process()
-        process.executableURL = dice
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = err
-        try process.run()
-        let deadline = Date().addingTimeInterval(300)
-        while process.isRunning, Date() < deadline {
-            let text = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-            let started = text.split(separator: "\n").filter { $0.contains(" · ") && !$0.hasSuffix("done earlier") }.count
-            if started >= afterPhase { break }
-            Thread.sleep(forTimeInterval: 0.005)
-        }
-        Thread.sleep(forTimeInterval: delay)
-        let wasRunning = process.isRunning
-        if wasRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        return wasRunning
     }
 }

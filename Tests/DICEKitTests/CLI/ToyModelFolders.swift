@@ -65,4 +65,23 @@ enum ToyModelFolders {
                 "--min-valid", "2", "--length-unit", "tokens", "--max-new-tokens", "12", "--steps", "3",
                 "--batch-size", "4", "--lr", "0.01", "--save-every", "1", "--seed", "7"]
     }
+
+    /// A folder with a tiny policy (`pi0`) and 24 toy preference pairs (`pairs.jsonl`), for
+    /// `dice dpo`.
+    static func dpoInputs(in folder: URL) throws {
+        try writeModel(seed: 2, to: folder.appendingPathComponent("pi0"))
+        let task = try ToyTask()
+        try writePairs(try task.offlinePairs(prompts: try task.prompts(count: 24, seed: 3), seed: 4),
+                       to: folder.appendingPathComponent("pairs.jsonl"))
+    }
+
+    /// `dice dpo` on the inputs of `dpoInputs(in: folder)`, into `run`: `steps` updates of 4
+    /// pairs, 4 pairs held out and validated every 5 updates, a checkpoint every `saveEvery`,
+    /// reference log-probs cached in `folder`/cache.
+    static func dpoArguments(_ folder: URL, run: String, steps: Int = 30, saveEvery: Int = 3) -> [String] {
+        func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+        return ["dpo", "--model", path("pi0"), "--data", path("pairs.jsonl"), "--output", path(run),
+                "--cache-dir", path("cache"), "--steps", String(steps), "--batch-size", "4", "--lr", "0.01",
+                "--save-every", String(saveEvery), "--val-size", "4", "--eval-every", "5", "--seed", "5"]
+    }
 }

@@ -26,4 +26,15 @@ struct AtomicFileTests {
         }
         #expect(error?.path == "/nonexistent-dicekit/x.bin")
     }
+
+    @Test("removeLeftovers removes a killed write's temporaries and nothing else")
+    func removesLeftovers() throws {
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        let kept = ["metrics.jsonl", ".hidden", "a.tmp-1", ".tmp-", ".x.tmp-", "notes.tmp-2"]
+        let leftovers = [".metrics.jsonl.tmp-3k9x", ".model.safetensors.tmp-0"]
+        for name in kept + leftovers { try Data([1]).write(to: folder.file(name)) }
+        AtomicFile.removeLeftovers(in: folder.url)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.path).sorted() == kept.sorted())
+    }
 }

@@ -66,6 +66,33 @@ struct DPOResumeTests {
         }
     }
 
+    /// A crash between the checkpoint's two renames leaves only .checkpoint-old: --resume reads
+    /// it, continues bit-exactly, and the next checkpoint takes its place.
+    @Test func resumeFromTheCheckpointMovedAside() throws {
+        let pairs = Self.pairs(8)
+        let reference = try ReferenceLogProbs.compute(pairs, reference: UnigramPolicy(vocabulary: 96, seed: 2))
+        var config = try Self.config(steps: 4)
+        config.validationSize = 0
+        let folder = try ScratchFolder("dpo-aside")
+        defer { folder.remove() }
+        let whole = try UnigramPolicy(vocabulary: 96, seed: 1)
+        _ = try StandardDPOTrainer(configuration: config, checkpointFolder: folder.url).train(whole, pairs: pairs, reference: reference)
+
+        config.steps = 2
+        let other = try ScratchFolder("dpo-aside-crashed")
+        defer { other.remove() }
+        _ = try StandardDPOTrainer(configuration: config, checkpointFolder: other.url)
+            .train(try UnigramPolicy(vocabulary: 96, seed: 1), pairs: pairs, reference: reference)
+        try FileManager.default.moveItem(at: other.file(DPOCheckpoint.folderName), to: other.file(".checkpoint-old"))
+        config.steps = 4
+        let resumed = try UnigramPolicy(vocabulary: 96, seed: 1)
+        let summary = try StandardDPOTrainer(configuration: config, checkpointFolder: other.url, resume: true)
+            .train(resumed, pairs: pairs, reference: reference)
+        #expect(summary.resumedFrom == 2)
+        #expect(try resumed.parameters.get("theta") == whole.parameters.get("theta"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: other.url.path) == [DPOCheckpoint.folderName])
+    }
+
     @Test func resumeRejectsOtherData() throws {
         let pairs = Self.pairs(8)
         let policy = try UnigramPolicy(vocabulary: 96, seed: 1)
@@ -107,6 +134,94 @@ struct DPOResumeTests {
         #expect(saved.state.step == 2)
         #expect(DPOTrainingError.nonFinite(step: 4, quantity: "loss", lastCheckpointStep: 2).description
             .contains("last good checkpoint is from step 2"))
+    }
+
+    /// A NaN or infinite gradient (finite log-probs and loss) stops the run at that step with
+    /// no update applied, and the last checkpoint stays loadable and resumable.
+    @Test(arguments: [Float.nan, .infinity, -.infinity])
+    func nonFiniteGradientStopsAndKeepsLastCheckpoint(_ poison: Float) throws {
+        let pairs = Self.pairs(8)
+        let reference = try ReferenceLogProbs.compute(pairs, reference: UnigramPolicy(vocabulary: 96, seed: 2))
+        var config = try Self.config(steps: 6)
+        config.validationSize = 0
+        config.microBatchSize = 4
+        let folder = try ScratchFolder("dpo-nan-gradient")
+        defer { folder.remove() }
+        for clip in [1.0, nil] {
+            config.maxGradNorm = clip
+            let policy = try UnigramPolicy(vocabulary: 96, seed: 1)
+            // One call per step: the gradient of step 5 is poisoned; checkpoints at 2 and 4.
+            policy.poisonGradientFromCall = 5
+            policy.gradientPoison = poison
+            var afterStep4: [Float] = []
+            let trainer = StandardDPOTrainer(configuration: config, checkpointFolder: folder.url) { event in
+                if case .step(let m) = event, m.step == 4 { afterStep4 = try policy.parameters.get("theta") }
+            }
+            #expect(throws: DPOTrainingError.nonFinite(step: 5, quantity: "gradient norm", lastCheckpointStep: 4)) {
+                _ = try trainer.train(policy, pairs: pairs, reference: reference)
+            }
+            #expect(try policy.parameters.get("theta") == afterStep4, "an update was applied (clip \(String(describing: clip)))")
+            let saved = try #require(try DPOCheckpoint.read(from: folder.url))
+            #expect(saved.state.step == 4 && saved.parameters == afterStep4)
+            // Resumed with a healthy gradient, it finishes.
+            let healthy = try UnigramPolicy(vocabulary: 96, seed: 1)
+            let summary = try StandardDPOTrainer(configuration: config, checkpointFolder: folder.url, resume: true)
+                .train(healthy, pairs: pairs, reference: reference)
+            #expect(summary.resumedFrom == 4 && summary.steps == 6)
+            try FileManager.default.removeItem(at: folder.file(DPOCheckpoint.folderName))
+        }
+    }
+
+    /// A finite gradient of 1e30 at step 3 overflows the update: SGD's parameters (lr 1e12) or
+    /// AdamW's second moment (g² = 1e60 in Float). The checkpoint due at step 3 is not written;
+    /// step 2's stays.
+    @Test(arguments: [DPOConfiguration.OptimizerKind.sgd, .adamw])
+    func overflowingUpdateIsNotCheckpointed(_ optimizer: DPOConfiguration.OptimizerKind) throws {
+        let pairs = Self.pairs(8)
+        let reference = try ReferenceLogProbs.compute(pairs, reference: UnigramPolicy(vocabulary: 96, seed: 2))
+        var config = try Self.config(steps: 6, optimizer: optimizer)
+        config.validationSize = 0
+        config.microBatchSize = 4
+        config.maxGradNorm = nil
+        config.checkpointInterval = 1
+        if optimizer == .sgd { config.learningRate = 1e12 }
+        let policy = try UnigramPolicy(vocabulary: 96, seed: 1)
+        policy.poisonGradientFromCall = 3
+        policy.gradientPoison = 1e30
+        let folder = try ScratchFolder("dpo-overflow")
+        defer { folder.remove() }
+        #expect(throws: DPOTrainingError.nonFinite(step: 3, quantity: "parameters or optimizer state", lastCheckpointStep: 2)) {
+            _ = try StandardDPOTrainer(configuration: config, checkpointFolder: folder.url).train(policy, pairs: pairs, reference: reference)
+        }
+        let saved = try #require(try DPOCheckpoint.read(from: folder.url))
+        #expect(saved.state.step == 2 && saved.parameters.allSatisfy(\.isFinite))
+        #expect(saved.optimizer.tensors.values.allSatisfy { $0.values.allSatisfy(\.isFinite) })
+    }
+
+    /// A checkpoint damaged outside DICEKit (its writes are atomic) stops --resume with an
+    /// error naming the damaged file, never a crash.
+    @Test(arguments: ["trainer_state.json", "parameters.safetensors", "optimizer.safetensors"])
+    func damagedCheckpointIsNamed(_ file: String) throws {
+        let pairs = Self.pairs(8)
+        let policy = try UnigramPolicy(vocabulary: 96, seed: 1)
+        let reference = try ReferenceLogProbs.compute(pairs, reference: UnigramPolicy(vocabulary: 96, seed: 2))
+        var config = try Self.config(steps: 2)
+        config.validationSize = 0
+        let folder = try ScratchFolder("dpo-damaged")
+        defer { folder.remove() }
+        _ = try StandardDPOTrainer(configuration: config, checkpointFolder: folder.url).train(policy, pairs: pairs, reference: reference)
+        let url = folder.file(DPOCheckpoint.folderName).appendingPathComponent(file)
+        let bytes = try Data(contentsOf: url)
+        try bytes.prefix(bytes.count / 2).write(to: url)
+        let error = #expect(throws: DPOTrainingError.self) {
+            _ = try StandardDPOTrainer(configuration: config, checkpointFolder: folder.url, resume: true)
+                .train(policy, pairs: pairs, reference: reference)
+        }
+        guard case .unreadableCheckpoint(let path, let reason)? = error else {
+            Issue.record("expected unreadableCheckpoint, got \(String(describing: error))")
+            return
+        }
+        #expect((path + reason).contains(file), "\(path): \(reason)")
     }
 
     @Test func infiniteReferenceIsANonFiniteLoss() throws {

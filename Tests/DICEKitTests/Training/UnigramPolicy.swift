@@ -11,6 +11,10 @@ final class UnigramPolicy: DifferentiableSequenceScorer, Trainable {
     private(set) var calls = 0
     /// From this call (1-based) on, log-probs are NaN.
     var nanFromCall: Int?
+    /// From this call (1-based) on, the pullback adds `gradientPoison` to θ₀'s gradient (the
+    /// log-probs stay finite).
+    var poisonGradientFromCall: Int?
+    var gradientPoison = Float.nan
 
     init(vocabulary: Int, seed: UInt64) throws {
         parameters = try ParameterStore(shapes: [("theta", [vocabulary])], on: CPUBackend(threads: 1))
@@ -36,12 +40,14 @@ final class UnigramPolicy: DifferentiableSequenceScorer, Trainable {
         var values = try logProbs(batch)
         if let n = nanFromCall, calls >= n { values = values.map { _ in .nan } }
         let l = try logSoftmax()
+        let poison = poisonGradientFromCall.map { calls >= $0 } ?? false ? gradientPoison : 0
         return (values, { [parameters] dlogp in
             var g = parameters.backend.download(try parameters.gradients())
             for (pair, d) in zip(batch, dlogp) {
                 for v in g.indices { g[v] -= Float(d * Double(pair.response.count) * exp(l[v])) }
                 for t in pair.response { g[t] += Float(d) }
             }
+            g[0] += poison
             parameters.backend.upload(g, to: try parameters.gradients())
         })
     }
