@@ -27,8 +27,9 @@ public struct Tokenizer: Sendable {
     let preTokenizer: PreTokenizer?
     let postProcessor: PostProcessor?
     let decoder: TokenDecoder?
-    /// id → token string, for the model vocabulary and the added tokens (nil where no token).
-    let tokens: [String?]
+    /// id → token string, for the model vocabulary and the added tokens (one entry per token, so
+    /// that a file naming a few large ids costs no more than its tokens).
+    let tokens: [Int: String]
 
     /// The settings read from tokenizer_config.json (all unset when there was none).
     public private(set) var config: TokenizerConfig
@@ -37,7 +38,7 @@ public struct Tokenizer: Sendable {
 
     /// Number of token ids: one more than the largest id of the vocabulary or the added tokens.
     /// This is the row count an embedding matrix needs.
-    public var vocabularySize: Int { tokens.count }
+    public let vocabularySize: Int
 
     /// Id of `config.bosToken`, if set and known.
     public var bosTokenID: Int? { config.bosToken.flatMap(tokenID) }
@@ -124,10 +125,11 @@ public struct Tokenizer: Sendable {
             throw TokenizerError.malformedJSON(path: path, codingPath: what,
                                                reason: "token id \(id) is outside 0..<50000000")
         }
-        var tokens = [String?](repeating: nil, count: maxID + 1)
+        var tokens = [Int: String](minimumCapacity: spec.model.vocab.count + spec.addedTokens.count)
         for (token, id) in spec.model.vocab { tokens[id] = token }
         for token in spec.addedTokens { tokens[token.id] = token.content }
         self.tokens = tokens
+        vocabularySize = maxID + 1
     }
 
     /// Decodes JSON, turning decoding failures into `TokenizerError` with the file and JSON path.
@@ -192,7 +194,7 @@ public struct Tokenizer: Sendable {
 
     /// The token string of `id`, or nil when `id` is out of range or unused.
     public func token(forID id: Int) -> String? {
-        id >= 0 && id < tokens.count ? tokens[id] : nil
+        tokens[id]
     }
 
     // MARK: - Encoding

@@ -1,0 +1,120 @@
+// Regression tests for what fuzzing the parsers found (`make fuzz`, Documentation/Fuzzing.md).
+// Each input is also kept in the fuzz corpus (Fuzz/Corpus/<Target>/crash-*), so that every
+// fuzzing run starts from it.
+
+import Foundation
+import Testing
+@testable import DICEKit
+
+@Suite("Fuzz regressions")
+struct FuzzRegressionTests {
+    // MARK: - tokenizer.json: a large id allocated a table entry for every smaller id
+
+    /// Fuzz/Corpus/FuzzTokenizerJSON/crash-large-id.json: 59 bytes that cost 800 MB (a dense id →
+    /// token table of 50 million entries) before the table became sparse.
+    static let largeIDTokenizer = #"{"model":{"type":"BPE","vocab":{"a":49999999},"merges":[]}}"#
+
+    @Test("a large token id costs one table entry, and still sets the vocabulary size")
+    func largeTokenID() throws {
+        let tokenizer = try Tokenizer(tokenizerJSON: Data(Self.largeIDTokenizer.utf8), config: nil)
+        #expect(tokenizer.tokens.count == 1)
+        #expect(tokenizer.vocabularySize == 50_000_000)
+        #expect(tokenizer.token(forID: 49_999_999) == "a")
+        for id in [-1, 0, 49_999_998, 50_000_000, Int.max] { #expect(tokenizer.token(forID: id) == nil) }
+        #expect(tokenizer.encode("aa") == [49_999_999, 49_999_999])
+        #expect(tokenizer.decode([0, 49_999_999, 50_000_000]) == "a")
+    }
+
+    // MARK: - GGUF: merges rebuilt from scores took time quadratic in a token's length
+
+    /// A GGUF file with a SentencePiece ("llama") vocabulary and no merges, whose last token is
+    /// `"a"` repeated `length` times (Fuzz/Corpus/FuzzGGUF/crash-long-token.gguf has length
+    /// 20000: 112 s in a debug build before the fix).
+    static func longTokenGGUF(length: Int) -> Data {
+        var file = GGUFBytes()
+        let tokens = ["<unk>", "<s>", "</s>", "a", String(repeating: "a", count: length)]
+        file.header(tensors: 0, kvs: 3)
+        file.string("tokenizer.ggml.model")
+        file.u32(8)
+        file.string("llama")
+        file.string("tokenizer.ggml.tokens")
+        file.u32(9)
+        file.u32(8)
+        file.u64(UInt64(tokens.count))
+        for token in tokens { file.string(token) }
+        file.string("tokenizer.ggml.scores")
+        file.u32(9)
+        file.u32(6)
+        file.u64(UInt64(tokens.count))
+        for _ in tokens { file.u32(Float(0).bitPattern) }
+        return file.data
+    }
+
+    @Test("a 100000-character token rebuilds its merges in linear time", .timeLimit(.minutes(1)))
+    func longTokenMerges() throws {
+        let file = try GGUFFile(data: Self.longTokenGGUF(length: 100_000), path: "long-token.gguf")
+        let start = ContinuousClock.now
+        let tokenizer = try Tokenizer(gguf: file)
+        #expect(ContinuousClock.now - start < .seconds(10))
+        #expect(tokenizer.vocabularySize == 5)
+        #expect(tokenizer.token(forID: 4)?.unicodeScalars.count == 100_000)
+    }
+
+    /// `generate_merges` as transformers writes it (the algorithm the tries replaced, as the
+    /// oracle): every cut of every token, the parts looked up by their scalars as Python's `in`
+    /// looks up `str` keys, ids from {token: id} (last occurrence wins).
+    static func naiveMerges(tokens: [String], scores: [Double]) -> [[String]] {
+        let key = { (s: String) in s.unicodeScalars.map(\.value) }
+        var idOf: [[UInt32]: Int] = [:]
+        for (id, token) in tokens.enumerated() { idOf[key(token)] = id }
+        var scoreOf: [[UInt32]: Double] = [:]
+        var order: [[UInt32]] = []
+        for (token, score) in zip(tokens, scores) {
+            if scoreOf[key(token)] == nil { order.append(key(token)) }
+            scoreOf[key(token)] = score
+        }
+        var merges: [(left: [UInt32], right: [UInt32], score: Double)] = []
+        for merge in order {
+            guard let score = scoreOf[merge] else { continue }
+            var local: [(left: [UInt32], right: [UInt32], leftID: Int, rightID: Int)] = []
+            for index in 1..<max(1, merge.count) {
+                let left = Array(merge[..<index]), right = Array(merge[index...])
+                if let l = idOf[left], let r = idOf[right] { local.append((left, right, l, r)) }
+            }
+            local.sort { ($0.leftID, $0.rightID) < ($1.leftID, $1.rightID) }
+            merges += local.map { ($0.left, $0.right, score) }
+        }
+        let ranked = merges.indices.sorted { a, b in
+            let x = merges[a], y = merges[b]
+            if x.score != y.score { return x.score > y.score }
+            if x.left.count != y.left.count { return x.left.count > y.left.count }
+            if x.right.count != y.right.count { return x.right.count > y.right.count }
+            return a < b
+        }
+        let text = { (v: [UInt32]) in String(String.UnicodeScalarView(v.compactMap(Unicode.Scalar.init))) }
+        return ranked.map { [text(merges[$0].left), text(merges[$0].right)] }
+    }
+
+    @Test("merges rebuilt with the tries equal every cut tried", arguments: 0..<20)
+    func mergesMatchNaive(seed: UInt64) {
+        var rng = SplitMix64(seed: 0xF022 &+ seed)
+        // "é" and "e\u{301}" (equal as Swift Strings, different to Python) among the pieces.
+        let alphabet: [String] = ["a", "b", "e", "\u{301}", "é", "▁"]
+        var tokens: [String] = []
+        for _ in 0..<(20 + Int(rng.next() % 40)) {
+            let length = 1 + Int(rng.next() % 5)
+            tokens.append((0..<length).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }.joined())
+        }
+        let scores = tokens.map { _ in Double(rng.next() % 4) }
+        #expect(GGUFFile.generateMerges(tokens: tokens, scores: scores) == Self.naiveMerges(tokens: tokens, scores: scores))
+    }
+
+    /// transformers 5's `generate_merges` on canonically equivalent tokens (printed by
+    /// tokenization_utils_base.generate_merges): "ae\u{301}" has no cut into two tokens, "aé" has one.
+    @Test("canonically equivalent tokens stay apart, as in transformers")
+    func mergesCompareScalars() {
+        let tokens = ["a", "e", "\u{301}", "\u{E9}", "ae\u{301}", "a\u{E9}"]
+        let merges = GGUFFile.generateMerges(tokens: tokens, scores: [0, 0, 0, 0, -1, -2])
+        #expect(merges.map { $0.map { Array($0.unicodeScalars) } } == [[["a"], ["\u{E9}"]]])
+    }
+}
