@@ -60,6 +60,48 @@ struct FuzzRegressionTests {
         #expect(tokenizer.token(forID: 4)?.unicodeScalars.count == 100_000)
     }
 
+    // MARK: - Layer counts: the expected-weight list grew with a claimed layer count
+
+    /// Fuzz/Corpus/FuzzGGUF/crash-block-count.gguf: tokenizer-bpe.gguf with `llama.block_count`
+    /// = 2^24 (the largest the configuration accepts) and no tensors. Before the check,
+    /// `modelDirectory()` listed 150 million expected weights first: 22 GB, minutes.
+    @Test("a GGUF block count above the tensor count is refused by key", .timeLimit(.minutes(1)))
+    func ggufBlockCount() throws {
+        var data = try Data(contentsOf: Fixtures.gguf("tokenizer-bpe.gguf"))
+        let key = Array("llama.block_count".utf8)
+        var needle = withUnsafeBytes(of: UInt64(key.count).littleEndian, Array.init) + key
+        needle += withUnsafeBytes(of: UInt32(4).littleEndian, Array.init)  // UINT32
+        let at = try #require(data.firstRange(of: needle)).upperBound
+        data.replaceSubrange(at ..< at + 4, with: withUnsafeBytes(of: UInt32(1 << 24).littleEndian, Array.init))
+        let file = try GGUFFile(data: data, path: "block-count.gguf")
+        #expect(try file.llamaConfig().numHiddenLayers == 1 << 24)
+        #expect {
+            try file.modelDirectory()
+        } throws: { error in
+            guard case let GGUFError.invalidMetadata(path, key, expected)? = error as? GGUFError else { return false }
+            return path == "block-count.gguf" && key == "llama.block_count" && expected.contains("found 16777216")
+        }
+    }
+
+    @Test("a config.json layer count above the tensor count is refused by key", .timeLimit(.minutes(1)))
+    func configLayerCount() throws {
+        let folder = try ScratchFolder("fuzz-layers")
+        defer { folder.remove() }
+        let source = Fixtures.model("llama-gqa-tied")
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent("config.json")))
+            as? [String: Any] ?? [:]
+        config["num_hidden_layers"] = 1 << 24
+        try JSONSerialization.data(withJSONObject: config).write(to: folder.file("config.json"))
+        try FileManager.default.copyItem(at: source.appendingPathComponent("model.safetensors"),
+                                         to: folder.file("model.safetensors"))
+        #expect {
+            try ModelDirectory.read(from: folder.url)
+        } throws: { error in
+            guard case let FormatError.invalidConfig(path, key, reason)? = error as? FormatError else { return false }
+            return path == folder.file("config.json").path && key == "num_hidden_layers" && reason.hasPrefix("16777216 layers")
+        }
+    }
+
     /// `generate_merges` as transformers writes it (the algorithm the tries replaced, as the
     /// oracle): every cut of every token, the parts looked up by their scalars as Python's `in`
     /// looks up `str` keys, ids from {token: id} (last occurrence wins).
