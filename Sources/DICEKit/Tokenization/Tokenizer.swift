@@ -56,7 +56,8 @@ public struct Tokenizer: Sendable {
     /// When the config has no `chat_template`, a `chat_template.jinja` file beside it (the layout
     /// transformers ≥ 4.43 saves) supplies it.
     /// - Throws: `TokenizerError` naming the file: `.unreadableFile` when tokenizer.json is
-    ///   missing, `.malformedJSON`, `.unsupported…`, `.invalidMerge`, `.unknownToken`.
+    ///   missing, `.malformedJSON` (also for a normalizer, pre-tokenizer or decoder chain that can
+    ///   make a text more than 4096 times longer), `.unsupported…`, `.invalidMerge`, `.unknownToken`.
     ///   A `.gguf` file in place of the directory gives its embedded tokenizer (`init(gguf:)`).
     public init(directory: URL) throws {
         if GGUFFile.isGGUF(directory) {
@@ -116,6 +117,14 @@ public struct Tokenizer: Sendable {
         decoder = spec.decoder
         added = AddedVocabulary(spec.addedTokens, normalizer: spec.normalizer)
         self.config = config
+        let chains: [(String, TextGrowth?)] = [("normalizer", spec.normalizer?.growth),
+                                               ("pre_tokenizer", spec.preTokenizer?.growth),
+                                               ("decoder", spec.decoder?.growth)]
+        for case let (section, growth?) in chains where !growth.isWithinLimit {
+            throw TokenizerError.malformedJSON(
+                path: path, codingPath: section,
+                reason: "the steps can make a text up to \(growth) longer (limit \(TextGrowth.limit))")
+        }
 
         var maxID = -1
         for id in spec.model.vocab.values { maxID = max(maxID, id) }

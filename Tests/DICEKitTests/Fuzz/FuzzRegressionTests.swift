@@ -25,6 +25,64 @@ struct FuzzRegressionTests {
         #expect(tokenizer.decode([0, 49_999_999, 50_000_000]) == "a")
     }
 
+    // MARK: - tokenizer.json: chains that lengthen text exponentially
+
+    /// A tokenizer.json whose `section` is a Sequence of `count` copies of `step`.
+    static func chainTokenizer(_ section: String, _ step: String, count: Int) -> String {
+        let key = ["normalizer": "normalizers", "pre_tokenizer": "pretokenizers", "decoder": "decoders"][section] ?? section
+        let steps = Array(repeating: step, count: count).joined(separator: ",")
+        return #"{"model":{"type":"BPE","vocab":{"a":0,"b":1},"merges":[]},"\#(section)":{"type":"Sequence","\#(key)":[\#(steps)]}}"#
+    }
+
+    /// Fuzz/Corpus/FuzzTokenizerJSON/crash-replace-chain.json (2.4 kB: 40 × Replace "a" → "aa")
+    /// made `encode("a")` build a text of 2^40 scalars; the same in the pre-tokenizer
+    /// (ByteLevel doubles a byte-level text) and the decoder.
+    @Test("chains that lengthen text beyond 4096× are refused when the tokenizer loads",
+          .timeLimit(.minutes(1)),
+          arguments: [("normalizer", #"{"type":"Replace","pattern":{"String":"a"},"content":"aa"}"#),
+                      ("pre_tokenizer", #"{"type":"ByteLevel","add_prefix_space":false}"#),
+                      ("decoder", #"{"type":"Replace","pattern":{"String":"a"},"content":"aa"}"#)])
+    func exponentialChains(section: String, step: String) throws {
+        #expect {
+            try Tokenizer(tokenizerJSON: Data(Self.chainTokenizer(section, step, count: 40).utf8), config: nil,
+                          tokenizerPath: "chain.json")
+        } throws: { error in
+            guard case let TokenizerError.malformedJSON(path, codingPath, reason)? = error as? TokenizerError else { return false }
+            return path == "chain.json" && codingPath == section && reason.contains("limit 4096×")
+        }
+        // A short chain of the same step still loads and works.
+        let tokenizer = try Tokenizer(tokenizerJSON: Data(Self.chainTokenizer(section, step, count: 2).utf8), config: nil)
+        _ = tokenizer.decode(tokenizer.encode("ab a"))
+    }
+
+    /// Texts that reach the largest expansions: U+FDFA (18 scalars under NFKD), İ (2 when
+    /// lowercased), é, spaces, and 4-byte UTF-8.
+    static let growthAlphabet: [Unicode.Scalar] = ["a", "b", " ", "\u{FDFA}", "\u{130}", "\u{E9}", "\u{1F642}", "\u{2581}"]
+
+    @Test("the growth bound holds for random normalizer and pre-tokenizer chains", arguments: 0..<20)
+    func growthBoundHolds(seed: UInt64) {
+        var rng = SplitMix64(seed: 0x6B0 &+ seed)
+        let normalizers: [Normalizer] = [.prepend(["\u{2581}"]), .replace(pattern: [" "], content: ["\u{2581}"]),
+                                         .replace(pattern: ["a"], content: ["b", "b", "b"]), .nfc, .nfd, .nfkc, .nfkd,
+                                         .lowercase, .strip(left: true, right: true), .byteLevel]
+        let preTokenizers: [PreTokenizer] = [.byteLevel(addPrefixSpace: true, useRegex: true),
+                                             .byteLevel(addPrefixSpace: true, useRegex: false),
+                                             .metaspace(replacement: "\u{2581}", prependScheme: .always, split: true),
+                                             .digits(individual: true), .whitespaceSplit]
+        let normalizer = Normalizer.sequence((0..<(1 + Int(rng.next() % 4))).map { _ in normalizers[Int(rng.next() % UInt64(normalizers.count))] })
+        let preTokenizer = PreTokenizer.sequence((0..<(1 + Int(rng.next() % 3))).map { _ in preTokenizers[Int(rng.next() % UInt64(preTokenizers.count))] })
+        for _ in 0..<20 {
+            let text = (0..<Int(rng.next() % 12)).map { _ in Self.growthAlphabet[Int(rng.next() % UInt64(Self.growthAlphabet.count))] }
+            let normalized = normalizer.normalize(text)
+            let bound = normalizer.growth
+            #expect(normalized.count <= bound.factor * text.count + bound.extra, "\(normalizer) on \(text)")
+            let pieces = preTokenizer.preTokenize([Piece(scalars: normalized, atOrigin: true)])
+            let preBound = preTokenizer.growth
+            #expect(pieces.reduce(0) { $0 + $1.scalars.count } <= preBound.factor * normalized.count + preBound.extra,
+                    "\(preTokenizer) on \(normalized)")
+        }
+    }
+
     // MARK: - GGUF: merges rebuilt from scores took time quadratic in a token's length
 
     /// A GGUF file with a SentencePiece ("llama") vocabulary and no merges, whose last token is
