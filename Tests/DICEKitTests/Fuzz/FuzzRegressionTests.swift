@@ -83,6 +83,44 @@ struct FuzzRegressionTests {
         }
     }
 
+    // MARK: - Chat templates: a format with many open braces took quadratic time
+
+    /// Fuzz/Corpus/FuzzChatTemplate/crash-open-braces.txt: "{prompt}" and 20 000 "{" (73 s in a
+    /// debug build before the fix: each "{" looked for a "}" to the end of the format).
+    @Test("a format with 100000 open braces renders in linear time", .timeLimit(.minutes(1)))
+    func openBraces() throws {
+        let braces = String(repeating: "{", count: 100_000)
+        let template = try ChatTemplate(parsing: "{prompt}" + braces + "{system}}")
+        let start = ContinuousClock.now
+        let text = template.render([.system("S"), .user("P")], addGenerationPrompt: true)
+        #expect(ContinuousClock.now - start < .seconds(10))
+        #expect(text == "P" + braces + "S}")
+    }
+
+    /// `fill` against its definition: at each "{", the text up to the first "}" after it is
+    /// replaced when it names a value; everything else is copied.
+    @Test("format filling equals the brace-by-brace definition", arguments: 0..<20)
+    func fillMatchesDefinition(seed: UInt64) {
+        var rng = SplitMix64(seed: 0xB2AC &+ seed)
+        let pieces = ["{", "}", "{prompt}", "{system}", "{bos}", "x", "{eos", "prompt}", "{{prompt}}", " "]
+        let format = (0..<Int(rng.next() % 16)).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined()
+        let values = ["prompt": "P{system}", "system": "S", "bos": "<s>", "eos": "</s>"]
+        let chars = Array(format)
+        var expected = ""
+        var i = 0
+        while i < chars.count {
+            if chars[i] == "{", let close = chars[(i + 1)...].firstIndex(of: "}"),
+               let value = values[String(chars[(i + 1)..<close])] {
+                expected += value
+                i = close + 1
+            } else {
+                expected.append(chars[i])
+                i += 1
+            }
+        }
+        #expect(ChatTemplate.fill(format, values) == expected, "\(format)")
+    }
+
     // MARK: - GGUF: merges rebuilt from scores took time quadratic in a token's length
 
     /// A GGUF file with a SentencePiece ("llama") vocabulary and no merges, whose last token is
