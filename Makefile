@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test bench build demo smollm2 soak clean
+.PHONY: deps test bench build demo smollm2 soak fuzz clean
 
 # Debian 12's OpenBLAS 0.3.21 does not recognise recent Xeons and falls back to its generic
 # SSE3 kernels (5–8× slower sgemm). Pick the AVX-512 or AVX2 kernels unless the environment
@@ -69,6 +69,12 @@ bench: build
 	.build/release/dice bench logprobs $(PEER)
 	.build/release/dice bench dpo $(PEER)
 	.build/release/dice bench generate $(PEER)
+
+# Fuzz targets (Fuzz/): libFuzzer + ASan, FUZZ_SECONDS per target on a scratch copy of each seed
+# corpus; fails on any crash, hang or out-of-memory (Scripts/fuzz.sh, Documentation/Fuzzing.md).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) Scripts/fuzz.sh
 
 clean:
 	rm -rf .build

@@ -46,6 +46,15 @@ let package = Package(
         .executableTarget(name: "CustomPolicyExample", dependencies: ["DICEKit"], path: "Examples/CustomPolicy"),
         .executableTarget(name: "BootstrapFromJSONL", dependencies: ["DICEKit"], path: "Examples/BootstrapFromJSONL"),
         .executableTarget(name: "SmolLM2DICE", dependencies: ["DICEKit", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Examples/SmolLM2DICE"),
+        // Fuzz targets (`make fuzz`; Documentation/Fuzzing.md): libFuzzer entry points when built
+        // with -DFUZZING, corpus replayers otherwise.
+        .target(name: "CFuzzer", path: "Fuzz/CFuzzer"),
+        .target(name: "FuzzSupport", dependencies: ["DICEKit", "CFuzzer"], path: "Fuzz/FuzzSupport"),
+        .executableTarget(name: "FuzzJSONL", dependencies: ["DICEKit", "FuzzSupport"], path: "Fuzz/FuzzJSONL"),
+        .executableTarget(name: "FuzzTokenizerJSON", dependencies: ["DICEKit", "FuzzSupport"], path: "Fuzz/FuzzTokenizerJSON"),
+        .executableTarget(name: "FuzzSafeTensors", dependencies: ["DICEKit", "FuzzSupport"], path: "Fuzz/FuzzSafeTensors"),
+        .executableTarget(name: "FuzzGGUF", dependencies: ["DICEKit", "FuzzSupport"], path: "Fuzz/FuzzGGUF"),
+        .executableTarget(name: "FuzzChatTemplate", dependencies: ["DICEKit", "FuzzSupport"], path: "Fuzz/FuzzChatTemplate"),
         .testTarget(
             name: "DICEKitTests",
             dependencies: ["DICEKit"]

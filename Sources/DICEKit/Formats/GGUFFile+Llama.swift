@@ -21,10 +21,18 @@ extension GGUFFile {
     /// (e.g. `rope_freqs.weight`) are listed in `ignoredTensors`.
     ///
     /// - Throws: `GGUFError.unsupportedArchitecture`, `.missingMetadata` / `.invalidMetadata`
-    ///   (naming the key; RoPE scaling other than none/linear factor 1 is refused), `.missingTensor`,
+    ///   (naming the key; RoPE scaling other than none/linear factor 1 is refused, and a
+    ///   `block_count` above the number of tensors), `.missingTensor`,
     ///   `.shapeMismatch`, `.unsupportedTensorType`.
     public func modelDirectory() throws -> ModelDirectory {
         let config = try llamaConfig()
+        // Each layer has tensors of its own, so a file cannot hold more layers than tensors; the
+        // list of expected weights for a larger claim would cost memory in proportion to it.
+        guard config.numHiddenLayers <= tensors.count else {
+            throw GGUFError.invalidMetadata(
+                path: path, key: "llama.block_count",
+                expected: "at most \(tensors.count) layers (one tensor or more each; the file has \(tensors.count) tensors), found \(config.numHiddenLayers)")
+        }
         var tensors: [String: HostTensor] = [:]
         var ignored: [String] = []
         for info in self.tensors {

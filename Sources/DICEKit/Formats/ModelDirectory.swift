@@ -48,7 +48,7 @@ public struct ModelDirectory: Sendable {
     /// renamed.
     ///
     /// - Throws: `FormatError`: `.missingFile` (no config.json, no weights), any config or
-    ///   safetensors error, `.duplicateTensor` (a name in two shards), `.missingTensor` (a
+    ///   safetensors error, `.invalidConfig` for a layer count above the number of tensors, `.duplicateTensor` (a name in two shards), `.missingTensor` (a
     ///   weight the config needs, or one the index promises in a shard),
     ///   `.shapeMismatch`, `.unsupportedDType` (e.g. an integer tensor where a weight is
     ///   expected) — each naming the file and the tensor.
@@ -57,7 +57,8 @@ public struct ModelDirectory: Sendable {
     /// throws `GGUFError`).
     public static func read(from url: URL) throws -> ModelDirectory {
         if GGUFFile.isGGUF(url) { return try GGUFFile(contentsOf: url).modelDirectory() }
-        let config = try ModelConfig.load(contentsOf: url.appendingPathComponent(configFile))
+        let configURL = url.appendingPathComponent(configFile)
+        let config = try ModelConfig.load(contentsOf: configURL)
         let generationURL = url.appendingPathComponent(generationConfigFile)
         let generation = FileManager.default.fileExists(atPath: generationURL.path)
             ? try GenerationConfig.load(contentsOf: generationURL) : nil
@@ -81,6 +82,17 @@ public struct ModelDirectory: Sendable {
             located = renamed
         }
 
+        // Each layer has tensors of its own, so the weights cannot hold more layers than tensors;
+        // the list of expected weights for a larger claim would cost memory in proportion to it.
+        let (layers, layersKey) = switch config {
+        case .llama(let c): (c.numHiddenLayers, "num_hidden_layers")
+        case .gpt2(let c): (c.nLayer, "n_layer")
+        }
+        guard layers <= located.count else {
+            throw FormatError.invalidConfig(
+                path: configURL.path, key: layersKey,
+                reason: "\(layers) layers, but the weights hold \(located.count) tensors (one or more per layer)")
+        }
         var tensors: [String: HostTensor] = [:]
         for (name, shape) in config.expectedWeights() {
             guard let (file, entry) = located[name] else {

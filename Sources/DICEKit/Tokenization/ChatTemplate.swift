@@ -186,13 +186,16 @@ public enum ChatTemplate: Sendable, Equatable, CustomStringConvertible {
 
     /// `format` with each `{name}` of `values` replaced, in one pass (substituted text is never
     /// re-scanned, so a prompt containing "{system}" stays as written); other braces are kept.
+    /// Names contain no braces, so a name is looked for only up to the next brace of either kind:
+    /// every character is scanned at most twice, however many braces the format has.
     static func fill(_ format: String, _ values: [String: String]) -> String {
         var out = ""
         var rest = format[...]
         while let open = rest.firstIndex(of: "{") {
             out += rest[..<open]
             let afterOpen = rest.index(after: open)
-            if let close = rest[afterOpen...].firstIndex(of: "}"), let value = values[String(rest[afterOpen..<close])] {
+            if let close = rest[afterOpen...].firstIndex(where: { $0 == "{" || $0 == "}" }), rest[close] == "}",
+               let value = values[String(rest[afterOpen..<close])] {
                 out += value
                 rest = rest[rest.index(after: close)...]
             } else {

@@ -111,7 +111,7 @@ extension GGUFFile {
                 throw GGUFError.invalidMetadata(path: path, key: "tokenizer.ggml.scores",
                                                 expected: "\(tokens.count) scores, found \(scores.count)")
             }
-            merges = Self.generateMerges(tokens: tokens, scores: scores, vocab: vocab)
+            merges = Self.generateMerges(tokens: tokens, scores: scores)
         }
 
         // Added tokens: builder defaults (new ids when absent), control / user-defined tokens, then
@@ -225,42 +225,49 @@ extension GGUFFile {
         }
     }
 
-    /// transformers' `generate_merges(vocab, vocab_scores)`: for every token (file order), each
-    /// split into two vocabulary tokens, ordered within the token by the parts' ids; then all
-    /// merges stably sorted by (score, left length, right length), highest first. Lengths count
-    /// Unicode scalars (Python's `len`).
-    static func generateMerges(tokens: [String], scores: [Double], vocab: [String: Int]) -> [[String]] {
+    /// transformers' `generate_merges(vocab, vocab_scores)` with `vocab` = {token: id} (the last
+    /// occurrence's id): for every token (file order), each split into two vocabulary tokens,
+    /// ordered within the token by the parts' ids; then all merges stably sorted by (score, left
+    /// length, right length), highest first. Tokens are compared and measured by Unicode scalars,
+    /// as Python compares and measures `str` (Swift's `String ==` would also match canonically
+    /// equivalent spellings). The candidate cuts of a token come from two tries (vocabulary
+    /// prefixes and suffixes), so a long token costs its length, not its length squared.
+    static func generateMerges(tokens: [String], scores: [Double]) -> [[String]] {
+        typealias Scalars = [Unicode.Scalar]
+        var idOf: [Scalars: Int] = [:]
+        for (id, token) in tokens.enumerated() { idOf[Array(token.unicodeScalars)] = id }
         // Python's dict(zip(tokens, scores)): one entry per distinct token, at its first position,
         // with the score of its last occurrence.
-        var scoreOf: [String: Double] = [:]
-        var order: [String] = []
+        var scoreOf: [Scalars: Double] = [:]
+        var order: [Scalars] = []
         for (token, score) in zip(tokens, scores) {
-            if scoreOf[token] == nil { order.append(token) }
-            scoreOf[token] = score
-        }
-        var merges: [(left: String, right: String, score: Double, leftLength: Int, rightLength: Int)] = []
-        for token in order {
             let scalars = Array(token.unicodeScalars)
-            guard scalars.count > 1, let score = scoreOf[token] else { continue }
-            var local: [(left: String, right: String, leftID: Int, rightID: Int, leftLength: Int)] = []
-            for cut in 1..<scalars.count {
-                let left = String(String.UnicodeScalarView(scalars[..<cut]))
-                let right = String(String.UnicodeScalarView(scalars[cut...]))
-                if let l = vocab[left], let r = vocab[right] { local.append((left, right, l, r, cut)) }
+            if scoreOf[scalars] == nil { order.append(scalars) }
+            scoreOf[scalars] = score
+        }
+        let prefixes = ScalarTrie(idOf.keys)
+        let suffixes = ScalarTrie(idOf.keys.map { $0.reversed() })
+        var merges: [(left: Scalars, right: Scalars, score: Double)] = []
+        for scalars in order {
+            guard scalars.count > 1, let score = scoreOf[scalars] else { continue }
+            let rightLengths = Set(suffixes.prefixLengths(of: scalars.reversed()))
+            var local: [(left: Scalars, right: Scalars, leftID: Int, rightID: Int)] = []
+            for cut in prefixes.prefixLengths(of: scalars)
+            where cut > 0 && cut < scalars.count && rightLengths.contains(scalars.count - cut) {
+                let left = Array(scalars[..<cut]), right = Array(scalars[cut...])
+                if let l = idOf[left], let r = idOf[right] { local.append((left, right, l, r)) }
             }
             local.sort { ($0.leftID, $0.rightID) < ($1.leftID, $1.rightID) }
-            for m in local {
-                merges.append((m.left, m.right, score, m.leftLength, scalars.count - m.leftLength))
-            }
+            merges += local.map { ($0.left, $0.right, score) }
         }
         let ranked = merges.indices.sorted { a, b in
             let x = merges[a], y = merges[b]
             if x.score != y.score { return x.score > y.score }
-            if x.leftLength != y.leftLength { return x.leftLength > y.leftLength }
-            if x.rightLength != y.rightLength { return x.rightLength > y.rightLength }
+            if x.left.count != y.left.count { return x.left.count > y.left.count }
+            if x.right.count != y.right.count { return x.right.count > y.right.count }
             return a < b
         }
-        return ranked.map { [merges[$0].left, merges[$0].right] }
+        return ranked.map { [String(String.UnicodeScalarView(merges[$0].left)), String(String.UnicodeScalarView(merges[$0].right))] }
     }
 
     // MARK: - Typed metadata arrays

@@ -27,8 +27,9 @@ public struct Tokenizer: Sendable {
     let preTokenizer: PreTokenizer?
     let postProcessor: PostProcessor?
     let decoder: TokenDecoder?
-    /// id → token string, for the model vocabulary and the added tokens (nil where no token).
-    let tokens: [String?]
+    /// id → token string, for the model vocabulary and the added tokens (one entry per token, so
+    /// that a file naming a few large ids costs no more than its tokens).
+    let tokens: [Int: String]
 
     /// The settings read from tokenizer_config.json (all unset when there was none).
     public private(set) var config: TokenizerConfig
@@ -37,7 +38,7 @@ public struct Tokenizer: Sendable {
 
     /// Number of token ids: one more than the largest id of the vocabulary or the added tokens.
     /// This is the row count an embedding matrix needs.
-    public var vocabularySize: Int { tokens.count }
+    public let vocabularySize: Int
 
     /// Id of `config.bosToken`, if set and known.
     public var bosTokenID: Int? { config.bosToken.flatMap(tokenID) }
@@ -55,7 +56,8 @@ public struct Tokenizer: Sendable {
     /// When the config has no `chat_template`, a `chat_template.jinja` file beside it (the layout
     /// transformers ≥ 4.43 saves) supplies it.
     /// - Throws: `TokenizerError` naming the file: `.unreadableFile` when tokenizer.json is
-    ///   missing, `.malformedJSON`, `.unsupported…`, `.invalidMerge`, `.unknownToken`.
+    ///   missing, `.malformedJSON` (also for a normalizer, pre-tokenizer or decoder chain that can
+    ///   make a text more than 4096 times longer), `.unsupported…`, `.invalidMerge`, `.unknownToken`.
     ///   A `.gguf` file in place of the directory gives its embedded tokenizer (`init(gguf:)`).
     public init(directory: URL) throws {
         if GGUFFile.isGGUF(directory) {
@@ -115,6 +117,14 @@ public struct Tokenizer: Sendable {
         decoder = spec.decoder
         added = AddedVocabulary(spec.addedTokens, normalizer: spec.normalizer)
         self.config = config
+        let chains: [(String, TextGrowth?)] = [("normalizer", spec.normalizer?.growth),
+                                               ("pre_tokenizer", spec.preTokenizer?.growth),
+                                               ("decoder", spec.decoder?.growth)]
+        for case let (section, growth?) in chains where !growth.isWithinLimit {
+            throw TokenizerError.malformedJSON(
+                path: path, codingPath: section,
+                reason: "the steps can make a text up to \(growth) longer (limit \(TextGrowth.limit))")
+        }
 
         var maxID = -1
         for id in spec.model.vocab.values { maxID = max(maxID, id) }
@@ -124,10 +134,11 @@ public struct Tokenizer: Sendable {
             throw TokenizerError.malformedJSON(path: path, codingPath: what,
                                                reason: "token id \(id) is outside 0..<50000000")
         }
-        var tokens = [String?](repeating: nil, count: maxID + 1)
+        var tokens = [Int: String](minimumCapacity: spec.model.vocab.count + spec.addedTokens.count)
         for (token, id) in spec.model.vocab { tokens[id] = token }
         for token in spec.addedTokens { tokens[token.id] = token.content }
         self.tokens = tokens
+        vocabularySize = maxID + 1
     }
 
     /// Decodes JSON, turning decoding failures into `TokenizerError` with the file and JSON path.
@@ -192,7 +203,7 @@ public struct Tokenizer: Sendable {
 
     /// The token string of `id`, or nil when `id` is out of range or unused.
     public func token(forID id: Int) -> String? {
-        id >= 0 && id < tokens.count ? tokens[id] : nil
+        tokens[id]
     }
 
     // MARK: - Encoding

@@ -68,8 +68,7 @@ struct GGUFTokenizerTests {
     @Test func generateMerges() {
         let tokens = ["a", "b", "c", "ab", "bc", "abc"]
         let scores: [Double] = [0, 0, 0, -1, -2, -1]
-        let vocab = Dictionary(uniqueKeysWithValues: tokens.enumerated().map { ($1, $0) })
-        let merges = GGUFFile.generateMerges(tokens: tokens, scores: scores, vocab: vocab)
+        let merges = GGUFFile.generateMerges(tokens: tokens, scores: scores)
         #expect(merges == [["ab", "c"], ["a", "bc"], ["a", "b"], ["b", "c"]])
     }
 
