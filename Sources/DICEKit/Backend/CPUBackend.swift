@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 import Foundation
 
 /// The reference backend: host memory, OpenBLAS `sgemm` for matrix products and threaded
@@ -15,14 +16,23 @@ public final class CPUBackend: Backend {
     public let name = "cpu"
     /// Worker threads for loops and for OpenBLAS.
     public let threads: Int
+    /// Whether the SIMD kernels (AVX2 or AVX-512, as the CPU supports) run; otherwise their
+    /// portable C versions do.
+    public let vectorized: Bool
     let loop: ParallelLoop
     let pool: CPUBufferPool
+    /// The CKernels level every kernel call passes (`CK_LEVEL_*`).
+    let simd: Int32
 
     /// Creates a CPU backend using `threads` cores (default: all active cores), caching up to
     /// `cachedBytes` of freed buffers for reuse (default: a quarter of physical memory).
-    public init(threads: Int? = nil, cachedBytes: Int? = nil) {
+    /// `vectorized: false` runs the portable C versions of the SIMD kernels (for comparisons
+    /// and tests); results of the two agree to rounding.
+    public init(threads: Int? = nil, cachedBytes: Int? = nil, vectorized: Bool = true) {
         let n = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         self.threads = n
+        self.vectorized = vectorized
+        self.simd = vectorized ? ck_best_level() : CK_LEVEL_PORTABLE
         self.loop = ParallelLoop(threads: n)
         let memory = Int(clamping: ProcessInfo.processInfo.physicalMemory)
         self.pool = CPUBufferPool(capacity: cachedBytes ?? memory / 4)
@@ -31,7 +41,10 @@ public final class CPUBackend: Backend {
     // MARK: - Buffers
 
     public func allocate(_ count: Int, zeroed: Bool) throws -> any DeviceBuffer {
-        try CPUBuffer(count: count, pool: pool, zeroed: zeroed)
+        let buffer = try CPUBuffer(count: count, pool: pool)
+        // Zeroed by the workers (a step's gradient buffers are tens of megabytes).
+        if zeroed { fill(BufferSlice(buffer), with: 0) }
+        return buffer
     }
 
     /// The host pointer of a slice of one of this backend's buffers.
@@ -118,6 +131,23 @@ public final class CPUBackend: Backend {
         }
     }
 
+    /// `ck_gemm_nt` (no packing of either operand, so it beats sgemm at decoding's few rows),
+    /// with the output columns split over the workers; every element's instruction sequence
+    /// is independent of `rows` and of the split.
+    public func rowwiseMatmul(_ x: BufferSlice, weight: BufferSlice, into y: BufferSlice,
+                              rows: Int, inputs: Int, outputs: Int) {
+        precondition(rows >= 0 && inputs >= 0 && outputs >= 0
+                     && x.count >= rows * inputs && weight.count >= outputs * inputs
+                     && y.count >= rows * outputs, "rowwiseMatmul operands smaller than \(rows)×\(inputs) · (\(outputs)×\(inputs))ᵀ")
+        let px = pointer(x), pw = pointer(weight), py = pointer(y), level = simd
+        // Chunks of at least 48 columns, and of 64K multiply-adds: below that the thread
+        // start-up costs more than the work.
+        loop.forEachChunk(outputs, grain: max(48, 65536 / max(1, rows * inputs))) { r in
+            ck_gemm_nt(level, Int64(rows), Int64(r.lowerBound), Int64(r.upperBound), Int64(inputs), 1,
+                       px, Int64(inputs), pw, Int64(inputs), 0, py, Int64(outputs))
+        }
+    }
+
     /// Row-major `cblas_sgemm` with explicit leading dimensions (strided head views).
     @inline(__always)
     static func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
@@ -162,26 +192,25 @@ public final class CPUBackend: Backend {
     }
 
     public func sum(_ x: BufferSlice) -> Double {
-        reduce(x) { $0 }
+        reduce(x, squares: false)
     }
 
     public func sumOfSquares(_ x: BufferSlice) -> Double {
-        reduce(x) { $0 * $0 }
+        reduce(x, squares: true)
     }
 
-    /// Σ f(x_i) in Double, with one partial sum per chunk, added in chunk order (deterministic).
-    private func reduce(_ x: BufferSlice, _ f: (Double) -> Double) -> Double {
-        let p = pointer(x)
+    /// Σ over one partial sum per chunk (each from `ck_sum`/`ck_sum_squares`, in Double
+    /// lanes), added in chunk order (deterministic for a thread count).
+    private func reduce(_ x: BufferSlice, squares: Bool) -> Double {
+        let p = pointer(x), level = simd
         let chunks = max(1, min(threads, x.count / (1 << 15)))
         var partial = [Double](repeating: 0, count: chunks)
         partial.withUnsafeMutableBufferPointer { parts in
-            let out = parts.baseAddress!
+            guard let out = parts.baseAddress else { return }
             loop.forEach(chunks) { c in
-                var s = 0.0
-                for i in (x.count * c / chunks)..<(x.count * (c + 1) / chunks) {
-                    s += f(Double(p[i]))
-                }
-                out[c] = s
+                let lower = x.count * c / chunks, count = x.count * (c + 1) / chunks - lower
+                out[c] = squares ? ck_sum_squares(level, p + lower, Int64(count))
+                    : ck_sum(level, p + lower, Int64(count))
             }
         }
         return partial.reduce(0, +)

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 // Sampler: one next token from one row of logits, on the host, with Hugging Face semantics.
@@ -23,6 +24,8 @@ public struct Sampler: Sendable {
     public let parameters: SamplingParameters
     /// Argmax decoding: temperature 0, or so close to 0 that 1/T overflows Float.
     let greedy: Bool
+    /// The CKernels level of the softmax weights.
+    static let simd = ck_best_level()
 
     /// A sampler for `parameters`.
     /// - Throws: `GenerationError.invalidParameter` when a control is outside its domain.
@@ -91,11 +94,17 @@ public struct Sampler: Sendable {
         let k = parameters.topK
         let floor = k > 0 && k < row.count ? Self.kthLargest(UnsafeBufferPointer(row), k) : -.infinity
         var total = 0.0
-        for i in 0..<row.count {
-            // All logits −∞ (degenerate) leaves a uniform choice.
-            let w: Float = top == -.infinity ? 1 : (row[i] >= floor ? expf(row[i] - top) : 0)
-            row[i] = w
-            total += Double(w)
+        if let base = row.baseAddress, top > -.infinity, floor == -.infinity {
+            // No top-k: every weight is exp(z − top), in SIMD.
+            _ = ck_exp_shift_sum(Self.simd, base, Int64(row.count), top)
+            total = ck_sum(Self.simd, base, Int64(row.count))
+        } else {
+            for i in 0..<row.count {
+                // All logits −∞ (degenerate) leaves a uniform choice.
+                let w: Float = top == -.infinity ? 1 : (row[i] >= floor ? expf(row[i] - top) : 0)
+                row[i] = w
+                total += Double(w)
+            }
         }
         if parameters.topP < 1 {
             total = Self.nucleus(row, total: total, topP: parameters.topP)
