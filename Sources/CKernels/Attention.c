@@ -9,15 +9,6 @@
 #include "VectorMath.h"
 
 #if CK_X86
-CK_INLINE CK_AVX512 float dot_avx512(const float *a, const float *b, int64_t d) {
-    __m512 acc = _mm512_setzero_ps();
-    for (int64_t i = 0; i < d; i += 16) {
-        __mmask16 m = ck_tail_mask(d - i);
-        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc);
-    }
-    return _mm512_reduce_add_ps(acc);
-}
-
 // out[0..<d] = Σ_j w[j] · row_j over the n0 rows of part 0, then the n1 rows of part 1 (rows
 // `stride` apart), 128 columns at a time in registers. One accumulation runs through both
 // parts, so how the keys are split between them does not change the result.
@@ -47,9 +38,22 @@ static CK_AVX512 float attend_avx512(const float *q, int64_t d, float scale,
                                      const float *k0, const float *v0, int64_t n0,
                                      const float *k1, const float *v1, int64_t n1,
                                      int64_t stride, float *scores, float *out) {
-    for (int64_t j = 0; j < n0; j++) scores[j] = scale * dot_avx512(q, k0 + j * stride, d);
-    for (int64_t j = 0; j < n1; j++) scores[n0 + j] = scale * dot_avx512(q, k1 + j * stride, d);
     int64_t n = n0 + n1;
+    // Scores 16 keys at a time, reduced together (ck_reduce16).
+    for (int64_t j0 = 0; j0 < n; j0 += 16) {
+        int count = (int)(n - j0 < 16 ? n - j0 : 16);
+        __m512 acc[16];
+        for (int t = 0; t < 16; t++) acc[t] = _mm512_setzero_ps();
+        for (int t = 0; t < count; t++) {
+            int64_t j = j0 + t;
+            const float *k = j < n0 ? k0 + j * stride : k1 + (j - n0) * stride;
+            for (int64_t c = 0; c < d; c += 16) {
+                __mmask16 m = ck_tail_mask(d - c);
+                acc[t] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + c), _mm512_maskz_loadu_ps(m, k + c), acc[t]);
+            }
+        }
+        _mm512_mask_storeu_ps(scores + j0, ck_tail_mask(count), _mm512_mul_ps(_mm512_set1_ps(scale), ck_reduce16(acc)));
+    }
     float m = ck_max(CK_LEVEL_AVX512, scores, n);
     float sum = ck_exp_shift_sum(CK_LEVEL_AVX512, scores, n, m);
     float inverse = 1 / sum;

@@ -9,6 +9,7 @@
 // columns are split over threads.
 #include "CKernels.h"
 #include "Dispatch.h"
+#include "VectorMath.h"
 
 // Rows of A per block: the block (rows × K floats) stays in L2 while every column tile of the
 // range passes over it.
@@ -151,8 +152,16 @@ CK_INLINE CK_AVX512 void tile_avx512(int rm, int rn, int64_t k, float alpha, con
             for (int r = 0; r < rm; r++) acc[r][s] = _mm512_fmadd_ps(av[r], bv, acc[r][s]);
         }
     }
+    // Slot r·6 + s of two transposing reductions (unused slots hold zeros).
+    __m512 flat[32];
+    float sums[32];
+    for (int i = 0; i < 32; i++) flat[i] = _mm512_setzero_ps();
     for (int r = 0; r < rm; r++)
-        for (int s = 0; s < rn; s++) store(c + r * ldc + s, _mm512_reduce_add_ps(acc[r][s]), alpha, beta);
+        for (int s = 0; s < rn; s++) flat[r * 6 + s] = acc[r][s];
+    _mm512_storeu_ps(sums, ck_reduce16(flat));
+    if (rm > 2 || (rm == 2 && rn > 4)) _mm512_storeu_ps(sums + 16, ck_reduce16(flat + 16));
+    for (int r = 0; r < rm; r++)
+        for (int s = 0; s < rn; s++) store(c + r * ldc + s, sums[r * 6 + s], alpha, beta);
 }
 
 #define CK_TILE512(RM, RN) \

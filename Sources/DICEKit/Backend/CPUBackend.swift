@@ -2,14 +2,14 @@ import CBLAS
 import CKernels
 import Foundation
 
-/// The reference backend: host memory, OpenBLAS `sgemm` for matrix products and threaded
-/// loops for everything else.
+/// The reference backend: host memory, OpenBLAS `sgemm` for matrix products, SIMD kernels
+/// (CKernels) and threaded loops for everything else.
 ///
-/// Threads: OpenBLAS runs its own pool for large products and the loop kernels use
-/// `threads` Dispatch workers; the two never run at the same time (each kernel returns only
-/// when its work is done), and kernels that call BLAS from inside their own parallel loop
-/// (attention) run OpenBLAS with one thread for that region, so the machine is never
-/// oversubscribed. All BLAS work passes through `BLASGate`, so backends on different threads
+/// Threads: the loop kernels use `threads` Dispatch workers; large products run one
+/// single-threaded sgemm per worker on a block of the output, small ones OpenBLAS's own pool.
+/// The two never run at the same time (each kernel returns only when its work is done), and
+/// kernels that call BLAS from inside their own parallel loop run OpenBLAS with one thread
+/// for that region, so the machine is never oversubscribed. All BLAS work passes through `BLASGate`, so backends on different threads
 /// neither race on OpenBLAS's process-wide thread count nor change each other's results.
 /// Issue one backend's kernels from one thread at a time.
 public final class CPUBackend: Backend {
@@ -121,6 +121,29 @@ public final class CPUBackend: Backend {
                          "matmul operands smaller than \(batch)×(\(m)×\(k) · \(k)×\(n))")
         }
         let pa = pointer(a), pb = pointer(b), pc = pointer(c)
+        if batch == 1 && threads > 1 && m * n * k >= 1 << 21 {
+            // One single-threaded sgemm per worker on a block of C — rows when A is the larger
+            // operand (each worker packs all of B), columns otherwise (each packs all of A) —
+            // instead of OpenBLAS's own threads, whose hand-offs and spin-waits cost 5–10% of
+            // a DPO step's CPU time.
+            let splitRows = m >= n
+            withSingleThreadedBLAS {
+                loop.forEachChunk(splitRows ? m : n, grain: 16) { r in
+                    let lo = r.lowerBound, count = r.count
+                    if splitRows {
+                        CPUBackend.sgemm(transposeA: transposeA, transposeB: transposeB, m: count, n: n, k: k,
+                                         alpha: alpha, pa + (transposeA ? lo : lo * k), lda: transposeA ? m : k,
+                                         pb, ldb: transposeB ? k : n, beta: beta, pc + lo * n, ldc: n)
+                    } else {
+                        CPUBackend.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: count, k: k,
+                                         alpha: alpha, pa, lda: transposeA ? m : k,
+                                         pb + (transposeB ? lo * k : lo), ldb: transposeB ? k : n,
+                                         beta: beta, pc + lo, ldc: n)
+                    }
+                }
+            }
+            return
+        }
         BLASGate.shared.run(threads: threads) {
             for i in 0..<batch {
                 CPUBackend.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
