@@ -183,10 +183,19 @@ public struct Sampler: Sendable {
             return nil
         }
         let unit = Float(bucketCount)
-        var mass = [Double](repeating: 0, count: bucketCount)
+        // Four interleaved histograms (no store-to-load chain when neighbours share a bucket),
+        // added together after.
+        var mass = [Double](repeating: 0, count: 4 * bucketCount)
         mass.withUnsafeMutableBufferPointer { m in
-            for x in w where x > 0 { m[min(bucketCount - 1, Int(x * unit))] += Double(x) }
+            guard let m = m.baseAddress else { return }
+            for (i, x) in w.enumerated() where x > 0 {
+                m[(i & 3) * bucketCount + min(bucketCount - 1, Int(x * unit))] += Double(x)
+            }
+            for b in 0..<bucketCount {
+                m[b] = (m[b] + m[bucketCount + b]) + (m[2 * bucketCount + b] + m[3 * bucketCount + b])
+            }
         }
+        mass.removeLast(3 * bucketCount)
         guard let top = boundary(mass) else { return total }
         var members = (0..<w.count).filter { w[$0] > 0 && min(bucketCount - 1, Int(w[$0] * unit)) == top }
         var last: Int?
@@ -214,12 +223,9 @@ public struct Sampler: Sendable {
         }
         guard let last else { return total }
         let cut = w[last]
-        var kept = 0.0
-        for i in 0..<w.count {
-            if w[i] < cut || (w[i] == cut && i > last) { w[i] = 0 }
-            kept += Double(w[i])
-        }
-        return kept
+        for i in 0..<w.count where w[i] < cut || (w[i] == cut && i > last) { w[i] = 0 }
+        guard let base = w.baseAddress else { return total }
+        return ck_sum(simd, base, Int64(w.count))
     }
 
     /// The distinct ids of `tokens` that lie in `0..<bound`, in first-seen order.
