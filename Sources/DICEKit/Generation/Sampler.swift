@@ -223,7 +223,9 @@ public struct Sampler: Sendable {
         }
         guard let last else { return total }
         let cut = w[last]
-        for i in 0..<w.count where w[i] < cut || (w[i] == cut && i > last) { w[i] = 0 }
+        // Branch-free selects (the compiler vectorises them): below the cut, and ties after `last`.
+        for i in 0...last { let x = w[i]; w[i] = x < cut ? 0 : x }
+        for i in (last + 1)..<w.count { let x = w[i]; w[i] = x <= cut ? 0 : x }
         guard let base = w.baseAddress else { return total }
         return ck_sum(simd, base, Int64(w.count))
     }
