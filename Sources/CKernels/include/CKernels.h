@@ -1,5 +1,6 @@
-// CKernels: SIMD kernels for DICEKit's CPU backend (AVX2+FMA and AVX-512 on x86-64, chosen
-// at run time, with a portable C version of each).
+// CKernels: SIMD kernels for DICEKit's CPU backend, chosen at run time, with a portable C
+// version of each: AVX-512 versions of all of them, AVX2+FMA of ck_gemm_nt (the other kernels
+// run their portable versions at that level).
 //
 // Every function takes the SIMD `level` to run at as its first argument (a level above what
 // the CPU supports must not be passed: use ck_best_level()). Results of one level are

@@ -28,11 +28,21 @@ public final class CPUBackend: Backend {
     /// `cachedBytes` of freed buffers for reuse (default: a quarter of physical memory).
     /// `vectorized: false` runs the portable C versions of the SIMD kernels (for comparisons
     /// and tests); results of the two agree to rounding.
-    public init(threads: Int? = nil, cachedBytes: Int? = nil, vectorized: Bool = true) {
+    public convenience init(threads: Int? = nil, cachedBytes: Int? = nil, vectorized: Bool = true) {
+        self.init(threads: threads, cachedBytes: cachedBytes,
+                  simdLevel: vectorized ? Self.bestSIMDLevel : Int(CK_LEVEL_PORTABLE))
+    }
+
+    /// The highest CKernels level this CPU runs (0 portable, 1 AVX2+FMA, 2 AVX-512).
+    static let bestSIMDLevel = Int(ck_best_level())
+
+    /// A backend whose kernels run at CKernels level `simdLevel`, lowered to what the CPU
+    /// supports (tests reach the AVX2 versions on AVX-512 machines this way).
+    init(threads: Int?, cachedBytes: Int?, simdLevel: Int) {
         let n = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         self.threads = n
-        self.vectorized = vectorized
-        self.simd = vectorized ? ck_best_level() : CK_LEVEL_PORTABLE
+        self.simd = Int32(min(max(simdLevel, 0), Self.bestSIMDLevel))
+        self.vectorized = simd != CK_LEVEL_PORTABLE
         self.loop = ParallelLoop(threads: n)
         let memory = Int(clamping: ProcessInfo.processInfo.physicalMemory)
         self.pool = CPUBufferPool(capacity: cachedBytes ?? memory / 4)

@@ -4,7 +4,7 @@
 // and the properties the callers rely on: rowwiseMatmul's rows do not depend on the row count
 // or on other rows, and AdamW gives the same bits at every level.
 
-import DICEKit
+@testable import DICEKit
 import Foundation
 import Testing
 
@@ -12,12 +12,15 @@ import Testing
 struct VectorKernelTests {
     static let levels = [true, false]
 
-    @Test("rowwiseMatmul = x·Wᵀ", arguments: levels, [(1, 1, 1), (3, 17, 5), (4, 16, 6), (7, 33, 13),
-                                                      (64, 64, 50), (5, 300, 97)])
-    func rowwiseMatmul(vectorized: Bool, shape: (Int, Int, Int)) throws {
+    /// ck_gemm_nt has AVX-512, AVX2 and portable versions: every level up to the CPU's.
+    static var gemmLevels: [Int] { Array(0...CPUBackend.bestSIMDLevel) }
+
+    @Test("rowwiseMatmul = x·Wᵀ at every SIMD level", arguments: gemmLevels,
+          [(1, 1, 1), (3, 17, 5), (4, 16, 6), (7, 33, 13), (64, 64, 50), (5, 300, 97)])
+    func rowwiseMatmul(level: Int, shape: (Int, Int, Int)) throws {
         let (rows, inputs, outputs) = shape
         var rng = SplitMix64(seed: UInt64(rows * 1000 + inputs * 10 + outputs))
-        let backend = CPUBackend(threads: 3, vectorized: vectorized)
+        let backend = CPUBackend(threads: 3, cachedBytes: nil, simdLevel: level)
         let x = rng.floats(rows * inputs), w = rng.floats(outputs * inputs)
         let sx = try makeSlice(backend, x), sw = try makeSlice(backend, w)
         let sy = try makeSlice(backend, count: rows * outputs, value: .nan)
@@ -30,10 +33,10 @@ struct VectorKernelTests {
     }
 
     @Test("rowwiseMatmul: a row's bits do not depend on the row count or its neighbours",
-          arguments: levels)
-    func rowwiseMatmulRowIndependence(vectorized: Bool) throws {
+          arguments: gemmLevels)
+    func rowwiseMatmulRowIndependence(level: Int) throws {
         var rng = SplitMix64(seed: 5)
-        let backend = CPUBackend(threads: 2, vectorized: vectorized)
+        let backend = CPUBackend(threads: 2, cachedBytes: nil, simdLevel: level)
         let rows = 23, inputs = 70, outputs = 131
         let x = rng.floats(rows * inputs), w = rng.floats(outputs * inputs)
         let sw = try makeSlice(backend, w)
