@@ -23,6 +23,10 @@ CK_INLINE CK_AVX512 void weighted_rows_avx512(const float *w, const float *rows0
         for (int64_t j = 0; j < n0 + n1; j++) {
             __m512 wj = _mm512_set1_ps(w[j]);
             const float *r = (j < n0 ? rows0 + j * stride : rows1 + (j - n0) * stride) + c;
+            if (j + 4 < n0 + n1) {
+                const float *ahead = (j + 4 < n0 ? rows0 + (j + 4) * stride : rows1 + (j + 4 - n0) * stride) + c;
+                for (int l = 0; l < lanes; l++) _mm_prefetch((const char *)(ahead + 16 * l), _MM_HINT_T0);
+            }
             for (int l = 0; l < lanes; l++) {
                 __mmask16 m = ck_tail_mask(d - c - 16 * l);
                 acc[l] = _mm512_fmadd_ps(wj, _mm512_maskz_loadu_ps(m, r + 16 * l), acc[l]);
@@ -47,6 +51,11 @@ static CK_AVX512 float attend_avx512(const float *q, int64_t d, float scale,
         for (int t = 0; t < count; t++) {
             int64_t j = j0 + t;
             const float *k = j < n0 ? k0 + j * stride : k1 + (j - n0) * stride;
+            // Rows are `stride` apart (other heads in between): fetch the row 4 keys ahead.
+            if (j + 4 < n) {
+                const float *ahead = j + 4 < n0 ? k0 + (j + 4) * stride : k1 + (j + 4 - n0) * stride;
+                for (int64_t c = 0; c < d; c += 16) _mm_prefetch((const char *)(ahead + c), _MM_HINT_T0);
+            }
             for (int64_t c = 0; c < d; c += 16) {
                 __mmask16 m = ck_tail_mask(d - c);
                 acc[t] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + c), _mm512_maskz_loadu_ps(m, k + c), acc[t]);
