@@ -19,9 +19,14 @@ let package = Package(
             path: "Sources/CBLAS",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // SIMD kernels (AVX2/AVX-512 chosen at run time, portable C fallback) for the CPU backend.
+        .target(
+            name: "CKernels",
+            path: "Sources/CKernels"
+        ),
         .target(
             name: "DICEKit",
-            dependencies: ["CBLAS"]
+            dependencies: ["CBLAS", "CKernels"]
         ),
         // The CUDA driver, cuBLAS and NVRTC types and function signatures that DICEKitCUDA uses,
         // bound at run time with dlopen/dlsym (no CUDA toolkit at build time).

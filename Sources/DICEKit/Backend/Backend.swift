@@ -170,6 +170,14 @@ public protocol Backend: AnyObject, Sendable {
                 _ c: BufferSlice, m: Int, n: Int, k: Int, alpha: Float, beta: Float,
                 batch: Int, strideA: Int, strideB: Int, strideC: Int)
 
+    /// Decoding's projections: `y [R×out] = x [R×in] · Wᵀ` for a weight `W [out×in]` (the
+    /// `torch.nn.Linear` layout), where every row of y is computed from its own row of x by
+    /// the same instructions whatever R is, so that a token decodes to the same bits in any
+    /// batch. (The default implementation, in an extension, is `matmul`, whose GEMM then has
+    /// to have that property itself.)
+    func rowwiseMatmul(_ x: BufferSlice, weight: BufferSlice, into y: BufferSlice,
+                       rows: Int, inputs: Int, outputs: Int)
+
     // MARK: - Elementwise and reductions
 
     /// `out = a + b` (all of one count; `out` may alias `a` or `b`).
@@ -289,6 +297,13 @@ public enum BackendError: Error, Equatable, CustomStringConvertible {
 }
 
 extension Backend {
+    /// `matmul(x, transposeA: false, weight, transposeB: true, y, …)`.
+    public func rowwiseMatmul(_ x: BufferSlice, weight: BufferSlice, into y: BufferSlice,
+                              rows: Int, inputs: Int, outputs: Int) {
+        matmul(x, transposeA: false, weight, transposeB: true, y, m: rows, n: outputs, k: inputs,
+               alpha: 1, beta: 0, batch: 1, strideA: 0, strideB: 0, strideC: 0)
+    }
+
     /// Allocates `count` zero-filled Float32 elements.
     /// - Throws: `BackendError.allocationFailed` when the memory cannot be had.
     public func allocate(_ count: Int) throws -> any DeviceBuffer {

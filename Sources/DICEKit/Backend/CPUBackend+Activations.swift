@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 // GELU (tanh form) and SwiGLU on the CPU.
@@ -34,12 +35,9 @@ extension CPUBackend {
 
     public func swiglu(gate: BufferSlice, up: BufferSlice, into out: BufferSlice) {
         precondition(gate.count == up.count && gate.count == out.count, "swiglu counts")
-        let pg = pointer(gate), pu = pointer(up), po = pointer(out)
+        let pg = pointer(gate), pu = pointer(up), po = pointer(out), level = simd
         loop.forEachChunk(gate.count, grain: 1 << 14) { r in
-            for i in r {
-                let g = pg[i]
-                po[i] = g / (1 + expf(-g)) * pu[i]
-            }
+            ck_swiglu(level, pg + r.lowerBound, pu + r.lowerBound, po + r.lowerBound, Int64(r.count))
         }
     }
 
@@ -49,15 +47,10 @@ extension CPUBackend {
                      && gate.count == dgate.count && gate.count == dup.count,
                      "swiglu backward counts")
         let pg = pointer(gate), pu = pointer(up), pd = pointer(dout)
-        let pdg = pointer(dgate), pdu = pointer(dup)
+        let pdg = pointer(dgate), pdu = pointer(dup), level = simd
         loop.forEachChunk(gate.count, grain: 1 << 14) { r in
-            for i in r {
-                let g = pg[i]
-                let sigma = 1 / (1 + expf(-g))
-                let silu = g * sigma
-                pdu[i] += pd[i] * silu
-                pdg[i] += pd[i] * pu[i] * sigma * (1 + g * (1 - sigma))
-            }
+            let i = r.lowerBound
+            ck_swiglu_backward(level, pg + i, pu + i, pd + i, pdg + i, pdu + i, Int64(r.count))
         }
     }
 }

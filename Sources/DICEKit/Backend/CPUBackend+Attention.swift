@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 // Causal grouped-query attention over packed sequences, on the CPU.
@@ -72,9 +73,9 @@ extension CPUBackend {
                 for i in 0..<tq {
                     let row = scores + i * total
                     let visible = total - tq + i + 1
-                    let l = Self.logSumExp(row, visible)
+                    let l = logSumExp(row, visible)
                     pl[(s.queryStart + i) * heads + h] = l
-                    for j in 0..<visible { row[j] = expf(row[j] - l) }
+                    _ = ck_exp_shift_sum(simd, row, Int64(visible), l)
                     for j in visible..<total { row[j] = 0 }
                 }
                 for (n, part) in parts.enumerated() {
@@ -89,81 +90,38 @@ extension CPUBackend {
     /// Query blocks up to this size (incremental decoding) take the direct path below.
     static let smallQueryBlock = 4
 
-    /// Attention for sequences of a few queries each (decoding from a KV cache): dot products
-    /// and weighted sums computed directly with SIMD, one task per (sequence, kv head), where
-    /// an sgemm call per head would cost more than its arithmetic.
+    /// Attention for sequences of a few queries each (decoding from a KV cache): each query
+    /// row is one `ck_attend` call (dot products, softmax and weighted sum in SIMD), one task
+    /// per (sequence, kv head), where an sgemm call per head would cost more than its
+    /// arithmetic.
     private func attentionSmallQueries(q: BufferSlice, k: BufferSlice, v: BufferSlice, into out: BufferSlice,
                                        lse: BufferSlice, sequences: [AttentionSequence],
                                        heads: Int, kvHeads: Int, headSize: Int, scale: Float) {
         let pq = pointer(q), pk = pointer(k), pv = pointer(v), po = pointer(out)
-        let pl = pointer(lse)
+        let pl = pointer(lse), level = simd
         let group = heads / kvHeads
         let qStride = heads * headSize, kStride = kvHeads * headSize
         loop.forEach(sequences.count * kvHeads, grain: 4) { task in
             let s = sequences[task / kvHeads], g = task % kvHeads
             let tq = s.queryCount, total = s.prefixCount + s.keyCount
             guard tq > 0 else { return }
-            let parts = Self.keyParts(s, g: g, headSize: headSize, kStride: kStride, k: pk, v: pv)
+            let keyOffset = g * headSize
+            let prefixK = pk + s.prefixStart * kStride + keyOffset, prefixV = pv + s.prefixStart * kStride + keyOffset
+            let ownK = pk + s.keyStart * kStride + keyOffset, ownV = pv + s.keyStart * kStride + keyOffset
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: total)
             defer { scores.deallocate() }
             for h in (g * group)..<((g + 1) * group) {
                 for i in 0..<tq {
                     let row = (s.queryStart + i) * qStride + h * headSize
-                    let qv = pq + row, ov = po + row
                     let visible = total - tq + i + 1
-                    var m = -Float.infinity
-                    for part in parts {
-                        for j in 0..<min(part.count, visible - part.column) {
-                            let x = scale * Self.dot(qv, part.k + j * kStride, headSize)
-                            scores[part.column + j] = x
-                            m = max(m, x)
-                        }
-                    }
-                    var sum: Float = 0
-                    for j in 0..<visible {
-                        let e = expf(scores[j] - m)
-                        scores[j] = e
-                        sum += e
-                    }
-                    pl[(s.queryStart + i) * heads + h] = m + logf(sum)
-                    ov.update(repeating: 0, count: headSize)
-                    let inverse = 1 / sum
-                    for part in parts {
-                        for j in 0..<min(part.count, visible - part.column) {
-                            Self.addScaled(scores[part.column + j] * inverse, part.v + j * kStride, ov, headSize)
-                        }
-                    }
+                    let fromPrefix = min(s.prefixCount, visible)
+                    pl[(s.queryStart + i) * heads + h] = ck_attend(
+                        level, pq + row, Int64(headSize), scale,
+                        prefixK, prefixV, Int64(fromPrefix), ownK, ownV, Int64(visible - fromPrefix),
+                        Int64(kStride), scores, po + row)
                 }
             }
         }
-    }
-
-    /// Σ a[i]·b[i] over `n` elements, eight lanes at a time.
-    @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-        var acc = SIMD8<Float>()
-        var i = 0
-        while i + 8 <= n {
-            acc += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
-                * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
-            i += 8
-        }
-        var s = acc.sum()
-        while i < n { s += a[i] * b[i]; i += 1 }
-        return s
-    }
-
-    /// y[i] += alpha · x[i] over `n` elements, eight lanes at a time.
-    @inline(__always)
-    static func addScaled(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        var i = 0
-        while i + 8 <= n {
-            let yv = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
-                + alpha * UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(y + i).storeBytes(of: yv, as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < n { y[i] += alpha * x[i]; i += 1 }
     }
 
     public func attentionBackward(dout: BufferSlice, q: BufferSlice, k: BufferSlice,
@@ -211,7 +169,7 @@ extension CPUBackend {
                             let row = p + i * total, drow = dp + i * total
                             let visible = total - tq + i + 1
                             let l = pl[(s.queryStart + i) * heads + h]
-                            for j in 0..<visible { row[j] = expf(row[j] - l) }
+                            _ = ck_exp_shift_sum(simd, row, Int64(visible), l)
                             for j in visible..<total { row[j] = 0 }
                             var delta: Float = 0
                             let o = oh + i * qStride, d = doh + i * qStride

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 // The sequence log-prob kernel on the CPU: log-softmax of each logits row, gathered at the
@@ -17,7 +18,7 @@ extension CPUBackend {
                     let target = Int(t[n])
                     precondition(target >= 0 && target < vocabulary,
                                  "target \(target) outside 0..<\(vocabulary)")
-                    let l = Self.logSumExp(row, vocabulary)
+                    let l = logSumExp(row, vocabulary)
                     ps[n] = l
                     po[n] = row[target] - l
                 }
@@ -32,6 +33,7 @@ extension CPUBackend {
         precondition(logits.count >= rows * vocabulary && dlogits.count >= rows * vocabulary
                      && dlogp.count >= rows && lse.count >= rows, "logSoftmaxGather backward shapes")
         let pl = pointer(logits), ps = pointer(lse), pg = pointer(dlogp), pd = pointer(dlogits)
+        let level = simd
         targets.withUnsafeBufferPointer { t in
             loop.forEachChunk(rows, grain: 4) { r in
                 for n in r {
@@ -39,7 +41,7 @@ extension CPUBackend {
                     if g == 0 { continue }
                     let row = pl + n * vocabulary, drow = pd + n * vocabulary
                     let l = ps[n]
-                    for v in 0..<vocabulary { drow[v] -= g * expf(row[v] - l) }
+                    ck_add_scaled_exp(level, drow, row, Int64(vocabulary), l, -g)
                     drow[Int(t[n])] += g
                 }
             }
@@ -48,12 +50,7 @@ extension CPUBackend {
 
     /// log Σ exp(row[i]), overflow-safe (the maximum is subtracted first).
     @inline(__always)
-    static func logSumExp(_ row: UnsafeMutablePointer<Float>, _ count: Int) -> Float {
-        var m = -Float.infinity
-        for i in 0..<count where row[i] > m { m = row[i] }
-        if !m.isFinite { return m }
-        var s: Float = 0
-        for i in 0..<count { s += expf(row[i] - m) }
-        return m + logf(s)
+    func logSumExp(_ row: UnsafeMutablePointer<Float>, _ count: Int) -> Float {
+        ck_log_sum_exp(simd, row, Int64(count))
     }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 // AdamW and SGD parameter updates on the CPU (PyTorch's update rules).
@@ -15,16 +16,11 @@ extension CPUBackend {
         let correction2 = 1 - pow(Double(b2), Double(step.step))
         let stepSize = Float(Double(step.learningRate) / correction1)
         let rootCorrection2 = Float(correction2.squareRoot())
+        let level = simd
         loop.forEachChunk(params.count, grain: 1 << 14) { r in
-            for i in r {
-                let g = pg[i]
-                let mi = b1 * pm[i] + (1 - b1) * g
-                let vi = b2 * pv[i] + (1 - b2) * g * g
-                pm[i] = mi
-                pv[i] = vi
-                let denom = vi.squareRoot() / rootCorrection2 + eps
-                pp[i] = pp[i] * decay - stepSize * mi / denom
-            }
+            let i = r.lowerBound
+            ck_adamw(level, pp + i, pg + i, pm + i, pv + i, Int64(r.count), b1, b2, eps, decay,
+                     stepSize, rootCorrection2)
         }
     }
 

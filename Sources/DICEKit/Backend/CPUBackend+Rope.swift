@@ -14,13 +14,17 @@ extension CPUBackend {
         }
         let px = pointer(x)
         let sign: Float = inverse ? -1 : 1
-        // cos/sin per distinct position (packed batches repeat positions across sequences).
+        // cos/sin per distinct position (packed batches repeat positions across sequences, and
+        // a decoding step's rows share a few), computed only for the positions present.
         let maxPosition = Int(positions.max() ?? 0)
+        var present = [Bool](repeating: false, count: maxPosition + 1)
+        for p in positions { present[Int(p)] = true }
+        let distinct = present.indices.filter { present[$0] }
         var table = [Float](repeating: 0, count: (maxPosition + 1) * headSize)
         table.withUnsafeMutableBufferPointer { t in
-            let base = t.baseAddress!
-            loop.forEachChunk(maxPosition + 1, grain: 64) { r in
-                for p in r {
+            guard let base = t.baseAddress else { return }
+            loop.forEachChunk(distinct.count, grain: 64) { r in
+                for p in distinct[r] {
                     for i in 0..<half {
                         let angle = Float(p) * inverseFrequency[i]
                         base[p * headSize + i] = cosf(angle)

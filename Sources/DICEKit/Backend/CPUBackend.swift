@@ -1,28 +1,48 @@
 import CBLAS
+import CKernels
 import Foundation
 
-/// The reference backend: host memory, OpenBLAS `sgemm` for matrix products and threaded
-/// loops for everything else.
+/// The reference backend: host memory, OpenBLAS `sgemm` for matrix products, SIMD kernels
+/// (CKernels) and threaded loops for everything else.
 ///
-/// Threads: OpenBLAS runs its own pool for large products and the loop kernels use
-/// `threads` Dispatch workers; the two never run at the same time (each kernel returns only
-/// when its work is done), and kernels that call BLAS from inside their own parallel loop
-/// (attention) run OpenBLAS with one thread for that region, so the machine is never
-/// oversubscribed. All BLAS work passes through `BLASGate`, so backends on different threads
+/// Threads: the loop kernels use `threads` Dispatch workers; large products run one
+/// single-threaded sgemm per worker on a block of the output, small ones OpenBLAS's own pool.
+/// The two never run at the same time (each kernel returns only when its work is done), and
+/// kernels that call BLAS from inside their own parallel loop run OpenBLAS with one thread
+/// for that region, so the machine is never oversubscribed. All BLAS work passes through `BLASGate`, so backends on different threads
 /// neither race on OpenBLAS's process-wide thread count nor change each other's results.
 /// Issue one backend's kernels from one thread at a time.
 public final class CPUBackend: Backend {
     public let name = "cpu"
     /// Worker threads for loops and for OpenBLAS.
     public let threads: Int
+    /// Whether the SIMD kernels (AVX2 or AVX-512, as the CPU supports) run; otherwise their
+    /// portable C versions do.
+    public let vectorized: Bool
     let loop: ParallelLoop
     let pool: CPUBufferPool
+    /// The CKernels level every kernel call passes (`CK_LEVEL_*`).
+    let simd: Int32
 
     /// Creates a CPU backend using `threads` cores (default: all active cores), caching up to
     /// `cachedBytes` of freed buffers for reuse (default: a quarter of physical memory).
-    public init(threads: Int? = nil, cachedBytes: Int? = nil) {
+    /// `vectorized: false` runs the portable C versions of the SIMD kernels (for comparisons
+    /// and tests); results of the two agree to rounding.
+    public convenience init(threads: Int? = nil, cachedBytes: Int? = nil, vectorized: Bool = true) {
+        self.init(threads: threads, cachedBytes: cachedBytes,
+                  simdLevel: vectorized ? Self.bestSIMDLevel : Int(CK_LEVEL_PORTABLE))
+    }
+
+    /// The highest CKernels level this CPU runs (0 portable, 1 AVX2+FMA, 2 AVX-512).
+    static let bestSIMDLevel = Int(ck_best_level())
+
+    /// A backend whose kernels run at CKernels level `simdLevel`, lowered to what the CPU
+    /// supports (tests reach the AVX2 versions on AVX-512 machines this way).
+    init(threads: Int?, cachedBytes: Int?, simdLevel: Int) {
         let n = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         self.threads = n
+        self.simd = Int32(min(max(simdLevel, 0), Self.bestSIMDLevel))
+        self.vectorized = simd != CK_LEVEL_PORTABLE
         self.loop = ParallelLoop(threads: n)
         let memory = Int(clamping: ProcessInfo.processInfo.physicalMemory)
         self.pool = CPUBufferPool(capacity: cachedBytes ?? memory / 4)
@@ -31,7 +51,10 @@ public final class CPUBackend: Backend {
     // MARK: - Buffers
 
     public func allocate(_ count: Int, zeroed: Bool) throws -> any DeviceBuffer {
-        try CPUBuffer(count: count, pool: pool, zeroed: zeroed)
+        let buffer = try CPUBuffer(count: count, pool: pool)
+        // Zeroed by the workers (a step's gradient buffers are tens of megabytes).
+        if zeroed { fill(BufferSlice(buffer), with: 0) }
+        return buffer
     }
 
     /// The host pointer of a slice of one of this backend's buffers.
@@ -108,6 +131,29 @@ public final class CPUBackend: Backend {
                          "matmul operands smaller than \(batch)×(\(m)×\(k) · \(k)×\(n))")
         }
         let pa = pointer(a), pb = pointer(b), pc = pointer(c)
+        if batch == 1 && threads > 1 && m * n * k >= 1 << 21 {
+            // One single-threaded sgemm per worker on a block of C — rows when A is the larger
+            // operand (each worker packs all of B), columns otherwise (each packs all of A) —
+            // instead of OpenBLAS's own threads, whose hand-offs and spin-waits cost 5–10% of
+            // a DPO step's CPU time.
+            let splitRows = m >= n
+            withSingleThreadedBLAS {
+                loop.forEachChunk(splitRows ? m : n, grain: 16) { r in
+                    let lo = r.lowerBound, count = r.count
+                    if splitRows {
+                        CPUBackend.sgemm(transposeA: transposeA, transposeB: transposeB, m: count, n: n, k: k,
+                                         alpha: alpha, pa + (transposeA ? lo : lo * k), lda: transposeA ? m : k,
+                                         pb, ldb: transposeB ? k : n, beta: beta, pc + lo * n, ldc: n)
+                    } else {
+                        CPUBackend.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: count, k: k,
+                                         alpha: alpha, pa, lda: transposeA ? m : k,
+                                         pb + (transposeB ? lo * k : lo), ldb: transposeB ? k : n,
+                                         beta: beta, pc + lo, ldc: n)
+                    }
+                }
+            }
+            return
+        }
         BLASGate.shared.run(threads: threads) {
             for i in 0..<batch {
                 CPUBackend.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
@@ -115,6 +161,23 @@ public final class CPUBackend: Backend {
                                  pb + i * strideB, ldb: transposeB ? k : n,
                                  beta: beta, pc + i * strideC, ldc: n)
             }
+        }
+    }
+
+    /// `ck_gemm_nt` (no packing of either operand, so it beats sgemm at decoding's few rows),
+    /// with the output columns split over the workers; every element's instruction sequence
+    /// is independent of `rows` and of the split.
+    public func rowwiseMatmul(_ x: BufferSlice, weight: BufferSlice, into y: BufferSlice,
+                              rows: Int, inputs: Int, outputs: Int) {
+        precondition(rows >= 0 && inputs >= 0 && outputs >= 0
+                     && x.count >= rows * inputs && weight.count >= outputs * inputs
+                     && y.count >= rows * outputs, "rowwiseMatmul operands smaller than \(rows)×\(inputs) · (\(outputs)×\(inputs))ᵀ")
+        let px = pointer(x), pw = pointer(weight), py = pointer(y), level = simd
+        // Chunks of at least 48 columns, and of 64K multiply-adds: below that the thread
+        // start-up costs more than the work.
+        loop.forEachChunk(outputs, grain: max(48, 65536 / max(1, rows * inputs))) { r in
+            ck_gemm_nt(level, Int64(rows), Int64(r.lowerBound), Int64(r.upperBound), Int64(inputs), 1,
+                       px, Int64(inputs), pw, Int64(inputs), 0, py, Int64(outputs))
         }
     }
 
@@ -162,26 +225,25 @@ public final class CPUBackend: Backend {
     }
 
     public func sum(_ x: BufferSlice) -> Double {
-        reduce(x) { $0 }
+        reduce(x, squares: false)
     }
 
     public func sumOfSquares(_ x: BufferSlice) -> Double {
-        reduce(x) { $0 * $0 }
+        reduce(x, squares: true)
     }
 
-    /// Σ f(x_i) in Double, with one partial sum per chunk, added in chunk order (deterministic).
-    private func reduce(_ x: BufferSlice, _ f: (Double) -> Double) -> Double {
-        let p = pointer(x)
+    /// Σ over one partial sum per chunk (each from `ck_sum`/`ck_sum_squares`, in Double
+    /// lanes), added in chunk order (deterministic for a thread count).
+    private func reduce(_ x: BufferSlice, squares: Bool) -> Double {
+        let p = pointer(x), level = simd
         let chunks = max(1, min(threads, x.count / (1 << 15)))
         var partial = [Double](repeating: 0, count: chunks)
         partial.withUnsafeMutableBufferPointer { parts in
-            let out = parts.baseAddress!
+            guard let out = parts.baseAddress else { return }
             loop.forEach(chunks) { c in
-                var s = 0.0
-                for i in (x.count * c / chunks)..<(x.count * (c + 1) / chunks) {
-                    s += f(Double(p[i]))
-                }
-                out[c] = s
+                let lower = x.count * c / chunks, count = x.count * (c + 1) / chunks - lower
+                out[c] = squares ? ck_sum_squares(level, p + lower, Int64(count))
+                    : ck_sum(level, p + lower, Int64(count))
             }
         }
         return partial.reduce(0, +)

@@ -12,9 +12,10 @@ public final class CPUBuffer: DeviceBuffer {
     private let pool: CPUBufferPool
     private let blockSize: Int
 
-    /// Takes `count` elements from `pool`, zero-filled when `zeroed`.
+    /// Takes `count` elements from `pool`, uninitialised (`CPUBackend.allocate` zeroes them
+    /// when asked, with its workers).
     /// - Throws: `BackendError.allocationFailed` when the size overflows or the system refuses.
-    init(count: Int, pool: CPUBufferPool, zeroed: Bool) throws {
+    init(count: Int, pool: CPUBufferPool) throws {
         precondition(count >= 0, "negative buffer size \(count)")
         let bytes = max(count, 1).multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
         guard !bytes.overflow, bytes.partialValue < Int.max - 4096 else {
@@ -22,7 +23,6 @@ public final class CPUBuffer: DeviceBuffer {
         }
         let size = CPUBufferPool.roundedSize(bytes.partialValue)
         guard let raw = pool.take(size: size) else { throw BackendError.allocationFailed(count: count) }
-        if zeroed { memset(raw, 0, bytes.partialValue) }
         self.count = count
         self.base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         self.pool = pool

@@ -25,6 +25,11 @@ public final class KVCache {
     let values: [Tensor]
     /// The spec of the model the cache was made for (decoding checks it).
     let spec: TransformerSpec
+    /// Per slot, another slot whose first `count` positions hold the same keys and values
+    /// (set by `copyPrefix`): decoding reads those positions from that slot, so that the K
+    /// samples of a prompt read one copy of its keys (cache-friendly) rather than K. The
+    /// copies are still made, and reading either gives the same results.
+    private(set) var sharedPrefix: [(slot: Int, count: Int)?]
 
     /// An empty cache for a model of `spec` on `backend`.
     /// - Throws: `GenerationError.invalidCache` when `slots < 1`, `capacity < 1` or `capacity`
@@ -38,6 +43,7 @@ public final class KVCache {
         self.capacity = capacity
         self.spec = spec
         self.lengths = [Int](repeating: 0, count: slots)
+        self.sharedPrefix = [(slot: Int, count: Int)?](repeating: nil, count: slots)
         let shape = [slots * capacity, spec.kvHeads, spec.headSize]
         keys = try (0..<spec.layers).map { _ in try Tensor(zeros: shape, on: backend) }
         values = try (0..<spec.layers).map { _ in try Tensor(zeros: shape, on: backend) }
@@ -58,9 +64,13 @@ public final class KVCache {
                 reason: "cannot copy \(count) positions from slot \(source) to slot \(destination) of \(slots) slots")
         }
         guard source != destination, count > 0 else {
-            if source != destination { lengths[destination] = 0 }
+            if source != destination {
+                lengths[destination] = 0
+                willWrite(slot: destination, from: 0)
+            }
             return
         }
+        willWrite(slot: destination, from: 0)
         let n = count * rowSize
         for tensor in keys + values {
             let b = tensor.backend
@@ -68,5 +78,21 @@ public final class KVCache {
                    to: tensor.storage.slice(destination * capacity * rowSize, n))
         }
         lengths[destination] = count
+        // Share with the slot the source itself reads its prefix from, when that covers it.
+        if let root = sharedPrefix[source], root.count >= count {
+            sharedPrefix[destination] = (root.slot, count)
+        } else {
+            sharedPrefix[destination] = (source, count)
+        }
+    }
+
+    /// Records that positions `start...` of `slot` are about to be overwritten: slots sharing
+    /// a prefix with it keep only the part before `start`, and so does `slot` itself.
+    func willWrite(slot: Int, from start: Int) {
+        for other in sharedPrefix.indices {
+            guard let shared = sharedPrefix[other], other == slot || shared.slot == slot,
+                  shared.count > start else { continue }
+            sharedPrefix[other] = start > 0 ? (shared.slot, start) : nil
+        }
     }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 // Sampler: one next token from one row of logits, on the host, with Hugging Face semantics.
@@ -23,6 +24,8 @@ public struct Sampler: Sendable {
     public let parameters: SamplingParameters
     /// Argmax decoding: temperature 0, or so close to 0 that 1/T overflows Float.
     let greedy: Bool
+    /// The CKernels level of the softmax weights.
+    static let simd = ck_best_level()
 
     /// A sampler for `parameters`.
     /// - Throws: `GenerationError.invalidParameter` when a control is outside its domain.
@@ -91,11 +94,17 @@ public struct Sampler: Sendable {
         let k = parameters.topK
         let floor = k > 0 && k < row.count ? Self.kthLargest(UnsafeBufferPointer(row), k) : -.infinity
         var total = 0.0
-        for i in 0..<row.count {
-            // All logits −∞ (degenerate) leaves a uniform choice.
-            let w: Float = top == -.infinity ? 1 : (row[i] >= floor ? expf(row[i] - top) : 0)
-            row[i] = w
-            total += Double(w)
+        if let base = row.baseAddress, top > -.infinity, floor == -.infinity {
+            // No top-k: every weight is exp(z − top), in SIMD.
+            _ = ck_exp_shift_sum(Self.simd, base, Int64(row.count), top)
+            total = ck_sum(Self.simd, base, Int64(row.count))
+        } else {
+            for i in 0..<row.count {
+                // All logits −∞ (degenerate) leaves a uniform choice.
+                let w: Float = top == -.infinity ? 1 : (row[i] >= floor ? expf(row[i] - top) : 0)
+                row[i] = w
+                total += Double(w)
+            }
         }
         if parameters.topP < 1 {
             total = Self.nucleus(row, total: total, topP: parameters.topP)
@@ -174,10 +183,19 @@ public struct Sampler: Sendable {
             return nil
         }
         let unit = Float(bucketCount)
-        var mass = [Double](repeating: 0, count: bucketCount)
+        // Four interleaved histograms (no store-to-load chain when neighbours share a bucket),
+        // added together after.
+        var mass = [Double](repeating: 0, count: 4 * bucketCount)
         mass.withUnsafeMutableBufferPointer { m in
-            for x in w where x > 0 { m[min(bucketCount - 1, Int(x * unit))] += Double(x) }
+            guard let m = m.baseAddress else { return }
+            for (i, x) in w.enumerated() where x > 0 {
+                m[(i & 3) * bucketCount + min(bucketCount - 1, Int(x * unit))] += Double(x)
+            }
+            for b in 0..<bucketCount {
+                m[b] = (m[b] + m[bucketCount + b]) + (m[2 * bucketCount + b] + m[3 * bucketCount + b])
+            }
         }
+        mass.removeLast(3 * bucketCount)
         guard let top = boundary(mass) else { return total }
         var members = (0..<w.count).filter { w[$0] > 0 && min(bucketCount - 1, Int(w[$0] * unit)) == top }
         var last: Int?
@@ -205,12 +223,11 @@ public struct Sampler: Sendable {
         }
         guard let last else { return total }
         let cut = w[last]
-        var kept = 0.0
-        for i in 0..<w.count {
-            if w[i] < cut || (w[i] == cut && i > last) { w[i] = 0 }
-            kept += Double(w[i])
-        }
-        return kept
+        // Branch-free selects (the compiler vectorises them): below the cut, and ties after `last`.
+        for i in 0...last { let x = w[i]; w[i] = x < cut ? 0 : x }
+        for i in (last + 1)..<w.count { let x = w[i]; w[i] = x <= cut ? 0 : x }
+        guard let base = w.baseAddress else { return total }
+        return ck_sum(simd, base, Int64(w.count))
     }
 
     /// The distinct ids of `tokens` that lie in `0..<bound`, in first-seen order.

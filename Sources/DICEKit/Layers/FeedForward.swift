@@ -15,47 +15,48 @@ struct FeedForward {
         let activation: Tensor // [N, I]
     }
 
-    /// out `[N, C]` = mlp(x `[N, C]`).
-    func forward(_ x: Tensor, into out: Tensor, _ p: ParameterStore) throws -> Saved {
+    /// out `[N, C]` = mlp(x `[N, C]`); `rowwise` as in `Linear.forward`.
+    func forward(_ x: Tensor, into out: Tensor, _ p: ParameterStore, rowwise: Bool = false) throws -> Saved {
         let n = x.shape[0], b = p.backend
         switch kind {
         case let .swiglu(gate, up, down):
             let g = try Tensor(uninitialized: [n, gate.outputSize], on: b)
             let u = try Tensor(uninitialized: [n, up.outputSize], on: b)
             let a = try Tensor(uninitialized: [n, gate.outputSize], on: b)
-            try gate.forward(x, into: g, p)
-            try up.forward(x, into: u, p)
+            try gate.forward(x, into: g, p, rowwise: rowwise)
+            try up.forward(x, into: u, p, rowwise: rowwise)
             try Tensor.swiglu(gate: g, up: u, into: a)
-            try down.forward(a, into: out, p)
+            try down.forward(a, into: out, p, rowwise: rowwise)
             return Saved(input: x, first: g, up: u, activation: a)
         case let .gelu(fc, proj):
             let f = try Tensor(uninitialized: [n, fc.outputSize], on: b)
             let a = try Tensor(uninitialized: [n, fc.outputSize], on: b)
-            try fc.forward(x, into: f, p)
+            try fc.forward(x, into: f, p, rowwise: rowwise)
             try f.gelu(into: a)
-            try proj.forward(a, into: out, p)
+            try proj.forward(a, into: out, p, rowwise: rowwise)
             return Saved(input: x, first: f, up: nil, activation: a)
         }
     }
 
-    /// dx += ∂out/∂x · dout; weights' gradients accumulate.
+    /// dx = ∂out/∂x · dout (overwritten: dx may start uninitialised); weights' gradients
+    /// accumulate.
     func backward(_ s: Saved, dout: Tensor, dx: Tensor, _ p: ParameterStore) throws {
         let b = p.backend
-        let da = try Tensor(zeros: s.activation.shape, on: b)
+        let da = try Tensor(uninitialized: s.activation.shape, on: b)
         switch kind {
         case let .swiglu(gate, up, down):
             guard let u = s.up else { return }
-            try down.backward(x: s.activation, dy: dout, dx: da, p)
+            try down.backward(x: s.activation, dy: dout, dx: da, p, overwrite: true)
             let dg = try Tensor(zeros: s.first.shape, on: b), du = try Tensor(zeros: u.shape, on: b)
             b.swigluBackward(gate: s.first.storage, up: u.storage, dout: da.storage,
                              dgate: dg.storage, dup: du.storage)
-            try gate.backward(x: s.input, dy: dg, dx: dx, p)
+            try gate.backward(x: s.input, dy: dg, dx: dx, p, overwrite: true)
             try up.backward(x: s.input, dy: du, dx: dx, p)
         case let .gelu(fc, proj):
-            try proj.backward(x: s.activation, dy: dout, dx: da, p)
+            try proj.backward(x: s.activation, dy: dout, dx: da, p, overwrite: true)
             let df = try Tensor(zeros: s.first.shape, on: b)
             b.geluBackward(s.first.storage, dout: da.storage, dx: df.storage)
-            try fc.backward(x: s.input, dy: df, dx: dx, p)
+            try fc.backward(x: s.input, dy: df, dx: dx, p, overwrite: true)
         }
     }
 }

@@ -13,24 +13,35 @@ struct Linear {
     var inputSize: Int { layout == .outIn ? weight.shape[1] : weight.shape[0] }
     var outputSize: Int { layout == .outIn ? weight.shape[0] : weight.shape[1] }
 
-    /// y `[N, out]` = x `[N, in]` · W (+ b).
-    func forward(_ x: Tensor, into y: Tensor, _ p: ParameterStore) throws {
-        try x.matmul(p.value(weight), transposeOther: layout == .outIn, into: y)
+    /// y `[N, out]` = x `[N, in]` · W (+ b). `rowwise` (decoding) computes each row of y
+    /// independently of N (`Backend.rowwiseMatmul`) for the `[out, in]` layout.
+    func forward(_ x: Tensor, into y: Tensor, _ p: ParameterStore, rowwise: Bool = false) throws {
+        if rowwise && layout == .outIn {
+            let rows = x.shape.first ?? 0
+            try x.expectShape([rows, inputSize], "Linear")
+            try y.expectShape([rows, outputSize], "Linear")
+            p.backend.rowwiseMatmul(x.storage, weight: p.value(weight).storage, into: y.storage,
+                                    rows: rows, inputs: inputSize, outputs: outputSize)
+        } else {
+            try x.matmul(p.value(weight), transposeOther: layout == .outIn, into: y)
+        }
         if let bias {
             p.backend.addBias(y.storage, p.value(bias).storage, rows: y.shape[0], columns: outputSize)
         }
     }
 
-    /// dW += dyᵀ·x (or xᵀ·dy), db += Σ dy, and dx += dy·W (when `dx` is given).
-    func backward(x: Tensor, dy: Tensor, dx: Tensor?, _ p: ParameterStore) throws {
+    /// dW += dyᵀ·x (or xᵀ·dy), db += Σ dy, and dx += dy·W (when `dx` is given; `dx = dy·W`
+    /// when `overwrite`, so that a fresh dx needs no zeroing).
+    func backward(x: Tensor, dy: Tensor, dx: Tensor?, _ p: ParameterStore, overwrite: Bool = false) throws {
         let w = p.value(weight), dw = try p.gradient(weight)
+        let beta: Float = overwrite ? 0 : 1
         switch layout {
         case .outIn:
             try dy.matmul(x, transposeSelf: true, into: dw, beta: 1)
-            if let dx { try dy.matmul(w, into: dx, beta: 1) }
+            if let dx { try dy.matmul(w, into: dx, beta: beta) }
         case .inOut:
             try x.matmul(dy, transposeSelf: true, into: dw, beta: 1)
-            if let dx { try dy.matmul(w, transposeOther: true, into: dx, beta: 1) }
+            if let dx { try dy.matmul(w, transposeOther: true, into: dx, beta: beta) }
         }
         if let bias {
             p.backend.sumRows(dy.storage, into: try p.gradient(bias).storage,

@@ -16,7 +16,7 @@ extension SelfAttention {
     func decode(_ x: Tensor, positions: [Int32], writes: [CacheWrite], sequences: [AttentionSequence],
                 keys: Tensor, values: Tensor, into out: Tensor, _ p: ParameterStore) throws {
         let n = x.shape[0], b = p.backend
-        let (q, k, v) = try project(x, positions: positions, p)
+        let (q, k, v) = try project(x, positions: positions, p, rowwise: true)
         let row = kvHeads * headSize
         for w in writes {
             b.copy(k.storage.slice(w.row * row, w.count * row), to: keys.storage.slice(w.cacheRow * row, w.count * row))
@@ -25,6 +25,6 @@ extension SelfAttention {
         let attended = try Tensor(zeros: [n, heads, headSize], on: b)
         let lse = try Tensor(zeros: [n, heads], on: b)
         try Tensor.attention(q: q, k: keys, v: values, into: attended, lse: lse, sequences: sequences, scale: scale)
-        try output.forward(attended.reshaped([n, heads * headSize]), into: out, p)
+        try output.forward(attended.reshaped([n, heads * headSize]), into: out, p, rowwise: true)
     }
 }

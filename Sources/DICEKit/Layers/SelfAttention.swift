@@ -23,23 +23,25 @@ struct SelfAttention {
     var scale: Float { 1 / Float(headSize).squareRoot() }
 
     /// The projections of x `[N, C]` for tokens at `positions`: q `[N, H, D]`, k and v
-    /// `[N, G, D]`, with RoPE applied to q and k (Llama family).
-    func project(_ x: Tensor, positions: [Int32], _ p: ParameterStore) throws -> (q: Tensor, k: Tensor, v: Tensor) {
+    /// `[N, G, D]`, with RoPE applied to q and k (Llama family); `rowwise` as in
+    /// `Linear.forward`.
+    func project(_ x: Tensor, positions: [Int32], _ p: ParameterStore,
+                 rowwise: Bool = false) throws -> (q: Tensor, k: Tensor, v: Tensor) {
         let n = x.shape[0], b = p.backend
         let q = try Tensor(uninitialized: [n, heads, headSize], on: b)
         let k = try Tensor(uninitialized: [n, kvHeads, headSize], on: b)
         let v = try Tensor(uninitialized: [n, kvHeads, headSize], on: b)
         switch projections {
         case let .separate(qp, kp, vp, theta):
-            try qp.forward(x, into: q.reshaped([n, heads * headSize]), p)
-            try kp.forward(x, into: k.reshaped([n, kvHeads * headSize]), p)
-            try vp.forward(x, into: v.reshaped([n, kvHeads * headSize]), p)
+            try qp.forward(x, into: q.reshaped([n, heads * headSize]), p, rowwise: rowwise)
+            try kp.forward(x, into: k.reshaped([n, kvHeads * headSize]), p, rowwise: rowwise)
+            try vp.forward(x, into: v.reshaped([n, kvHeads * headSize]), p, rowwise: rowwise)
             try q.applyRope(positions: positions, theta: theta)
             try k.applyRope(positions: positions, theta: theta)
         case let .fused(qkv):
             let c = heads * headSize
             let fused = try Tensor(uninitialized: [n, 3 * c], on: b)
-            try qkv.forward(x, into: fused, p)
+            try qkv.forward(x, into: fused, p, rowwise: rowwise)
             for (i, t) in [q, k, v].enumerated() {
                 b.copy2D(fused.storage.slice(i * c, fused.count - i * c), sourceStride: 3 * c,
                          to: t.storage, destinationStride: c, rows: n, columns: c, accumulate: false)
@@ -60,13 +62,14 @@ struct SelfAttention {
         return Saved(input: x, q: q, k: k, v: v, attended: attended, lse: lse)
     }
 
-    /// dx += ∂out/∂x · dout; the projections' gradients accumulate.
+    /// dx = ∂out/∂x · dout (overwritten: dx may start uninitialised); the projections'
+    /// gradients accumulate.
     func backward(_ s: Saved, dout: Tensor, positions: [Int32], sequences: [AttentionSequence],
                   dx: Tensor, _ p: ParameterStore) throws {
         let n = s.input.shape[0], b = p.backend
-        let dAttended = try Tensor(zeros: s.attended.shape, on: b)
+        let dAttended = try Tensor(uninitialized: s.attended.shape, on: b)
         try output.backward(x: s.attended.reshaped([n, heads * headSize]), dy: dout,
-                            dx: dAttended.reshaped([n, heads * headSize]), p)
+                            dx: dAttended.reshaped([n, heads * headSize]), p, overwrite: true)
         let dq = try Tensor(zeros: s.q.shape, on: b)
         let dk = try Tensor(zeros: s.k.shape, on: b), dv = try Tensor(zeros: s.v.shape, on: b)
         b.attentionBackward(dout: dAttended.storage, q: s.q.storage, k: s.k.storage, v: s.v.storage,
@@ -77,7 +80,7 @@ struct SelfAttention {
         case let .separate(qp, kp, vp, theta):
             try dq.applyRope(positions: positions, theta: theta, inverse: true)
             try dk.applyRope(positions: positions, theta: theta, inverse: true)
-            try qp.backward(x: s.input, dy: dq.reshaped([n, heads * headSize]), dx: dx, p)
+            try qp.backward(x: s.input, dy: dq.reshaped([n, heads * headSize]), dx: dx, p, overwrite: true)
             try kp.backward(x: s.input, dy: dk.reshaped([n, kvHeads * headSize]), dx: dx, p)
             try vp.backward(x: s.input, dy: dv.reshaped([n, kvHeads * headSize]), dx: dx, p)
         case let .fused(qkv):
@@ -87,7 +90,7 @@ struct SelfAttention {
                 b.copy2D(t.storage, sourceStride: c, to: dFused.storage.slice(i * c, dFused.count - i * c),
                          destinationStride: 3 * c, rows: n, columns: c, accumulate: true)
             }
-            try qkv.backward(x: s.input, dy: dFused, dx: dx, p)
+            try qkv.backward(x: s.input, dy: dFused, dx: dx, p, overwrite: true)
         }
     }
 }

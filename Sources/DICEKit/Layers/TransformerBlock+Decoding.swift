@@ -15,7 +15,7 @@ extension TransformerBlock {
                              keys: keys, values: values, into: branch, p)
         try x.add(branch, into: x)
         _ = try feedForwardNorm.forward(x, into: h, p)
-        _ = try feedForward.forward(h, into: branch, p)
+        _ = try feedForward.forward(h, into: branch, p, rowwise: true)
         try x.add(branch, into: x)
     }
 }

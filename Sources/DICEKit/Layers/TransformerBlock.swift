@@ -36,10 +36,10 @@ struct TransformerBlock {
     func backward(_ s: Saved, dresidual: Tensor, positions: [Int32], sequences: [AttentionSequence],
                   _ p: ParameterStore) throws {
         let b = p.backend
-        let dh2 = try Tensor(zeros: dresidual.shape, on: b)
+        let dh2 = try Tensor(uninitialized: dresidual.shape, on: b)
         try feedForward.backward(s.feedForward, dout: dresidual, dx: dh2, p)
         try feedForwardNorm.backward(s.feedForwardNorm, dout: dh2, dx: dresidual, p)
-        let dh1 = try Tensor(zeros: dresidual.shape, on: b)
+        let dh1 = try Tensor(uninitialized: dresidual.shape, on: b)
         try attention.backward(s.attention, dout: dresidual, positions: positions,
                                sequences: sequences, dx: dh1, p)
         try attentionNorm.backward(s.attentionNorm, dout: dh1, dx: dresidual, p)

@@ -5,8 +5,11 @@
 // absolute position start + i (RoPE angle; GPT-2's wpe row). Every layer writes the rows' keys
 // and values into the slot's cache rows and attends with
 //   AttentionSequence(queryStart: row, queryCount: n, keyStart: slot·P, keyCount: start + n),
-// so query i of a segment sees cached positions 0 ... start + i. Logits are computed only for
-// the last row of the segments that want them.
+// so query i of a segment sees cached positions 0 ... start + i. A slot whose first positions
+// were copied from another slot (`KVCache.copyPrefix`: the K samples of a prompt) reads them
+// from that slot instead, as the sequence's shared prefix, so one copy of the prompt's keys
+// serves all K samples (same results: see ck_attend). Logits are computed only for the last
+// row of the segments that want them.
 
 extension TransformerLM {
     /// An empty cache for `slots` sequences of up to `capacity` positions on this model.
@@ -52,9 +55,21 @@ extension TransformerLM {
             tokens += s.tokens.map { Int32($0) }
             positions += (s.start..<(s.start + n)).map { Int32($0) }
             writes.append(.init(row: row, count: n, cacheRow: s.slot * cap + s.start))
-            sequences.append(AttentionSequence(queryStart: row, queryCount: n, keyStart: s.slot * cap,
-                                               keyCount: s.start + n))
             if s.wantsLogits { outputRows.append(row + n - 1) }
+        }
+        // Every write first, then the layouts: a prefix shared with a slot written in this pass
+        // ends where that write starts.
+        for s in segments { cache.willWrite(slot: s.slot, from: s.start) }
+        for (s, w) in zip(segments, writes) {
+            let n = s.tokens.count
+            if let shared = cache.sharedPrefix[s.slot], shared.count > 0 {
+                sequences.append(AttentionSequence(queryStart: w.row, queryCount: n, keyStart: s.slot * cap + shared.count,
+                                                   keyCount: s.start + n - shared.count,
+                                                   prefixStart: shared.slot * cap, prefixCount: shared.count))
+            } else {
+                sequences.append(AttentionSequence(queryStart: w.row, queryCount: n, keyStart: s.slot * cap,
+                                                   keyCount: s.start + n))
+            }
         }
         guard !tokens.isEmpty else { return [] }
         let n = tokens.count
@@ -78,8 +93,9 @@ extension TransformerLM {
         }
         let normalized = try Tensor(zeros: [r, c], on: b)
         _ = try finalNorm.forward(selected, into: normalized, p)
-        let logits = try Tensor(zeros: [r, spec.vocabularySize], on: b)
-        try normalized.matmul(p.value(outputProjection), transposeOther: true, into: logits)
+        let logits = try Tensor(uninitialized: [r, spec.vocabularySize], on: b)
+        b.rowwiseMatmul(normalized.storage, weight: p.value(outputProjection).storage, into: logits.storage,
+                        rows: r, inputs: c, outputs: spec.vocabularySize)
         return logits.toArray()
     }
 }

@@ -53,6 +53,43 @@ struct DecodingTests {
         #expect(cache.lengths == [a.count, b.count, 6])
     }
 
+    /// A slot filled by `copyPrefix` reads the prefix from its source slot (one copy of a
+    /// prompt for its K samples); rewriting the source must not change what the copy sees, and
+    /// reading through the source gives the same bits as reading a slot's own rows.
+    @Test(arguments: Fixtures.modelNames)
+    func sharedPrefixSurvivesRewritingItsSource(_ name: String) throws {
+        let model = try TransformerLM(directory: Fixtures.model(name), backend: CPUBackend())
+        let v = model.spec.vocabularySize
+        var rng = SplitMix64(seed: 9)
+        let a = (0..<9).map { _ in Int(rng.next() % UInt64(v)) }
+        // Three tokens: every pass stays on the few-queries attention path (≤ 4 per sequence),
+        // whose sums run over the keys in order whichever slot holds them.
+        let other = (0..<3).map { _ in Int(rng.next() % UInt64(v)) }
+        let full = try model.logits([a])
+
+        // Slot 2 decodes `a` on its own rows; slot 0 gets a's first 5 positions from slot 1.
+        let cache = try model.makeCache(slots: 3, capacity: 16)
+        _ = try model.decode([DecodeSegment(slot: 1, start: 0, tokens: Array(a[0..<5])),
+                              DecodeSegment(slot: 2, start: 0, tokens: Array(a[0..<5]))], cache: cache)
+        try cache.copyPrefix(from: 1, to: 0, count: 5)
+        for t in 5..<a.count {
+            // Slot 1 is rewritten from position 2 in the same pass as slot 0's first step.
+            let rewrite = t == 5 ? [DecodeSegment(slot: 1, start: 2, tokens: other)] : []
+            let logits = try model.decode(rewrite + [DecodeSegment(slot: 0, start: t, tokens: [a[t]]),
+                                                     DecodeSegment(slot: 2, start: t, tokens: [a[t]])], cache: cache)
+            let row = rewrite.count
+            let shared = logits[(row * v)..<((row + 1) * v)], own = logits[((row + 1) * v)..<((row + 2) * v)]
+            #expect(Self.maxError(shared, full[0][(t * v)..<((t + 1) * v)]) < 1e-4, "\(name) position \(t)")
+            // Bit for bit where the projections are row-wise (Llama family); GPT-2's Conv1D
+            // projections go through sgemm, whose rows depend on their place in the batch.
+            if model.spec.family == .llama {
+                #expect(Array(shared) == Array(own), "\(name) position \(t): shared prefix vs own rows")
+            } else {
+                #expect(Self.maxError(shared, own) < 1e-5, "\(name) position \(t): shared prefix vs own rows")
+            }
+        }
+    }
+
     @Test func malformedSegmentsAreRejected() throws {
         let model = try TransformerLM(directory: Fixtures.model("gpt2"), backend: CPUBackend())
         let cache = try model.makeCache(slots: 2, capacity: 8)

@@ -1,0 +1,109 @@
+// ck_attend: one query row of decoding attention, against keys and values stored in up to two
+// parts (a shared prefix, then the sequence's own rows), with a row stride between keys.
+//   s_j = scale · q·k_j,   lse = log Σ_j exp(s_j),   out = Σ_j exp(s_j − lse) · v_j
+// Each result depends on the keys and values only, not on where the split between the parts
+// falls (every sum runs over the keys in order), so a prefix read from another slot gives
+// the same bits as a copy of it.
+#include <math.h>
+#include "CKernels.h"
+#include "VectorMath.h"
+
+#if CK_X86
+// out[0..<d] = Σ_j w[j] · row_j over the n0 rows of part 0, then the n1 rows of part 1 (rows
+// `stride` apart), 128 columns at a time in registers. One accumulation runs through both
+// parts, so how the keys are split between them does not change the result.
+CK_INLINE CK_AVX512 void weighted_rows_avx512(const float *w, const float *rows0, int64_t n0,
+                                              const float *rows1, int64_t n1,
+                                              int64_t stride, int64_t d, float *out) {
+    for (int64_t c = 0; c < d; c += 128) {
+        __m512 acc[8];
+        int lanes = (int)((d - c + 15) / 16);
+        if (lanes > 8) lanes = 8;
+        for (int l = 0; l < 8; l++) acc[l] = _mm512_setzero_ps();
+        for (int64_t j = 0; j < n0 + n1; j++) {
+            __m512 wj = _mm512_set1_ps(w[j]);
+            const float *r = (j < n0 ? rows0 + j * stride : rows1 + (j - n0) * stride) + c;
+            if (j + 4 < n0 + n1) {
+                const float *ahead = (j + 4 < n0 ? rows0 + (j + 4) * stride : rows1 + (j + 4 - n0) * stride) + c;
+                for (int l = 0; l < lanes; l++) _mm_prefetch((const char *)(ahead + 16 * l), _MM_HINT_T0);
+            }
+            for (int l = 0; l < lanes; l++) {
+                __mmask16 m = ck_tail_mask(d - c - 16 * l);
+                acc[l] = _mm512_fmadd_ps(wj, _mm512_maskz_loadu_ps(m, r + 16 * l), acc[l]);
+            }
+        }
+        for (int l = 0; l < lanes; l++) {
+            _mm512_mask_storeu_ps(out + c + 16 * l, ck_tail_mask(d - c - 16 * l), acc[l]);
+        }
+    }
+}
+
+static CK_AVX512 float attend_avx512(const float *q, int64_t d, float scale,
+                                     const float *k0, const float *v0, int64_t n0,
+                                     const float *k1, const float *v1, int64_t n1,
+                                     int64_t stride, float *scores, float *out) {
+    int64_t n = n0 + n1;
+    // Scores 16 keys at a time, reduced together (ck_reduce16).
+    for (int64_t j0 = 0; j0 < n; j0 += 16) {
+        int count = (int)(n - j0 < 16 ? n - j0 : 16);
+        __m512 acc[16];
+        for (int t = 0; t < 16; t++) acc[t] = _mm512_setzero_ps();
+        for (int t = 0; t < count; t++) {
+            int64_t j = j0 + t;
+            const float *k = j < n0 ? k0 + j * stride : k1 + (j - n0) * stride;
+            // Rows are `stride` apart (other heads in between): fetch the row 4 keys ahead.
+            if (j + 4 < n) {
+                const float *ahead = j + 4 < n0 ? k0 + (j + 4) * stride : k1 + (j + 4 - n0) * stride;
+                for (int64_t c = 0; c < d; c += 16) _mm_prefetch((const char *)(ahead + c), _MM_HINT_T0);
+            }
+            for (int64_t c = 0; c < d; c += 16) {
+                __mmask16 m = ck_tail_mask(d - c);
+                acc[t] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + c), _mm512_maskz_loadu_ps(m, k + c), acc[t]);
+            }
+        }
+        _mm512_mask_storeu_ps(scores + j0, ck_tail_mask(count), _mm512_mul_ps(_mm512_set1_ps(scale), ck_reduce16(acc)));
+    }
+    float m = ck_max(CK_LEVEL_AVX512, scores, n);
+    float sum = ck_exp_shift_sum(CK_LEVEL_AVX512, scores, n, m);
+    float inverse = 1 / sum;
+    for (int64_t j = 0; j < n; j += 16) {
+        __mmask16 mk = ck_tail_mask(n - j);
+        _mm512_mask_storeu_ps(scores + j, mk, _mm512_mul_ps(_mm512_maskz_loadu_ps(mk, scores + j), _mm512_set1_ps(inverse)));
+    }
+    weighted_rows_avx512(scores, v0, n0, v1, n1, stride, d, out);
+    return m + logf(sum);
+}
+#endif
+
+static float attend_portable(const float *q, int64_t d, float scale,
+                             const float *k0, const float *v0, int64_t n0,
+                             const float *k1, const float *v1, int64_t n1,
+                             int64_t stride, float *scores, float *out) {
+    int64_t n = n0 + n1;
+    for (int64_t j = 0; j < n; j++) {
+        const float *k = j < n0 ? k0 + j * stride : k1 + (j - n0) * stride;
+        float s = 0;
+        for (int64_t c = 0; c < d; c++) s += q[c] * k[c];
+        scores[j] = scale * s;
+    }
+    float m = ck_max(CK_LEVEL_PORTABLE, scores, n);
+    float sum = ck_exp_shift_sum(CK_LEVEL_PORTABLE, scores, n, m);
+    float inverse = 1 / sum;
+    for (int64_t c = 0; c < d; c++) out[c] = 0;
+    for (int64_t j = 0; j < n; j++) {
+        const float *v = j < n0 ? v0 + j * stride : v1 + (j - n0) * stride;
+        float w = scores[j] * inverse;
+        for (int64_t c = 0; c < d; c++) out[c] += w * v[c];
+    }
+    return m + logf(sum);
+}
+
+float ck_attend(int level, const float *q, int64_t d, float scale,
+                const float *k0, const float *v0, int64_t n0,
+                const float *k1, const float *v1, int64_t n1,
+                int64_t stride, float *scores, float *out) {
+#if CK_X86
+    if (level >= CK_LEVEL_AVX512) return attend_avx512(q, d, scale, k0, v0, n0, k1, v1, n1, stride, scores, out);
+#endif
+    return attend_portable(q, d, scale, k0, v0, n0, k1, v1, n1, stride, scores, out);
+}

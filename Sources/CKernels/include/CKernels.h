@@ -1,0 +1,83 @@
+// CKernels: SIMD kernels for DICEKit's CPU backend, chosen at run time, with a portable C
+// version of each: AVX-512 versions of all of them, AVX2+FMA of ck_gemm_nt (the other kernels
+// run their portable versions at that level).
+//
+// Every function takes the SIMD `level` to run at as its first argument (a level above what
+// the CPU supports must not be passed: use ck_best_level()). Results of one level are
+// deterministic; different levels may differ in the last bits (different summation orders).
+// Counts and strides are in elements; pointers are to Float32 arrays of at least the stated
+// sizes. No function allocates, prints or keeps state.
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Portable C (whatever the compiler vectorises for the baseline target).
+#define CK_LEVEL_PORTABLE 0
+/// AVX2 with FMA (8 lanes).
+#define CK_LEVEL_AVX2 1
+/// AVX-512 F/DQ/VL (16 lanes).
+#define CK_LEVEL_AVX512 2
+
+/// The highest level this CPU supports.
+int ck_best_level(void);
+
+/// C[i, j] = alpha · Σ_k A[i·lda + k] · B[j·ldb + k] + beta · C[i·ldc + j] for i < m and
+/// n0 ≤ j < n1 (A·Bᵀ with B in torch.nn.Linear's [out, in] layout). C is only read when
+/// beta ≠ 0. Each element's value depends only on its row of A, its row of B, alpha and beta
+/// (not on m or on the column range), so callers may split columns over threads.
+void ck_gemm_nt(int level, int64_t m, int64_t n0, int64_t n1, int64_t k, float alpha,
+                const float *a, int64_t lda, const float *b, int64_t ldb,
+                float beta, float *c, int64_t ldc);
+
+/// x[i] = exp(x[i] − shift) for i < n; returns Σ x[i] (summed in Float).
+float ck_exp_shift_sum(int level, float *x, int64_t n, float shift);
+
+/// The largest of x[0..<n] (−∞ when n = 0; NaN never wins).
+float ck_max(int level, const float *x, int64_t n);
+
+/// log Σ exp(x[i]) over i < n, with the maximum subtracted first (returns the maximum itself
+/// when it is not finite).
+float ck_log_sum_exp(int level, const float *x, int64_t n);
+
+/// y[i] += alpha · exp(x[i] − shift) for i < n.
+void ck_add_scaled_exp(int level, float *y, const float *x, int64_t n, float shift, float alpha);
+
+/// out[i] = silu(gate[i]) · up[i] for i < n.
+void ck_swiglu(int level, const float *gate, const float *up, float *out, int64_t n);
+
+/// dgate[i] += dout[i] · up[i] · σ(g)(1 + g(1 − σ(g))) and dup[i] += dout[i] · silu(g), g = gate[i].
+void ck_swiglu_backward(int level, const float *gate, const float *up, const float *dout,
+                        float *dgate, float *dup, int64_t n);
+
+/// Σ x[i] over i < n, accumulated in Double lanes.
+double ck_sum(int level, const float *x, int64_t n);
+
+/// Σ x[i]² over i < n, accumulated in Double lanes.
+double ck_sum_squares(int level, const float *x, int64_t n);
+
+/// One AdamW update of n parameters: m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
+/// p = p·decay − stepSize·m / (sqrt(v)/rootCorrection2 + ε). Every level gives the same bits.
+void ck_adamw(int level, float *params, const float *grads, float *m, float *v, int64_t n,
+              float beta1, float beta2, float epsilon, float decay, float stepSize,
+              float rootCorrection2);
+
+/// One query row of attention over n0 keys/values at k0/v0 then n1 at k1/v1 (rows `stride`
+/// elements apart, head size d): scores s_j = scale · q·k_j are written to scores[0..<n0+n1]
+/// and replaced by the softmax weights; out[0..<d] = Σ_j softmax(s)_j · v_j. Returns
+/// log Σ_j exp(s_j). Needs n0 + n1 ≥ 1. The results do not depend on where the keys are
+/// split between the two parts.
+float ck_attend(int level, const float *q, int64_t d, float scale,
+                const float *k0, const float *v0, int64_t n0,
+                const float *k1, const float *v1, int64_t n1,
+                int64_t stride, float *scores, float *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
