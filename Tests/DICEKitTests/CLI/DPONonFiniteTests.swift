@@ -36,4 +36,16 @@ struct DPONonFiniteTests {
         #expect(!FileManager.default.fileExists(atPath: run.appendingPathComponent("model.safetensors").path),
                 "no final model is exported from a run that stopped")
     }
+
+    @Test("--max-length beyond the model's context is refused before any work, naming both")
+    func maxLengthBeyondContext() throws {
+        let folder = try ScratchFolder("dpo-max-length")
+        defer { folder.remove() }
+        try ToyModelFolders.dpoInputs(in: folder.url)
+        let arguments = ToyModelFolders.dpoArguments(folder.url, run: "run") + ["--max-length", "33"]
+        guard let result = try DiceTool.run(arguments, in: folder.url) else { return }
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("--max-length 33 exceeds the model's context of 32"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("run").appendingPathComponent("metrics.jsonl").path))
+    }
 }

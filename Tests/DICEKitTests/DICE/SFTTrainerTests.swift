@@ -25,4 +25,19 @@ struct SFTTrainerTests {
         let policy = try TabularPolicy(prompts: [[1]], responses: [[[2, 0]]])
         #expect(throws: DICEError.self) { try SFTTrainer(configuration: SFTConfiguration()).train(policy, examples: []) }
     }
+
+    @Test("a NaN log-prob stops SFT at that step with the quantity named")
+    func nonFiniteLossStops() throws {
+        let prompt = [1, 2]
+        let policy = try TabularPolicy(prompts: [prompt], responses: [[[3, 0], [4, 0]]])
+        try policy.setLogits(prompt: 0, [.nan, 0])
+        let examples = [TokenPair(prompt: prompt, response: [3, 0])]
+        do {
+            _ = try SFTTrainer(configuration: SFTConfiguration(learningRate: 0.05, batchSize: 1, steps: 3))
+                .train(policy, examples: examples)
+            Issue.record("SFT trained through a NaN")
+        } catch let DPOTrainingError.nonFinite(step, quantity, _) {
+            #expect(step == 1 && quantity == "SFT loss")
+        }
+    }
 }
