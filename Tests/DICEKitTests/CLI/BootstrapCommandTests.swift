@@ -68,10 +68,11 @@ struct BootstrapCommandTests {
         let folder = try ScratchFolder("bootstrap-kill")
         defer { folder.remove() }
         try ToyModelFolders.bootstrapInputs(in: folder.url)
-        // Six DPO steps with a checkpoint every two: kills during training resume from a
-        // checkpoint before the step that was running.
+        // 24 DPO steps with a checkpoint every four: kills during training resume from a
+        // checkpoint before the step that was running, and training is long enough that a kill
+        // lands before the run ends however fast the machine is.
         func arguments(_ run: String) -> [String] {
-            ToyModelFolders.bootstrapArguments(folder.url, run: run) + ["--steps", "6", "--save-every", "2"]
+            ToyModelFolders.bootstrapArguments(folder.url, run: run) + ["--steps", "24", "--save-every", "4"]
         }
         guard let plain = try DiceTool.run(arguments("plain"), in: folder.url) else { return }
         #expect(plain.status == 0, "\(plain.stderr)")
@@ -79,10 +80,9 @@ struct BootstrapCommandTests {
         var rng = SplitMix64(seed: interruption.seed)
         var killed = 0
         for attempt in 0..<interruption.kills {
-            // After the k-th phase that starts (of the 9 before the last round's evaluation; a
-            // whole run takes well under a second here), then up to 40 ms more.
-            let k = 1 + Int(rng.next() % 9)
-            let delay = Double(rng.next() % 40) / 1000
+            // After the k-th of the first 8 phases to start, then up to 20 ms more.
+            let k = 1 + Int(rng.next() % 8)
+            let delay = Double(rng.next() % 20) / 1000
             let wasRunning = try KilledRun.run(dice, arguments("resumed") + (attempt > 0 ? ["--resume"] : []),
                                                in: folder.url, delay: delay) { text in
                 text.split(separator: "\n").filter { $0.contains(" · ") && !$0.hasSuffix("done earlier") }.count >= k
