@@ -6,7 +6,7 @@
 // the CPU supports must not be passed: use ck_best_level()). Results of one level are
 // deterministic; different levels may differ in the last bits (different summation orders).
 // Counts and strides are in elements; pointers are to Float32 arrays of at least the stated
-// sizes. No function allocates, prints or keeps state.
+// sizes. No function allocates, prints or keeps state, except ck_pool_run.
 #ifndef CKERNELS_H
 #define CKERNELS_H
 
@@ -25,6 +25,16 @@ extern "C" {
 
 /// The highest level this CPU supports.
 int ck_best_level(void);
+
+/// One chunk of a parallel job: `fn(context, chunk)`.
+typedef void (*ck_pool_task)(void *context, int64_t chunk);
+
+/// Runs `fn(context, c)` for every c < chunks on a process-wide pool of `threads − 1` worker
+/// threads plus the caller, and returns 1 once all have finished; chunks run in any order on
+/// any of those threads. Returns 0 at once, running nothing, when another job holds the pool
+/// (the caller then runs the chunks some other way). Workers spin for about 100 µs after a
+/// job before sleeping. (The one function here that keeps state: the pool.)
+int ck_pool_run(int threads, int64_t chunks, ck_pool_task fn, void *context);
 
 /// C[i, j] = alpha · Σ_k A[i·lda + k] · B[j·ldb + k] + beta · C[i·ldc + j] for i < m and
 /// n0 ≤ j < n1 (A·Bᵀ with B in torch.nn.Linear's [out, in] layout). C is only read when
@@ -75,6 +85,15 @@ float ck_attend(int level, const float *q, int64_t d, float scale,
                 const float *k0, const float *v0, int64_t n0,
                 const float *k1, const float *v1, int64_t n1,
                 int64_t stride, float *scores, float *out);
+
+/// ck_attend for `heads` query heads that share these keys and values (a GQA group): head h's
+/// query is q + h·d, its output out + h·d, its weights scores + h·(n0+n1) and its log Σ exp
+/// lse[h]. Each head gets the same bits as its own ck_attend call; keys and values are read
+/// once per pair of heads.
+void ck_attend_heads(int level, int heads, const float *q, int64_t d, float scale,
+                     const float *k0, const float *v0, int64_t n0,
+                     const float *k1, const float *v1, int64_t n1,
+                     int64_t stride, float *scores, float *out, float *lse);
 
 #ifdef __cplusplus
 }

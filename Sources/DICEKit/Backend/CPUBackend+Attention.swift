@@ -91,7 +91,8 @@ extension CPUBackend {
     static let smallQueryBlock = 4
 
     /// Attention for sequences of a few queries each (decoding from a KV cache): each query
-    /// row is one `ck_attend` call (dot products, softmax and weighted sum in SIMD), one task
+    /// row's GQA group is one `ck_attend_heads` call (dot products, softmax and weighted sum
+    /// in SIMD, the shared keys read once per pair of heads), one task
     /// per (sequence, kv head), where an sgemm call per head would cost more than its
     /// arithmetic.
     private func attentionSmallQueries(q: BufferSlice, k: BufferSlice, v: BufferSlice, into out: BufferSlice,
@@ -108,18 +109,16 @@ extension CPUBackend {
             let keyOffset = g * headSize
             let prefixK = pk + s.prefixStart * kStride + keyOffset, prefixV = pv + s.prefixStart * kStride + keyOffset
             let ownK = pk + s.keyStart * kStride + keyOffset, ownV = pv + s.keyStart * kStride + keyOffset
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: total)
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: group * total)
             defer { scores.deallocate() }
-            for h in (g * group)..<((g + 1) * group) {
-                for i in 0..<tq {
-                    let row = (s.queryStart + i) * qStride + h * headSize
-                    let visible = total - tq + i + 1
-                    let fromPrefix = min(s.prefixCount, visible)
-                    pl[(s.queryStart + i) * heads + h] = ck_attend(
-                        level, pq + row, Int64(headSize), scale,
-                        prefixK, prefixV, Int64(fromPrefix), ownK, ownV, Int64(visible - fromPrefix),
-                        Int64(kStride), scores, po + row)
-                }
+            for i in 0..<tq {
+                // The group's heads are adjacent in the row: one call reads the keys once.
+                let row = (s.queryStart + i) * qStride + g * group * headSize
+                let visible = total - tq + i + 1
+                let fromPrefix = min(s.prefixCount, visible)
+                ck_attend_heads(level, Int32(group), pq + row, Int64(headSize), scale,
+                                prefixK, prefixV, Int64(fromPrefix), ownK, ownV, Int64(visible - fromPrefix),
+                                Int64(kStride), scores, po + row, pl + (s.queryStart + i) * heads + g * group)
             }
         }
     }

@@ -174,8 +174,8 @@ public final class CPUBackend: Backend {
                      && y.count >= rows * outputs, "rowwiseMatmul operands smaller than \(rows)×\(inputs) · (\(outputs)×\(inputs))ᵀ")
         let px = pointer(x), pw = pointer(weight), py = pointer(y), level = simd
         // Chunks of at least 48 columns, and of 64K multiply-adds: below that the thread
-        // start-up costs more than the work.
-        loop.forEachChunk(outputs, grain: max(48, 65536 / max(1, rows * inputs))) { r in
+        // start-up costs more than the work. Up to four per thread, claimed as threads get free.
+        loop.forEachChunk(outputs, grain: max(48, 65536 / max(1, rows * inputs)), chunksPerThread: 4) { r in
             ck_gemm_nt(level, Int64(rows), Int64(r.lowerBound), Int64(r.upperBound), Int64(inputs), 1,
                        px, Int64(inputs), pw, Int64(inputs), 0, py, Int64(outputs))
         }

@@ -5,6 +5,7 @@
 // or on other rows, and AdamW gives the same bits at every level.
 
 @testable import DICEKit
+import CKernels
 import Foundation
 import Testing
 
@@ -126,6 +127,33 @@ struct VectorKernelTests {
         expectClose(backend.download(out), oracle.out, "out")
         expectClose(backend.download(lse), oracle.lse, "lse")
         expectGuardsIntact(backend, out, "out")
+    }
+
+    @Test("ck_attend_heads: each head of a GQA group gets the bits of its own ck_attend call",
+          arguments: [1, 2, 3, 5], [15, 64, 130])
+    func attendHeadsEqualsSingleHeads(heads: Int, headSize: Int) {
+        var rng = SplitMix64(seed: UInt64(heads * 1000 + headSize))
+        let level = Int32(CPUBackend.bestSIMDLevel), stride = 2 * headSize + 3
+        // Keys 1, 7, 8, 9 and 40 (around the 8-key blocks of the pair kernel), split into a
+        // prefix part and an own part.
+        for (n0, n1) in [(0, 1), (3, 4), (8, 0), (4, 5), (25, 15)] {
+            let n = n0 + n1
+            let q = rng.floats(heads * headSize, in: -2 ... 2)
+            let k0 = rng.floats(max(n0, 1) * stride, in: -2 ... 2), v0 = rng.floats(max(n0, 1) * stride)
+            let k1 = rng.floats(max(n1, 1) * stride, in: -2 ... 2), v1 = rng.floats(max(n1, 1) * stride)
+            var outs = [Float](repeating: .nan, count: heads * headSize), lses = [Float](repeating: .nan, count: heads)
+            var scores = [Float](repeating: 0, count: heads * n)
+            ck_attend_heads(level, Int32(heads), q, Int64(headSize), 0.125, k0, v0, Int64(n0), k1, v1, Int64(n1),
+                            Int64(stride), &scores, &outs, &lses)
+            for h in 0..<heads {
+                var out = [Float](repeating: .nan, count: headSize), one = [Float](repeating: 0, count: n)
+                let lse = ck_attend(level, Array(q[(h * headSize)..<((h + 1) * headSize)]), Int64(headSize), 0.125,
+                                    k0, v0, Int64(n0), k1, v1, Int64(n1), Int64(stride), &one, &out)
+                #expect(lses[h].bitPattern == lse.bitPattern, "head \(h) of \(heads), keys \(n0)+\(n1)")
+                #expect(Array(outs[(h * headSize)..<((h + 1) * headSize)]).map(\.bitPattern) == out.map(\.bitPattern),
+                        "head \(h) of \(heads), keys \(n0)+\(n1)")
+            }
+        }
     }
 
     @Test("sum and sumOfSquares", arguments: levels, [1, 17, 4095, 4097, 300_001])
