@@ -131,29 +131,6 @@ public final class CPUBackend: Backend {
                          "matmul operands smaller than \(batch)×(\(m)×\(k) · \(k)×\(n))")
         }
         let pa = pointer(a), pb = pointer(b), pc = pointer(c)
-        if batch == 1 && threads > 1 && m * n * k >= 1 << 21 {
-            // One single-threaded sgemm per worker on a block of C — rows when A is the larger
-            // operand (each worker packs all of B), columns otherwise (each packs all of A) —
-            // instead of OpenBLAS's own threads, whose hand-offs and spin-waits cost 5–10% of
-            // a DPO step's CPU time.
-            let splitRows = m >= n
-            withSingleThreadedBLAS {
-                loop.forEachChunk(splitRows ? m : n, grain: 16) { r in
-                    let lo = r.lowerBound, count = r.count
-                    if splitRows {
-                        CPUBackend.sgemm(transposeA: transposeA, transposeB: transposeB, m: count, n: n, k: k,
-                                         alpha: alpha, pa + (transposeA ? lo : lo * k), lda: transposeA ? m : k,
-                                         pb, ldb: transposeB ? k : n, beta: beta, pc + lo * n, ldc: n)
-                    } else {
-                        CPUBackend.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: count, k: k,
-                                         alpha: alpha, pa, lda: transposeA ? m : k,
-                                         pb + (transposeB ? lo * k : lo), ldb: transposeB ? k : n,
-                                         beta: beta, pc + lo, ldc: n)
-                    }
-                }
-            }
-            return
-        }
         BLASGate.shared.run(threads: threads) {
             for i in 0..<batch {
                 CPUBackend.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
