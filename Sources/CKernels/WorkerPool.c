@@ -13,10 +13,12 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <unistd.h>
 #include "CKernels.h"
 #include "Dispatch.h"
 
-// Pause instructions a worker spins through before it sleeps (about 100 µs).
+// Pause instructions a worker spins through before it sleeps (about 100 µs), when the pool's
+// threads do not outnumber the cores.
 enum { POOL_SPINS = 1000, POOL_MAX_WORKERS = 255 };
 static const uint_fast64_t POOL_CLOSED = 0xFFFFFFFFu;
 
@@ -29,6 +31,7 @@ static struct {
     atomic_int sleepers;
     uint32_t generation;        // caller side only (under `busy`)
     atomic_int workers;         // started (changed under `lock`)
+    atomic_int spins;           // pause budget before sleeping: 0 when workers outnumber cores
     // The current job, written before its ticket is published. `chunks` may be read by a worker
     // still on an older job (whose claim then fails); `fn` and `context` only after a claim.
     atomic_llong chunks;
@@ -66,7 +69,7 @@ static void *worker_main(void *unused) {
         uint32_t gen;
         int spins = 0;
         while ((gen = (uint32_t)(atomic_load_explicit(&pool.ticket, memory_order_acquire) >> 32)) == seen) {
-            if (++spins < POOL_SPINS) { pool_pause(); continue; }
+            if (++spins < atomic_load_explicit(&pool.spins, memory_order_relaxed)) { pool_pause(); continue; }
             pthread_mutex_lock(&pool.lock);
             atomic_fetch_add(&pool.sleepers, 1);
             while ((uint32_t)(atomic_load(&pool.ticket) >> 32) == seen) pthread_cond_wait(&pool.wake, &pool.lock);
@@ -95,6 +98,9 @@ static void ensure_workers(int count) {
         if (failed) break;
         atomic_fetch_add(&pool.workers, 1);
     }
+    // Spinning only pays while every thread has a core: with more, it takes time from them.
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    atomic_store(&pool.spins, cores > 0 && pool.workers + 1 > cores ? 0 : POOL_SPINS);
     pthread_mutex_unlock(&pool.lock);
 }
 
