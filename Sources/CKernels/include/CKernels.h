@@ -33,7 +33,8 @@ typedef void (*ck_pool_task)(void *context, int64_t chunk);
 /// threads plus the caller, and returns 1 once all have finished; chunks run in any order on
 /// any of those threads. Returns 0 at once, running nothing, when another job holds the pool
 /// (the caller then runs the chunks some other way). Workers spin for about 100 µs after a
-/// job before sleeping. (The one function here that keeps state: the pool.)
+/// job before sleeping (unless the pool has more threads than the machine has cores). (The one
+/// function here that keeps state: the pool.)
 int ck_pool_run(int threads, int64_t chunks, ck_pool_task fn, void *context);
 
 /// C[i, j] = alpha · Σ_k A[i·lda + k] · B[j·ldb + k] + beta · C[i·ldc + j] for i < m and
