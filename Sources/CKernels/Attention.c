@@ -8,7 +8,22 @@
 #include "CKernels.h"
 #include "VectorMath.h"
 
+// Row j of the keys (or values) in two parts: part 0's n0 rows, then part 1's, rows `stride`
+// elements apart.
+CK_INLINE const float *part_row(const float *rows0, int64_t n0, const float *rows1, int64_t j, int64_t stride) {
+    return j < n0 ? rows0 + j * stride : rows1 + (j - n0) * stride;
+}
+
 #if CK_X86
+// Rows are `stride` apart (other heads in between), which the hardware prefetcher does not
+// follow: fetch columns [c, c + width) of the row 4 ahead of j, when there is one (n rows).
+CK_INLINE void prefetch_ahead(const float *rows0, int64_t n0, const float *rows1, int64_t n, int64_t j,
+                              int64_t stride, int64_t c, int64_t width) {
+    if (j + 4 >= n) return;
+    const float *ahead = part_row(rows0, n0, rows1, j + 4, stride) + c;
+    for (int64_t x = 0; x < width; x += 16) _mm_prefetch((const char *)(ahead + x), _MM_HINT_T0);
+}
+
 // out[0..<d] = Σ_j w[j] · row_j over the n0 rows of part 0, then the n1 rows of part 1 (rows
 // `stride` apart), 128 columns at a time in registers. One accumulation runs through both
 // parts, so how the keys are split between them does not change the result.
@@ -22,11 +37,8 @@ CK_INLINE CK_AVX512 void weighted_rows_avx512(const float *w, const float *rows0
         for (int l = 0; l < 8; l++) acc[l] = _mm512_setzero_ps();
         for (int64_t j = 0; j < n0 + n1; j++) {
             __m512 wj = _mm512_set1_ps(w[j]);
-            const float *r = (j < n0 ? rows0 + j * stride : rows1 + (j - n0) * stride) + c;
-            if (j + 4 < n0 + n1) {
-                const float *ahead = (j + 4 < n0 ? rows0 + (j + 4) * stride : rows1 + (j + 4 - n0) * stride) + c;
-                for (int l = 0; l < lanes; l++) _mm_prefetch((const char *)(ahead + 16 * l), _MM_HINT_T0);
-            }
+            const float *r = part_row(rows0, n0, rows1, j, stride) + c;
+            prefetch_ahead(rows0, n0, rows1, n0 + n1, j, stride, c, 16 * lanes);
             for (int l = 0; l < lanes; l++) {
                 __mmask16 m = ck_tail_mask(d - c - 16 * l);
                 acc[l] = _mm512_fmadd_ps(wj, _mm512_maskz_loadu_ps(m, r + 16 * l), acc[l]);
@@ -51,11 +63,8 @@ CK_INLINE CK_AVX512 void weighted_rows2_avx512(const float *w0, const float *w1,
         for (int l = 0; l < 8; l++) acc0[l] = acc1[l] = _mm512_setzero_ps();
         for (int64_t j = 0; j < n0 + n1; j++) {
             __m512 a = _mm512_set1_ps(w0[j]), b = _mm512_set1_ps(w1[j]);
-            const float *r = (j < n0 ? rows0 + j * stride : rows1 + (j - n0) * stride) + c;
-            if (j + 4 < n0 + n1) {
-                const float *ahead = (j + 4 < n0 ? rows0 + (j + 4) * stride : rows1 + (j + 4 - n0) * stride) + c;
-                for (int l = 0; l < lanes; l++) _mm_prefetch((const char *)(ahead + 16 * l), _MM_HINT_T0);
-            }
+            const float *r = part_row(rows0, n0, rows1, j, stride) + c;
+            prefetch_ahead(rows0, n0, rows1, n0 + n1, j, stride, c, 16 * lanes);
             for (int l = 0; l < lanes; l++) {
                 __m512 v = _mm512_maskz_loadu_ps(ck_tail_mask(d - c - 16 * l), r + 16 * l);
                 acc0[l] = _mm512_fmadd_ps(a, v, acc0[l]);
@@ -97,11 +106,8 @@ static CK_AVX512 void attend2_avx512(const float *q0, const float *q1, int64_t d
         for (int t = 0; t < 16; t++) acc[t] = _mm512_setzero_ps();
         for (int t = 0; t < count; t++) {
             int64_t j = j0 + t;
-            const float *k = j < n0 ? k0 + j * stride : k1 + (j - n0) * stride;
-            if (j + 4 < n) {
-                const float *ahead = j + 4 < n0 ? k0 + (j + 4) * stride : k1 + (j + 4 - n0) * stride;
-                for (int64_t c = 0; c < d; c += 16) _mm_prefetch((const char *)(ahead + c), _MM_HINT_T0);
-            }
+            const float *k = part_row(k0, n0, k1, j, stride);
+            prefetch_ahead(k0, n0, k1, n, j, stride, 0, d);
             for (int64_t c = 0; c < d; c += 16) {
                 __mmask16 m = ck_tail_mask(d - c);
                 __m512 kv = _mm512_maskz_loadu_ps(m, k + c);
@@ -132,12 +138,8 @@ static CK_AVX512 float attend_avx512(const float *q, int64_t d, float scale,
         for (int t = 0; t < 16; t++) acc[t] = _mm512_setzero_ps();
         for (int t = 0; t < count; t++) {
             int64_t j = j0 + t;
-            const float *k = j < n0 ? k0 + j * stride : k1 + (j - n0) * stride;
-            // Rows are `stride` apart (other heads in between): fetch the row 4 keys ahead.
-            if (j + 4 < n) {
-                const float *ahead = j + 4 < n0 ? k0 + (j + 4) * stride : k1 + (j + 4 - n0) * stride;
-                for (int64_t c = 0; c < d; c += 16) _mm_prefetch((const char *)(ahead + c), _MM_HINT_T0);
-            }
+            const float *k = part_row(k0, n0, k1, j, stride);
+            prefetch_ahead(k0, n0, k1, n, j, stride, 0, d);
             for (int64_t c = 0; c < d; c += 16) {
                 __mmask16 m = ck_tail_mask(d - c);
                 acc[t] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + c), _mm512_maskz_loadu_ps(m, k + c), acc[t]);
@@ -157,7 +159,7 @@ static float attend_portable(const float *q, int64_t d, float scale,
                              int64_t stride, float *scores, float *out) {
     int64_t n = n0 + n1;
     for (int64_t j = 0; j < n; j++) {
-        const float *k = j < n0 ? k0 + j * stride : k1 + (j - n0) * stride;
+        const float *k = part_row(k0, n0, k1, j, stride);
         float s = 0;
         for (int64_t c = 0; c < d; c++) s += q[c] * k[c];
         scores[j] = scale * s;
@@ -167,7 +169,7 @@ static float attend_portable(const float *q, int64_t d, float scale,
     float inverse = 1 / sum;
     for (int64_t c = 0; c < d; c++) out[c] = 0;
     for (int64_t j = 0; j < n; j++) {
-        const float *v = j < n0 ? v0 + j * stride : v1 + (j - n0) * stride;
+        const float *v = part_row(v0, n0, v1, j, stride);
         float w = scores[j] * inverse;
         for (int64_t c = 0; c < d; c++) out[c] += w * v[c];
     }
