@@ -123,18 +123,21 @@ static CK_AVX2 void gemm_nt_avx2(int64_t m, int64_t n0, int64_t n1, int64_t k, f
 
 // MARK: - AVX-512 (16 lanes, 32 registers: 4×6 tiles)
 
-// The first row tile of a column tile also prefetches the next column tile's rows of B
-// (`next`, or NULL), which otherwise arrive from memory only when that tile starts.
+// While a column tile is computed, the next one's rows of B are prefetched: the memory they
+// span is dealt out in equal shares to the row tiles, and each row tile requests `per_step`
+// cache lines of its share (from `ahead`) in each of its first `ahead_steps` steps along K. Requesting all
+// of them in the first row tile instead left most arriving late: in a decode-step
+// microbenchmark spreading the requests made the step's GEMMs about 15% faster.
 CK_INLINE CK_AVX512 void tile_avx512(int rm, int rn, int64_t k, float alpha, const float *a, int64_t lda,
                                      const float *b, int64_t ldb, float beta, float *c, int64_t ldc,
-                                     const float *next) {
+                                     const float *ahead, int64_t ahead_steps, int64_t per_step) {
     __m512 acc[4][6];
     for (int r = 0; r < rm; r++)
         for (int s = 0; s < rn; s++) acc[r][s] = _mm512_setzero_ps();
     int64_t i = 0;
     for (; i + 16 <= k; i += 16) {
-        if (next) {
-            for (int s = 0; s < 6; s++) _mm_prefetch((const char *)(next + s * ldb + i), _MM_HINT_T0);
+        if (i < ahead_steps * 16) {
+            for (int64_t q = 0; q < per_step; q++) _mm_prefetch((const char *)(ahead + i * per_step + q * 16), _MM_HINT_T0);
         }
         __m512 av[4];
         for (int r = 0; r < rm; r++) av[r] = _mm512_loadu_ps(a + r * lda + i);
@@ -165,11 +168,11 @@ CK_INLINE CK_AVX512 void tile_avx512(int rm, int rn, int64_t k, float alpha, con
 }
 
 #define CK_TILE512(RM, RN) \
-    case (RM) * 16 + (RN): tile_avx512(RM, RN, k, alpha, a, lda, b, ldb, beta, c, ldc, next); break;
+    case (RM) * 16 + (RN): tile_avx512(RM, RN, k, alpha, a, lda, b, ldb, beta, c, ldc, ahead, ahead_steps, per_step); break;
 
 static CK_AVX512 void tile_avx512_any(int rm, int rn, int64_t k, float alpha, const float *a, int64_t lda,
                                       const float *b, int64_t ldb, float beta, float *c, int64_t ldc,
-                                      const float *next) {
+                                      const float *ahead, int64_t ahead_steps, int64_t per_step) {
     switch (rm * 16 + rn) {
         CK_TILE512(4, 6) CK_TILE512(4, 5) CK_TILE512(4, 4) CK_TILE512(4, 3) CK_TILE512(4, 2) CK_TILE512(4, 1)
         CK_TILE512(3, 6) CK_TILE512(3, 5) CK_TILE512(3, 4) CK_TILE512(3, 3) CK_TILE512(3, 2) CK_TILE512(3, 1)
@@ -187,11 +190,16 @@ static CK_AVX512 void gemm_nt_avx512(int64_t m, int64_t n0, int64_t n1, int64_t 
         int64_t i1 = i0 + block < m ? i0 + block : m;
         for (int64_t j = n0; j < n1; j += rnMax) {
             int rn = (int)(n1 - j < rnMax ? n1 - j : rnMax);
-            const float *next = j + 2 * rnMax <= n1 ? b + (j + rnMax) * ldb : 0;
-            for (int64_t i = i0; i < i1; i += rmMax) {
+            // The next tile's rows span `lines` cache lines (with the gaps when ldb > k).
+            int64_t nextRows = n1 - (j + rnMax) < rnMax ? n1 - (j + rnMax) : rnMax;
+            int64_t lines = nextRows > 0 ? ((nextRows - 1) * ldb + k + 15) / 16 : 0;
+            int64_t tiles = (i1 - i0 + rmMax - 1) / rmMax, share = (lines + tiles - 1) / tiles;
+            int64_t steps = k / 16, perStep = steps > 0 ? (share + steps - 1) / steps : 0;
+            for (int64_t i = i0, first = 0; i < i1; i += rmMax, first += share) {
                 int rm = (int)(i1 - i < rmMax ? i1 - i : rmMax);
+                int64_t mine = first >= lines ? 0 : (lines - first < share ? lines - first : share);
                 tile_avx512_any(rm, rn, k, alpha, a + i * lda, lda, b + j * ldb, ldb, beta, c + i * ldc + j, ldc,
-                                i == i0 ? next : 0);
+                                b + (j + rnMax) * ldb + first * 16, perStep > 0 ? (mine + perStep - 1) / perStep : 0, perStep);
             }
         }
     }

@@ -96,6 +96,24 @@ void ck_attend_heads(int level, int heads, const float *q, int64_t d, float scal
                      const float *k1, const float *v1, int64_t n1,
                      int64_t stride, float *scores, float *out, float *lse);
 
+/// x[i] = x[i] · scale for i < n, NaN products becoming −∞; returns the largest (−∞ when n = 0).
+float ck_scale_max(int level, float *x, int64_t n, float scale);
+
+/// The top-p histogram of weights w[0..<n] in [0, 1]: mass[b] = Σ w[i] (in Double) over the
+/// w[i] > 0 whose bucket min(buckets − 1, ⌊w[i]·buckets⌋) (in Float) is b. `mass` holds
+/// 4·buckets Doubles of scratch; the result is in its first `buckets`.
+void ck_bucket_mass(int level, const float *w, int64_t n, int64_t buckets, double *mass);
+
+/// The ascending indices i of the w[i] > 0 in bucket `bucket` (as in ck_bucket_mass), written
+/// to members (room for n); returns their count.
+int64_t ck_bucket_members(int level, const float *w, int64_t n, int64_t buckets, int64_t bucket, int64_t *members);
+
+/// The draw from weights w[0..<n] ≥ 0 with u ∈ [0, Σw): the first i with w[i] > 0 whose running
+/// sum exceeds u. The running sum is kept per block of 64 weights (each block's sum taken in
+/// Double lanes, then the block that crosses u walked in order); when rounding leaves u out
+/// of reach, the last i with w[i] > 0 (0 when there is none).
+int64_t ck_draw(int level, const float *w, int64_t n, double u);
+
 #ifdef __cplusplus
 }
 #endif

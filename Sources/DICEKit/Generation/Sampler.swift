@@ -12,7 +12,7 @@ import Foundation
 //      (`TopPLogitsWarper`: sorted ascending, drop where cumsum ≤ 1 − p; the top token stays)
 //   6. min-p: drop w < min_p (w of the top token is 1, so this is p < min_p · p_max)
 //   7. draw u ~ U[0, Σ kept w) from the sample's own generator; the token is the first id
-//      (ascending) whose running sum of kept w exceeds u.
+//      (ascending) whose running sum of kept w exceeds u (`ck_draw`).
 // Every step is O(V): top-k uses a k-element heap, top-p a bucket refinement that sorts only
 // the few tokens next to the nucleus boundary.
 
@@ -72,29 +72,19 @@ public struct Sampler: Sendable {
         if greedy { return Self.argmax(row) }
         let total = weigh(row)
         let u = generator.nextDouble() * total
-        var running = 0.0, last = 0
-        for i in 0..<row.count where row[i] > 0 {
-            running += Double(row[i])
-            last = i
-            if running > u { return i }
-        }
-        return last
+        guard let base = row.baseAddress else { return 0 }
+        return Int(ck_draw(Self.simd, base, Int64(row.count), u))
     }
 
     /// Replaces the logits in `row` by the kept weights (steps 2–6; dropped tokens get 0) and
     /// returns their sum (> 0: the top token is always kept).
     private func weigh(_ row: UnsafeMutableBufferPointer<Float>) -> Double {
-        let inverseT = Float(1 / parameters.temperature)
-        var top = -Float.infinity
-        for i in 0..<row.count {
-            let z = row[i] * inverseT
-            row[i] = z.isNaN ? -.infinity : z
-            top = max(top, row[i])
-        }
+        guard let base = row.baseAddress else { return 0 }
+        let top = ck_scale_max(Self.simd, base, Int64(row.count), Float(1 / parameters.temperature))
         let k = parameters.topK
         let floor = k > 0 && k < row.count ? Self.kthLargest(UnsafeBufferPointer(row), k) : -.infinity
         var total = 0.0
-        if let base = row.baseAddress, top > -.infinity, floor == -.infinity {
+        if top > -.infinity, floor == -.infinity {
             // No top-k: every weight is exp(z − top), in SIMD.
             _ = ck_exp_shift_sum(Self.simd, base, Int64(row.count), top)
             total = ck_sum(Self.simd, base, Int64(row.count))
@@ -182,22 +172,17 @@ public struct Sampler: Sendable {
             }
             return nil
         }
-        let unit = Float(bucketCount)
-        // Four interleaved histograms (no store-to-load chain when neighbours share a bucket),
-        // added together after.
-        var mass = [Double](repeating: 0, count: 4 * bucketCount)
-        mass.withUnsafeMutableBufferPointer { m in
-            guard let m = m.baseAddress else { return }
-            for (i, x) in w.enumerated() where x > 0 {
-                m[(i & 3) * bucketCount + min(bucketCount - 1, Int(x * unit))] += Double(x)
-            }
-            for b in 0..<bucketCount {
-                m[b] = (m[b] + m[bucketCount + b]) + (m[2 * bucketCount + b] + m[3 * bucketCount + b])
+        guard let base = w.baseAddress else { return total }
+        let mass = [Double](unsafeUninitializedCapacity: 4 * bucketCount) { m, count in
+            ck_bucket_mass(simd, base, Int64(w.count), Int64(bucketCount), m.baseAddress)
+            count = bucketCount
+        }
+        guard let top = boundary(mass) else { return total }
+        var members = [Int](unsafeUninitializedCapacity: w.count) { m, count in
+            count = m.withMemoryRebound(to: Int64.self) {
+                Int(ck_bucket_members(simd, base, Int64(w.count), Int64(bucketCount), Int64(top), $0.baseAddress))
             }
         }
-        mass.removeLast(3 * bucketCount)
-        guard let top = boundary(mass) else { return total }
-        var members = (0..<w.count).filter { w[$0] > 0 && min(bucketCount - 1, Int(w[$0] * unit)) == top }
         var last: Int?
         while last == nil {
             var lo = Float.infinity, hi = -Float.infinity
@@ -226,7 +211,6 @@ public struct Sampler: Sendable {
         // Branch-free selects (the compiler vectorises them): below the cut, and ties after `last`.
         for i in 0...last { let x = w[i]; w[i] = x < cut ? 0 : x }
         for i in (last + 1)..<w.count { let x = w[i]; w[i] = x <= cut ? 0 : x }
-        guard let base = w.baseAddress else { return total }
         return ck_sum(simd, base, Int64(w.count))
     }
 
