@@ -16,7 +16,7 @@ struct BenchGenerate: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
-    @Option(help: "Timed repetitions (the best is kept).")
+    @Option(help: "Timed repetitions on each side (the best is kept).")
     var repeats = 3
 
     @Option(help: "Python with torch + transformers, to run the transformers peer in the same run.")
@@ -54,7 +54,7 @@ struct BenchGenerate: ParsableCommand {
         }
         let peer = python.map {
             Peer.run(python: $0, script: Peer.script("generate_torch.py"),
-                     arguments: ["--threads", "\(backend.threads)", "--repeats", "\(min(repeats, 2))"])
+                     arguments: ["--threads", "\(backend.threads)", "--repeats", "\(repeats)"])
         }
         let report = Report(backend: backend.name, blas_core: BLASCore.active, threads: backend.threads,
                             prompts: prompts, samples: samples, prompt_tokens: promptLength,
