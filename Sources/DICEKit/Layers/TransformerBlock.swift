@@ -10,38 +10,75 @@ struct TransformerBlock {
         let attention: SelfAttention.Saved
         let feedForwardNorm: Normalization.Saved
         let feedForward: FeedForward.Saved
+        /// The rows the output kept (nil: all), and the input's row count.
+        let outputRows: [Range<Int>]?
+        let inputRows: Int
     }
 
-    /// The block's output `[N, C]` for input x `[N, C]`.
+    /// The block's output for input x `[N, C]`: `[N, C]`, or with `outputRows` only those rows,
+    /// in order (`[R, C]`, R = Σ counts). Attention needs every row, but the feed-forward half
+    /// works row by row, so in a last block the rows that produce no logits (prompt positions)
+    /// skip it.
     func forward(_ x: Tensor, positions: [Int32], sequences: [AttentionSequence],
-                 _ p: ParameterStore) throws -> (Tensor, Saved) {
+                 outputRows: [Range<Int>]? = nil, _ p: ParameterStore) throws -> (Tensor, Saved) {
         let b = p.backend
         let h1 = try Tensor(uninitialized: x.shape, on: b)
         let s1 = try attentionNorm.forward(x, into: h1, p)
         let a = try Tensor(uninitialized: x.shape, on: b)
         let sa = try attention.forward(h1, positions: positions, sequences: sequences, into: a, p)
-        let mid = try Tensor(uninitialized: x.shape, on: b)
+        var mid = try Tensor(uninitialized: x.shape, on: b)
         try x.add(a, into: mid)
-        let h2 = try Tensor(uninitialized: x.shape, on: b)
+        if let outputRows { mid = try Self.gather(mid, outputRows) }
+        let h2 = try Tensor(uninitialized: mid.shape, on: b)
         let s2 = try feedForwardNorm.forward(mid, into: h2, p)
-        let m = try Tensor(uninitialized: x.shape, on: b)
+        let m = try Tensor(uninitialized: mid.shape, on: b)
         let sm = try feedForward.forward(h2, into: m, p)
-        let out = try Tensor(uninitialized: x.shape, on: b)
+        let out = try Tensor(uninitialized: mid.shape, on: b)
         try mid.add(m, into: out)
-        return (out, Saved(attentionNorm: s1, attention: sa, feedForwardNorm: s2, feedForward: sm))
+        return (out, Saved(attentionNorm: s1, attention: sa, feedForwardNorm: s2, feedForward: sm,
+                           outputRows: outputRows, inputRows: x.shape[0]))
     }
 
-    /// Back-propagates through the block in place: on entry `dresidual` holds ∂L/∂out, on exit
-    /// ∂L/∂x (the residual path passes through, the branches add to it).
-    func backward(_ s: Saved, dresidual: Tensor, positions: [Int32], sequences: [AttentionSequence],
-                  _ p: ParameterStore) throws {
+    /// Back-propagates through the block: `dout` holds ∂L/∂out (the forward's output shape) and
+    /// is overwritten; returns ∂L/∂x `[N, C]` (`dout` itself when the forward kept every row:
+    /// the residual path passes through, the branches add to it).
+    func backward(_ s: Saved, dout: Tensor, positions: [Int32], sequences: [AttentionSequence],
+                  _ p: ParameterStore) throws -> Tensor {
         let b = p.backend
-        let dh2 = try Tensor(uninitialized: dresidual.shape, on: b)
-        try feedForward.backward(s.feedForward, dout: dresidual, dx: dh2, p)
-        try feedForwardNorm.backward(s.feedForwardNorm, dout: dh2, dx: dresidual, p)
+        let dh2 = try Tensor(uninitialized: dout.shape, on: b)
+        try feedForward.backward(s.feedForward, dout: dout, dx: dh2, p)
+        try feedForwardNorm.backward(s.feedForwardNorm, dout: dh2, dx: dout, p)
+        var dresidual = dout
+        if let rows = s.outputRows {
+            dresidual = try Tensor(zeros: [s.inputRows, dout.shape[1]], on: b)
+            Self.scatter(dout, rows, into: dresidual)
+        }
         let dh1 = try Tensor(uninitialized: dresidual.shape, on: b)
         try attention.backward(s.attention, dout: dresidual, positions: positions,
                                sequences: sequences, dx: dh1, p)
         try attentionNorm.backward(s.attentionNorm, dout: dh1, dx: dresidual, p)
+        return dresidual
+    }
+
+    /// Rows `ranges` of x `[N, C]`, in order: `[R, C]`.
+    static func gather(_ x: Tensor, _ ranges: [Range<Int>]) throws -> Tensor {
+        let c = x.shape[1], b = x.backend
+        let out = try Tensor(uninitialized: [ranges.reduce(0) { $0 + $1.count }, c], on: b)
+        var row = 0
+        for range in ranges {
+            b.copy(x.storage.slice(range.lowerBound * c, range.count * c), to: out.storage.slice(row * c, range.count * c))
+            row += range.count
+        }
+        return out
+    }
+
+    /// The inverse of `gather`: rows of `source` `[R, C]` written to rows `ranges` of `out`.
+    static func scatter(_ source: Tensor, _ ranges: [Range<Int>], into out: Tensor) {
+        let c = source.shape[1], b = source.backend
+        var row = 0
+        for range in ranges {
+            b.copy(source.storage.slice(row * c, range.count * c), to: out.storage.slice(range.lowerBound * c, range.count * c))
+            row += range.count
+        }
     }
 }

@@ -25,19 +25,15 @@ extension TransformerLM {
         }
         var saved: [TransformerBlock.Saved] = []
         saved.reserveCapacity(blocks.count)
-        for block in blocks {
-            let (out, s) = try block.forward(x, positions: batch.positions, sequences: batch.sequences, p)
+        // The last block computes only the rows that produce logits.
+        for (l, block) in blocks.enumerated() {
+            let (out, s) = try block.forward(x, positions: batch.positions, sequences: batch.sequences,
+                                             outputRows: l == blocks.count - 1 ? batch.outputRows : nil, p)
             saved.append(s)
             x = out
         }
-        let r = batch.outputRows.reduce(0) { $0 + $1.count }
-        let selected = try Tensor(uninitialized: [r, c], on: b)
-        var row = 0
-        for range in batch.outputRows {
-            b.copy(x.storage.slice(range.lowerBound * c, range.count * c),
-                   to: selected.storage.slice(row * c, range.count * c))
-            row += range.count
-        }
+        let selected = blocks.isEmpty ? try TransformerBlock.gather(x, batch.outputRows) : x
+        let r = selected.shape[0]
         let normalized = try Tensor(uninitialized: [r, c], on: b)
         let normSaved = try finalNorm.forward(selected, into: normalized, p)
         let logits = try Tensor(uninitialized: [r, spec.vocabularySize], on: b)
@@ -55,17 +51,15 @@ extension TransformerLM {
         try dlogits.matmul(state.normalized, transposeSelf: true, into: p.gradient(outputProjection), beta: 1)
         let dNormalized = try Tensor(uninitialized: [r, c], on: b)
         try dlogits.matmul(p.value(outputProjection), into: dNormalized)
-        let dSelected = try Tensor(zeros: [r, c], on: b)
-        try finalNorm.backward(state.finalNorm, dout: dNormalized, dx: dSelected, p)
-        let dx = try Tensor(zeros: [batch.tokens.count, c], on: b)
-        var row = 0
-        for range in batch.outputRows {
-            b.copy(dSelected.storage.slice(row * c, range.count * c),
-                   to: dx.storage.slice(range.lowerBound * c, range.count * c))
-            row += range.count
+        var dx = try Tensor(zeros: [r, c], on: b)
+        try finalNorm.backward(state.finalNorm, dout: dNormalized, dx: dx, p)
+        if blocks.isEmpty {
+            let all = try Tensor(zeros: [batch.tokens.count, c], on: b)
+            TransformerBlock.scatter(dx, batch.outputRows, into: all)
+            dx = all
         }
         for (block, saved) in zip(blocks, state.blocks).reversed() {
-            try block.backward(saved, dresidual: dx, positions: batch.positions, sequences: batch.sequences, p)
+            dx = try block.backward(saved, dout: dx, positions: batch.positions, sequences: batch.sequences, p)
         }
         b.embeddingBackward(ids: batch.tokens, dout: dx.storage, dtable: try p.gradient(tokenEmbedding).storage,
                             channels: c)
