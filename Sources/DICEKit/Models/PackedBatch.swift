@@ -3,7 +3,8 @@
 /// `tokens[n]` is the input at packed row `n`, `positions[n]` its position in its own sequence,
 /// and `sequences` the attention layout. `outputRows` are the packed rows whose next-token
 /// distribution is wanted, as contiguous ranges, and `targets` the token each selected row is
-/// scored against, in order.
+/// scored against, in order. Only the output rows go through the last block's feed-forward
+/// half, the final norm and the output projection.
 ///
 /// Prefix sharing: pairs with identical prompts are laid out as the prompt minus its last token
 /// once, followed by each response's inputs (the prompt's last token, then the response minus
