@@ -9,8 +9,13 @@ masked, sigmoid loss (β 0.1), backward, clip_grad_norm_(1.0), AdamW (lr 5e-7, n
 decay), zero_grad. With --model/--batch it loads DICEKit's initial weights and batch and reports
 the first update's loss and gradient norm, for comparison. Prints one JSON object; peak memory
 is this process's VmHWM.
+
+With --serve, the timed updates run on request, so that `dice bench dpo` can alternate them with
+its own in the same minutes: after the first (untimed) update the script prints one JSON line
+with that update's loss and gradient norm, then answers each "step" line on stdin with one
+JSON line {"seconds": …}, and "end" (or end of input) with the summary object.
 """
-import argparse, json, time
+import argparse, json, sys, time
 
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
@@ -30,6 +35,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--model", help="a Hugging Face folder with the initial weights")
     ap.add_argument("--batch", help="batch.json: prompt, chosen, rejected ids and reference log-probs")
+    ap.add_argument("--serve", action="store_true", help="time one update per 'step' line on stdin")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -68,14 +74,24 @@ def main():
         opt.zero_grad(set_to_none=False)
         return loss.item(), norm.item()
 
+    def timed():
+        t = time.perf_counter(); step(); return time.perf_counter() - t
+
     first_loss, first_norm = step()
-    best = float("inf")
-    for _ in range(a.repeats):
-        t = time.perf_counter(); step(); best = min(best, time.perf_counter() - t)
+    times = []
+    if a.serve:
+        print(json.dumps({"first_loss": first_loss, "first_grad_norm": first_norm}), flush=True)
+        while sys.stdin.readline().strip() == "step":
+            times.append(timed())
+            print(json.dumps({"seconds": times[-1]}), flush=True)
+    else:
+        times = [timed() for _ in range(a.repeats)]
+    best = min(times, default=float("nan"))
     tokens = 2 * n * ids.shape[1]
     print(json.dumps({"peer": "pytorch " + torch.__version__, "threads": a.threads, "pairs": n,
                       "pairs_per_s": n / best, "tokens_per_s": tokens / best, "peak_rss_mib": peak_rss_mib(),
-                      "first_loss": first_loss, "first_grad_norm": first_norm}))
+                      "first_loss": first_loss, "first_grad_norm": first_norm, "timed_updates": len(times)}),
+          flush=True)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,15 @@ import Foundation
 /// concatenated forward) which loads the same initial weights and batch, so the first step's
 /// loss and gradient norm can be compared.
 ///
+/// Side by side: the peer runs in its own process, started (and warmed up by one untimed
+/// update) before DICEKit's first update; after that the two sides' timed updates alternate,
+/// one each, every one starting after a 0.25 s pause, so that both sample the same minutes of
+/// a shared machine and neither one's idle threads are still spinning when the other starts.
+///
 /// pairs/s = 8 / (seconds per update, best of `repeats`); tokens/s counts the tokens of the
-/// plain path, 8 × 2 × (64 + 64) per update. Peak memory is the process's RSS high-water mark
-/// (VmHWM), reset before training so that setting up the peer's files is not counted.
+/// plain path, 8 × 2 × (64 + 64) per update. Peak memory is each process's RSS high-water mark
+/// (VmHWM); DICEKit's is reset before training so that setting up the peer's files is not
+/// counted.
 struct BenchDPO: ParsableCommand {
     @OptionGroup var backendOptions: BackendOptions
     static let configuration = CommandConfiguration(
@@ -21,8 +27,8 @@ struct BenchDPO: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
-    @Option(help: "Timed updates (the best is kept).")
-    var repeats = 5
+    @Option(help: "Timed updates per side (the best is kept).")
+    var repeats = 10
 
     @Option(help: "Python with torch + transformers, to run the PyTorch peer in the same run.")
     var python: String?
@@ -35,6 +41,8 @@ struct BenchDPO: ParsableCommand {
         let pairs_per_s: Double
         let tokens_per_s: Double
         let peak_rss_mib: Double
+        /// Percent of the host's CPU time stolen by other guests while the updates ran.
+        let host_steal_percent: Double?
         let first_loss: Double
         let first_grad_norm: Double
         let peer: [String: JSONValue]?
@@ -63,10 +71,26 @@ struct BenchDPO: ParsableCommand {
             ]
             try AtomicFile.write(try JSONSerialization.data(withJSONObject: batch), to: folder.appendingPathComponent("batch.json"))
         }
+        var session: PeerSession?
+        var peerFailure: String?
+        if let python {
+            do {
+                let started = try PeerSession(
+                    python: python, script: Peer.script("dpo_torch.py"),
+                    arguments: ["--threads", "\(backend.threads)", "--serve", "--model", folder.path,
+                                "--batch", folder.appendingPathComponent("batch.json").path])
+                _ = try started.read()  // the peer's untimed first update is done
+                session = started
+            } catch {
+                peerFailure = "\(error)"
+            }
+        }
         PeakMemory.reset()
+        let steal = StealMeter()
 
         var times: [Double] = []
         var first: DPOMetrics?
+        let pause = 0.25
         var start = DispatchTime.now().uptimeNanoseconds
         let config = DPOConfiguration(loss: try DPOLoss(kind: .sigmoid, beta: 0.1), optimizer: .adamw, learningRate: 5e-7,
                                       batchSize: pairsCount, steps: repeats + 1, maxGradNorm: 1.0,
@@ -75,18 +99,32 @@ struct BenchDPO: ParsableCommand {
             guard case .step(let m) = event else { return }
             let now = DispatchTime.now().uptimeNanoseconds
             if m.step == 1 { first = m } else { times.append(Double(now - start) / 1e9) }
-            start = now
+            if m.step > 1, let peer = session {
+                Thread.sleep(forTimeInterval: pause)
+                do {
+                    _ = try peer.request("step")
+                } catch {
+                    peerFailure = "\(error)"
+                    session = nil
+                }
+            }
+            Thread.sleep(forTimeInterval: pause)
+            start = DispatchTime.now().uptimeNanoseconds
         }.train(model, pairs: pairs, reference: shifted)
         let best = times.min() ?? .infinity
         let tokens = pairsCount * 2 * (prompt + response)
-        let peer = python.map {
-            Peer.run(python: $0, script: Peer.script("dpo_torch.py"),
-                     arguments: ["--threads", "\(backend.threads)", "--repeats", "\(repeats)",
-                                 "--model", folder.path, "--batch", folder.appendingPathComponent("batch.json").path])
+        var peer: [String: JSONValue]?
+        if let session {
+            do {
+                peer = try session.request("end")
+            } catch {
+                peerFailure = "\(error)"
+            }
         }
+        if let peerFailure { peer = ["error": .string(peerFailure)] }
         let report = Report(backend: backend.name, threads: backend.threads, pairs: pairsCount, tokens_per_step: tokens,
                             pairs_per_s: Double(pairsCount) / best, tokens_per_s: Double(tokens) / best,
-                            peak_rss_mib: PeakMemory.mebibytes(), first_loss: first?.loss ?? .nan,
+                            peak_rss_mib: PeakMemory.mebibytes(), host_steal_percent: steal.percent, first_loss: first?.loss ?? .nan,
                             first_grad_norm: first?.gradNorm ?? .nan, peer: peer)
         if json {
             try printJSON(report)
@@ -99,10 +137,13 @@ struct BenchDPO: ParsableCommand {
             if let p = peer["pairs_per_s"]?.number, let t = peer["tokens_per_s"]?.number, let m = peer["peak_rss_mib"]?.number {
                 print(String(format: "  PyTorch  %7.2f pairs/s  %8.0f tokens/s  peak RSS %7.0f MiB  first step: loss %.6f grad_norm %.6f",
                              p, t, m, peer["first_loss"]?.number ?? .nan, peer["first_grad_norm"]?.number ?? .nan))
-                print(String(format: "  ratio    %7.2f×", report.pairs_per_s / p))
+                print(String(format: "  ratio    %7.2f×  (timed updates alternated, best of %d each)", report.pairs_per_s / p, repeats))
             } else {
                 print("  PyTorch peer failed: \(peer)")
             }
+        }
+        if let stolen = report.host_steal_percent {
+            print(String(format: "  host steal %.1f%% of CPU time while the updates ran", stolen))
         }
     }
 
