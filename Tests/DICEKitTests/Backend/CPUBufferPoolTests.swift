@@ -1,0 +1,42 @@
+import Testing
+@testable import DICEKit
+
+/// `CPUBufferPool`: block alignment (64 bytes; 2 MiB from 2 MiB up, for huge pages), reuse of a
+/// freed block of the same size, and the cap on cached bytes.
+@Suite struct CPUBufferPoolTests {
+    private static func address(_ p: UnsafeMutableRawPointer) -> Int { Int(bitPattern: p) }
+
+    @Test(arguments: [1, 4096, 100_000, (2 << 20) - 4096, 2 << 20, 3 << 20, 9_437_184 + 4096])
+    func alignmentAndWritableMemory(bytes: Int) throws {
+        let pool = CPUBufferPool(capacity: 64 << 20)
+        let size = CPUBufferPool.roundedSize(bytes)
+        let block = try #require(pool.take(size: size))
+        let alignment = size >= CPUBufferPool.hugePage ? CPUBufferPool.hugePage : 64
+        #expect(Self.address(block) % alignment == 0)
+        // Every page of the block is usable: write its first and last byte of each page.
+        let bytesPointer = block.assumingMemoryBound(to: UInt8.self)
+        for offset in stride(from: 0, to: size, by: 4096) {
+            bytesPointer[offset] = 1
+            bytesPointer[min(offset + 4095, size - 1)] = 2
+        }
+        #expect(bytesPointer[0] == 1 && bytesPointer[size - 1] == 2)
+        pool.give(block, size: size)
+    }
+
+    @Test func freedBlockIsReusedAndCapIsKept() throws {
+        let pool = CPUBufferPool(capacity: 4 << 20)
+        let big = 3 << 20
+        let first = try #require(pool.take(size: big))
+        pool.give(first, size: big)
+        let second = try #require(pool.take(size: big))
+        #expect(second == first)
+        // Two blocks of 3 MiB exceed the 4 MiB cap: the second one given back is freed, so
+        // only one of them can come back from the cache.
+        let third = try #require(pool.take(size: big))
+        pool.give(second, size: big)
+        pool.give(third, size: big)
+        let again = try #require(pool.take(size: big))
+        #expect(again == second)
+        pool.give(again, size: big)
+    }
+}
