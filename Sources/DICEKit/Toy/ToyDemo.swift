@@ -231,10 +231,10 @@ public final class ToyDemo {
         FileManager.default.fileExists(atPath: url.appendingPathComponent(ModelDirectory.weightsFile).path)
     }
 
-    /// Writes report.json, report.md and report.svg atomically.
+    /// Writes report.json atomically (sorted, pretty-printed; the tool renders report.md and
+    /// report.svg from it).
+    /// - Throws: `FormatError.io`; `DICEError.invalidParameter` for a non-finite figure.
     static func write(_ report: ToyDemoReport, to folder: URL) throws {
-        try ReportFiles.write(report, named: "the demo report", json: folder.appendingPathComponent("report.json"),
-                              markdown: report.markdown, markdownURL: folder.appendingPathComponent("report.md"))
-        try AtomicFile.write(Data(report.svg.utf8), to: folder.appendingPathComponent("report.svg"))
+        try ReportFiles.writeJSON(report, named: "the demo report", to: folder.appendingPathComponent("report.json"))
     }
 }

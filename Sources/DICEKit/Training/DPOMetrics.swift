@@ -27,6 +27,25 @@ public struct DPOMetrics: Sendable, Hashable, Codable {
     /// The learning rate of this update (training only).
     public var learningRate: Double?
 
+    /// Figures measured elsewhere (a custom trainer's), field by field; `measure` builds them
+    /// from per-pair log-probs.
+    public init(step: Int, epoch: Double, isValidation: Bool, loss: Double, rewardsChosen: Double,
+                rewardsRejected: Double, rewardsMargins: Double, rewardsAccuracies: Double, logpsChosen: Double,
+                logpsRejected: Double, gradNorm: Double? = nil, learningRate: Double? = nil) {
+        self.step = step
+        self.epoch = epoch
+        self.isValidation = isValidation
+        self.loss = loss
+        self.rewardsChosen = rewardsChosen
+        self.rewardsRejected = rewardsRejected
+        self.rewardsMargins = rewardsMargins
+        self.rewardsAccuracies = rewardsAccuracies
+        self.logpsChosen = logpsChosen
+        self.logpsRejected = logpsRejected
+        self.gradNorm = gradNorm
+        self.learningRate = learningRate
+    }
+
     /// The figures under TRL's names (`eval_`-prefixed for validation), without step and epoch.
     public var values: [String: Double] {
         let p = isValidation ? "eval_" : ""
@@ -53,8 +72,10 @@ public struct DPOMetrics: Sendable, Hashable, Codable {
         init?(intValue: Int) { nil }
     }
 
-    /// The batch figures of `pairs` (loss supplied by the caller, which knows the SFT term).
-    static func measure(_ pairs: [PairLogProbs], loss: Double, beta: Double, step: Int, epoch: Double,
+    /// The batch figures of `pairs` under β: mean rewards β·(log π − log π_ref), margins,
+    /// accuracy (chosen reward strictly above rejected) and mean log-probs; `loss` is supplied
+    /// by the caller, which knows its loss.
+    public static func measure(_ pairs: [PairLogProbs], loss: Double, beta: Double, step: Int, epoch: Double,
                         isValidation: Bool) -> DPOMetrics {
         let n = Double(max(1, pairs.count))
         var rc = 0.0, rr = 0.0, acc = 0.0, lc = 0.0, lr = 0.0

@@ -1,5 +1,7 @@
-// The demo's report as Markdown (a table like the paper's) and as an SVG bar chart.
+// The demo's report as Markdown (a table like the paper's) and as an SVG bar chart: the tool's
+// rendering of the library's ToyDemoReport.
 
+import DICEKit
 import Foundation
 
 extension ToyDemoReport {
@@ -12,7 +14,7 @@ extension ToyDemoReport {
     private static func percent(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
 
     /// The table: π_0, round 1, round 2 and the ablations' last rounds, against π_0.
-    public var markdown: String {
+    var markdown: String {
         var s = "# DICE on the toy task\n\n"
         s += "Each model answers held-out prompts; the hidden judge compares every answer with π_0's.\n\n"
         s += "| model | win rate vs π_0 | LC win rate vs π_0 | avg length (words) | α |\n|---|---|---|---|---|\n"
@@ -33,7 +35,7 @@ extension ToyDemoReport {
     }
 
     /// A bar chart of the LC win rate (solid) and win rate (light) of each model against π_0.
-    public var svg: String {
+    var svg: String {
         var entries: [(String, ToyDemoRow)] = rounds.map { ($0.round == 0 ? "π_0" : "round \($0.round)", $0) }
         for name in ablations.keys.sorted() { if let r = ablations[name] { entries.append((name.replacingOccurrences(of: "_", with: " "), r)) } }
         let barWidth = 36, gap = 40, height = 240, top = 30, left = 50

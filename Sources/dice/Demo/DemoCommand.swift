@@ -55,6 +55,8 @@ struct DemoCommand: ParsableCommand {
             }
         }
         let report = try demo.run()
+        try AtomicFile.write(Data(report.markdown.utf8), to: folder.appendingPathComponent("report.md"))
+        try AtomicFile.write(Data(report.svg.utf8), to: folder.appendingPathComponent("report.svg"))
         print(report.markdown)
         print("Report: \(folder.appendingPathComponent("report.json").path) (and report.md, report.svg)")
         print(String(format: "Finished in %.1f s.", Date().timeIntervalSince(start)))

@@ -5,18 +5,6 @@
 
 import Foundation
 
-/// A policy the loop can sample from, score with and train.
-public typealias BootstrapPolicy = Policy & TrainablePolicy
-
-/// Where a run's models come from and where trained ones go.
-public protocol PolicyStore {
-    /// Model `id`: π_ref and π_0 are given up front, π_t (t ≥ 1) were saved by `save`.
-    /// Each call returns a fresh instance (training one never changes another).
-    func load(_ id: ModelID) throws -> any BootstrapPolicy
-    /// Keeps `policy` as model `id`, atomically.
-    func save(_ policy: any BootstrapPolicy, as id: ModelID) throws
-}
-
 /// What the loop reports while it runs; an observer that throws stops the run.
 public enum DICEEvent {
     /// A phase of a round begins.
@@ -186,29 +174,29 @@ public final class DICEBootstrapper {
                 let trainer = makeTrainer(dpo, layout.roundDirectory(t).appendingPathComponent("checkpoint"))
                 // The metrics of the steps up to each checkpoint are kept with it, so that a run
                 // resumed from a checkpoint (even one at the last step) logs and reports what an
-                // uninterrupted run does.
+                // uninterrupted run does. The trainer's own observer (if any) still gets every
+                // event, after the loop's.
                 var logged: [DPOMetrics] = []
-                if let standard = trainer as? StandardDPOTrainer {
-                    let outer = observer
-                    let metricsURL = layout.metrics(t)
-                    let (steps, interval) = (dpo.steps, dpo.checkpointInterval)
-                    standard.observer = { event in
-                        switch event {
-                        case .step(let m):
-                            logged.append(m)
-                            // Written before the checkpoint of this step is.
-                            if m.step == steps || (interval > 0 && m.step % interval == 0) {
-                                try JSONL.write(logged, to: metricsURL)
-                            }
-                        case .resumed(let step):
-                            let saved = FileManager.default.fileExists(atPath: metricsURL.path)
-                                ? try JSONL.read(DPOMetrics.self, from: metricsURL) : []
-                            logged = saved.filter { $0.step <= step }
-                        case .validation, .checkpoint:
-                            break
+                let outer = observer, inner = trainer.observer
+                let metricsURL = layout.metrics(t)
+                let (steps, interval) = (dpo.steps, dpo.checkpointInterval)
+                trainer.observer = { event in
+                    switch event {
+                    case .step(let m):
+                        logged.append(m)
+                        // Written before the checkpoint of this step is.
+                        if m.step == steps || (interval > 0 && m.step % interval == 0) {
+                            try JSONL.write(logged, to: metricsURL)
                         }
-                        try outer?(.training(round: t, event))
+                    case .resumed(let step):
+                        let saved = FileManager.default.fileExists(atPath: metricsURL.path)
+                            ? try JSONL.read(DPOMetrics.self, from: metricsURL) : []
+                        logged = saved.filter { $0.step <= step }
+                    case .validation, .checkpoint:
+                        break
                     }
+                    try outer?(.training(round: t, event))
+                    try inner?(event)
                 }
                 let summary = try trainer.train(policy, pairs: pairs, reference: reference)
                 try JSONL.write(logged, to: layout.metrics(t))

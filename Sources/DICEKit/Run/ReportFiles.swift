@@ -9,6 +9,13 @@ enum ReportFiles {
     ///   cannot be encoded as JSON (a non-finite number).
     static func write<Report: Encodable>(_ report: Report, named name: String, json: URL,
                                          markdown: String, markdownURL: URL) throws {
+        try writeJSON(report, named: name, to: json)
+        try AtomicFile.write(Data(markdown.utf8), to: markdownURL)
+    }
+
+    /// Writes `report` as sorted, pretty-printed JSON to `json`, atomically.
+    /// - Throws: as `write(_:named:json:markdown:markdownURL:)`.
+    static func writeJSON<Report: Encodable>(_ report: Report, named name: String, to json: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         let data: Data
@@ -18,6 +25,5 @@ enum ReportFiles {
             throw DICEError.invalidParameter(name: "report", value: name, expected: "finite numbers (\(error))")
         }
         try AtomicFile.write(data, to: json)
-        try AtomicFile.write(Data(markdown.utf8), to: markdownURL)
     }
 }
