@@ -64,6 +64,11 @@ let package = Package(
             name: "DICEKitTests",
             dependencies: ["DICEKit"]
         ),
+        // Only the public API (no @testable import): custom pieces as a user writes them.
+        .testTarget(
+            name: "DICEKitAPITests",
+            dependencies: ["DICEKit"]
+        ),
         .testTarget(
             name: "DICEKitCUDATests",
             dependencies: ["DICEKit", "DICEKitCUDA"]
