@@ -57,29 +57,10 @@ struct SmolLM2DICE: ParsableCommand {
     @Option(help: "Responses per held-out prompt and model.") var evaluationSamples = 2
     @Option(help: "Seed of every draw.") var seed: UInt64 = 0
 
-    /// Re-executes once with OpenBLAS configured for this machine, as `dice` does (its settings
-    /// are read when the library loads): Debian's OpenBLAS falls back to generic SSE3 kernels on
-    /// recent Xeons unless `OPENBLAS_CORETYPE` names them (see `BLASCore`), and idle BLAS threads
-    /// should sleep (`OPENBLAS_THREAD_TIMEOUT`) instead of spinning on the cores DICEKit's loops use.
+    /// Runs after `BLASCore.configureProcess()`, as `dice` does: OpenBLAS's kernel family and
+    /// thread timeout are read when the library loads, so the process may re-execute once.
     static func main() {
-        let environment = ProcessInfo.processInfo.environment
-        if environment["DICEKIT_BLAS_CONFIGURED"] == nil {
-            var changed = false
-            if let core = BLASCore.recommendedCoreType {
-                setenv("OPENBLAS_CORETYPE", core, 1)
-                changed = true
-            }
-            if environment["OPENBLAS_THREAD_TIMEOUT"] == nil {
-                setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1)
-                changed = true
-            }
-            if changed {
-                setenv("DICEKIT_BLAS_CONFIGURED", "1", 1)
-                var arguments = CommandLine.arguments.map { strdup($0) } + [nil]
-                execv("/proc/self/exe", &arguments)
-                // execv returns only on failure: carry on as configured.
-            }
-        }
+        BLASCore.configureProcess()
         main(nil)
     }
 

@@ -42,6 +42,7 @@ struct BootstrapCommand: ParsableCommand {
     @Option(help: "Held-out preference pairs (JSONL): each round reports its implicit reward's accuracy on them.")
     var heldOut: String?
     @Option(help: "Pairs per scoring pass.") var scoringBatchSize = 64
+    @OptionGroup var backendOptions: BackendOptions
     @OptionGroup var sampling: SamplingOptions
     @OptionGroup var dpo: DPOOptions
     @Option(help: "Chat template: chatml, zephyr, llama3, none, or a format with {prompt} (default: the tokenizer's, else none).")
@@ -86,6 +87,7 @@ struct BootstrapCommand: ParsableCommand {
         if let m = maxResponseLength, m < minResponseLength {
             throw InputError(description: "--max-response-length \(m): expected ≥ --min-response-length (\(minResponseLength))")
         }
+        let backend = try backendOptions.makeBackend()
 
         let policyFolder = try ModelFolder(policy, flag: "--policy")
         let referenceFolder = try ModelFolder(reference, flag: "--reference")
@@ -124,7 +126,6 @@ struct BootstrapCommand: ParsableCommand {
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         try AtomicFile.write(try encoder.encode(settings), to: settingsURL)
 
-        let backend = CPUBackend()
         let store = try DirectoryPolicyStore(layout: layout, backend: backend, generation: generation,
                                              tokenizer: policyFolder.tokenizer)
         let bootstrapper = try DICEBootstrapper(configuration: configuration, render: policyFolder.render)

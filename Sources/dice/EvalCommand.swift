@@ -26,6 +26,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Responses per prompt and model.") var samples = 1
     @Option(help: "Seed of sampling (the same for both models).") var seed: UInt64 = 0
     @Option(help: "Unit of lengths (and of the length judge): chars | tokens.") var lengthUnit = "chars"
+    @OptionGroup var backendOptions: BackendOptions
     @OptionGroup var sampling: SamplingOptions
     @Option(help: "Chat template for text prompts (default: the model's tokenizer's, else none).") var template: String?
 
@@ -72,6 +73,7 @@ struct EvalCommand: ParsableCommand {
         }
         let entry = try JudgeRegistry.judge(named: judge, lengthUnit: unit)
         guard samples >= 1 else { throw InputError(description: "--samples \(samples): expected ≥ 1") }
+        let backend = try backendOptions.makeBackend()
         let outputURL = URL(fileURLWithPath: output)
         let outputFolder = outputURL.deletingLastPathComponent()
         var isFolder: ObjCBool = false
@@ -95,7 +97,6 @@ struct EvalCommand: ParsableCommand {
         let baselineParameters = try sampling.parameters(directory: baselineFolder.url, tokenizer: baselineFolder.tokenizer,
                                                          extraStopIDs: entry.stopTokenIDs)
 
-        let backend = CPUBackend()
         func responses(_ folder: ModelFolder, _ parameters: GenerationParameters, label: String) throws -> [TokenizedText] {
             var p = parameters
             p.samplesPerPrompt = samples

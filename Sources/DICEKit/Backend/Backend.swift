@@ -12,7 +12,7 @@
 // - Forward kernels overwrite their outputs. Backward kernels *accumulate* (`+=`) into the
 //   gradients of their inputs, so callers zero gradient buffers once per step (llm.c style).
 // - Kernels at this level trust their dimensions (checked with `precondition`, a programmer
-//   error); the throwing, shape-checked entry points are on `Tensor` (see Backend+Tensor.swift).
+//   error); the throwing, shape-checked entry points are on `Tensor` (see Tensor/Tensor+Kernels.swift).
 // - Integer inputs (token ids, positions, sequence layouts) are small and passed as host arrays.
 
 /// Memory owned by a backend: `count` Float32 values. Create one with `Backend.allocate(_:)`.

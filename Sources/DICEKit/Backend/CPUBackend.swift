@@ -5,12 +5,13 @@ import Foundation
 /// The reference backend: host memory, OpenBLAS `sgemm` for matrix products, SIMD kernels
 /// (CKernels) and threaded loops for everything else.
 ///
-/// Threads: the loop kernels use `threads` Dispatch workers; large products run one
-/// single-threaded sgemm per worker on a block of the output, small ones OpenBLAS's own pool.
-/// The two never run at the same time (each kernel returns only when its work is done), and
-/// kernels that call BLAS from inside their own parallel loop run OpenBLAS with one thread
-/// for that region, so the machine is never oversubscribed. All BLAS work passes through `BLASGate`, so backends on different threads
-/// neither race on OpenBLAS's process-wide thread count nor change each other's results.
+/// Threads: the loop kernels use `threads` workers of a `ParallelLoop`; matrix products run
+/// one multi-threaded OpenBLAS sgemm on OpenBLAS's own pool, limited to `threads`. The two
+/// never run at the same time (each kernel returns only when its work is done), and kernels
+/// that call BLAS from inside their own parallel loop run OpenBLAS with one thread for that
+/// region, so the machine is never oversubscribed. All BLAS work passes through `BLASGate`, so
+/// backends on different threads neither race on OpenBLAS's process-wide thread count nor
+/// change each other's results. Which OpenBLAS kernel family runs is `BLASCore`'s concern.
 /// Issue one backend's kernels from one thread at a time.
 public final class CPUBackend: Backend {
     public let name = "cpu"
