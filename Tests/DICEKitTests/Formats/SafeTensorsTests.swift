@@ -276,20 +276,43 @@ struct SafeTensorsTests {
         #expect(error?.path == "/nonexistent/x.safetensors")
     }
 
-    @Test("random corruptions of a real file never crash")
+    /// Random byte changes in the first 2 KiB (header and the first data) and random
+    /// truncations of a real file: each input is either read whole and consistently (every
+    /// tensor's value count matches its shape) or rejected with a `FormatError` naming the
+    /// file — never another error, never a crash — and every file cut short is rejected (the
+    /// format indexes every data byte, so a missing tail is always detectable).
+    @Test("random corruptions of a real file are rejected with a FormatError, never a crash")
     func fuzz() throws {
         let bytes = [UInt8](try Data(contentsOf: Fixtures.model("gpt2").appendingPathComponent("model.safetensors")))
         var rng = SplitMix64(seed: 11)
-        for _ in 0 ..< 300 {
+        var truncations = 0, rejectedTruncations = 0, rejected = 0
+        for trial in 0 ..< 300 {
             var copy = bytes
             for _ in 0 ..< 1 + Int(rng.next() % 4) {
                 let i = Int(rng.next() % UInt64(min(copy.count, 2048)))
                 copy[i] = UInt8(truncatingIfNeeded: rng.next())
             }
-            if rng.next() % 3 == 0 { copy.removeLast(Int(rng.next() % UInt64(copy.count))) }
-            if let file = try? SafeTensorsFile(data: Data(copy), path: "fuzz") {
-                _ = try? file.allTensors()
+            var cut = 0
+            if rng.next() % 3 == 0 {
+                cut = Int(rng.next() % UInt64(copy.count))
+                copy.removeLast(cut)
+            }
+            if cut > 0 { truncations += 1 }
+            do {
+                let tensors = try SafeTensorsFile(data: Data(copy), path: "fuzz-\(trial)").allTensors()
+                #expect(cut == 0, "trial \(trial): a file missing its last \(cut) bytes was accepted")
+                for (name, tensor) in tensors {
+                    #expect(tensor.values.count == tensor.shape.reduce(1, *), "trial \(trial): \(name) \(tensor.shape)")
+                }
+            } catch let error as FormatError {
+                rejected += 1
+                if cut > 0 { rejectedTruncations += 1 }
+                #expect(error.path == "fuzz-\(trial)", "trial \(trial): \(error)")
+            } catch {
+                Issue.record("trial \(trial): not a FormatError: \(error)")
             }
         }
+        #expect(truncations > 50 && rejectedTruncations == truncations)
+        #expect(rejected > truncations, "no corruption of the header was caught")
     }
 }

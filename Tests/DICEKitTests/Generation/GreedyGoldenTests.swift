@@ -35,6 +35,8 @@ struct GreedyGoldenTests {
                 sampling: SamplingParameters(temperature: 0, repetitionPenalty: c.repetition_penalty),
                 stopTokenIDs: stop)
             let out = try Generator(model: model, parameters: parameters).generate(prompts: c.prompts)
+            try #require(out.count == c.prompts.count && c.outputs.count == c.prompts.count && out.allSatisfy { $0.count == 1 },
+                         "\(name) \(c.name): \(out.count) groups for \(c.prompts.count) prompts and \(c.outputs.count) golden outputs")
             for (i, want) in c.outputs.enumerated() {
                 #expect(out[i][0].ids == want, "\(name) \(c.name) prompt \(i)")
                 let stopped = want.count < c.max_new_tokens || stop.contains(want.last ?? -1)

@@ -25,6 +25,9 @@ struct TransformerGoldenTests {
         let model = try TransformerLM(directory: dir, backend: CPUBackend())
         let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: dir.appendingPathComponent("golden.json")))
         let file = try SafeTensorsFile(contentsOf: dir.appendingPathComponent("golden.safetensors"))
+        // Every sequence of the golden file is checked: none may be silently dropped by a zip.
+        #expect(golden.prompts.count == 3 && golden.responses.count == 3 && golden.weights.count == 3,
+                "\(name): the golden file holds \(golden.prompts.count) prompts, \(golden.responses.count) responses")
         return (model, golden, file)
     }
 
@@ -33,6 +36,7 @@ struct TransformerGoldenTests {
         let (model, golden, file) = try load(name)
         let sequences = zip(golden.prompts, golden.responses).map { $0 + $1 }
         let logits = try model.logits(sequences)
+        #expect(logits.count == sequences.count && file.names.filter { $0.hasPrefix("logits.") }.count == sequences.count)
         for (i, got) in logits.enumerated() {
             let want = try file.doubles("logits.\(i)")
             #expect(got.count == want.count)
@@ -47,6 +51,7 @@ struct TransformerGoldenTests {
         let pairs = zip(golden.prompts, golden.responses).map { TokenPair(prompt: $0, response: $1) }
         let got = try model.logProbs(pairs)
         let want = try file.doubles("logprob")
+        #expect(got.count == pairs.count && want.count == pairs.count)
         for (g, w) in zip(got, want) {
             #expect(abs(g - w) <= 1e-4 * max(1, abs(w)), "\(name): \(g) vs \(w)")
         }
@@ -60,11 +65,13 @@ struct TransformerGoldenTests {
         let (_, pullback) = try model.logProbsWithPullback(pairs)
         try pullback(golden.weights)
         let names = file.names.filter { $0.hasPrefix("grad.") }
-        #expect(!names.isEmpty)
+        // A golden gradient for every weight.
+        #expect(Set(names.map { String($0.dropFirst("grad.".count)) }) == Set(model.parameters.entries.map(\.name)))
         for key in names {
             let param = String(key.dropFirst("grad.".count))
             let want = try file.doubles(key)
             let got = try model.parameters.gradient(model.parameters.entry(param)).toArray()
+            #expect(got.count == want.count, "\(name) \(param)")
             let diff = zip(got, want).reduce(0.0) { $0 + (Double($1.0) - $1.1) * (Double($1.0) - $1.1) }.squareRoot()
             let norm = want.reduce(0.0) { $0 + $1 * $1 }.squareRoot()
             #expect(diff <= 1e-3 * max(norm, 1e-6), "\(name) \(param): relative error \(diff / max(norm, 1e-12))")

@@ -35,4 +35,33 @@ struct ToyDemoTests {
         let decoded = try JSONDecoder().decode(ToyDemoReport.self, from: first)
         #expect(decoded == report)
     }
+
+    /// Rounds 1 and 2 of the demo's DICE run, checked against what must hold whatever the
+    /// seed: each round trains exactly its configured steps; its first update starts from
+    /// π_t = π_{t−1} = the training reference, so the sigmoid loss is log 2 and every reward 0
+    /// (closed form); training changes the weights; and the reported rates are proportions.
+    @Test func roundsOneAndTwoTrainFromTheirReference() throws {
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        let c = try Self.small()
+        #expect(c.dice.dpo.loss.kind == .sigmoid && c.dice.dpo.loss.labelSmoothing == 0 && c.dice.dpo.loss.sftWeight == 0)
+        let report = try ToyDemo(configuration: c, folder: folder.url, backend: CPUBackend()).run()
+        let run = folder.url.appendingPathComponent("runs/dice")
+        var previous = folder.url.appendingPathComponent("models/pi_0/model.safetensors")
+        for t in 1...2 {
+            let round = run.appendingPathComponent("round-\(t)")
+            let rows = try JSONL.read(DPOMetrics.self, from: round.appendingPathComponent("metrics.jsonl"))
+            #expect(rows.map(\.step) == Array(1...c.dice.dpo.steps), "round \(t)")
+            let first = try #require(rows.first)
+            #expect(abs(first.loss - log(2)) < 1e-6, "round \(t): first loss \(first.loss)")
+            #expect(abs(first.rewardsChosen) < 1e-6 && abs(first.rewardsRejected) < 1e-6, "round \(t)")
+            #expect(rows.allSatisfy { $0.loss.isFinite && ($0.gradNorm ?? .nan).isFinite }, "round \(t)")
+            let weights = round.appendingPathComponent("model/model.safetensors")
+            #expect(try Data(contentsOf: weights) != Data(contentsOf: previous), "round \(t) did not change the weights")
+            previous = weights
+            let row = report.rounds[t]
+            #expect(row.round == t && row.alpha != nil)
+            #expect((0...1).contains(row.winRate) && (0...1).contains(row.lcWinRate) && row.averageLength > 0)
+        }
+    }
 }
