@@ -38,10 +38,13 @@ public struct ModelLayout: Sendable, Hashable {
 
         /// Module path, e.g. `model.layers.0.self_attn.q_proj`.
         public var module: String
+        /// Input features.
         public var inputs: Int
+        /// Output features.
         public var outputs: Int
         /// Whether `{module}.bias` `[outputs]` exists.
         public var hasBias: Bool
+        /// The weight's storage layout.
         public var orientation: Orientation
 
         /// A projection `inputs → outputs` at `module`.
@@ -64,9 +67,11 @@ public struct ModelLayout: Sendable, Hashable {
             case layer
         }
 
+        /// RMSNorm or LayerNorm.
         public var kind: Kind
         /// Module path, e.g. `model.layers.0.input_layernorm`.
         public var module: String
+        /// Features normalised (C).
         public var width: Int
         /// Whether `{module}.bias` `[width]` exists (LayerNorm).
         public var hasBias: Bool
@@ -94,10 +99,15 @@ public struct ModelLayout: Sendable, Hashable {
     /// Causal self-attention: projections, H query heads over G key/value heads of size D,
     /// and the output projection `[H·D] → [C]`.
     public struct Attention: Sendable, Hashable {
+        /// Where q, k and v come from.
         public var projections: Projections
+        /// `[H·D] → [C]`.
         public var output: Linear
+        /// H, query heads.
         public var heads: Int
+        /// G, key/value heads (H % G == 0).
         public var kvHeads: Int
+        /// D, the head size.
         public var headSize: Int
 
         /// An attention sub-layer.
@@ -121,9 +131,13 @@ public struct ModelLayout: Sendable, Hashable {
     /// One pre-norm block: `h = x + attention(attentionNorm(x))`, then
     /// `h + feedForward(feedForwardNorm(h))`.
     public struct Block: Sendable, Hashable {
+        /// The norm before attention.
         public var attentionNorm: Norm
+        /// The attention sub-layer.
         public var attention: Attention
+        /// The norm before the MLP.
         public var feedForwardNorm: Norm
+        /// The MLP.
         public var feedForward: FeedForward
 
         /// A block of these parts.
