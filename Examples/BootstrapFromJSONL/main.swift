@@ -20,7 +20,7 @@ struct PromptRow: Decodable {
 /// Writes the toy setup into `folder` and returns the five paths.
 func makeToySetup(in folder: URL) throws -> [String] {
     let task = try ToyTask()
-    let spec = TransformerSpec(family: .llama, vocabularySize: task.vocabularySize, hiddenSize: 32, intermediateSize: 64,
+    let spec = TransformerSpec(modelType: "llama", vocabularySize: task.vocabularySize, hiddenSize: 32, intermediateSize: 64,
                                layers: 1, heads: 2, kvHeads: 1, maxPositions: 40)
     let backend = CPUBackend()
     let all = try task.prompts(count: 60, seed: 1)

@@ -12,7 +12,7 @@ import FuzzSupport
             guard let file = try? GGUFFile(data: data, path: "fuzz.gguf") else { return }
             for info in file.tensors { _ = try? file.tensor(info.name) }
             if let tokenizer = try? Tokenizer(gguf: file) { tokenizer.exerciseForFuzzing() }
-            _ = try? file.llamaConfig()
+            _ = try? LlamaConfig(gguf: file)
             _ = try? file.modelDirectory()
         }
     }

@@ -40,12 +40,14 @@ public struct ModelDirectory: Sendable {
 
     // MARK: - Reading
 
-    /// Reads the directory at `url` and checks its weights against the configuration.
+    /// Reads the directory at `url` and checks its weights against the configuration, decoded
+    /// by the architecture `registry` maps its `model_type` to.
     ///
     /// Weights come from `model.safetensors.index.json` and its shards when the index exists,
-    /// else from `model.safetensors`. GPT-2 checkpoints saved from `GPT2Model` (names without
-    /// the `transformer.` prefix, as the original openai-community/gpt2 files) are accepted and
-    /// renamed.
+    /// else from `model.safetensors`. Checkpoint names are mapped by the architecture's
+    /// `canonicalTensorName` (GPT-2 checkpoints saved from `GPT2Model`, names without the
+    /// `transformer.` prefix as in the original openai-community/gpt2 files, are accepted and
+    /// renamed).
     ///
     /// - Throws: `FormatError`: `.missingFile` (no config.json, no weights), any config or
     ///   safetensors error, `.invalidConfig` for a layer count above the number of tensors, `.duplicateTensor` (a name in two shards), `.missingTensor` (a
@@ -53,12 +55,12 @@ public struct ModelDirectory: Sendable {
     ///   `.shapeMismatch`, `.unsupportedDType` (e.g. an integer tensor where a weight is
     ///   expected) — each naming the file and the tensor.
     ///
-    /// A `.gguf` file in place of the directory is read with `GGUFFile.modelDirectory()` (and
-    /// throws `GGUFError`).
-    public static func read(from url: URL) throws -> ModelDirectory {
-        if GGUFFile.isGGUF(url) { return try GGUFFile(contentsOf: url).modelDirectory() }
+    /// A `.gguf` file in place of the directory is read with `GGUFFile.modelDirectory(registry:)`
+    /// (and throws `GGUFError`).
+    public static func read(from url: URL, registry: ArchitectureRegistry = .standard) throws -> ModelDirectory {
+        if GGUFFile.isGGUF(url) { return try GGUFFile(contentsOf: url).modelDirectory(registry: registry) }
         let configURL = url.appendingPathComponent(configFile)
-        let config = try ModelConfig.load(contentsOf: configURL)
+        let config = try ModelConfig.load(contentsOf: configURL, registry: registry)
         let generationURL = url.appendingPathComponent(generationConfigFile)
         let generation = FileManager.default.fileExists(atPath: generationURL.path)
             ? try GenerationConfig.load(contentsOf: generationURL) : nil
@@ -74,23 +76,24 @@ public struct ModelDirectory: Sendable {
                 located[name] = (file, entry)
             }
         }
-        if case .gpt2 = config, located["transformer.wte.weight"] == nil, located["wte.weight"] != nil {
-            var renamed: [String: (file: SafeTensorsFile, entry: SafeTensorsEntry)] = [:]
-            for (name, value) in located {
-                renamed[name.hasPrefix("transformer.") || name.hasPrefix("lm_head.") ? name : "transformer." + name] = value
+        let architecture = type(of: config.architecture)
+        let names = Set(located.keys)
+        var renamed: [String: (file: SafeTensorsFile, entry: SafeTensorsEntry)] = [:]
+        for (name, value) in located {
+            let canonical = architecture.canonicalTensorName(name, among: names)
+            if let other = renamed[canonical] {
+                throw FormatError.duplicateTensor(path: value.file.path, tensor: canonical, otherPath: other.file.path)
             }
-            located = renamed
+            renamed[canonical] = value
         }
+        located = renamed
 
         // Each layer has tensors of its own, so the weights cannot hold more layers than tensors;
         // the list of expected weights for a larger claim would cost memory in proportion to it.
-        let (layers, layersKey) = switch config {
-        case .llama(let c): (c.numHiddenLayers, "num_hidden_layers")
-        case .gpt2(let c): (c.nLayer, "n_layer")
-        }
+        let layers = config.spec.layers
         guard layers <= located.count else {
             throw FormatError.invalidConfig(
-                path: configURL.path, key: layersKey,
+                path: configURL.path, key: architecture.layerCountKey,
                 reason: "\(layers) layers, but the weights hold \(located.count) tensors (one or more per layer)")
         }
         var tensors: [String: HostTensor] = [:]
@@ -219,10 +222,7 @@ public struct ModelDirectory: Sendable {
         case .f16: dtypeName = "float16"
         case .bf16: dtypeName = "bfloat16"
         }
-        switch config {
-        case .llama(var c): c.torchDtype = dtypeName; config = .llama(c)
-        case .gpt2(var c): c.torchDtype = dtypeName; config = .gpt2(c)
-        }
+        config.torchDtype = dtypeName
         try AtomicFile.write(config.encodedJSON(), to: url.appendingPathComponent(Self.configFile))
         if let generationConfig {
             try AtomicFile.write(generationConfig.encodedJSON(), to: url.appendingPathComponent(Self.generationConfigFile))

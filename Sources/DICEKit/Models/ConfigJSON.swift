@@ -19,12 +19,16 @@ enum ConfigJSON {
     }
 
     /// Decodes `data` as `T`, turning every failure into a `FormatError` about `path`.
-    static func decode<T: Decodable>(_ type: T.Type, from data: Data, path: String) throws -> T {
+    /// `userInfo` is handed to the decoder (e.g. the architecture registry).
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data, path: String,
+                                     userInfo: [CodingUserInfoKey: any Sendable] = [:]) throws -> T {
         guard data.first(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) == UInt8(ascii: "{") else {
             throw FormatError.invalidJSON(path: path, offset: 0, tensor: nil, reason: "expected a JSON object")
         }
         do {
-            return try JSONDecoder().decode(T.self, from: data)
+            let decoder = JSONDecoder()
+            decoder.userInfo = userInfo
+            return try decoder.decode(T.self, from: data)
         } catch let error as FormatError {
             throw error.withPath(path)
         } catch let error as DecodingError {

@@ -1,10 +1,12 @@
-/// A decoder-only transformer language model (Llama family or GPT-2) on a `Backend`, with an
-/// explicit forward and backward (no autograd graph).
+/// A decoder-only transformer language model on a `Backend`, with an explicit forward and
+/// backward (no autograd graph), built from its architecture's `ModelLayout`.
 ///
 /// Parameters live in one `ParameterStore` under their Hugging Face names; gradients mirror it.
 /// Batches are packed: sequences of different lengths are laid end to end, with no padding.
 public final class TransformerLM {
-    /// The architecture.
+    /// The configuration the model was built from.
+    public let config: ModelConfig
+    /// The architecture's shape (`config.spec`).
     public let spec: TransformerSpec
     /// Weights and gradients.
     public let parameters: ParameterStore
@@ -14,6 +16,8 @@ public final class TransformerLM {
     /// sharing: DPO's chosen and rejected responses). Results are the same either way.
     public var sharesPrompts = true
 
+    /// The parts, as the architecture declares them.
+    let layout: ModelLayout
     let tokenEmbedding: ParameterStore.Entry
     let positionEmbedding: ParameterStore.Entry?
     let blocks: [TransformerBlock]
@@ -21,82 +25,66 @@ public final class TransformerLM {
     /// `[V, C]`: `lm_head.weight`, or the token embedding when tied.
     let outputProjection: ParameterStore.Entry
 
-    /// A model of `spec` with all weights zero (load or initialise them next).
-    /// - Throws: `ModelError.invalidSpec`; `BackendError.allocationFailed`.
-    public init(spec: TransformerSpec, backend: any Backend) throws {
-        try spec.validate()
-        self.spec = spec
-        let p = try ParameterStore(shapes: spec.parameterShapes, on: backend)
+    /// A model of `config`'s architecture with all weights zero (load or initialise them next).
+    /// - Throws: `ModelError.invalidSpec` (duplicate weight names in the layout);
+    ///   `BackendError.allocationFailed`.
+    public init(config: ModelConfig, backend: any Backend) throws {
+        let layout = config.layout
+        let p = try ParameterStore(shapes: layout.weights, on: backend)
+        func entry(_ name: String) throws -> ParameterStore.Entry { try p.entry(name) }
+        func table(_ t: ModelLayout.Table) throws -> ParameterStore.Entry { try entry(t.module + ".weight") }
+        func linear(_ l: ModelLayout.Linear) throws -> Linear {
+            Linear(weight: try entry(l.module + ".weight"), bias: l.hasBias ? try entry(l.module + ".bias") : nil,
+                   layout: l.orientation == .outIn ? .outIn : .inOut)
+        }
+        func norm(_ n: ModelLayout.Norm) throws -> Normalization {
+            Normalization(kind: n.kind == .rms ? .rms : .layer, weight: try entry(n.module + ".weight"),
+                          bias: n.hasBias ? try entry(n.module + ".bias") : nil, epsilon: n.epsilon)
+        }
+        func block(_ b: ModelLayout.Block) throws -> TransformerBlock {
+            let projections: SelfAttention.Projections = switch b.attention.projections {
+            case let .separate(q, k, v, theta): .separate(q: try linear(q), k: try linear(k), v: try linear(v), ropeTheta: theta)
+            case let .fused(qkv): .fused(qkv: try linear(qkv))
+            }
+            let feedForward: FeedForward.Kind = switch b.feedForward {
+            case let .swiglu(gate, up, down): .swiglu(gate: try linear(gate), up: try linear(up), down: try linear(down))
+            case let .gelu(fc, proj): .gelu(fc: try linear(fc), proj: try linear(proj))
+            }
+            return TransformerBlock(
+                attentionNorm: try norm(b.attentionNorm),
+                attention: SelfAttention(projections: projections, output: try linear(b.attention.output),
+                                         heads: b.attention.heads, kvHeads: b.attention.kvHeads,
+                                         headSize: b.attention.headSize),
+                feedForwardNorm: try norm(b.feedForwardNorm), feedForward: FeedForward(kind: feedForward))
+        }
+        self.config = config
+        self.spec = config.spec
+        self.layout = layout
         self.parameters = p
-        func e(_ name: String) throws -> ParameterStore.Entry { try p.entry(name) }
-        func linear(_ name: String, bias: Bool, _ layout: Linear.Layout) throws -> Linear {
-            Linear(weight: try e(name + ".weight"), bias: bias ? try e(name + ".bias") : nil, layout: layout)
-        }
-        var blocks: [TransformerBlock] = []
-        switch spec.family {
-        case .llama:
-            tokenEmbedding = try e("model.embed_tokens.weight")
-            positionEmbedding = nil
-            for l in 0..<spec.layers {
-                let pre = "model.layers.\(l)."
-                let attention = SelfAttention(
-                    projections: .separate(
-                        q: try linear(pre + "self_attn.q_proj", bias: spec.attentionBias, .outIn),
-                        k: try linear(pre + "self_attn.k_proj", bias: spec.attentionBias, .outIn),
-                        v: try linear(pre + "self_attn.v_proj", bias: spec.attentionBias, .outIn),
-                        ropeTheta: spec.ropeTheta),
-                    output: try linear(pre + "self_attn.o_proj", bias: spec.outputBias, .outIn),
-                    heads: spec.heads, kvHeads: spec.kvHeads, headSize: spec.headSize)
-                let mlp = FeedForward(kind: .swiglu(
-                    gate: try linear(pre + "mlp.gate_proj", bias: spec.mlpBias, .outIn),
-                    up: try linear(pre + "mlp.up_proj", bias: spec.mlpBias, .outIn),
-                    down: try linear(pre + "mlp.down_proj", bias: spec.mlpBias, .outIn)))
-                blocks.append(TransformerBlock(
-                    attentionNorm: Normalization(kind: .rms, weight: try e(pre + "input_layernorm.weight"),
-                                                 bias: nil, epsilon: spec.normEpsilon),
-                    attention: attention,
-                    feedForwardNorm: Normalization(kind: .rms, weight: try e(pre + "post_attention_layernorm.weight"),
-                                                   bias: nil, epsilon: spec.normEpsilon),
-                    feedForward: mlp))
-            }
-            finalNorm = Normalization(kind: .rms, weight: try e("model.norm.weight"), bias: nil,
-                                      epsilon: spec.normEpsilon)
-            outputProjection = spec.tiedEmbeddings ? tokenEmbedding : try e("lm_head.weight")
-        case .gpt2:
-            tokenEmbedding = try e("transformer.wte.weight")
-            positionEmbedding = try e("transformer.wpe.weight")
-            for l in 0..<spec.layers {
-                let pre = "transformer.h.\(l)."
-                func norm(_ name: String) throws -> Normalization {
-                    Normalization(kind: .layer, weight: try e(pre + name + ".weight"),
-                                  bias: try e(pre + name + ".bias"), epsilon: spec.normEpsilon)
-                }
-                let attention = SelfAttention(
-                    projections: .fused(qkv: try linear(pre + "attn.c_attn", bias: true, .inOut)),
-                    output: try linear(pre + "attn.c_proj", bias: true, .inOut),
-                    heads: spec.heads, kvHeads: spec.kvHeads, headSize: spec.headSize)
-                let mlp = FeedForward(kind: .gelu(fc: try linear(pre + "mlp.c_fc", bias: true, .inOut),
-                                                  proj: try linear(pre + "mlp.c_proj", bias: true, .inOut)))
-                blocks.append(TransformerBlock(attentionNorm: try norm("ln_1"), attention: attention,
-                                               feedForwardNorm: try norm("ln_2"), feedForward: mlp))
-            }
-            finalNorm = Normalization(kind: .layer, weight: try e("transformer.ln_f.weight"),
-                                      bias: try e("transformer.ln_f.bias"), epsilon: spec.normEpsilon)
-            outputProjection = tokenEmbedding
-        }
-        self.blocks = blocks
+        tokenEmbedding = try table(layout.tokenEmbedding)
+        positionEmbedding = try layout.positionEmbedding.map(table)
+        blocks = try layout.blocks.map(block)
+        finalNorm = try norm(layout.finalNorm)
+        outputProjection = try layout.outputProjection.map(table) ?? tokenEmbedding
+    }
+
+    /// A model of `spec` (its architecture found by `spec.modelType` in `registry`) with all
+    /// weights zero.
+    /// - Throws: `ModelError.invalidSpec`; `BackendError.allocationFailed`.
+    public convenience init(spec: TransformerSpec, backend: any Backend,
+                            registry: ArchitectureRegistry = .standard) throws {
+        try self.init(config: ModelConfig(spec, registry: registry), backend: backend)
     }
 
     /// Fills the weights with seeded random values: matrices N(0, std²), norm weights 1,
     /// biases 0 (the usual transformer initialisation).
     public func initializeRandomly(seed: UInt64, standardDeviation: Float = 0.02) throws {
         var rng = SplitMix64(seed: seed)
+        let normWeights = layout.normWeightNames
         for entry in parameters.entries {
             let values: [Float]
             if entry.shape.count == 1 {
-                let isNormWeight = entry.name.hasSuffix("norm.weight") || entry.name.hasSuffix("layernorm.weight")
-                    || (entry.name.contains(".ln_") && entry.name.hasSuffix(".weight"))
-                values = [Float](repeating: isNormWeight ? 1 : 0, count: entry.count)
+                values = [Float](repeating: normWeights.contains(entry.name) ? 1 : 0, count: entry.count)
             } else {
                 values = (0..<entry.count).map { _ in rng.nextGaussian() * standardDeviation }
             }

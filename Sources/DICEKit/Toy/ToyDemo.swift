@@ -45,7 +45,7 @@ public struct ToyDemoConfiguration: Sendable, Hashable, Codable {
                                    maxGradNorm: 1.0, evaluationInterval: 0, checkpointInterval: 10, seed: seed)
         return ToyDemoConfiguration(
             task: task, seed: seed,
-            model: TransformerSpec(family: .llama, vocabularySize: vocabulary, hiddenSize: 64,
+            model: TransformerSpec(modelType: "llama", vocabularySize: vocabulary, hiddenSize: 64,
                                    intermediateSize: 128, layers: 2, heads: 4, kvHeads: 2,
                                    normEpsilon: 1e-5, ropeTheta: 10000, maxPositions: 48),
             heldOutPrompts: 60, sftExamplesPerPrompt: 32,
@@ -131,7 +131,7 @@ public final class ToyDemo {
                                              expected: "between 1 and \(prompts.count - 1)")
         }
         let heldOut = Array(prompts.prefix(c.heldOutPrompts)), training = Array(prompts.dropFirst(c.heldOutPrompts))
-        let config = ModelConfig(c.model)
+        let config = try ModelConfig(c.model)
         let generation = GenerationParameters(maxNewTokens: c.maxNewTokens, sampling: c.sampling,
                                               stopTokenIDs: [ToyTask.eos], batchSize: 4096)
         let modelsFolder = folder.appendingPathComponent("models")

@@ -12,7 +12,7 @@ struct EvalCommandTests {
     /// hidden state is the normalised one-hot of the last token and the output projection maps
     /// it to its successor.
     static func writeCountdown(step: Int, to url: URL) throws {
-        let spec = TransformerSpec(family: .llama, vocabularySize: 25, hiddenSize: 32, intermediateSize: 8,
+        let spec = TransformerSpec(modelType: "llama", vocabularySize: 25, hiddenSize: 32, intermediateSize: 8,
                                    layers: 1, heads: 2, kvHeads: 1, maxPositions: 32)
         let model = try TransformerLM(spec: spec, backend: CPUBackend(threads: 1))
         try model.initializeRandomly(seed: 3)

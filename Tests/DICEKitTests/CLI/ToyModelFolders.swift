@@ -6,7 +6,7 @@ import Foundation
 
 enum ToyModelFolders {
     /// A tiny Llama over the toy vocabulary (25 ids, EOS = 0).
-    static let spec = TransformerSpec(family: .llama, vocabularySize: 25, hiddenSize: 16, intermediateSize: 32,
+    static let spec = TransformerSpec(modelType: "llama", vocabularySize: 25, hiddenSize: 16, intermediateSize: 32,
                                       layers: 1, heads: 2, kvHeads: 1, maxPositions: 32)
 
     /// Writes a randomly initialised model (seed `seed`) to `url`, with generation_config.json

@@ -14,7 +14,7 @@ struct ModelConfigTests {
     @Test("the Llama fixture decodes (GQA, tied, transformers 5 rope_parameters)")
     func llamaFixture() throws {
         let config = try ModelConfig.load(contentsOf: Fixtures.model("llama-gqa-tied").appendingPathComponent("config.json"))
-        guard case .llama(let c) = config else { Issue.record("not llama"); return }
+        guard let c = config.architecture as? LlamaConfig else { Issue.record("not llama"); return }
         #expect(c.modelType == .llama)
         #expect(c.vocabSize == 96 && c.hiddenSize == 32 && c.intermediateSize == 48)
         #expect(c.numHiddenLayers == 2 && c.numAttentionHeads == 4 && c.numKeyValueHeads == 2)
@@ -27,8 +27,8 @@ struct ModelConfigTests {
     @Test("the Qwen2 fixture decodes with q/k/v biases, θ = 1e6 and an EOS list")
     func qwen2Fixture() throws {
         let config = try ModelConfig.load(contentsOf: Fixtures.model("qwen2-bias").appendingPathComponent("config.json"))
-        guard case .llama(let c) = config else { Issue.record("not llama family"); return }
-        #expect(c.modelType == .qwen2 && c.hasQKVBias && !c.hasOutputBias)
+        guard let c = config.architecture as? Qwen2Config else { Issue.record("not qwen2"); return }
+        #expect(config.modelType == "qwen2" && config.spec.attentionBias && !config.spec.outputBias)
         #expect(c.numKeyValueHeads == 1 && c.ropeTheta == 1e6 && !c.tieWordEmbeddings)
         #expect(c.intermediateSize == 40)
         #expect(c.eosTokenId == .list([2, 3]) && config.eosTokenId?.contains(3) == true)
@@ -37,7 +37,7 @@ struct ModelConfigTests {
     @Test("the GPT-2 fixture decodes")
     func gpt2Fixture() throws {
         let config = try ModelConfig.load(contentsOf: Fixtures.model("gpt2").appendingPathComponent("config.json"))
-        guard case .gpt2(let c) = config else { Issue.record("not gpt2"); return }
+        guard let c = config.architecture as? GPT2Config else { Issue.record("not gpt2"); return }
         #expect(c.vocabSize == 96 && c.nEmbd == 32 && c.nLayer == 2 && c.nHead == 4 && c.nPositions == 64)
         #expect(c.innerSize == 128 && c.layerNormEpsilon == 1e-5 && c.activationFunction == "gelu_new")
     }
@@ -50,7 +50,7 @@ struct ModelConfigTests {
          "rope_theta": 500000.0, "rope_scaling": null, "torch_dtype": "bfloat16", "sliding_window": 4096,
          "hidden_act": "silu", "eos_token_id": 2}
         """)
-        guard case .llama(let c) = config else { Issue.record("not llama family"); return }
+        guard let c = config.architecture as? LlamaConfig else { Issue.record("not llama"); return }
         #expect(c.modelType == .mistral && c.numKeyValueHeads == 2 && c.ropeTheta == 500000)
         #expect(c.torchDtype == "bfloat16" && c.slidingWindow == 4096 && !c.hasQKVBias)
     }
@@ -147,7 +147,7 @@ struct ModelConfigTests {
 
     @Test("expected weights: Llama with GQA and tied embeddings")
     func llamaWeights() {
-        let config = ModelConfig.llama(LlamaConfig(vocabSize: 96, hiddenSize: 32, intermediateSize: 48,
+        let config = ModelConfig(LlamaConfig(vocabSize: 96, hiddenSize: 32, intermediateSize: 48,
                                                    numHiddenLayers: 2, numAttentionHeads: 4, numKeyValueHeads: 2,
                                                    tieWordEmbeddings: true))
         let weights = Dictionary(uniqueKeysWithValues: config.expectedWeights().map { ($0.name, $0.shape) })
@@ -161,8 +161,8 @@ struct ModelConfigTests {
 
     @Test("expected weights: Qwen2 has q/k/v biases and an untied head")
     func qwen2Weights() {
-        let config = ModelConfig.llama(LlamaConfig(modelType: .qwen2, vocabSize: 96, hiddenSize: 32, intermediateSize: 40,
-                                                   numHiddenLayers: 2, numAttentionHeads: 4, numKeyValueHeads: 1))
+        let config = ModelConfig(Qwen2Config(vocabSize: 96, hiddenSize: 32, intermediateSize: 40,
+                                                  numHiddenLayers: 2, numAttentionHeads: 4, numKeyValueHeads: 1))
         let weights = Dictionary(uniqueKeysWithValues: config.expectedWeights().map { ($0.name, $0.shape) })
         #expect(weights["model.layers.0.self_attn.q_proj.bias"] == [32])
         #expect(weights["model.layers.0.self_attn.v_proj.bias"] == [8])
@@ -172,7 +172,7 @@ struct ModelConfigTests {
 
     @Test("expected weights: GPT-2 Conv1D layouts")
     func gpt2Weights() {
-        let config = ModelConfig.gpt2(GPT2Config(vocabSize: 96, nEmbd: 32, nLayer: 2, nHead: 4, nPositions: 64))
+        let config = ModelConfig(GPT2Config(vocabSize: 96, nEmbd: 32, nLayer: 2, nHead: 4, nPositions: 64))
         let weights = Dictionary(uniqueKeysWithValues: config.expectedWeights().map { ($0.name, $0.shape) })
         #expect(weights.count == 2 + 2 * 12 + 2)
         #expect(weights["transformer.h.0.attn.c_attn.weight"] == [32, 96])

@@ -170,7 +170,7 @@ struct FuzzRegressionTests {
         let at = try #require(data.firstRange(of: needle)).upperBound
         data.replaceSubrange(at ..< at + 4, with: withUnsafeBytes(of: UInt32(1 << 24).littleEndian, Array.init))
         let file = try GGUFFile(data: data, path: "block-count.gguf")
-        #expect(try file.llamaConfig().numHiddenLayers == 1 << 24)
+        #expect(try LlamaConfig(gguf: file).numHiddenLayers == 1 << 24)
         #expect {
             try file.modelDirectory()
         } throws: { error in

@@ -10,7 +10,7 @@ struct GGUFLlamaTests {
     struct Golden: Decodable { let sequences: [[Int]] }
 
     @Test func configFromMetadata() throws {
-        let c = try GGUFFile(contentsOf: Fixtures.gguf("tiny-llama.gguf")).llamaConfig()
+        let c = try LlamaConfig(gguf: GGUFFile(contentsOf: Fixtures.gguf("tiny-llama.gguf")))
         #expect(c.vocabSize == 702)
         #expect(c.hiddenSize == 256)
         #expect(c.intermediateSize == 256)
@@ -40,13 +40,13 @@ struct GGUFLlamaTests {
         ("blk.29.ffn_norm.weight", "model.layers.29.post_attention_layernorm.weight"),
     ])
     func names(_ gguf: String, _ hf: String) {
-        #expect(GGUFFile.huggingFaceName(gguf) == hf)
-        #expect(GGUFFile.ggufName(hf) == gguf)
+        #expect(LlamaConfig.huggingFaceName(ggufName: gguf) == hf)
+        #expect(LlamaConfig.ggufName(huggingFaceName: hf) == gguf)
     }
 
     @Test func unknownNamesAreNotMapped() {
         for name in ["rope_freqs.weight", "blk.x.attn_q.weight", "blk.01.attn_q.weight", "blk.0.attn_q", "blk.0.foo.weight"] {
-            #expect(GGUFFile.huggingFaceName(name) == nil, "\(name)")
+            #expect(LlamaConfig.huggingFaceName(ggufName: name) == nil, "\(name)")
         }
     }
 
@@ -57,7 +57,7 @@ struct GGUFLlamaTests {
         let permuted = try golden.tensor("\(which).gguf")
         let original = try golden.tensor("\(which).hf")
         #expect(permuted != original)
-        #expect(GGUFFile.unpermute(permuted, heads: heads) == original)
+        #expect(LlamaConfig.unpermute(permuted, heads: heads) == original)
     }
 
     @Test func directoryHasEveryWeight() throws {
@@ -113,6 +113,6 @@ struct GGUFLlamaTests {
         b.string("llama")
         b.kvU32("llama.attention.head_count", 4)
         let file = try GGUFFile(data: b.data, path: "m.gguf")
-        #expect(throws: GGUFError.missingMetadata(path: "m.gguf", key: "llama.embedding_length")) { try file.llamaConfig() }
+        #expect(throws: GGUFError.missingMetadata(path: "m.gguf", key: "llama.embedding_length")) { try LlamaConfig(gguf: file) }
     }
 }

@@ -1,5 +1,6 @@
-// GPT2Config: config.json of model_type gpt2, Hugging Face key names, validated against what the
-// DICEKit transformer implements.
+// GPT2: the GPT-2 architecture — model_type gpt2 — declared once: config.json with the Hugging
+// Face keys (validated against what the DICEKit layers implement), the weights (Conv1D layout)
+// and the blocks (LayerNorm, fused c_attn, tanh-GELU MLP, learned positions, tied head).
 
 import Foundation
 
@@ -8,6 +9,12 @@ import Foundation
 /// Architecture: token + learned position embeddings → L × [LayerNorm → attention (fused c_attn,
 /// Conv1D layout [in, out]) → residual, LayerNorm → MLP (gelu tanh approximation) → residual] →
 /// LayerNorm → LM head tied to the token embedding (always).
+///
+/// Weights (Conv1D weights `[in, out]`; P = `nPositions`, F = `innerSize`):
+/// `transformer.wte.weight` [V, C], `transformer.wpe.weight` [P, C]; per layer under
+/// `transformer.h.{i}.`: `ln_1`, `ln_2` (weight, bias [C]), `attn.c_attn` ([C, 3C], [3C]),
+/// `attn.c_proj` ([C, C], [C]), `mlp.c_fc` ([C, F], [F]), `mlp.c_proj` ([F, C], [C]);
+/// `transformer.ln_f` (weight, bias [C]). No `lm_head.weight`: the head is tied to `wte`.
 ///
 /// Decoding throws `FormatError.invalidConfig` (path filled in by `ModelConfig.load`) for an
 /// `activation_function` other than gelu_new / gelu_pytorch_tanh (the same function),
@@ -98,15 +105,15 @@ public struct GPT2Config: Codable, Sendable, Hashable {
     ///   `.unsupportedArchitecture` (path filled in by the caller), or a `DecodingError`.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        let registry = ArchitectureRegistry.of(decoder)
         let typeName = try c.decode(String.self, forKey: .modelType)
-        guard typeName == "gpt2" else {
-            throw FormatError.unsupportedModelType(path: "", modelType: typeName,
-                                                   supported: ModelConfig.supportedModelTypes)
+        guard Self.modelTypes.contains(typeName) else {
+            throw FormatError.unsupportedModelType(path: "", modelType: typeName, supported: registry.modelTypes)
         }
         if let architectures = try c.decodeIfPresent([String].self, forKey: .architectures) {
             for architecture in architectures where architecture != GPT2Config.architecture {
                 throw FormatError.unsupportedArchitecture(path: "", architecture: architecture,
-                                                          supported: ModelConfig.supportedArchitectures)
+                                                          supported: registry.transformersClasses)
             }
         }
         vocabSize = try c.decode(Int.self, forKey: .vocabSize)
@@ -175,5 +182,79 @@ public struct GPT2Config: Codable, Sendable, Hashable {
         try c.encodeIfPresent(eosTokenId, forKey: .eosTokenId)
         try c.encode(torchDtype, forKey: .torchDtype)
         try c.encode(torchDtype, forKey: .dtype)
+    }
+}
+
+// MARK: - Architecture
+
+extension GPT2Config: Architecture {
+    /// gpt2.
+    public static var modelTypes: [String] { ["gpt2"] }
+    /// GPT2LMHeadModel.
+    public static var transformersClasses: [String] { [architecture] }
+    /// `n_layer`.
+    public static var layerCountKey: String { CodingKeys.nLayer.rawValue }
+
+    /// The configuration of `spec` (model type gpt2). RoPE θ and the bias flags (which describe
+    /// Llama's optional biases) are not part of GPT-2 and are not read.
+    /// - Throws: `ModelError.invalidSpec` for another model type, an untied head, key/value
+    ///   grouping, heads × head size ≠ hidden size, or sizes the configuration refuses.
+    public init(spec: TransformerSpec) throws {
+        guard Self.modelTypes.contains(spec.modelType) else {
+            throw ModelError.invalidSpec("model type \(spec.modelType) is not gpt2")
+        }
+        guard spec.heads * spec.headSize == spec.hiddenSize, spec.kvHeads == spec.heads, spec.tiedEmbeddings else {
+            throw ModelError.invalidSpec("GPT-2 needs heads × head size = hidden size, no key/value grouping and a tied head")
+        }
+        self.vocabSize = spec.vocabularySize
+        self.nEmbd = spec.hiddenSize
+        self.nLayer = spec.layers
+        self.nHead = spec.heads
+        self.nPositions = spec.maxPositions
+        self.nInner = spec.intermediateSize
+        self.layerNormEpsilon = Double(spec.normEpsilon)
+        self.activationFunction = "gelu_new"
+        self.torchDtype = "float32"
+        try ModelError.specChecked { try validate() }
+    }
+
+    /// The spec of this configuration (tied, no key/value grouping).
+    public var spec: TransformerSpec {
+        TransformerSpec(modelType: "gpt2", vocabularySize: vocabSize, hiddenSize: nEmbd, intermediateSize: innerSize,
+                        layers: nLayer, heads: nHead, kvHeads: nHead, headSize: headSize,
+                        normEpsilon: Float(layerNormEpsilon), maxPositions: nPositions, tiedEmbeddings: true)
+    }
+
+    /// The weights listed on the type, built as GPT-2 blocks.
+    public var layout: ModelLayout {
+        let c = nEmbd, f = innerSize, epsilon = Float(layerNormEpsilon)
+        let blocks = (0..<nLayer).map { l in
+            let prefix = "transformer.h.\(l)."
+            func conv1D(_ name: String, _ inputs: Int, _ outputs: Int) -> ModelLayout.Linear {
+                ModelLayout.Linear(module: prefix + name, inputs: inputs, outputs: outputs, hasBias: true, orientation: .inOut)
+            }
+            return ModelLayout.Block(
+                attentionNorm: ModelLayout.Norm(.layer, module: prefix + "ln_1", width: c, epsilon: epsilon),
+                attention: ModelLayout.Attention(projections: .fused(qkv: conv1D("attn.c_attn", c, 3 * c)),
+                                                 output: conv1D("attn.c_proj", c, c),
+                                                 heads: nHead, kvHeads: nHead, headSize: headSize),
+                feedForwardNorm: ModelLayout.Norm(.layer, module: prefix + "ln_2", width: c, epsilon: epsilon),
+                feedForward: .gelu(fc: conv1D("mlp.c_fc", c, f), proj: conv1D("mlp.c_proj", f, c)))
+        }
+        return ModelLayout(
+            tokenEmbedding: ModelLayout.Table(module: "transformer.wte", rows: vocabSize, width: c),
+            positionEmbedding: ModelLayout.Table(module: "transformer.wpe", rows: nPositions, width: c),
+            blocks: blocks,
+            finalNorm: ModelLayout.Norm(.layer, module: "transformer.ln_f", width: c, epsilon: epsilon),
+            outputProjection: nil)
+    }
+
+    /// Checkpoints saved from `GPT2Model` (as the original openai-community/gpt2 files) name the
+    /// weights without the `transformer.` prefix: when `wte.weight` is there and
+    /// `transformer.wte.weight` is not, every name but `lm_head.*` gains the prefix.
+    public static func canonicalTensorName(_ name: String, among names: Set<String>) -> String {
+        guard !names.contains("transformer.wte.weight"), names.contains("wte.weight"),
+              !name.hasPrefix("transformer."), !name.hasPrefix("lm_head.") else { return name }
+        return "transformer." + name
     }
 }

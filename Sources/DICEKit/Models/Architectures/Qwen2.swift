@@ -1,0 +1,238 @@
+// Qwen2: the Qwen2 / Qwen2.5 architecture — model_type qwen2 — declared once: config.json with
+// the Hugging Face keys, and Llama's block design (`LlamaBlockDesign`) with biases on the q, k
+// and v projections only.
+
+import Foundation
+
+/// Configuration of a Qwen2 decoder, Hugging Face key names.
+///
+/// The blocks are Llama's (see `LlamaConfig`), with biases on q/k/v (`self_attn.{q,k,v}_proj.bias`
+/// [H·D], [G·D], [G·D]) and none on o_proj or the MLP; the weights carry the same names.
+///
+/// Decoding throws `FormatError.invalidConfig` naming the key for what `LlamaConfig` refuses
+/// and for `use_sliding_window: true` (sliding-window attention is not implemented); a
+/// `sliding_window` that is not in use is ignored.
+public struct Qwen2Config: Codable, Sendable, Hashable {
+    /// The transformers class (`architectures[0]`).
+    public static let architecture = "Qwen2ForCausalLM"
+
+    /// `vocab_size` (V).
+    public var vocabSize: Int
+    /// `hidden_size` (C).
+    public var hiddenSize: Int
+    /// `intermediate_size` (I): the SwiGLU width.
+    public var intermediateSize: Int
+    /// `num_hidden_layers` (L).
+    public var numHiddenLayers: Int
+    /// `num_attention_heads` (H).
+    public var numAttentionHeads: Int
+    /// `num_key_value_heads` (G); defaults to `num_attention_heads`. H % G == 0.
+    public var numKeyValueHeads: Int
+    /// `head_dim` as written; nil means `hiddenSize / numAttentionHeads` (see `headSize`).
+    public var headDim: Int?
+    /// `rms_norm_eps` (default 1e-6).
+    public var rmsNormEps: Double
+    /// RoPE base θ (`rope_theta` or `rope_parameters.rope_theta`); default 10000.
+    public var ropeTheta: Double
+    /// `max_position_embeddings`.
+    public var maxPositionEmbeddings: Int
+    /// `tie_word_embeddings` (default false).
+    public var tieWordEmbeddings: Bool
+    /// `hidden_act`; always "silu" (validated).
+    public var hiddenAct: String
+    /// `bos_token_id`.
+    public var bosTokenId: TokenIDs?
+    /// `eos_token_id`: one or several ids.
+    public var eosTokenId: TokenIDs?
+    /// `pad_token_id`.
+    public var padTokenId: Int?
+    /// `torch_dtype` / `dtype` (default "float32").
+    public var torchDtype: String
+
+    /// The per-head size D: `head_dim` if given, else C / H.
+    public var headSize: Int { headDim ?? hiddenSize / numAttentionHeads }
+
+    /// A configuration; defaults follow `LlamaConfig`'s. `precondition`s the rules that
+    /// decoding throws for.
+    public init(vocabSize: Int, hiddenSize: Int, intermediateSize: Int, numHiddenLayers: Int,
+                numAttentionHeads: Int, numKeyValueHeads: Int? = nil, headDim: Int? = nil,
+                rmsNormEps: Double = 1e-6, ropeTheta: Double = 10000, maxPositionEmbeddings: Int = 2048,
+                tieWordEmbeddings: Bool = false, bosTokenId: TokenIDs? = nil, eosTokenId: TokenIDs? = nil,
+                padTokenId: Int? = nil, torchDtype: String = "float32") {
+        self.init(unchecked: vocabSize, hiddenSize: hiddenSize, intermediateSize: intermediateSize,
+                  numHiddenLayers: numHiddenLayers, numAttentionHeads: numAttentionHeads,
+                  numKeyValueHeads: numKeyValueHeads ?? numAttentionHeads, headDim: headDim,
+                  rmsNormEps: rmsNormEps, ropeTheta: ropeTheta, maxPositionEmbeddings: maxPositionEmbeddings,
+                  tieWordEmbeddings: tieWordEmbeddings, bosTokenId: bosTokenId, eosTokenId: eosTokenId,
+                  padTokenId: padTokenId, torchDtype: torchDtype)
+        do {
+            try validateBlockDesign()
+        } catch {
+            preconditionFailure("invalid Qwen2Config: \(error)")
+        }
+    }
+
+    /// Every field as given, not validated.
+    private init(unchecked vocabSize: Int, hiddenSize: Int, intermediateSize: Int, numHiddenLayers: Int,
+                 numAttentionHeads: Int, numKeyValueHeads: Int, headDim: Int?, rmsNormEps: Double,
+                 ropeTheta: Double, maxPositionEmbeddings: Int, tieWordEmbeddings: Bool, bosTokenId: TokenIDs?,
+                 eosTokenId: TokenIDs?, padTokenId: Int?, torchDtype: String) {
+        self.vocabSize = vocabSize
+        self.hiddenSize = hiddenSize
+        self.intermediateSize = intermediateSize
+        self.numHiddenLayers = numHiddenLayers
+        self.numAttentionHeads = numAttentionHeads
+        self.numKeyValueHeads = numKeyValueHeads
+        self.headDim = headDim
+        self.rmsNormEps = rmsNormEps
+        self.ropeTheta = ropeTheta
+        self.maxPositionEmbeddings = maxPositionEmbeddings
+        self.tieWordEmbeddings = tieWordEmbeddings
+        self.hiddenAct = "silu"
+        self.bosTokenId = bosTokenId
+        self.eosTokenId = eosTokenId
+        self.padTokenId = padTokenId
+        self.torchDtype = torchDtype
+    }
+
+    // MARK: - Codable
+
+    enum CodingKeys: String, CodingKey {
+        case architectures
+        case modelType = "model_type"
+        case vocabSize = "vocab_size"
+        case hiddenSize = "hidden_size"
+        case intermediateSize = "intermediate_size"
+        case numHiddenLayers = "num_hidden_layers"
+        case numAttentionHeads = "num_attention_heads"
+        case numKeyValueHeads = "num_key_value_heads"
+        case headDim = "head_dim"
+        case rmsNormEps = "rms_norm_eps"
+        case ropeTheta = "rope_theta"
+        case ropeParameters = "rope_parameters"
+        case ropeScaling = "rope_scaling"
+        case maxPositionEmbeddings = "max_position_embeddings"
+        case tieWordEmbeddings = "tie_word_embeddings"
+        case hiddenAct = "hidden_act"
+        case bosTokenId = "bos_token_id"
+        case eosTokenId = "eos_token_id"
+        case padTokenId = "pad_token_id"
+        case useSlidingWindow = "use_sliding_window"
+        case torchDtype = "torch_dtype"
+        case dtype
+    }
+
+    /// Decodes a Hugging Face config.json of model_type qwen2.
+    ///
+    /// - Throws: `FormatError.invalidConfig` / `.unsupportedModelType` /
+    ///   `.unsupportedArchitecture` (path filled in by the caller), or a `DecodingError`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let registry = ArchitectureRegistry.of(decoder)
+        let typeName = try c.decode(String.self, forKey: .modelType)
+        guard Self.modelTypes.contains(typeName) else {
+            throw FormatError.unsupportedModelType(path: "", modelType: typeName, supported: registry.modelTypes)
+        }
+        if let architectures = try c.decodeIfPresent([String].self, forKey: .architectures) {
+            for architecture in architectures where architecture != Self.architecture {
+                throw FormatError.unsupportedArchitecture(path: "", architecture: architecture,
+                                                          supported: registry.transformersClasses)
+            }
+        }
+        vocabSize = try c.decode(Int.self, forKey: .vocabSize)
+        hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
+        intermediateSize = try c.decode(Int.self, forKey: .intermediateSize)
+        numHiddenLayers = try c.decode(Int.self, forKey: .numHiddenLayers)
+        numAttentionHeads = try c.decode(Int.self, forKey: .numAttentionHeads)
+        numKeyValueHeads = try c.decodeIfPresent(Int.self, forKey: .numKeyValueHeads) ?? numAttentionHeads
+        headDim = try c.decodeIfPresent(Int.self, forKey: .headDim)
+        rmsNormEps = try c.decodeIfPresent(Double.self, forKey: .rmsNormEps) ?? 1e-6
+        maxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? 2048
+        tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? false
+        hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? "silu"
+        bosTokenId = try c.decodeIfPresent(TokenIDs.self, forKey: .bosTokenId)
+        eosTokenId = try c.decodeIfPresent(TokenIDs.self, forKey: .eosTokenId)
+        padTokenId = try c.decodeIfPresent(Int.self, forKey: .padTokenId)
+        torchDtype = try c.decodeIfPresent(String.self, forKey: .dtype)
+            ?? c.decodeIfPresent(String.self, forKey: .torchDtype) ?? "float32"
+        ropeTheta = try LlamaConfig.RopeParameters.theta(
+            parameters: c.decodeIfPresent(LlamaConfig.RopeParameters.self, forKey: .ropeParameters),
+            topLevel: c.decodeIfPresent(Double.self, forKey: .ropeTheta),
+            scaling: c.decodeIfPresent(LlamaConfig.RopeParameters.self, forKey: .ropeScaling))
+        if try c.decodeIfPresent(Bool.self, forKey: .useSlidingWindow) == true {
+            throw ConfigJSON.invalid("use_sliding_window", "sliding-window attention is not supported (expected false)")
+        }
+        try validateBlockDesign()
+    }
+
+    /// Writes config.json keys that transformers 4 and 5 both read (as `LlamaConfig` does,
+    /// plus `use_sliding_window: false`).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode([Self.architecture], forKey: .architectures)
+        try c.encode("qwen2", forKey: .modelType)
+        try c.encode(vocabSize, forKey: .vocabSize)
+        try c.encode(hiddenSize, forKey: .hiddenSize)
+        try c.encode(intermediateSize, forKey: .intermediateSize)
+        try c.encode(numHiddenLayers, forKey: .numHiddenLayers)
+        try c.encode(numAttentionHeads, forKey: .numAttentionHeads)
+        try c.encode(numKeyValueHeads, forKey: .numKeyValueHeads)
+        try c.encodeIfPresent(headDim, forKey: .headDim)
+        try c.encode(rmsNormEps, forKey: .rmsNormEps)
+        try c.encode(ropeTheta, forKey: .ropeTheta)
+        try c.encode(LlamaConfig.RopeParameters(ropeTheta: ropeTheta, ropeType: "default"), forKey: .ropeParameters)
+        try c.encode(maxPositionEmbeddings, forKey: .maxPositionEmbeddings)
+        try c.encode(tieWordEmbeddings, forKey: .tieWordEmbeddings)
+        try c.encode(false, forKey: .useSlidingWindow)
+        try c.encode(hiddenAct, forKey: .hiddenAct)
+        try c.encodeIfPresent(bosTokenId, forKey: .bosTokenId)
+        try c.encodeIfPresent(eosTokenId, forKey: .eosTokenId)
+        try c.encodeIfPresent(padTokenId, forKey: .padTokenId)
+        try c.encode(torchDtype, forKey: .torchDtype)
+        try c.encode(torchDtype, forKey: .dtype)
+    }
+}
+
+// MARK: - Architecture
+
+extension Qwen2Config: Architecture, LlamaBlockDesign {
+    /// qwen2.
+    public static var modelTypes: [String] { ["qwen2"] }
+    /// Qwen2ForCausalLM.
+    public static var transformersClasses: [String] { [architecture] }
+    /// `num_hidden_layers`.
+    public static var layerCountKey: String { CodingKeys.numHiddenLayers.rawValue }
+
+    /// Always: biases on q, k and v.
+    var hasQKVBias: Bool { true }
+    /// Never: no bias on o_proj.
+    var hasOutputBias: Bool { false }
+    /// Never: no MLP biases.
+    var hasMLPBias: Bool { false }
+
+    /// The configuration of `spec` (model type qwen2; `head_dim` written only when D ≠ C / H).
+    /// - Throws: `ModelError.invalidSpec` for another model type, biases other than q/k/v, or
+    ///   sizes the configuration refuses (naming the config key).
+    public init(spec: TransformerSpec) throws {
+        guard Self.modelTypes.contains(spec.modelType) else {
+            throw ModelError.invalidSpec("model type \(spec.modelType) is not qwen2")
+        }
+        guard spec.attentionBias && !spec.outputBias && !spec.mlpBias else {
+            throw ModelError.invalidSpec("qwen2 has biases on q, k and v only (attentionBias, no outputBias or mlpBias)")
+        }
+        let derivedHeadSize = spec.heads > 0 ? spec.hiddenSize / spec.heads : 0
+        self.init(unchecked: spec.vocabularySize, hiddenSize: spec.hiddenSize, intermediateSize: spec.intermediateSize,
+                  numHiddenLayers: spec.layers, numAttentionHeads: spec.heads, numKeyValueHeads: spec.kvHeads,
+                  headDim: spec.headSize == derivedHeadSize ? nil : spec.headSize,
+                  rmsNormEps: Double(spec.normEpsilon), ropeTheta: Double(spec.ropeTheta),
+                  maxPositionEmbeddings: spec.maxPositions, tieWordEmbeddings: spec.tiedEmbeddings,
+                  bosTokenId: nil, eosTokenId: nil, padTokenId: nil, torchDtype: "float32")
+        try ModelError.specChecked { try validateBlockDesign() }
+    }
+
+    /// The spec of this configuration.
+    public var spec: TransformerSpec { blockDesignSpec(modelType: "qwen2") }
+
+    /// Llama's weights and blocks with q/k/v biases.
+    public var layout: ModelLayout { blockDesignLayout() }
+}
