@@ -8,6 +8,9 @@ public enum DPOTrainingError: Error, Sendable, Equatable, CustomStringConvertibl
     /// settings rule of `DPOConfiguration`, `SFTConfiguration`, `DPOLoss`, the optimizers and
     /// the schedules throws this.
     case invalidSetting(name: String, value: String, expected: String)
+    /// A `PreferenceLoss` returned something other than what its contract says (e.g. derivatives
+    /// for another number of pairs); `name` is the loss's name.
+    case lossContract(name: String, reason: String)
     /// The reference log-probs do not cover the pairs one for one.
     case referenceCountMismatch(pairs: Int, chosen: Int, rejected: Int)
     /// `quantity` ("policy log-probs", "loss", "gradient norm": no update was applied;
@@ -28,6 +31,7 @@ public enum DPOTrainingError: Error, Sendable, Equatable, CustomStringConvertibl
     public var description: String {
         switch self {
         case let .invalidSetting(name, value, expected): return "invalid setting \(name) = \(value): expected \(expected)"
+        case let .lossContract(name, reason): return "the loss '\(name)' broke its contract: \(reason)"
         case let .referenceCountMismatch(p, c, r):
             return "reference log-probs cover \(c) chosen and \(r) rejected responses for \(p) pairs"
         case let .nonFinite(step, quantity, last):

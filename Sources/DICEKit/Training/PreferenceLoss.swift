@@ -29,7 +29,7 @@ public struct PreferenceLossContribution: Sendable, Hashable {
 /// and gradient exactly, whatever the micro-batch size. The derivatives go into the policy's
 /// pullback, so they must be those of the returned loss (check them against finite
 /// differences). The trainer refuses derivative arrays whose counts differ from the pairs'
-/// (`DICEError.policyContract`) and stops on a non-finite loss (`DPOTrainingError.nonFinite`).
+/// (`DPOTrainingError.lossContract`) and stops on a non-finite loss (`DPOTrainingError.nonFinite`).
 public protocol PreferenceLoss {
     /// A short, stable name recorded in checkpoints (e.g. `"sigmoid"`); resuming refuses a
     /// checkpoint written with a loss of another name.

@@ -62,9 +62,9 @@ public final class StandardDPOTrainer: DPOTrainer {
 
     /// Trains `policy` in place (see the type's description).
     /// - Throws: `DPOTrainingError` (`invalidSetting` before any work, `referenceCountMismatch`,
-    ///   `nonFinite`, `checkpointNotWritten`, `resumeMismatch`, `unreadableCheckpoint`);
-    ///   `DICEError.policyContract` when the loss returns derivatives for another number of
-    ///   pairs; what the policy, the optimizer, the reducer and the observer throw.
+    ///   `nonFinite`, `lossContract` when the loss returns derivatives for another number of
+    ///   pairs, `checkpointNotWritten`, `resumeMismatch`, `unreadableCheckpoint`); what the
+    ///   policy, the optimizer, the reducer and the observer throw.
     public func train(_ policy: any TrainablePolicy, pairs: [PreferencePair], reference: ReferenceLogProbs) throws
         -> DPOTrainingSummary {
         let c = configuration, loss = self.loss
@@ -173,8 +173,8 @@ public final class StandardDPOTrainer: DPOTrainer {
     }
 
     /// The loss and metrics of `indices` without updating (log-probs only).
-    /// - Throws: `DICEError.policyContract` when the loss's derivatives do not cover the pairs;
-    ///   what the policy throws.
+    /// - Throws: `DPOTrainingError.lossContract` when the loss's derivatives do not cover the
+    ///   pairs; what the policy throws.
     public func evaluate(_ policy: any TrainablePolicy, pairs: [PreferencePair], indices: [Int],
                          reference: ReferenceLogProbs, step: Int, epoch: Double) throws -> DPOMetrics {
         var values: [PairLogProbs] = []
@@ -192,8 +192,9 @@ public final class StandardDPOTrainer: DPOTrainer {
     /// Refuses a loss contribution whose derivatives do not cover `pairs` pairs.
     private static func checkContribution(_ part: PreferenceLossContribution, pairs: Int, loss: any PreferenceLoss) throws {
         guard part.dChosen.count == pairs, part.dRejected.count == pairs else {
-            throw DICEError.policyContract(reason: "the loss '\(loss.name)' returned \(part.dChosen.count) chosen and "
-                                               + "\(part.dRejected.count) rejected derivatives for \(pairs) pairs")
+            throw DPOTrainingError.lossContract(
+                name: loss.name,
+                reason: "\(part.dChosen.count) chosen and \(part.dRejected.count) rejected derivatives for \(pairs) pairs")
         }
     }
 
