@@ -48,6 +48,9 @@ struct DPOCommand: ParsableCommand {
     }
 
     private func train() throws {
+        var configuration = try training.configuration(beta: beta, seed: seed)
+        configuration.validationSize = valSize
+        configuration.evaluationInterval = evalEvery
         let backend = try backendOptions.makeBackend()
         let modelURL = URL(fileURLWithPath: model), outputURL = URL(fileURLWithPath: output)
         var directory = try ModelDirectory.read(from: modelURL)
@@ -75,6 +78,8 @@ struct DPOCommand: ParsableCommand {
         if dataset.dropped.count > 5 { warn("… \(dataset.dropped.count) pairs dropped in all") }
         if dataset.truncatedCount > 0 { warn("\(dataset.truncatedCount) pairs truncated to \(limit) tokens") }
         let pairs = dataset.pairs
+        // The validation split is checked against the pairs before any model is scored.
+        try DPOOptions.withFlagNames { try configuration.validate(pairs: pairs.count) }
 
         // Reference log-probs: from the cache, or computed (loading the reference only then).
         let referenceURL = reference.map { URL(fileURLWithPath: $0) }
@@ -95,10 +100,6 @@ struct DPOCommand: ParsableCommand {
             },
             batchSize: training.microBatchSize ?? min(training.batchSize, 8), progress: { done, _ in referenceBar.update(done) })
         if computed { referenceBar.finish() } else { warn("reference log-probs: cached (\(cacheURL.path)/\(key).json)") }
-
-        var configuration = try training.configuration(beta: beta, seed: seed)
-        configuration.validationSize = valSize
-        configuration.evaluationInterval = evalEvery
 
         try FileManager.default.createDirectory(at: outputURL, withIntermediateDirectories: true)
         let metricsURL = outputURL.appendingPathComponent("metrics.jsonl")

@@ -16,17 +16,17 @@ public final class AdamW: Optimizer {
     private var v: BufferSlice?
     private var backend: (any Backend)?
 
-    /// - Throws: `OptimizationError.invalidHyperparameter` for betas outside [0, 1),
-    ///   a non-positive epsilon or a negative weight decay.
+    /// - Throws: `DPOTrainingError.invalidSetting` naming `beta1` or `beta2` outside [0, 1), a
+    ///   non-positive `epsilon` or a negative `weightDecay`.
     public init(beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double = 0) throws {
         for (n, b) in [("beta1", beta1), ("beta2", beta2)] where !(b >= 0 && b < 1) {
-            throw OptimizationError.invalidHyperparameter(name: n, value: b, reason: "must lie in [0, 1)")
+            throw DPOTrainingError.invalidSetting(name: n, value: "\(b)", expected: "a number in [0, 1)")
         }
-        guard epsilon > 0 else {
-            throw OptimizationError.invalidHyperparameter(name: "epsilon", value: epsilon, reason: "must be positive")
+        guard epsilon > 0, epsilon.isFinite else {
+            throw DPOTrainingError.invalidSetting(name: "epsilon", value: "\(epsilon)", expected: "a finite number > 0")
         }
-        guard weightDecay >= 0 else {
-            throw OptimizationError.invalidHyperparameter(name: "weight_decay", value: weightDecay, reason: "must be ≥ 0")
+        guard weightDecay >= 0, weightDecay.isFinite else {
+            throw DPOTrainingError.invalidSetting(name: "weightDecay", value: "\(weightDecay)", expected: "a finite number ≥ 0")
         }
         self.beta1 = beta1
         self.beta2 = beta2

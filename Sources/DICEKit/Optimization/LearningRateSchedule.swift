@@ -39,10 +39,11 @@ public enum LearningRateSchedule: Sendable, Hashable, Codable {
     }
 
     /// The schedule a command line names: `constant`, `warmup`, `linear` or `cosine`.
-    /// - Throws: `OptimizationError.invalidHyperparameter` for another name or negative steps.
+    /// - Throws: `DPOTrainingError.invalidSetting` naming `schedule` for another name, or
+    ///   `warmupSteps` when negative.
     public init(named name: String, warmupSteps: Int, totalSteps: Int) throws {
         guard warmupSteps >= 0 else {
-            throw OptimizationError.invalidHyperparameter(name: "warmup_steps", value: Double(warmupSteps), reason: "must be ≥ 0")
+            throw DPOTrainingError.invalidSetting(name: "warmupSteps", value: "\(warmupSteps)", expected: "a number ≥ 0")
         }
         switch name.lowercased() {
         case "constant": self = warmupSteps > 0 ? .warmup(warmupSteps: warmupSteps) : .constant
@@ -50,8 +51,8 @@ public enum LearningRateSchedule: Sendable, Hashable, Codable {
         case "linear": self = .linear(warmupSteps: warmupSteps, totalSteps: totalSteps)
         case "cosine": self = .cosine(warmupSteps: warmupSteps, totalSteps: totalSteps)
         default:
-            throw OptimizationError.invalidHyperparameter(
-                name: "schedule '\(name)'", value: 0, reason: "expected constant, warmup, linear or cosine")
+            throw DPOTrainingError.invalidSetting(name: "schedule", value: name,
+                                                  expected: "constant, warmup, linear or cosine")
         }
     }
 }

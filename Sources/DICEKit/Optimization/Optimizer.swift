@@ -17,8 +17,14 @@ public struct OptimizerState: Sendable, Equatable {
 }
 
 /// Updates flat parameters in place from their gradients (see `TrainableParameters`).
+///
+/// `AdamW` and `SGD` conform; a user's optimizer conforms the same way (it may work on the
+/// backend's kernels or download values and gradients, update on the host and upload) and is
+/// handed to `StandardDPOTrainer`, `SFTTrainer` or a `TrainingStep`. Checkpoints record `name`
+/// and the buffers of `state()`, and resuming restores them with `restore`.
 public protocol Optimizer: AnyObject {
-    /// A short name for files and reports: `"adamw"`, `"sgd"`.
+    /// A short name for files and reports: `"adamw"`, `"sgd"`. A checkpoint written with one
+    /// name is not resumed with another.
     var name: String { get }
     /// Updates applied so far (AdamW's bias correction uses `step + 1` for the next update).
     var step: Int { get }
@@ -35,19 +41,17 @@ public protocol Optimizer: AnyObject {
     func restore(_ state: OptimizerState, parameterCount: Int, on backend: any Backend) throws
 }
 
-/// Why an optimizer or schedule could not be used.
+/// Why an optimizer's state could not be used. (Out-of-range hyper-parameters are
+/// `DPOTrainingError.invalidSetting`, as every training setting.)
 public enum OptimizationError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A saved or held state buffer does not fit the parameters.
     case stateMismatch(buffer: String, expected: Int, actual: Int)
-    /// A hyper-parameter is out of range.
-    case invalidHyperparameter(name: String, value: Double, reason: String)
 
+    /// One readable sentence.
     public var description: String {
         switch self {
         case let .stateMismatch(buffer, expected, actual):
             return "optimizer state '\(buffer)': expected \(expected) values, found \(actual)"
-        case let .invalidHyperparameter(name, value, reason):
-            return "\(name) = \(value): \(reason)"
         }
     }
 }

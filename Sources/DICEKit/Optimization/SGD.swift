@@ -16,14 +16,14 @@ public final class SGD: Optimizer {
     private var buffer: BufferSlice?
     private var backend: (any Backend)?
 
-    /// - Throws: `OptimizationError.invalidHyperparameter` for momentum outside [0, 1) or a
-    ///   negative weight decay.
+    /// - Throws: `DPOTrainingError.invalidSetting` naming `momentum` outside [0, 1) or a
+    ///   negative `weightDecay`.
     public init(momentum: Double = 0, weightDecay: Double = 0) throws {
         guard momentum >= 0 && momentum < 1 else {
-            throw OptimizationError.invalidHyperparameter(name: "momentum", value: momentum, reason: "must lie in [0, 1)")
+            throw DPOTrainingError.invalidSetting(name: "momentum", value: "\(momentum)", expected: "a number in [0, 1)")
         }
-        guard weightDecay >= 0 else {
-            throw OptimizationError.invalidHyperparameter(name: "weight_decay", value: weightDecay, reason: "must be ≥ 0")
+        guard weightDecay >= 0, weightDecay.isFinite else {
+            throw DPOTrainingError.invalidSetting(name: "weightDecay", value: "\(weightDecay)", expected: "a finite number ≥ 0")
         }
         self.momentum = momentum
         self.weightDecay = weightDecay

@@ -3,7 +3,7 @@
 //
 // Layout of <root>/checkpoint/:
 //   trainer_state.json       step, configuration, data fingerprint, data order (RNG state,
-//                            permutation, cursor), optimizer name and step
+//                            permutation, cursor), loss name, optimizer name and step
 //   parameters.safetensors   "parameters" [P]: the flat Float32 values (exact, any policy)
 //   optimizer.safetensors    the optimizer's buffers, e.g. "exp_avg", "exp_avg_sq" [P]
 //   model/                   the policy as a Hugging Face directory (when an exporter is given)
@@ -27,6 +27,10 @@ public struct DPOCheckpoint: Sendable {
         /// `PreferenceDataset.fingerprint` of the pairs (template "", no EOS flag).
         public var dataFingerprint: String
         public var parameterCount: Int
+        /// `PreferenceLoss.name` of the loss trained with (nil in checkpoints written before
+        /// it was recorded: the configuration's loss).
+        public var loss: String?
+        /// `Optimizer.name`.
         public var optimizer: String
         public var optimizerStep: Int
         public var dataOrder: DPODataOrder

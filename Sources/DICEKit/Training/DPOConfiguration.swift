@@ -3,13 +3,13 @@
 /// The settings of a DPO run. Defaults are those of the DICE reference code: sigmoid loss,
 /// β 0.1, AdamW without weight decay, learning rate 5e-7 constant, 32 pairs per update, 300
 /// updates, gradient clipping at 1.0.
+///
+/// The loss and the optimizer named here are the trainer's defaults: `StandardDPOTrainer` also
+/// takes any `PreferenceLoss` and any `Optimizer` of the user's.
 public struct DPOConfiguration: Sendable, Hashable, Codable {
-    /// Which optimizer updates the policy.
-    public enum OptimizerKind: String, Sendable, Hashable, Codable, CaseIterable {
-        case adamw, sgd
-    }
-
+    /// The loss (and β of the reported rewards).
     public var loss: DPOLoss
+    /// The optimizer that updates the policy.
     public var optimizer: OptimizerKind
     /// The base learning rate (the schedule multiplies it).
     public var learningRate: Double
@@ -34,6 +34,7 @@ public struct DPOConfiguration: Sendable, Hashable, Codable {
     /// Seeds the validation split and the shuffling.
     public var seed: UInt64
 
+    /// Settings with the reference code's defaults; `microBatchSize` nil is `batchSize`.
     public init(loss: DPOLoss, optimizer: OptimizerKind = .adamw, learningRate: Double = 5e-7,
                 weightDecay: Double = 0, schedule: LearningRateSchedule = .constant, batchSize: Int = 32,
                 microBatchSize: Int? = nil, steps: Int = 300, maxGradNorm: Double? = 1.0, validationSize: Int = 0,
@@ -54,28 +55,27 @@ public struct DPOConfiguration: Sendable, Hashable, Codable {
     }
 
     /// Checks the settings against a data set of `pairs` pairs.
-    /// - Throws: `DPOTrainingError.invalidConfiguration` naming the setting.
+    /// - Throws: `DPOTrainingError.invalidSetting` naming the first setting out of range:
+    ///   `batchSize`, `microBatchSize`, `steps`, `learningRate`, `weightDecay`, `maxGradNorm`,
+    ///   `validationSize`, `evaluationInterval`, `checkpointInterval`, or the loss's (`beta`,
+    ///   `labelSmoothing`, `sftWeight`).
     public func validate(pairs: Int) throws {
-        func fail(_ s: String) throws -> Never { throw DPOTrainingError.invalidConfiguration(s) }
-        if batchSize < 1 { try fail("batch size \(batchSize) must be ≥ 1") }
-        if microBatchSize < 1 || batchSize % microBatchSize != 0 {
-            try fail("micro-batch size \(microBatchSize) must divide the batch size \(batchSize)")
+        func fail(_ name: String, _ value: Any, _ expected: String) -> DPOTrainingError {
+            .invalidSetting(name: name, value: "\(value)", expected: expected)
         }
-        if steps < 0 { try fail("steps \(steps) must be ≥ 0") }
-        if !(learningRate >= 0 && learningRate.isFinite) { try fail("learning rate \(learningRate) must be ≥ 0") }
-        if let m = maxGradNorm, !(m > 0) { try fail("max grad norm \(m) must be positive") }
-        if validationSize < 0 || validationSize >= pairs {
-            try fail("validation size \(validationSize) must be in 0..<\(pairs) (the number of pairs)")
+        guard batchSize >= 1 else { throw fail("batchSize", batchSize, "a number ≥ 1") }
+        guard microBatchSize >= 1, batchSize % microBatchSize == 0 else {
+            throw fail("microBatchSize", microBatchSize, "a divisor of the batch size \(batchSize)")
         }
-        if evaluationInterval < 0 || checkpointInterval < 0 { try fail("intervals must be ≥ 0") }
-    }
-
-    /// A fresh optimizer of `optimizer`'s kind.
-    /// - Throws: `OptimizationError.invalidHyperparameter`.
-    public func makeOptimizer() throws -> any Optimizer {
-        switch optimizer {
-        case .adamw: return try AdamW(weightDecay: weightDecay)
-        case .sgd: return try SGD(weightDecay: weightDecay)
+        guard steps >= 0 else { throw fail("steps", steps, "a number ≥ 0") }
+        guard learningRate >= 0, learningRate.isFinite else { throw fail("learningRate", learningRate, "a finite number ≥ 0") }
+        guard weightDecay >= 0, weightDecay.isFinite else { throw fail("weightDecay", weightDecay, "a finite number ≥ 0") }
+        if let m = maxGradNorm, !(m > 0) { throw fail("maxGradNorm", m, "a number > 0 (nil: no clipping)") }
+        guard validationSize >= 0, validationSize < pairs else {
+            throw fail("validationSize", validationSize, "a number in 0..<\(pairs) (the number of pairs)")
         }
+        guard evaluationInterval >= 0 else { throw fail("evaluationInterval", evaluationInterval, "a number ≥ 0") }
+        guard checkpointInterval >= 0 else { throw fail("checkpointInterval", checkpointInterval, "a number ≥ 0") }
+        try loss.validate()
     }
 }

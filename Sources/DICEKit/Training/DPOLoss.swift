@@ -6,37 +6,11 @@
 
 import Foundation
 
-/// One pair's sequence log-probabilities (sums over response tokens, in nats) and response
-/// lengths (in tokens): what every DPO-family loss needs.
-public struct PairLogProbs: Sendable, Hashable, Codable {
-    /// log π(y_w|x) under the policy.
-    public var policyChosen: Double
-    /// log π(y_l|x) under the policy.
-    public var policyRejected: Double
-    /// log π_ref(y_w|x).
-    public var referenceChosen: Double
-    /// log π_ref(y_l|x).
-    public var referenceRejected: Double
-    /// |y_w|, tokens scored in the chosen response.
-    public var chosenLength: Int
-    /// |y_l|.
-    public var rejectedLength: Int
-
-    public init(policyChosen: Double, policyRejected: Double, referenceChosen: Double, referenceRejected: Double,
-                chosenLength: Int, rejectedLength: Int) {
-        self.policyChosen = policyChosen
-        self.policyRejected = policyRejected
-        self.referenceChosen = referenceChosen
-        self.referenceRejected = referenceRejected
-        self.chosenLength = chosenLength
-        self.rejectedLength = rejectedLength
-    }
-}
-
 /// A DPO-family loss: the per-pair term of `kind`, averaged over the batch, plus an optional
 /// SFT term `sftWeight · (−Σ_pairs log π(y_w|x)) / Σ_pairs |y_w|` (TRL's `sft` loss: the mean
-/// negative log-likelihood per chosen token).
-public struct DPOLoss: Sendable, Hashable, Codable {
+/// negative log-likelihood per chosen token). The `PreferenceLoss` that `DPOConfiguration`
+/// stores and trainers use unless given another.
+public struct DPOLoss: PreferenceLoss, Sendable, Hashable, Codable {
     /// The per-pair term.
     public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
         /// DPO; with ε > 0 the conservative cDPO: −(1−ε)·log σ(z) − ε·log σ(−z).
@@ -59,31 +33,42 @@ public struct DPOLoss: Sendable, Hashable, Codable {
     /// Weight of the SFT term on the chosen responses (0 disables it).
     public var sftWeight: Double
 
-    /// - Throws: `OptimizationError.invalidHyperparameter` for β ≤ 0, ε outside [0, 0.5]
-    ///   (sigmoid) or [0, 0.5) (robust), ε ≠ 0 with ipo or hinge, or a negative SFT weight.
+    /// - Throws: `DPOTrainingError.invalidSetting` naming the setting (see `validate()`).
     public init(kind: Kind = .sigmoid, beta: Double = 0.1, labelSmoothing: Double = 0, sftWeight: Double = 0) throws {
-        guard beta > 0, beta.isFinite else {
-            throw OptimizationError.invalidHyperparameter(name: "beta", value: beta, reason: "must be positive")
-        }
-        switch kind {
-        case .sigmoid where !(0...0.5).contains(labelSmoothing):
-            throw OptimizationError.invalidHyperparameter(name: "label_smoothing", value: labelSmoothing,
-                                                          reason: "must lie in [0, 0.5] for the sigmoid loss")
-        case .robust where !(labelSmoothing >= 0 && labelSmoothing < 0.5):
-            throw OptimizationError.invalidHyperparameter(name: "label_smoothing", value: labelSmoothing,
-                                                          reason: "must lie in [0, 0.5) for the robust loss")
-        case .ipo where labelSmoothing != 0, .hinge where labelSmoothing != 0:
-            throw OptimizationError.invalidHyperparameter(name: "label_smoothing", value: labelSmoothing,
-                                                          reason: "the \(kind.rawValue) loss has no label smoothing")
-        default: break
-        }
-        guard sftWeight >= 0, sftWeight.isFinite else {
-            throw OptimizationError.invalidHyperparameter(name: "sft_weight", value: sftWeight, reason: "must be ≥ 0")
-        }
         self.kind = kind
         self.beta = beta
         self.labelSmoothing = labelSmoothing
         self.sftWeight = sftWeight
+        try validate()
+    }
+
+    /// The name of the per-pair term (`"sigmoid"`, `"robust"`, `"ipo"`, `"hinge"`), recorded in
+    /// checkpoints.
+    public var name: String { kind.rawValue }
+
+    /// Checks the settings (a decoded loss skips `init`'s check).
+    /// - Throws: `DPOTrainingError.invalidSetting` naming `beta` (not a finite number > 0),
+    ///   `labelSmoothing` (outside [0, 0.5] for sigmoid, [0, 0.5) for robust, not 0 for ipo and
+    ///   hinge) or `sftWeight` (not a finite number ≥ 0).
+    public func validate() throws {
+        guard beta > 0, beta.isFinite else {
+            throw DPOTrainingError.invalidSetting(name: "beta", value: "\(beta)", expected: "a finite number > 0")
+        }
+        switch kind {
+        case .sigmoid where !(0...0.5).contains(labelSmoothing):
+            throw DPOTrainingError.invalidSetting(name: "labelSmoothing", value: "\(labelSmoothing)",
+                                                  expected: "a number in [0, 0.5] for the sigmoid loss")
+        case .robust where !(labelSmoothing >= 0 && labelSmoothing < 0.5):
+            throw DPOTrainingError.invalidSetting(name: "labelSmoothing", value: "\(labelSmoothing)",
+                                                  expected: "a number in [0, 0.5) for the robust loss")
+        case .ipo where labelSmoothing != 0, .hinge where labelSmoothing != 0:
+            throw DPOTrainingError.invalidSetting(name: "labelSmoothing", value: "\(labelSmoothing)",
+                                                  expected: "0 (the \(kind.rawValue) loss has no label smoothing)")
+        default: break
+        }
+        guard sftWeight >= 0, sftWeight.isFinite else {
+            throw DPOTrainingError.invalidSetting(name: "sftWeight", value: "\(sftWeight)", expected: "a finite number ≥ 0")
+        }
     }
 
     /// One pair's term (before averaging) and its derivatives with respect to the policy's
@@ -118,13 +103,12 @@ public struct DPOLoss: Sendable, Hashable, Codable {
     }
 
     /// The contribution of `pairs` to the loss of a batch of `batchPairs` pairs holding
-    /// `batchChosenTokens` chosen tokens in all (defaults: `pairs` is the whole batch), and its
-    /// derivatives with respect to each pair's policy log-probs. Summing the contributions of
-    /// the micro-batches of a batch gives the batch's loss and gradient exactly.
-    public func evaluate(_ pairs: [PairLogProbs], batchPairs: Int? = nil, batchChosenTokens: Int? = nil)
-        -> (loss: Double, dChosen: [Double], dRejected: [Double]) {
-        let n = Double(max(1, batchPairs ?? pairs.count))
-        let tokens = Double(max(1, batchChosenTokens ?? pairs.reduce(0) { $0 + $1.chosenLength }))
+    /// `batchChosenTokens` chosen tokens in all, and its derivatives with respect to each pair's
+    /// policy log-probs (see `PreferenceLoss`). Summing the contributions of the micro-batches of
+    /// a batch gives the batch's loss and gradient exactly.
+    public func evaluate(_ pairs: [PairLogProbs], batchPairs: Int, batchChosenTokens: Int) -> PreferenceLossContribution {
+        let n = Double(max(1, batchPairs))
+        let tokens = Double(max(1, batchChosenTokens))
         var loss = 0.0
         var dw: [Double] = [], dl: [Double] = []
         dw.reserveCapacity(pairs.count)
@@ -140,7 +124,7 @@ public struct DPOLoss: Sendable, Hashable, Codable {
             dw.append(dc)
             dl.append(t.dRejected / n)
         }
-        return (loss, dw, dl)
+        return PreferenceLossContribution(loss: loss, dChosen: dw, dRejected: dl)
     }
 
     /// log σ(x), stable for large |x|.

@@ -1,9 +1,16 @@
-// DPOTrainingError: why a DPO run stopped.
+// DPOTrainingError: why a training run (DPO or SFT) could not start or stopped.
 
-/// A DPO run that cannot start or cannot go on.
+/// A training run (DPO, SFT or a user's trainer on `TrainingStep`) that cannot start or cannot
+/// go on.
 public enum DPOTrainingError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// A setting is unusable.
-    case invalidConfiguration(String)
+    /// A setting is unusable: `name` is the setting as the API spells it (`"microBatchSize"`,
+    /// `"beta"`, `"weightDecay"`), `value` what it was given, `expected` what it must be. Every
+    /// settings rule of `DPOConfiguration`, `SFTConfiguration`, `DPOLoss`, the optimizers and
+    /// the schedules throws this.
+    case invalidSetting(name: String, value: String, expected: String)
+    /// A `PreferenceLoss` returned something other than what its contract says (e.g. derivatives
+    /// for another number of pairs); `name` is the loss's name.
+    case lossContract(name: String, reason: String)
     /// The reference log-probs do not cover the pairs one for one.
     case referenceCountMismatch(pairs: Int, chosen: Int, rejected: Int)
     /// `quantity` ("policy log-probs", "loss", "gradient norm": no update was applied;
@@ -20,9 +27,11 @@ public enum DPOTrainingError: Error, Sendable, Equatable, CustomStringConvertibl
     /// A checkpoint file is missing or damaged.
     case unreadableCheckpoint(path: String, reason: String)
 
+    /// One readable sentence.
     public var description: String {
         switch self {
-        case .invalidConfiguration(let s): return "invalid DPO configuration: \(s)"
+        case let .invalidSetting(name, value, expected): return "invalid setting \(name) = \(value): expected \(expected)"
+        case let .lossContract(name, reason): return "the loss '\(name)' broke its contract: \(reason)"
         case let .referenceCountMismatch(p, c, r):
             return "reference log-probs cover \(c) chosen and \(r) rejected responses for \(p) pairs"
         case let .nonFinite(step, quantity, last):

@@ -1,11 +1,15 @@
 // SFTTrainer: supervised fine-tuning — maximum likelihood of responses given prompts — on the
-// same sequence log-prob interface DPO uses.
+// same sequence log-prob interface and the same TrainingStep DPO uses.
 
 /// Settings of an SFT run.
 public struct SFTConfiguration: Sendable, Hashable, Codable {
-    public var optimizer: DPOConfiguration.OptimizerKind
+    /// The optimizer (unless the trainer is given one).
+    public var optimizer: OptimizerKind
+    /// The base learning rate (the schedule multiplies it).
     public var learningRate: Double
+    /// AdamW's decoupled decay, or SGD's L2 penalty.
     public var weightDecay: Double
+    /// The learning-rate multiplier per update.
     public var schedule: LearningRateSchedule
     /// Examples per update.
     public var batchSize: Int
@@ -16,7 +20,8 @@ public struct SFTConfiguration: Sendable, Hashable, Codable {
     /// Seed of the data order.
     public var seed: UInt64
 
-    public init(optimizer: DPOConfiguration.OptimizerKind = .adamw, learningRate: Double = 1e-3,
+    /// Settings for `steps` updates of `batchSize` examples.
+    public init(optimizer: OptimizerKind = .adamw, learningRate: Double = 1e-3,
                 weightDecay: Double = 0, schedule: LearningRateSchedule = .constant, batchSize: Int = 32,
                 steps: Int = 100, maxGradNorm: Double? = 1.0, seed: UInt64 = 0) {
         self.optimizer = optimizer
@@ -28,56 +33,76 @@ public struct SFTConfiguration: Sendable, Hashable, Codable {
         self.maxGradNorm = maxGradNorm
         self.seed = seed
     }
+
+    /// Checks the settings.
+    /// - Throws: `DPOTrainingError.invalidSetting` naming the first setting out of range:
+    ///   `batchSize`, `steps`, `learningRate`, `weightDecay` or `maxGradNorm`.
+    public func validate() throws {
+        func fail(_ name: String, _ value: Any, _ expected: String) -> DPOTrainingError {
+            .invalidSetting(name: name, value: "\(value)", expected: expected)
+        }
+        guard batchSize >= 1 else { throw fail("batchSize", batchSize, "a number ≥ 1") }
+        guard steps >= 0 else { throw fail("steps", steps, "a number ≥ 0") }
+        guard learningRate >= 0, learningRate.isFinite else { throw fail("learningRate", learningRate, "a finite number ≥ 0") }
+        guard weightDecay >= 0, weightDecay.isFinite else { throw fail("weightDecay", weightDecay, "a finite number ≥ 0") }
+        if let m = maxGradNorm, !(m > 0) { throw fail("maxGradNorm", m, "a number > 0 (nil: no clipping)") }
+    }
 }
 
 /// Trains a policy to maximise Σ log π(response | prompt), averaged over response tokens
-/// (`loss = −Σ_i log π(y_i|x_i) / Σ_i |y_i|` per batch, the usual token-mean NLL).
+/// (`loss = −Σ_i log π(y_i|x_i) / Σ_i |y_i|` per batch, the usual token-mean NLL), one
+/// `TrainingStep` per batch.
 public struct SFTTrainer {
+    /// The run's settings.
     public var configuration: SFTConfiguration
+    /// The optimizer to update with, used as it is; nil makes a fresh one of
+    /// `configuration.optimizer`'s kind in each `train` call.
+    public var optimizer: (any Optimizer)?
+    /// Combines the gradient across workers before clipping (identity by default).
+    public var reducer: any GradientReducer
     /// Receives (step, loss) after every update; throwing stops the run.
     public var observer: ((_ step: Int, _ loss: Double) throws -> Void)?
 
-    public init(configuration: SFTConfiguration, observer: ((Int, Double) throws -> Void)? = nil) {
+    /// A trainer; a trailing closure is the `observer`.
+    public init(configuration: SFTConfiguration, optimizer: (any Optimizer)? = nil,
+                reducer: any GradientReducer = .identity, observer: ((Int, Double) throws -> Void)? = nil) {
         self.configuration = configuration
+        self.optimizer = optimizer
+        self.reducer = reducer
         self.observer = observer
     }
 
     /// Trains `policy` in place on `examples`.
-    /// - Returns: the last update's loss (nats per token).
-    /// - Throws: `DICEError.invalidParameter` for no examples or bad settings,
-    ///   `DPOTrainingError.nonFinite` for a NaN/Inf loss or gradient, what the policy throws.
+    /// - Returns: the last update's loss (nats per token; NaN when `steps` is 0).
+    /// - Throws: `DPOTrainingError.invalidSetting` for bad settings or no example with a
+    ///   response (before any work), `DPOTrainingError.nonFinite` for a NaN/Inf loss or
+    ///   gradient, what the policy, the optimizer, the reducer and the observer throw.
     @discardableResult
     public func train(_ policy: any TrainablePolicy, examples: [TokenPair]) throws -> Double {
         let c = configuration
-        guard !examples.isEmpty, examples.contains(where: { !$0.response.isEmpty }) else {
-            throw DICEError.invalidParameter(name: "examples", value: "\(examples.count)", expected: "examples with responses")
+        try c.validate()
+        guard examples.contains(where: { !$0.response.isEmpty }) else {
+            throw DPOTrainingError.invalidSetting(name: "examples", value: "\(examples.count) examples",
+                                                  expected: "at least one example with a non-empty response")
         }
-        guard c.batchSize >= 1, c.steps >= 0, c.learningRate >= 0 else {
-            throw DICEError.invalidParameter(name: "SFT settings", value: "batch \(c.batchSize), steps \(c.steps)",
-                                             expected: "batch ≥ 1, steps ≥ 0, learning rate ≥ 0")
-        }
-        let optimizer = try DPOConfiguration(loss: try DPOLoss(), optimizer: c.optimizer, weightDecay: c.weightDecay)
-            .makeOptimizer()
+        let optimizer = try self.optimizer ?? c.optimizer.makeOptimizer(weightDecay: c.weightDecay)
+        let update = TrainingStep(optimizer: optimizer, learningRate: c.learningRate, schedule: c.schedule,
+                                  maxGradNorm: c.maxGradNorm, reducer: reducer, gradientNormName: "SFT gradient norm")
         let parameters = policy.trainableParameters
         var order = DPODataOrder(count: examples.count, seed: c.seed)
         var last = Double.nan
         for step in 0..<c.steps {
             let batch = order.next(c.batchSize).map { examples[$0] }
             let tokens = Double(max(1, batch.reduce(0) { $0 + $1.response.count }))
-            try parameters.zeroGradients()
-            let (logps, pullback) = try policy.logProbsWithPullback(batch)
-            let loss = -logps.reduce(0, +) / tokens
-            guard loss.isFinite else {
-                throw DPOTrainingError.nonFinite(step: step + 1, quantity: "SFT loss", lastCheckpointStep: nil)
+            var loss = Double.nan
+            try update.apply(to: parameters, index: step) {
+                let (logps, pullback) = try policy.logProbsWithPullback(batch)
+                loss = -logps.reduce(0, +) / tokens
+                guard loss.isFinite else {
+                    throw DPOTrainingError.nonFinite(step: step + 1, quantity: "SFT loss", lastCheckpointStep: nil)
+                }
+                try pullback([Double](repeating: -1 / tokens, count: batch.count))
             }
-            try pullback([Double](repeating: -1 / tokens, count: batch.count))
-            let gradients = try parameters.gradients()
-            let norm = c.maxGradNorm.map { parameters.backend.clipGlobalNorm([gradients], maxNorm: $0) }
-                ?? parameters.backend.globalNorm([gradients])
-            guard norm.isFinite else {
-                throw DPOTrainingError.nonFinite(step: step + 1, quantity: "SFT gradient norm", lastCheckpointStep: nil)
-            }
-            try optimizer.update(parameters, learningRate: c.learningRate * c.schedule.multiplier(step: step))
             last = loss
             try observer?(step + 1, loss)
         }

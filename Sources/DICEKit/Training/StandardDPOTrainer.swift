@@ -1,17 +1,22 @@
 // StandardDPOTrainer: the DPO training loop — seeded batches, micro-batch gradient accumulation
 // (chosen and rejected of each pair side by side in one policy call, so the model can share
-// their prompt), global-norm clipping, scheduled AdamW/SGD updates, periodic validation and
-// atomic, bit-exact resumable checkpoints.
+// their prompt) inside the shared TrainingStep (reduce, clip, scheduled update), any
+// PreferenceLoss and Optimizer, periodic validation and atomic, bit-exact resumable checkpoints.
 
 import Foundation
 
 /// The standard `DPOTrainer`.
 ///
-/// Per update: `batchSize` pairs are drawn (`DPODataOrder`); for each micro-batch the policy
-/// scores `[chosen₀, rejected₀, chosen₁, rejected₁, …]` in one `logProbsWithPullback` call,
-/// the loss's closed-form derivatives (scaled to the global batch) go into the pullback; then
-/// the gradient's global norm is measured (and clipped), the learning rate is the base rate
-/// times the schedule at this update, and the optimizer updates the flat parameters.
+/// Per update (one `TrainingStep.apply`): `batchSize` pairs are drawn (`DPODataOrder`); for
+/// each micro-batch the policy scores `[chosen₀, rejected₀, chosen₁, rejected₁, …]` in one
+/// `logProbsWithPullback` call, the loss's derivatives (scaled to the global batch) go into the
+/// pullback; then the gradient is reduced (`reducer`), its global norm is measured (and
+/// clipped), the learning rate is the base rate times the schedule at this update, and the
+/// optimizer updates the flat parameters.
+///
+/// The loss is `configuration.loss` unless another `PreferenceLoss` is given, the optimizer a
+/// fresh one of `configuration.optimizer`'s kind per `train` call unless an `Optimizer` is
+/// given. Checkpoints record both names and refuse to resume under others.
 ///
 /// A NaN or infinite log-prob, loss or gradient norm stops the run with
 /// `DPOTrainingError.nonFinite` before any update is applied, and so do parameters or optimizer
@@ -21,7 +26,15 @@ import Foundation
 /// left in place. Temporary files that a killed run left in `checkpointFolder` are removed when
 /// training starts.
 public final class StandardDPOTrainer: DPOTrainer {
+    /// The run's settings (batches, schedule, clipping, validation, checkpoints, seed).
     public let configuration: DPOConfiguration
+    /// The loss trained with: `configuration.loss` unless another was given.
+    public let loss: any PreferenceLoss
+    /// The optimizer to update with, used as it is (its state carries over between `train`
+    /// calls); nil makes a fresh one of `configuration.optimizer`'s kind in each `train` call.
+    public var optimizer: (any Optimizer)?
+    /// Combines the accumulated gradient across workers before clipping (identity by default).
+    public var reducer: any GradientReducer
     /// Where checkpoints go (`<folder>/checkpoint`); nil writes none.
     public var checkpointFolder: URL?
     /// Continue from the checkpoint in `checkpointFolder` when there is one.
@@ -31,19 +44,30 @@ public final class StandardDPOTrainer: DPOTrainer {
     /// Receives progress; throwing stops the run.
     public var observer: ((DPOEvent) throws -> Void)?
 
-    /// A trainer; a trailing closure is the `observer`.
-    public init(configuration: DPOConfiguration, checkpointFolder: URL? = nil, resume: Bool = false,
+    /// A trainer; a trailing closure is the `observer`. `loss` and `optimizer` replace the
+    /// configuration's (nil: the configuration's); `reducer` is called on every update's
+    /// gradient before clipping.
+    public init(configuration: DPOConfiguration, loss: (any PreferenceLoss)? = nil, optimizer: (any Optimizer)? = nil,
+                reducer: any GradientReducer = .identity, checkpointFolder: URL? = nil, resume: Bool = false,
                 observer: ((DPOEvent) throws -> Void)? = nil, exportModel: ((URL) throws -> Void)? = nil) {
         self.configuration = configuration
+        self.loss = loss ?? configuration.loss
+        self.optimizer = optimizer
+        self.reducer = reducer
         self.checkpointFolder = checkpointFolder
         self.resume = resume
         self.exportModel = exportModel
         self.observer = observer
     }
 
+    /// Trains `policy` in place (see the type's description).
+    /// - Throws: `DPOTrainingError` (`invalidSetting` before any work, `referenceCountMismatch`,
+    ///   `nonFinite`, `lossContract` when the loss returns derivatives for another number of
+    ///   pairs, `checkpointNotWritten`, `resumeMismatch`, `unreadableCheckpoint`); what the
+    ///   policy, the optimizer, the reducer and the observer throw.
     public func train(_ policy: any TrainablePolicy, pairs: [PreferencePair], reference: ReferenceLogProbs) throws
         -> DPOTrainingSummary {
-        let c = configuration
+        let c = configuration, loss = self.loss
         try c.validate(pairs: pairs.count)
         guard reference.chosen.count == pairs.count, reference.rejected.count == pairs.count else {
             throw DPOTrainingError.referenceCountMismatch(pairs: pairs.count, chosen: reference.chosen.count,
@@ -51,7 +75,9 @@ public final class StandardDPOTrainer: DPOTrainer {
         }
         let parameters = policy.trainableParameters
         let backend = parameters.backend
-        let optimizer = try c.makeOptimizer()
+        let optimizer = try self.optimizer ?? c.optimizer.makeOptimizer(weightDecay: c.weightDecay)
+        let update = TrainingStep(optimizer: optimizer, learningRate: c.learningRate, schedule: c.schedule,
+                                  maxGradNorm: c.maxGradNorm, reducer: reducer)
         let validation = DPODataOrder.validationIndices(count: pairs.count, size: c.validationSize, seed: c.seed)
         let held = Set(validation)
         let training = (0..<pairs.count).filter { !held.contains($0) }
@@ -64,7 +90,7 @@ public final class StandardDPOTrainer: DPOTrainer {
         if let folder = checkpointFolder { AtomicFile.removeLeftovers(in: folder) }
         if resume, let folder = checkpointFolder, let saved = try DPOCheckpoint.read(from: folder) {
             try check(saved.state, folder: folder, fingerprint: fingerprint, parameterCount: parameters.values.count,
-                      optimizer: optimizer.name)
+                      loss: loss.name, optimizer: optimizer.name)
             backend.upload(saved.parameters, to: parameters.values)
             try optimizer.restore(saved.optimizer, parameterCount: parameters.values.count, on: backend)
             order = saved.state.dataOrder
@@ -77,44 +103,38 @@ public final class StandardDPOTrainer: DPOTrainer {
         while step < c.steps {
             let batch = order.next(c.batchSize).map { training[$0] }
             let chosenTokens = batch.reduce(0) { $0 + pairs[$1].chosen.count }
-            try parameters.zeroGradients()
             var measured: [PairLogProbs] = []
-            var loss = 0.0
-            for start in stride(from: 0, to: batch.count, by: c.microBatchSize) {
-                let micro = Array(batch[start..<min(batch.count, start + c.microBatchSize)])
-                let (logps, pullback) = try policy.logProbsWithPullback(micro.flatMap { [pairs[$0].chosenPair, pairs[$0].rejectedPair] })
-                guard logps.count == 2 * micro.count, logps.allSatisfy(\.isFinite) else {
-                    throw DPOTrainingError.nonFinite(step: step + 1, quantity: "policy log-probs", lastCheckpointStep: lastCheckpoint)
+            var batchLoss = 0.0
+            let outcome = try update.apply(to: parameters, index: step, lastCheckpointStep: lastCheckpoint) {
+                for start in stride(from: 0, to: batch.count, by: c.microBatchSize) {
+                    let micro = Array(batch[start..<min(batch.count, start + c.microBatchSize)])
+                    let (logps, pullback) = try policy.logProbsWithPullback(micro.flatMap { [pairs[$0].chosenPair, pairs[$0].rejectedPair] })
+                    guard logps.count == 2 * micro.count, logps.allSatisfy(\.isFinite) else {
+                        throw DPOTrainingError.nonFinite(step: step + 1, quantity: "policy log-probs", lastCheckpointStep: lastCheckpoint)
+                    }
+                    let values = Self.pairLogProbs(micro, logps, pairs, reference)
+                    let part = loss.evaluate(values, batchPairs: batch.count, batchChosenTokens: chosenTokens)
+                    try Self.checkContribution(part, pairs: micro.count, loss: loss)
+                    guard part.loss.isFinite else {
+                        throw DPOTrainingError.nonFinite(step: step + 1, quantity: "loss", lastCheckpointStep: lastCheckpoint)
+                    }
+                    var dlogp = [Double](repeating: 0, count: logps.count)
+                    for k in 0..<micro.count {
+                        dlogp[2 * k] = part.dChosen[k]
+                        dlogp[2 * k + 1] = part.dRejected[k]
+                    }
+                    try pullback(dlogp)
+                    batchLoss += part.loss
+                    measured += values
                 }
-                let values = Self.pairLogProbs(micro, logps, pairs, reference)
-                let part = c.loss.evaluate(values, batchPairs: batch.count, batchChosenTokens: chosenTokens)
-                guard part.loss.isFinite else {
-                    throw DPOTrainingError.nonFinite(step: step + 1, quantity: "loss", lastCheckpointStep: lastCheckpoint)
-                }
-                var dlogp = [Double](repeating: 0, count: logps.count)
-                for k in 0..<micro.count {
-                    dlogp[2 * k] = part.dChosen[k]
-                    dlogp[2 * k + 1] = part.dRejected[k]
-                }
-                try pullback(dlogp)
-                loss += part.loss
-                measured += values
             }
-            let gradients = try parameters.gradients()
-            let norm = c.maxGradNorm.map { backend.clipGlobalNorm([gradients], maxNorm: $0) }
-                ?? backend.globalNorm([gradients])
-            guard norm.isFinite else {
-                throw DPOTrainingError.nonFinite(step: step + 1, quantity: "gradient norm", lastCheckpointStep: lastCheckpoint)
-            }
-            let learningRate = c.learningRate * c.schedule.multiplier(step: step)
-            try optimizer.update(parameters, learningRate: learningRate)
             step += 1
 
             let epoch = Double(order.consumed) / Double(max(1, training.count))
-            var metrics = DPOMetrics.measure(measured, loss: loss, beta: c.loss.beta, step: step, epoch: epoch,
+            var metrics = DPOMetrics.measure(measured, loss: batchLoss, beta: loss.beta, step: step, epoch: epoch,
                                              isValidation: false)
-            metrics.gradNorm = norm
-            metrics.learningRate = learningRate
+            metrics.gradNorm = outcome.gradNorm
+            metrics.learningRate = outcome.learningRate
             summary.lastStep = metrics
             summary.steps = step
             try observer?(.step(metrics))
@@ -127,7 +147,8 @@ public final class StandardDPOTrainer: DPOTrainer {
             }
             if let folder = checkpointFolder, last || (c.checkpointInterval > 0 && step % c.checkpointInterval == 0) {
                 let state = DPOCheckpoint.State(step: step, configuration: c, dataFingerprint: fingerprint,
-                                                parameterCount: parameters.values.count, optimizer: optimizer.name,
+                                                parameterCount: parameters.values.count, loss: loss.name,
+                                                optimizer: optimizer.name,
                                                 optimizerStep: optimizer.step, dataOrder: order)
                 let values = backend.download(parameters.values), optimizerState = optimizer.state()
                 guard values.allSatisfy(\.isFinite),
@@ -152,7 +173,8 @@ public final class StandardDPOTrainer: DPOTrainer {
     }
 
     /// The loss and metrics of `indices` without updating (log-probs only).
-    /// - Throws: what the policy throws.
+    /// - Throws: `DPOTrainingError.lossContract` when the loss's derivatives do not cover the
+    ///   pairs; what the policy throws.
     public func evaluate(_ policy: any TrainablePolicy, pairs: [PreferencePair], indices: [Int],
                          reference: ReferenceLogProbs, step: Int, epoch: Double) throws -> DPOMetrics {
         var values: [PairLogProbs] = []
@@ -161,9 +183,19 @@ public final class StandardDPOTrainer: DPOTrainer {
             let logps = try policy.logProbs(micro.flatMap { [pairs[$0].chosenPair, pairs[$0].rejectedPair] })
             values += Self.pairLogProbs(micro, logps, pairs, reference)
         }
-        let loss = configuration.loss.evaluate(values).loss
-        return DPOMetrics.measure(values, loss: loss, beta: configuration.loss.beta, step: step, epoch: epoch,
+        let part = loss.evaluate(values)
+        try Self.checkContribution(part, pairs: values.count, loss: loss)
+        return DPOMetrics.measure(values, loss: part.loss, beta: loss.beta, step: step, epoch: epoch,
                                   isValidation: true)
+    }
+
+    /// Refuses a loss contribution whose derivatives do not cover `pairs` pairs.
+    private static func checkContribution(_ part: PreferenceLossContribution, pairs: Int, loss: any PreferenceLoss) throws {
+        guard part.dChosen.count == pairs, part.dRejected.count == pairs else {
+            throw DPOTrainingError.lossContract(
+                name: loss.name,
+                reason: "\(part.dChosen.count) chosen and \(part.dRejected.count) rejected derivatives for \(pairs) pairs")
+        }
     }
 
     private static func pairLogProbs(_ indices: [Int], _ logps: [Double], _ pairs: [PreferencePair],
@@ -176,7 +208,7 @@ public final class StandardDPOTrainer: DPOTrainer {
     }
 
     private func check(_ saved: DPOCheckpoint.State, folder: URL, fingerprint: String, parameterCount: Int,
-                       optimizer: String) throws {
+                       loss: String, optimizer: String) throws {
         let path = folder.appendingPathComponent(DPOCheckpoint.folderName).path
         func fail(_ reason: String) throws -> Never { throw DPOTrainingError.resumeMismatch(path: path, reason: reason) }
         if saved.dataFingerprint != fingerprint { try fail("the checkpoint was trained on other pairs") }
@@ -184,6 +216,9 @@ public final class StandardDPOTrainer: DPOTrainer {
             try fail("the checkpoint holds \(saved.parameterCount) parameters, the policy \(parameterCount)")
         }
         if saved.optimizer != optimizer { try fail("the checkpoint used \(saved.optimizer), this run \(optimizer)") }
+        if let savedLoss = saved.loss, savedLoss != loss {
+            try fail("the checkpoint used the loss \(savedLoss), this run \(loss)")
+        }
         var a = saved.configuration, b = configuration
         (a.steps, a.evaluationInterval, a.checkpointInterval) = (0, 0, 0)
         (b.steps, b.evaluationInterval, b.checkpointInterval) = (0, 0, 0)

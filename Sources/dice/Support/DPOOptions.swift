@@ -20,20 +20,44 @@ struct DPOOptions: ParsableArguments {
     @Option(help: "Checkpoint every N updates (0: at the end only); a resumed round continues from the last one.")
     var saveEvery = 50
 
-    /// The DPO settings with β and the seed of the run.
-    /// - Throws: `ValidationError` for an unknown name; `DPOTrainingError.invalidConfiguration`
-    ///   for a setting out of range; `DPOLossError`/`OptimizationError` from the loss and schedule.
+    /// The command-line flag of each DPO setting (`DPOTrainingError.invalidSetting`'s `name`).
+    static let flags = [
+        "beta": "--beta", "labelSmoothing": "--label-smoothing", "sftWeight": "--sft-weight",
+        "learningRate": "--lr", "weightDecay": "--weight-decay", "schedule": "--schedule",
+        "warmupSteps": "--warmup-steps", "batchSize": "--batch-size", "microBatchSize": "--micro-batch-size",
+        "steps": "--steps", "maxGradNorm": "--max-grad-norm", "checkpointInterval": "--save-every",
+        "validationSize": "--val-size", "evaluationInterval": "--eval-every",
+    ]
+
+    /// Runs `body`, reporting a setting it refuses under its command-line flag.
+    /// - Throws: `ValidationError` "FLAG VALUE: expected …" for `DPOTrainingError.invalidSetting`
+    ///   (the library's error when the setting has no flag); what else `body` throws.
+    static func withFlagNames<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let DPOTrainingError.invalidSetting(name, value, expected) {
+            guard let flag = flags[name] else { throw DPOTrainingError.invalidSetting(name: name, value: value, expected: expected) }
+            throw ValidationError("\(flag) \(value): expected \(expected)")
+        }
+    }
+
+    /// The DPO settings with β and the seed of the run, checked.
+    /// - Throws: `ValidationError` for an unknown name or a setting out of range (naming its
+    ///   flag).
     func configuration(beta: Double, seed: UInt64) throws -> DPOConfiguration {
-        let configuration = DPOConfiguration(
-            loss: try DPOLoss(kind: try parse(DPOLoss.Kind.self, loss, "--loss"), beta: beta,
-                              labelSmoothing: labelSmoothing, sftWeight: sftWeight),
-            optimizer: try parse(DPOConfiguration.OptimizerKind.self, optimizer, "--optimizer"),
-            learningRate: lr, weightDecay: weightDecay,
-            schedule: try LearningRateSchedule(named: schedule, warmupSteps: warmupSteps, totalSteps: steps),
-            batchSize: batchSize, microBatchSize: microBatchSize, steps: steps,
-            maxGradNorm: maxGradNorm > 0 ? maxGradNorm : nil, validationSize: 0,
-            evaluationInterval: 0, checkpointInterval: saveEvery, seed: seed)
-        try configuration.validate(pairs: 1)
+        let configuration = try Self.withFlagNames {
+            let configuration = DPOConfiguration(
+                loss: try DPOLoss(kind: try parse(DPOLoss.Kind.self, loss, "--loss"), beta: beta,
+                                  labelSmoothing: labelSmoothing, sftWeight: sftWeight),
+                optimizer: try parse(OptimizerKind.self, optimizer, "--optimizer"),
+                learningRate: lr, weightDecay: weightDecay,
+                schedule: try LearningRateSchedule(named: schedule, warmupSteps: warmupSteps, totalSteps: steps),
+                batchSize: batchSize, microBatchSize: microBatchSize, steps: steps,
+                maxGradNorm: maxGradNorm > 0 ? maxGradNorm : nil, validationSize: 0,
+                evaluationInterval: 0, checkpointInterval: saveEvery, seed: seed)
+            try configuration.validate(pairs: 1)
+            return configuration
+        }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         return configuration
     }

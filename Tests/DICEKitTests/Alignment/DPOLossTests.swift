@@ -52,7 +52,8 @@ struct DPOLossTests {
     func derivativesMatchFiniteDifferences(_ index: Int) throws {
         let (kind, beta, epsilon) = Self.settings[index]
         let loss = try DPOLoss(kind: kind, beta: beta, labelSmoothing: epsilon, sftWeight: 0.3)
-        let (_, dw, dl) = loss.evaluate(Self.pairs)
+        let whole = loss.evaluate(Self.pairs)
+        let (dw, dl) = (whole.dChosen, whole.dRejected)
         let h = 1e-5
         for i in Self.pairs.indices {
             for chosen in [true, false] {
@@ -98,11 +99,39 @@ struct DPOLossTests {
         #expect(abs(r.dChosen[0] + 1) < 1e-12)
     }
 
+    /// Each bad setting is refused with `invalidSetting` naming it and the value given.
     @Test func rejectsBadHyperparameters() {
-        #expect(throws: OptimizationError.self) { try DPOLoss(kind: .sigmoid, beta: 0) }
-        #expect(throws: OptimizationError.self) { try DPOLoss(kind: .robust, beta: 0.1, labelSmoothing: 0.5) }
-        #expect(throws: OptimizationError.self) { try DPOLoss(kind: .ipo, beta: 0.1, labelSmoothing: 0.1) }
-        #expect(throws: OptimizationError.self) { try DPOLoss(kind: .sigmoid, beta: 0.1, sftWeight: -1) }
+        let cases: [(name: String, value: String, make: () throws -> DPOLoss)] = [
+            ("beta", "0.0", { try DPOLoss(kind: .sigmoid, beta: 0) }),
+            ("beta", "inf", { try DPOLoss(kind: .sigmoid, beta: .infinity) }),
+            ("labelSmoothing", "0.6", { try DPOLoss(kind: .sigmoid, beta: 0.1, labelSmoothing: 0.6) }),
+            ("labelSmoothing", "0.5", { try DPOLoss(kind: .robust, beta: 0.1, labelSmoothing: 0.5) }),
+            ("labelSmoothing", "0.1", { try DPOLoss(kind: .ipo, beta: 0.1, labelSmoothing: 0.1) }),
+            ("labelSmoothing", "0.1", { try DPOLoss(kind: .hinge, beta: 0.1, labelSmoothing: 0.1) }),
+            ("sftWeight", "-1.0", { try DPOLoss(kind: .sigmoid, beta: 0.1, sftWeight: -1) }),
+        ]
+        for c in cases {
+            let error = #expect(throws: DPOTrainingError.self) { try c.make() }
+            guard case let .invalidSetting(name, value, _)? = error else {
+                Issue.record("\(c.name): expected invalidSetting, got \(String(describing: error))")
+                continue
+            }
+            #expect(name == c.name && value == c.value, "\(c.name): \(name) = \(value)")
+        }
+        // The edges that are allowed.
+        #expect(throws: Never.self) { try DPOLoss(kind: .sigmoid, beta: 0.1, labelSmoothing: 0.5) }
+        #expect(throws: Never.self) { try DPOLoss(kind: .robust, beta: 0.1, labelSmoothing: 0.49) }
+    }
+
+    @Test func decodedLossIsValidated() throws {
+        let decoded = try JSONDecoder().decode(DPOLoss.self, from: Data(#"{"kind":"hinge","beta":-1,"labelSmoothing":0,"sftWeight":0}"#.utf8))
+        #expect(throws: DPOTrainingError.invalidSetting(name: "beta", value: "-1.0", expected: "a finite number > 0")) {
+            try decoded.validate()
+        }
+        let config = DPOConfiguration(loss: decoded)
+        #expect(throws: DPOTrainingError.invalidSetting(name: "beta", value: "-1.0", expected: "a finite number > 0")) {
+            try config.validate(pairs: 10)
+        }
     }
 
     @Test func metricsUseTRLNames() throws {

@@ -39,7 +39,12 @@ struct ScheduleTests {
     @Test func parsesNames() throws {
         #expect(try LearningRateSchedule(named: "cosine", warmupSteps: 3, totalSteps: 9) == .cosine(warmupSteps: 3, totalSteps: 9))
         #expect(try LearningRateSchedule(named: "constant", warmupSteps: 0, totalSteps: 9) == .constant)
-        #expect(throws: OptimizationError.self) { try LearningRateSchedule(named: "step", warmupSteps: 0, totalSteps: 9) }
-        #expect(throws: OptimizationError.self) { try LearningRateSchedule(named: "linear", warmupSteps: -1, totalSteps: 9) }
+        #expect(throws: DPOTrainingError.invalidSetting(name: "schedule", value: "step",
+                                                        expected: "constant, warmup, linear or cosine")) {
+            try LearningRateSchedule(named: "step", warmupSteps: 0, totalSteps: 9)
+        }
+        #expect(throws: DPOTrainingError.invalidSetting(name: "warmupSteps", value: "-1", expected: "a number ≥ 0")) {
+            try LearningRateSchedule(named: "linear", warmupSteps: -1, totalSteps: 9)
+        }
     }
 }

@@ -18,7 +18,7 @@ struct DPOResumeTests {
         }
     }
 
-    static func config(steps: Int = 5, optimizer: DPOConfiguration.OptimizerKind = .adamw) throws -> DPOConfiguration {
+    static func config(steps: Int = 5, optimizer: OptimizerKind = .adamw) throws -> DPOConfiguration {
         DPOConfiguration(loss: try DPOLoss(kind: .sigmoid, beta: 0.1), optimizer: optimizer, learningRate: 1e-2,
                          weightDecay: 0.01, schedule: .cosine(warmupSteps: 1, totalSteps: steps), batchSize: 4,
                          microBatchSize: 2, steps: steps, maxGradNorm: 1.0, validationSize: 3,
@@ -29,8 +29,8 @@ struct DPOResumeTests {
         try TransformerLM(directory: Fixtures.model("llama-gqa-tied"), backend: CPUBackend())
     }
 
-    @Test(arguments: [DPOConfiguration.OptimizerKind.adamw, .sgd])
-    func resumeIsBitExact(_ optimizer: DPOConfiguration.OptimizerKind) throws {
+    @Test(arguments: [OptimizerKind.adamw, .sgd])
+    func resumeIsBitExact(_ optimizer: OptimizerKind) throws {
         let pairs = Self.pairs(13)
         let reference = try ReferenceLogProbs.compute(pairs, reference: Self.model())
         let config = try Self.config(optimizer: optimizer)
@@ -175,8 +175,8 @@ struct DPOResumeTests {
     /// A finite gradient of 1e30 at step 3 overflows the update: SGD's parameters (lr 1e12) or
     /// AdamW's second moment (g² = 1e60 in Float). The checkpoint due at step 3 is not written;
     /// step 2's stays.
-    @Test(arguments: [DPOConfiguration.OptimizerKind.sgd, .adamw])
-    func overflowingUpdateIsNotCheckpointed(_ optimizer: DPOConfiguration.OptimizerKind) throws {
+    @Test(arguments: [OptimizerKind.sgd, .adamw])
+    func overflowingUpdateIsNotCheckpointed(_ optimizer: OptimizerKind) throws {
         let pairs = Self.pairs(8)
         let reference = try ReferenceLogProbs.compute(pairs, reference: UnigramPolicy(vocabulary: 96, seed: 2))
         var config = try Self.config(steps: 6, optimizer: optimizer)
@@ -258,11 +258,43 @@ struct DPOResumeTests {
             _ = try StandardDPOTrainer(configuration: config).train(policy, pairs: pairs,
                                                                     reference: ReferenceLogProbs(chosen: [0], rejected: [0]))
         }
-        var bad = config
-        bad.microBatchSize = 3
-        #expect(throws: DPOTrainingError.self) { try bad.validate(pairs: 10) }
-        bad = config
-        bad.validationSize = 10
-        #expect(throws: DPOTrainingError.self) { try bad.validate(pairs: 10) }
+    }
+
+    /// Every rule of `DPOConfiguration.validate` names its setting and the value given; a
+    /// trainer refuses the settings before it calls the policy.
+    @Test(arguments: [
+        ("batchSize", "0"), ("microBatchSize", "3"), ("microBatchSize", "0"), ("steps", "-1"), ("learningRate", "-0.1"),
+        ("learningRate", "inf"), ("weightDecay", "-0.5"), ("maxGradNorm", "0.0"), ("validationSize", "10"),
+        ("validationSize", "-1"), ("evaluationInterval", "-2"), ("checkpointInterval", "-3"), ("beta", "-1.0"),
+    ])
+    func settingsNameTheirRule(_ setting: String, _ value: String) throws {
+        var bad = try Self.config(steps: 1)
+        bad.batchSize = 4
+        bad.microBatchSize = 2
+        bad.validationSize = 0
+        switch setting {
+        case "batchSize": bad.batchSize = Int(value) ?? 0
+        case "microBatchSize": bad.microBatchSize = Int(value) ?? 0
+        case "steps": bad.steps = Int(value) ?? 0
+        case "learningRate": bad.learningRate = Double(value) ?? 0
+        case "weightDecay": bad.weightDecay = Double(value) ?? 0
+        case "maxGradNorm": bad.maxGradNorm = Double(value)
+        case "validationSize": bad.validationSize = Int(value) ?? 0
+        case "evaluationInterval": bad.evaluationInterval = Int(value) ?? 0
+        case "checkpointInterval": bad.checkpointInterval = Int(value) ?? 0
+        default: bad.loss.beta = Double(value) ?? 0
+        }
+        let error = #expect(throws: DPOTrainingError.self) { try bad.validate(pairs: 10) }
+        guard let error, case let .invalidSetting(name, got, _) = error else {
+            Issue.record("expected invalidSetting, got \(String(describing: error))")
+            return
+        }
+        #expect(name == setting && got == value)
+        // The trainer refuses before any work: the policy is never called.
+        let policy = try UnigramPolicy(vocabulary: 96, seed: 1)
+        let pairs = Self.pairs(10)
+        let reference = try ReferenceLogProbs.compute(pairs, reference: UnigramPolicy(vocabulary: 96, seed: 2))
+        #expect(throws: error) { _ = try StandardDPOTrainer(configuration: bad).train(policy, pairs: pairs, reference: reference) }
+        #expect(policy.calls == 0)
     }
 }
