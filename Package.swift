@@ -60,9 +60,17 @@ let package = Package(
         .executableTarget(name: "FuzzSafeTensors", dependencies: ["DICEKit", "FuzzSupport"], path: "Fuzz/FuzzSafeTensors"),
         .executableTarget(name: "FuzzGGUF", dependencies: ["DICEKit", "FuzzSupport"], path: "Fuzz/FuzzGGUF"),
         .executableTarget(name: "FuzzChatTemplate", dependencies: ["DICEKit", "FuzzSupport"], path: "Fuzz/FuzzChatTemplate"),
+        // The backend conformance kit: every kernel's forward and gradient checks against naive
+        // oracles, for any backend (Documentation/Backends.md). A library of Swift Testing
+        // checks that each backend's test target runs.
+        .target(
+            name: "BackendConformance",
+            dependencies: ["DICEKit"],
+            path: "Tests/BackendConformance"
+        ),
         .testTarget(
             name: "DICEKitTests",
-            dependencies: ["DICEKit"]
+            dependencies: ["DICEKit", "BackendConformance"]
         ),
         // Only the public API (no @testable import): custom pieces as a user writes them.
         .testTarget(
@@ -71,7 +79,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DICEKitCUDATests",
-            dependencies: ["DICEKit", "DICEKitCUDA"]
+            dependencies: ["DICEKit", "DICEKitCUDA", "BackendConformance"]
         ),
     ],
     swiftLanguageModes: [.v6]

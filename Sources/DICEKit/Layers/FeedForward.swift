@@ -48,14 +48,13 @@ struct FeedForward {
             guard let u = s.up else { return }
             try down.backward(x: s.activation, dy: dout, dx: da, p, overwrite: true)
             let dg = try Tensor(zeros: s.first.shape, on: b), du = try Tensor(zeros: u.shape, on: b)
-            b.swigluBackward(gate: s.first.storage, up: u.storage, dout: da.storage,
-                             dgate: dg.storage, dup: du.storage)
+            try Tensor.swigluBackward(gate: s.first, up: u, dout: da, dgate: dg, dup: du)
             try gate.backward(x: s.input, dy: dg, dx: dx, p, overwrite: true)
             try up.backward(x: s.input, dy: du, dx: dx, p)
         case let .gelu(fc, proj):
             try proj.backward(x: s.activation, dy: dout, dx: da, p, overwrite: true)
             let df = try Tensor(zeros: s.first.shape, on: b)
-            b.geluBackward(s.first.storage, dout: da.storage, dx: df.storage)
+            try s.first.geluBackward(dout: da, dx: df)
             try fc.backward(x: s.input, dy: df, dx: dx, p, overwrite: true)
         }
     }

@@ -17,17 +17,11 @@ struct Linear {
     /// independently of N (`Backend.rowwiseMatmul`) for the `[out, in]` layout.
     func forward(_ x: Tensor, into y: Tensor, _ p: ParameterStore, rowwise: Bool = false) throws {
         if rowwise && layout == .outIn {
-            let rows = x.shape.first ?? 0
-            try x.expectShape([rows, inputSize], "Linear")
-            try y.expectShape([rows, outputSize], "Linear")
-            p.backend.rowwiseMatmul(x.storage, weight: p.value(weight).storage, into: y.storage,
-                                    rows: rows, inputs: inputSize, outputs: outputSize)
+            try x.rowwiseMatmul(weight: p.value(weight), into: y)
         } else {
             try x.matmul(p.value(weight), transposeOther: layout == .outIn, into: y)
         }
-        if let bias {
-            p.backend.addBias(y.storage, p.value(bias).storage, rows: y.shape[0], columns: outputSize)
-        }
+        if let bias { try y.addBias(p.value(bias)) }
     }
 
     /// dW += dyᵀ·x (or xᵀ·dy), db += Σ dy, and dx += dy·W (when `dx` is given; `dx = dy·W`
@@ -43,9 +37,6 @@ struct Linear {
             try x.matmul(dy, transposeSelf: true, into: dw, beta: 1)
             if let dx { try dy.matmul(w, transposeOther: true, into: dx, beta: beta) }
         }
-        if let bias {
-            p.backend.sumRows(dy.storage, into: try p.gradient(bias).storage,
-                              rows: dy.shape[0], columns: outputSize)
-        }
+        if let bias { try dy.sumRows(into: p.gradient(bias)) }
     }
 }

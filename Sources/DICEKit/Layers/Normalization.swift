@@ -33,19 +33,14 @@ struct Normalization {
 
     /// dx += ∂out/∂x · dout; dweight (and dbias) accumulate.
     func backward(_ saved: Saved, dout: Tensor, dx: Tensor, _ p: ParameterStore) throws {
-        let b = p.backend
-        let (rows, channels) = (saved.input.shape[0], saved.input.shape[1])
         switch kind {
         case .rms:
-            b.rmsNormBackward(dout: dout.storage, x: saved.input.storage, weight: p.value(weight).storage,
-                              rstd: saved.rstd.storage, dx: dx.storage,
-                              dweight: try p.gradient(weight).storage, rows: rows, channels: channels)
+            try saved.input.rmsNormBackward(weight: p.value(weight), rstd: saved.rstd, dout: dout, dx: dx,
+                                            dweight: p.gradient(weight))
         case .layer:
             guard let bias, let mean = saved.mean else { return }
-            b.layerNormBackward(dout: dout.storage, x: saved.input.storage, weight: p.value(weight).storage,
-                                mean: mean.storage, rstd: saved.rstd.storage, dx: dx.storage,
-                                dweight: try p.gradient(weight).storage,
-                                dbias: try p.gradient(bias).storage, rows: rows, channels: channels)
+            try saved.input.layerNormBackward(weight: p.value(weight), mean: mean, rstd: saved.rstd, dout: dout,
+                                              dx: dx, dweight: p.gradient(weight), dbias: p.gradient(bias))
         }
     }
 }

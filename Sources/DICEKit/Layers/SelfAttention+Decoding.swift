@@ -17,10 +17,10 @@ extension SelfAttention {
                 keys: Tensor, values: Tensor, into out: Tensor, _ p: ParameterStore) throws {
         let n = x.shape[0], b = p.backend
         let (q, k, v) = try project(x, positions: positions, p, rowwise: true)
-        let row = kvHeads * headSize
         for w in writes {
-            b.copy(k.storage.slice(w.row * row, w.count * row), to: keys.storage.slice(w.cacheRow * row, w.count * row))
-            b.copy(v.storage.slice(w.row * row, w.count * row), to: values.storage.slice(w.cacheRow * row, w.count * row))
+            let cacheRows = w.cacheRow ..< w.cacheRow + w.count
+            try k.rows(w.row ..< w.row + w.count).copy(into: keys.rows(cacheRows))
+            try v.rows(w.row ..< w.row + w.count).copy(into: values.rows(cacheRows))
         }
         let attended = try Tensor(zeros: [n, heads, headSize], on: b)
         let lse = try Tensor(zeros: [n, heads], on: b)

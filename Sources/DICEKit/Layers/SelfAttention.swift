@@ -43,8 +43,7 @@ struct SelfAttention {
             let fused = try Tensor(uninitialized: [n, 3 * c], on: b)
             try qkv.forward(x, into: fused, p, rowwise: rowwise)
             for (i, t) in [q, k, v].enumerated() {
-                b.copy2D(fused.storage.slice(i * c, fused.count - i * c), sourceStride: 3 * c,
-                         to: t.storage, destinationStride: c, rows: n, columns: c, accumulate: false)
+                try fused.columns(i * c ..< (i + 1) * c, into: t.reshaped([n, c]))
             }
         }
         return (q, k, v)
@@ -72,10 +71,8 @@ struct SelfAttention {
                             dx: dAttended.reshaped([n, heads * headSize]), p, overwrite: true)
         let dq = try Tensor(zeros: s.q.shape, on: b)
         let dk = try Tensor(zeros: s.k.shape, on: b), dv = try Tensor(zeros: s.v.shape, on: b)
-        b.attentionBackward(dout: dAttended.storage, q: s.q.storage, k: s.k.storage, v: s.v.storage,
-                            out: s.attended.storage, lse: s.lse.storage, dq: dq.storage,
-                            dk: dk.storage, dv: dv.storage, sequences: sequences, heads: heads,
-                            kvHeads: kvHeads, headSize: headSize, scale: scale)
+        try Tensor.attentionBackward(dout: dAttended, q: s.q, k: s.k, v: s.v, out: s.attended, lse: s.lse,
+                                     dq: dq, dk: dk, dv: dv, sequences: sequences, scale: scale)
         switch projections {
         case let .separate(qp, kp, vp, theta):
             try dq.applyRope(positions: positions, theta: theta, inverse: true)
@@ -87,8 +84,7 @@ struct SelfAttention {
             let c = heads * headSize
             let dFused = try Tensor(zeros: [n, 3 * c], on: b)
             for (i, t) in [dq, dk, dv].enumerated() {
-                b.copy2D(t.storage, sourceStride: c, to: dFused.storage.slice(i * c, dFused.count - i * c),
-                         destinationStride: 3 * c, rows: n, columns: c, accumulate: true)
+                try dFused.addColumns(i * c ..< (i + 1) * c, from: t.reshaped([n, c]))
             }
             try qkv.backward(x: s.input, dy: dFused, dx: dx, p, overwrite: true)
         }

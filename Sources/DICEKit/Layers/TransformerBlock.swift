@@ -62,11 +62,10 @@ struct TransformerBlock {
 
     /// Rows `ranges` of x `[N, C]`, in order: `[R, C]`.
     static func gather(_ x: Tensor, _ ranges: [Range<Int>]) throws -> Tensor {
-        let c = x.shape[1], b = x.backend
-        let out = try Tensor(uninitialized: [ranges.reduce(0) { $0 + $1.count }, c], on: b)
+        let out = try Tensor(uninitialized: [ranges.reduce(0) { $0 + $1.count }, x.shape[1]], on: x.backend)
         var row = 0
         for range in ranges {
-            b.copy(x.storage.slice(range.lowerBound * c, range.count * c), to: out.storage.slice(row * c, range.count * c))
+            try x.rows(range).copy(into: out.rows(row ..< row + range.count))
             row += range.count
         }
         return out

@@ -1,6 +1,7 @@
-// The shape-checked entry points to the kernel set. Each validates shapes, indices and
-// layouts, throwing `TensorError` (naming both shapes) before any kernel runs, then calls the
-// backend. Layers and models use these for anything that comes from user data.
+// The shape-checked entry points to the forward kernels (the backward ones are in
+// Tensor+Backward.swift). Each validates shapes, indices and layouts, throwing `TensorError`
+// (naming both shapes) before any kernel runs, then calls the backend. Layers and models use
+// these for anything that comes from user data.
 
 extension Tensor {
     // MARK: - Checks
@@ -15,6 +16,18 @@ extension Tensor {
     /// Throws unless both tensors live on the same backend.
     func expectBackend(of other: Tensor, _ operation: String) throws {
         guard backend === other.backend else { throw TensorError.backendMismatch(operation: operation) }
+    }
+
+    /// Throws unless every tensor in `others` lives on this tensor's backend.
+    func expectBackend(of others: [Tensor], _ operation: String) throws {
+        for other in others { try expectBackend(of: other, operation) }
+    }
+
+    /// Throws unless the tensor is 2-D (`[rows, columns]`); `role` names it in the message.
+    func expectMatrix(_ operation: String, _ role: String) throws {
+        guard shape.count == 2 else {
+            throw TensorError.invalidArgument(operation: operation, reason: "\(role) must be 2-D, got \(shape)")
+        }
     }
 
     /// Throws unless every id is in `0..<bound`.
@@ -60,6 +73,22 @@ extension Tensor {
                        strideA: m * k, strideB: k * n, strideC: m * n)
     }
 
+    /// Decoding's projection `out = self · weightᵀ`: self `[R, in]`, weight `[out, in]` (the
+    /// `torch.nn.Linear` layout), out `[R, out]`, each row computed independently of R
+    /// (`Backend.rowwiseMatmul`: a token decodes to the same bits in any batch).
+    /// - Throws: `TensorError.shapeMismatch` when self or out disagree with the weight.
+    public func rowwiseMatmul(weight: Tensor, into out: Tensor) throws {
+        let op = "rowwiseMatmul"
+        try expectBackend(of: [weight, out], op)
+        try weight.expectMatrix(op, "weight")
+        let (outputs, inputs) = (weight.shape[0], weight.shape[1])
+        let rows = shape.first ?? 0
+        try expectShape([rows, inputs], op)
+        try out.expectShape([rows, outputs], op)
+        backend.rowwiseMatmul(storage, weight: weight.storage, into: out.storage,
+                              rows: rows, inputs: inputs, outputs: outputs)
+    }
+
     // MARK: - Elementwise
 
     /// `out = self + other` (same shapes).
@@ -77,11 +106,65 @@ extension Tensor {
         backend.axpy(alpha, x.storage, storage)
     }
 
+    /// `self[r, :] += bias` for every row: self `[R, C]`, bias `[C]`. Its gradient is
+    /// `sumRows(into:)`.
+    public func addBias(_ bias: Tensor) throws {
+        let op = "addBias"
+        try expectBackend(of: bias, op)
+        try expectMatrix(op, "input")
+        try bias.expectShape([shape[1]], op)
+        backend.addBias(storage, bias.storage, rows: shape[0], columns: shape[1])
+    }
+
     /// `self *= alpha`.
     public func scale(by alpha: Float) { backend.scale(storage, by: alpha) }
 
     /// Σ of the elements, accumulated in Double.
     public func sum() -> Double { backend.sum(storage) }
+
+    // MARK: - Copies
+
+    /// `out = self` (same shapes; the two must not overlap).
+    public func copy(into out: Tensor) throws {
+        try expectBackend(of: out, "copy")
+        try out.expectShape(shape, "copy")
+        backend.copy(storage, to: out.storage)
+    }
+
+    /// `out = self[:, columns]`: a block of columns of self `[R, C]` into out
+    /// `[R, columns.count]` (splits a fused projection). Its gradient is `addColumns`.
+    /// - Throws: `invalidArgument` for columns outside `0..<C`; shape errors.
+    public func columns(_ columns: Range<Int>, into out: Tensor) throws {
+        let op = "columns"
+        try expectBackend(of: out, op)
+        try checkColumns(columns, op)
+        try out.expectShape([shape[0], columns.count], op)
+        backend.copy2D(storage.slice(columns.lowerBound, count - columns.lowerBound), sourceStride: shape[1],
+                       to: out.storage, destinationStride: columns.count, rows: shape[0],
+                       columns: columns.count, accumulate: false)
+    }
+
+    /// `self[:, columns] += source`: source `[R, columns.count]` added into a block of
+    /// columns of self `[R, C]` (the gradient of `columns(_:into:)`).
+    /// - Throws: `invalidArgument` for columns outside `0..<C`; shape errors.
+    public func addColumns(_ columns: Range<Int>, from source: Tensor) throws {
+        let op = "addColumns"
+        try expectBackend(of: source, op)
+        try checkColumns(columns, op)
+        try source.expectShape([shape[0], columns.count], op)
+        backend.copy2D(source.storage, sourceStride: columns.count,
+                       to: storage.slice(columns.lowerBound, count - columns.lowerBound),
+                       destinationStride: shape[1], rows: shape[0], columns: columns.count, accumulate: true)
+    }
+
+    /// Throws unless self is `[R, C]` and `columns` lies in `0..<C`.
+    private func checkColumns(_ columns: Range<Int>, _ operation: String) throws {
+        try expectMatrix(operation, "input")
+        guard columns.lowerBound >= 0, columns.upperBound <= shape[1] else {
+            throw TensorError.invalidArgument(
+                operation: operation, reason: "columns \(columns) of a tensor of shape \(shape)")
+        }
+    }
 
     // MARK: - Embedding
 
@@ -169,6 +252,19 @@ extension Tensor {
     public static func attention(q: Tensor, k: Tensor, v: Tensor, into out: Tensor, lse: Tensor,
                                  sequences: [AttentionSequence], scale: Float) throws {
         let op = "attention"
+        let (heads, kvHeads, headSize) = try checkAttention(q: q, k: k, v: v, out: out, lse: lse,
+                                                            sequences: sequences, op)
+        q.backend.attention(q: q.storage, k: k.storage, v: v.storage, into: out.storage,
+                            lse: lse.storage, sequences: sequences, heads: heads,
+                            kvHeads: kvHeads, headSize: headSize, scale: scale)
+    }
+
+    /// The checks of `attention` (shared with its backward): q `[Nq, H, D]`, k and v
+    /// `[Nk, G, D]` with H a multiple of G, out `[Nq, H, D]`, lse `[Nq, H]`, and every sequence
+    /// inside the buffers with no more queries than keys. Returns (H, G, D).
+    static func checkAttention(q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor,
+                               sequences: [AttentionSequence],
+                               _ op: String) throws -> (heads: Int, kvHeads: Int, headSize: Int) {
         guard q.shape.count == 3, k.shape.count == 3 else {
             throw TensorError.invalidArgument(operation: op, reason: "q and k must be 3-D, got \(q.shape) and \(k.shape)")
         }
@@ -180,6 +276,7 @@ extension Tensor {
         try v.expectShape(k.shape, op)
         try out.expectShape(q.shape, op)
         try lse.expectShape([q.shape[0], heads], op)
+        try q.expectBackend(of: [k, v, out, lse], op)
         for (i, s) in sequences.enumerated() {
             guard s.queryCount >= 0, s.queryCount <= s.keyCount, s.queryStart >= 0, s.keyStart >= 0,
                   s.queryStart + s.queryCount <= q.shape[0], s.keyStart + s.keyCount <= k.shape[0],
@@ -188,9 +285,7 @@ extension Tensor {
                     operation: op, reason: "sequence \(i) (\(s)) does not fit \(q.shape[0]) queries and \(k.shape[0]) keys")
             }
         }
-        q.backend.attention(q: q.storage, k: k.storage, v: v.storage, into: out.storage,
-                            lse: lse.storage, sequences: sequences, heads: heads,
-                            kvHeads: kvHeads, headSize: headSize, scale: scale)
+        return (heads, kvHeads, headSize)
     }
 
     // MARK: - Log-probabilities

@@ -7,6 +7,7 @@
 @testable import DICEKit
 import CKernels
 import Foundation
+import BackendConformance
 import Testing
 
 @Suite("Vector kernels: SIMD and portable CKernels vs the Double oracle")

@@ -3,6 +3,7 @@
 
 @testable import DICEKit
 import CKernels
+import BackendConformance
 import Testing
 
 @Suite("Sampling kernels: temperature scaling, top-p buckets and the draw vs plain loops")

@@ -5,6 +5,7 @@
 // tolerances are absolute at that level.
 
 import Foundation
+import BackendConformance
 import Testing
 @testable import DICEKit
 

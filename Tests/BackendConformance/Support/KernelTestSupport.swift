@@ -1,31 +1,21 @@
-// Helpers shared by the kernel tests: a fresh CPU backend per test, buffers placed at an
-// offset inside a larger allocation (so kernels that ignore `BufferSlice.offset` fail), and
-// comparisons against the Double oracle that forward `sourceLocation`.
+// Helpers shared by the kernel tests: buffers placed at an offset inside a larger allocation
+// (so kernels that ignore `BufferSlice.offset` fail), and comparisons against the Double oracle
+// that forward `sourceLocation`. The backend under test and its tolerances are in
+// BackendUnderTest.swift.
 
 import DICEKit
 import Testing
 
-// MARK: - Backend and buffers
-
-/// A fresh CPU backend. Kernels of one backend are issued from one thread at a time (the
-/// `Backend` contract) and Swift Testing runs tests in parallel, so each test makes its own.
-///
-/// The default, 3 workers, is deliberate: more workers than the 2 cores of the CI machines,
-/// and chunk boundaries that do not fall on even splits. Pass `nil` for the backend's own
-/// default. Cases that must engage the threaded paths use sizes above the kernels' grains
-/// (e.g. ≥ 16 rows for the norms, ≥ 64 ids for embedding, ≥ 2¹⁵ elements elementwise).
-func makeCPUBackend(threads: Int? = 3) -> CPUBackend {
-    CPUBackend(threads: threads)
-}
+// MARK: - Buffers
 
 /// Guard elements placed before and after every test slice.
-let guardCount = 3
+public let guardCount = 3
 /// The value the guard elements hold; a kernel that writes outside its slice changes it.
-let guardValue: Float = -777.25
+public let guardValue: Float = -777.25
 
 /// A slice holding `values`, placed `guardCount` elements into a buffer whose other elements
 /// are `guardValue`.
-func makeSlice(_ backend: some Backend, _ values: [Float]) throws -> BufferSlice {
+public func makeSlice(_ backend: some Backend, _ values: [Float]) throws -> BufferSlice {
     let buffer = try backend.allocate(values.count + 2 * guardCount)
     backend.fill(BufferSlice(buffer), with: guardValue)
     let slice = BufferSlice(buffer, offset: guardCount, count: values.count)
@@ -34,13 +24,13 @@ func makeSlice(_ backend: some Backend, _ values: [Float]) throws -> BufferSlice
 }
 
 /// A slice of `count` elements, all `value`, with guards.
-func makeSlice(_ backend: some Backend, count: Int, value: Float = 0) throws -> BufferSlice {
+public func makeSlice(_ backend: some Backend, count: Int, value: Float = 0) throws -> BufferSlice {
     try makeSlice(backend, [Float](repeating: value, count: count))
 }
 
 /// Expects that the guard elements around `slice` (made by `makeSlice`) are intact.
-func expectGuardsIntact(_ backend: some Backend, _ slice: BufferSlice, _ what: String,
-                        sourceLocation: SourceLocation = #_sourceLocation) {
+public func expectGuardsIntact(_ backend: some Backend, _ slice: BufferSlice, _ what: String,
+                               sourceLocation: SourceLocation = #_sourceLocation) {
     let all = backend.download(BufferSlice(slice.buffer))
     let before = all[..<slice.offset]
     let after = all[(slice.offset + slice.count)...]
@@ -49,7 +39,8 @@ func expectGuardsIntact(_ backend: some Backend, _ slice: BufferSlice, _ what: S
 }
 
 extension Array where Element == Float {
-    var doubles: [Double] { map(Double.init) }
+    /// The elements as Doubles (exactly).
+    public var doubles: [Double] { map(Double.init) }
 }
 
 // MARK: - Comparisons
@@ -57,16 +48,17 @@ extension Array where Element == Float {
 /// Expects `actual` (a Float kernel's result) to match `expected` (the Double oracle)
 /// elementwise: |a − e| ≤ atol + rtol·|e|. Reports the count of mismatches, the worst one
 /// and its index.
-func expectClose(_ actual: [Float], _ expected: [Double], rtol: Double = 1e-5,
-                 atol: Double = 1e-5, _ what: String,
-                 sourceLocation: SourceLocation = #_sourceLocation) {
+public func expectClose(_ actual: [Float], _ expected: [Double], rtol: Double = 1e-5,
+                        atol: Double = 1e-5, _ what: String,
+                        sourceLocation: SourceLocation = #_sourceLocation) {
     expectClose(actual.doubles, expected, rtol: rtol, atol: atol, what,
                 sourceLocation: sourceLocation)
 }
 
-func expectClose(_ actual: [Double], _ expected: [Double], rtol: Double = 1e-5,
-                 atol: Double = 1e-5, _ what: String,
-                 sourceLocation: SourceLocation = #_sourceLocation) {
+/// As `expectClose` on Floats, for values already in Double.
+public func expectClose(_ actual: [Double], _ expected: [Double], rtol: Double = 1e-5,
+                        atol: Double = 1e-5, _ what: String,
+                        sourceLocation: SourceLocation = #_sourceLocation) {
     guard actual.count == expected.count else {
         Issue.record("\(what): \(actual.count) values, expected \(expected.count)",
                      sourceLocation: sourceLocation)
@@ -93,8 +85,8 @@ func expectClose(_ actual: [Double], _ expected: [Double], rtol: Double = 1e-5,
 }
 
 /// Expects a scalar to match: |a − e| ≤ atol + rtol·|e|.
-func expectClose(_ actual: Double, _ expected: Double, rtol: Double, atol: Double = 0,
-                 _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+public func expectClose(_ actual: Double, _ expected: Double, rtol: Double, atol: Double = 0,
+                        _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
     let err = abs(actual - expected)
     #expect(err <= atol + rtol * abs(expected),
             "\(what): got \(actual), expected \(expected) (error \(err))",
@@ -102,7 +94,7 @@ func expectClose(_ actual: Double, _ expected: Double, rtol: Double, atol: Doubl
 }
 
 /// ‖a − b‖₂ / max(‖b‖₂, tiny).
-func relativeError(_ a: [Double], _ b: [Double]) -> Double {
+public func relativeError(_ a: [Double], _ b: [Double]) -> Double {
     var num = 0.0, den = 0.0
     for i in a.indices {
         num += (a[i] - b[i]) * (a[i] - b[i])
@@ -115,9 +107,9 @@ func relativeError(_ a: [Double], _ b: [Double]) -> Double {
 /// error ‖a − n‖/‖n‖ below `tolerance`, and every element within
 /// `tolerance·|n_i| + floor`, where the absolute floor is `floorScale · max|n|` (so the
 /// elementwise check is meaningful where a component is near zero).
-func expectGradient(_ analytic: [Double], _ numeric: [Double], tolerance: Double = 1e-3,
-                    floorScale: Double = 1e-4, _ what: String,
-                    sourceLocation: SourceLocation = #_sourceLocation) {
+public func expectGradient(_ analytic: [Double], _ numeric: [Double], tolerance: Double = 1e-3,
+                           floorScale: Double = 1e-4, _ what: String,
+                           sourceLocation: SourceLocation = #_sourceLocation) {
     guard analytic.count == numeric.count else {
         Issue.record("\(what): \(analytic.count) gradient values, expected \(numeric.count)",
                      sourceLocation: sourceLocation)
@@ -137,7 +129,7 @@ func expectGradient(_ analytic: [Double], _ numeric: [Double], tolerance: Double
 
 /// Central finite differences of `f` with respect to every element of `x`:
 /// (f(x + h e_j) − f(x − h e_j)) / 2h.
-func finiteDifferences(of f: ([Double]) -> Double, at x: [Double], h: Double = 1e-5) -> [Double] {
+public func finiteDifferences(of f: ([Double]) -> Double, at x: [Double], h: Double = 1e-5) -> [Double] {
     var x = x
     var grad = [Double](repeating: 0, count: x.count)
     for j in x.indices {
@@ -155,14 +147,14 @@ func finiteDifferences(of f: ([Double]) -> Double, at x: [Double], h: Double = 1
 /// Central finite differences of Σ w ⊙ f(x) for an elementwise `f` (output j depends on
 /// input j alone): every element is perturbed at once, which gives the same numbers as
 /// perturbing one at a time for such an `f`, in two evaluations instead of 2·count.
-func elementwiseFiniteDifferences(of f: ([Double]) -> [Double], at x: [Double],
-                                  weights w: [Double], h: Double = 1e-5) -> [Double] {
+public func elementwiseFiniteDifferences(of f: ([Double]) -> [Double], at x: [Double],
+                                         weights w: [Double], h: Double = 1e-5) -> [Double] {
     let plus = f(x.map { $0 + h }), minus = f(x.map { $0 - h })
     return w.indices.map { w[$0] * (plus[$0] - minus[$0]) / (2 * h) }
 }
 
 /// Σ w ⊙ out: the random projection that turns a forward into a scalar loss.
-func dot(_ w: [Double], _ out: [Double]) -> Double {
+public func dot(_ w: [Double], _ out: [Double]) -> Double {
     precondition(w.count == out.count)
     var s = 0.0
     for i in w.indices { s += w[i] * out[i] }
@@ -171,17 +163,22 @@ func dot(_ w: [Double], _ out: [Double]) -> Double {
 
 /// A gradient buffer prefilled with `prefill`; after a backward, `accumulated(...)` returns
 /// what the kernel added (downloaded − prefill), which tests the `+=` convention.
-struct AccumulatingGradient {
-    let slice: BufferSlice
-    let prefill: [Float]
+public struct AccumulatingGradient {
+    /// The gradient buffer, with guards around it.
+    public let slice: BufferSlice
+    /// What the buffer held before the backward.
+    public let prefill: [Float]
 
-    init(_ backend: some Backend, count: Int, rng: inout SplitMix64) throws {
-        prefill = rng.floats(count, in: -0.5 ... 0.5)
+    /// Fills `count` random values in [−magnitude, magnitude] from `rng`. Keep the magnitude
+    /// well above the gradient's smallest components' Float spacing: what a Float buffer of
+    /// size ~m can take in is only resolved to about m·2⁻²⁴.
+    public init(_ backend: some Backend, count: Int, rng: inout SplitMix64, magnitude: Float = 0.5) throws {
+        prefill = rng.floats(count, in: -magnitude ... magnitude)
         slice = try makeSlice(backend, prefill)
     }
 
     /// What the backward added to the prefill, in Double.
-    func accumulated(_ backend: some Backend) -> [Double] {
+    public func accumulated(_ backend: some Backend) -> [Double] {
         let now = backend.download(slice)
         return zip(now, prefill).map { Double($0) - Double($1) }
     }

@@ -1,20 +1,90 @@
-// Forward kernels of the CPU backend against the naive Double oracle (Oracles/NaiveKernels).
+// Forward kernels of a backend against the naive Double oracle (Oracles/NaiveKernels).
 //
 // Shapes are small and deliberately awkward: length 1, odd sizes, sizes that are not
 // multiples of the usual SIMD or tile widths, slices at non-zero offsets with guard elements
-// around them. Tolerance: |a − e| ≤ 1e-5 + 1e-5·|e| unless a case says why it needs more.
+// around them. Tolerance (CPU; other backends scale it, see `KernelTolerance`):
+// |a − e| ≤ 1e-5 + 1e-5·|e| unless a case says why it needs more.
 
 import DICEKit
 import Foundation
 import Testing
 
-@Suite("Kernel forward: CPU backend vs the Double oracle")
-struct KernelForwardTests {
+enum ForwardConformance {
+    /// The cases of this file, in order.
+    static let cases: [ConformanceCase] = {
+        let group = "forward"
+        var all: [ConformanceCase] = []
+        all += ConformanceCase.each(group, "allocate is zero-filled, even after freed buffers held data",
+                                    [1, 17, 4099]) {
+            try allocateZeroFilled(count: $0, $1)
+        }
+        all.append(ConformanceCase(group, "allocate throws allocationFailed for an impossible size") {
+            try allocateFailure($0)
+        })
+        all.append(ConformanceCase(group, "fill and copy of a large slice (threaded path)") { try largeFillCopy($0) })
+        all.append(ConformanceCase(group, "upload, download, fill and copy respect slice offsets") {
+            try uploadDownloadFillCopy($0)
+        })
+        all += ConformanceCase.each(group, "matmul (transposes, batched, alpha/beta, strides with gaps)", matmulCases) {
+            try matmul($0, $1)
+        }
+        all.append(ConformanceCase(group, "matmul with beta 0 ignores NaN and infinity in C") {
+            try matmulBetaZeroOverwrites($0)
+        })
+        all += ConformanceCase.each(group, "add, also with the output aliasing an input", elementCounts) {
+            try add(count: $0, $1)
+        }
+        all += ConformanceCase.each(group, "scale in place", elementCounts) {
+            try scale(count: $0, $1)
+        }
+        all += ConformanceCase.each(group, "axpy", elementCounts) {
+            try axpy(count: $0, $1)
+        }
+        all += ConformanceCase.each(group, "sum and sumOfSquares accumulate in Double", elementCounts) {
+            try sums(count: $0, $1)
+        }
+        all += ConformanceCase.each(group, "addBias", rowColumnShapes) {
+            try addBias(rows: $0.0, columns: $0.1, $1)
+        }
+        all += ConformanceCase.each(group, "sumRows accumulates into dbias", rowColumnShapes) {
+            try sumRows(rows: $0.0, columns: $0.1, $1)
+        }
+        all += ConformanceCase.each(group, "embedding gathers rows (repeated ids, first and last row)",
+                                    [(vocabulary: 11, channels: 5), (1, 1), (7, 1), (13, 67), (50, 3)]) {
+            try embedding(vocabulary: $0.0, channels: $0.1, $1)
+        }
+        all += ConformanceCase.each(group, "rmsNorm: out and saved rstd", normShapes) {
+            try rmsNorm(rows: $0.0, channels: $0.1, $1)
+        }
+        all += ConformanceCase.each(group, "layerNorm: out, saved mean and rstd (biased variance)", normShapes) {
+            try layerNorm(rows: $0.0, channels: $0.1, $1)
+        }
+        all += ConformanceCase.each(group, "gelu (tanh form)", [1, 13, 1001, 50_001]) {
+            try gelu(count: $0, $1)
+        }
+        all += ConformanceCase.each(group, "swiglu: silu(gate) · up", [1, 13, 1001, 50_001]) {
+            try swiglu(count: $0, $1)
+        }
+        all += ConformanceCase.each(group, "rope (rotate-half), forward and inverse", ropeCases) {
+            try rope($0, $1)
+        }
+        all += ConformanceCase.each(group, "attention: out and saved lse (causal, GQA, packed and decode-style)",
+                                    attentionCases.flatMap { c in [1, 3].map { (c, $0) } }) {
+            try attention($0.0, threads: $0.1, $1)
+        }
+        all += ConformanceCase.each(group, "logSoftmaxGather: logp and saved lse", logSoftmaxCases) {
+            try logSoftmaxGather($0, $1)
+        }
+        all += ConformanceCase.each(group, "copy2D: a block between row-strided layouts", copy2DCases) {
+            try copy2D($0, $1)
+        }
+        return all
+    }()
+
     // MARK: - Buffers
 
-    @Test("allocate is zero-filled, even after freed buffers held data", arguments: [1, 17, 4099])
-    func allocateZeroFilled(count: Int) throws {
-        let backend = makeCPUBackend()
+    static func allocateZeroFilled(count: Int, _ t: BackendUnderTest) throws {
+        let backend = try t.makeBackend()
         for _ in 0 ..< 3 {  // dirty memory the allocator may hand back
             let dirty = try backend.allocate(count)
             backend.fill(BufferSlice(dirty), with: 13)
@@ -24,35 +94,16 @@ struct KernelForwardTests {
         #expect(backend.download(BufferSlice(buffer)) == [Float](repeating: 0, count: count))
     }
 
-    @Test("allocate throws allocationFailed for an impossible size")
-    func allocateFailure() {
-        let backend = makeCPUBackend()
+    static func allocateFailure(_ t: BackendUnderTest) throws {
+        let backend = try t.makeBackend()
         #expect(throws: BackendError.allocationFailed(count: 1 << 60)) {
             _ = try backend.allocate(1 << 60)
         }
     }
 
-    /// A size whose byte count overflows `Int` (e.g. from a corrupt file header) must throw,
-    /// and the error must be printable: `BackendError.description` must not trap computing the
-    /// byte count (`count * 4`). Runs in a child process so that a trap fails this test alone
-    /// instead of killing the whole test run.
-    @Test("allocationFailed for a byte count that overflows Int is thrown and printable")
-    func allocateOverflowingSize() async {
-        await #expect(processExitsWith: .success) {
-            let backend = CPUBackend(threads: 1)
-            do {
-                _ = try backend.allocate(Int.max)
-                fatalError("allocate(Int.max) returned a buffer")
-            } catch {
-                _ = String(describing: error)
-            }
-        }
-    }
-
-    @Test("fill and copy of a large slice (threaded path)")
-    func largeFillCopy() throws {
+    static func largeFillCopy(_ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: 6)
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let count = 200_003
         let values = rng.floats(count)
         let a = try makeSlice(backend, values), b = try makeSlice(backend, count: count)
@@ -64,10 +115,9 @@ struct KernelForwardTests {
         expectGuardsIntact(backend, b, "b")
     }
 
-    @Test("upload, download, fill and copy respect slice offsets")
-    func uploadDownloadFillCopy() throws {
+    static func uploadDownloadFillCopy(_ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: 5)
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let values = rng.floats(11)
         let a = try makeSlice(backend, values)
         #expect(backend.download(a) == values, "round trip")
@@ -132,10 +182,9 @@ struct KernelForwardTests {
         return cases
     }()
 
-    @Test("matmul (transposes, batched, alpha/beta, strides with gaps)", arguments: matmulCases)
-    func matmul(_ c: MatmulCase) throws {
+    static func matmul(_ c: MatmulCase, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: c.seed)
-        let backend = makeCPUBackend(threads: c.threads)
+        let backend = try t.makeBackend(threads: c.threads)
         let sizeA = c.m * c.k, sizeB = c.k * c.n, sizeC = c.m * c.n
         let strideA = sizeA + c.gap.a, strideB = sizeB + c.gap.b, strideC = sizeC + c.gap.c
         let countA = (c.batch - 1) * strideA + sizeA
@@ -153,17 +202,16 @@ struct KernelForwardTests {
             batch: c.batch, strideA: strideA, strideB: strideB, strideC: strideC)
         // Float rounding of a k-term dot product grows like √k.
         let atol = 1e-5 * max(1, Double(c.k).squareRoot())
-        expectClose(backend.download(sc), expected, atol: atol, "C (gap elements must be kept)")
+        t.expectClose(backend.download(sc), expected, atol: atol, "C (gap elements must be kept)")
         expectGuardsIntact(backend, sc, "C")
         #expect(backend.download(sa) == a && backend.download(sb) == b, "inputs changed")
     }
 
     /// BLAS and torch convention: with beta == 0, C is overwritten and never read, so stale
     /// NaN or infinity in an output buffer cannot leak into the result.
-    @Test("matmul with beta 0 ignores NaN and infinity in C")
-    func matmulBetaZeroOverwrites() throws {
+    static func matmulBetaZeroOverwrites(_ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: 3)
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let (m, n, k) = (3, 4, 5)
         let a = rng.floats(m * k), b = rng.floats(k * n)
         var c0 = [Float](repeating: .nan, count: m * n)
@@ -175,7 +223,7 @@ struct KernelForwardTests {
         let expected = NaiveKernels.matmul(a.doubles, transposeA: false, b.doubles,
                                            transposeB: false, c0.doubles, m: m, n: n, k: k,
                                            alpha: 1, beta: 0)
-        expectClose(backend.download(sc), expected, "C")
+        t.expectClose(backend.download(sc), expected, "C")
     }
 
     // MARK: - Elementwise and reductions
@@ -183,62 +231,58 @@ struct KernelForwardTests {
     /// 100_003 engages the threaded path (grain 2¹⁵).
     static let elementCounts = [1, 7, 33, 1003, 100_003]
 
-    @Test("add, also with the output aliasing an input", arguments: elementCounts)
-    func add(count: Int) throws {
+    static func add(count: Int, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: UInt64(count))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let a = rng.floats(count), b = rng.floats(count, in: -3 ... 3)
         let sa = try makeSlice(backend, a), sb = try makeSlice(backend, b)
         let out = try makeSlice(backend, count: count, value: 42)
         backend.add(sa, sb, into: out)
         let expected = NaiveKernels.add(a.doubles, b.doubles)
-        expectClose(backend.download(out), expected, "out")
+        t.expectClose(backend.download(out), expected, "out")
         expectGuardsIntact(backend, out, "out")
         backend.add(sa, sb, into: sa)  // out aliases a
-        expectClose(backend.download(sa), expected, "out aliasing a")
+        t.expectClose(backend.download(sa), expected, "out aliasing a")
         backend.upload(a, to: sa)
         backend.add(sa, sb, into: sb)  // out aliases b
-        expectClose(backend.download(sb), expected, "out aliasing b")
+        t.expectClose(backend.download(sb), expected, "out aliasing b")
     }
 
-    @Test("scale in place", arguments: elementCounts)
-    func scale(count: Int) throws {
+    static func scale(count: Int, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: 100 + UInt64(count))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let x = rng.floats(count)
         let sx = try makeSlice(backend, x)
         backend.scale(sx, by: -0.375)
-        expectClose(backend.download(sx), NaiveKernels.scale(x.doubles, by: -0.375), "x")
+        t.expectClose(backend.download(sx), NaiveKernels.scale(x.doubles, by: -0.375), "x")
         expectGuardsIntact(backend, sx, "x")
     }
 
-    @Test("axpy", arguments: elementCounts)
-    func axpy(count: Int) throws {
+    static func axpy(count: Int, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: 200 + UInt64(count))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let x = rng.floats(count), y = rng.floats(count)
         let sx = try makeSlice(backend, x), sy = try makeSlice(backend, y)
         backend.axpy(1.5, sx, sy)
-        expectClose(backend.download(sy), NaiveKernels.axpy(1.5, x.doubles, y.doubles), "y")
+        t.expectClose(backend.download(sy), NaiveKernels.axpy(1.5, x.doubles, y.doubles), "y")
         #expect(backend.download(sx) == x, "x changed")
         expectGuardsIntact(backend, sy, "y")
     }
 
     /// The doc promises Double accumulation; a Float accumulator is off by ~1e-5 relative on
     /// 10⁵ elements of the same sign, far outside 1e-10.
-    @Test("sum and sumOfSquares accumulate in Double", arguments: elementCounts)
-    func sums(count: Int) throws {
+    static func sums(count: Int, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: 300 + UInt64(count))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let x = rng.floats(count, in: 0.1 ... 1.1)
         let sx = try makeSlice(backend, x)
-        expectClose(backend.sum(sx), NaiveKernels.sum(x.doubles), rtol: 1e-10, "sum")
-        expectClose(backend.sumOfSquares(sx), NaiveKernels.sumOfSquares(x.doubles), rtol: 1e-10,
+        t.expectClose(backend.sum(sx), NaiveKernels.sum(x.doubles), rtol: 1e-10, "sum")
+        t.expectClose(backend.sumOfSquares(sx), NaiveKernels.sumOfSquares(x.doubles), rtol: 1e-10,
                     "sumOfSquares")
         let mixed = rng.floats(count, in: -2 ... 2)
         backend.upload(mixed, to: sx)
         let scaleOfSum = NaiveKernels.sumOfSquares(mixed.doubles).squareRoot()
-        expectClose(backend.sum(sx), NaiveKernels.sum(mixed.doubles), rtol: 1e-10,
+        t.expectClose(backend.sum(sx), NaiveKernels.sum(mixed.doubles), rtol: 1e-10,
                     atol: 1e-12 * scaleOfSum, "sum of mixed signs")
     }
 
@@ -247,39 +291,35 @@ struct KernelForwardTests {
         (1, 1), (3, 5), (17, 33), (2, 130), (400, 33), (5, 200),
     ]
 
-    @Test("addBias", arguments: rowColumnShapes)
-    func addBias(rows: Int, columns: Int) throws {
+    static func addBias(rows: Int, columns: Int, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: UInt64(400 + rows * 1000 + columns))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let x = rng.floats(rows * columns), bias = rng.floats(columns)
         let sx = try makeSlice(backend, x), sb = try makeSlice(backend, bias)
         backend.addBias(sx, sb, rows: rows, columns: columns)
-        expectClose(backend.download(sx),
+        t.expectClose(backend.download(sx),
                     NaiveKernels.addBias(x.doubles, bias.doubles, rows: rows, columns: columns),
                     "x")
         expectGuardsIntact(backend, sx, "x")
     }
 
-    @Test("sumRows accumulates into dbias", arguments: rowColumnShapes)
-    func sumRows(rows: Int, columns: Int) throws {
+    static func sumRows(rows: Int, columns: Int, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: UInt64(500 + rows * 1000 + columns))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let dy = rng.floats(rows * columns), dbias0 = rng.floats(columns)
         let sdy = try makeSlice(backend, dy), sdb = try makeSlice(backend, dbias0)
         backend.sumRows(sdy, into: sdb, rows: rows, columns: columns)
         let expected = NaiveKernels.sumRows(dy.doubles, into: dbias0.doubles, rows: rows,
                                             columns: columns)
-        expectClose(backend.download(sdb), expected, "dbias")
+        t.expectClose(backend.download(sdb), expected, "dbias")
         expectGuardsIntact(backend, sdb, "dbias")
     }
 
     // MARK: - Embedding
 
-    @Test("embedding gathers rows (repeated ids, first and last row)",
-          arguments: [(vocabulary: 11, channels: 5), (1, 1), (7, 1), (13, 67), (50, 3)])
-    func embedding(vocabulary: Int, channels: Int) throws {
+    static func embedding(vocabulary: Int, channels: Int, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: UInt64(600 + vocabulary * 100 + channels))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let table = rng.floats(vocabulary * channels)
         // ≥ 64 ids when V is 50 (the threaded path).
         let ids: [Int32] = [0, Int32(vocabulary - 1)]
@@ -288,7 +328,7 @@ struct KernelForwardTests {
         let out = try makeSlice(backend, count: ids.count * channels, value: 9)
         backend.embedding(ids: ids, table: st, into: out, channels: channels)
         // A gather is exact.
-        expectClose(backend.download(out),
+        t.expectClose(backend.download(out),
                     NaiveKernels.embedding(ids: ids, table: table.doubles, channels: channels),
                     rtol: 0, atol: 0, "out")
         expectGuardsIntact(backend, out, "out")
@@ -299,12 +339,13 @@ struct KernelForwardTests {
     /// (37, 64) engages the threaded path (grain 8 rows).
     static let normShapes: [(rows: Int, channels: Int)] = [
         (1, 1), (5, 7), (3, 64), (4, 1000), (37, 64),
+        // Channels beyond one GPU thread block, and many rows.
+        (130, 512), (17, 1100), (3, 2048),
     ]
 
-    @Test("rmsNorm: out and saved rstd", arguments: normShapes)
-    func rmsNorm(rows: Int, channels: Int) throws {
+    static func rmsNorm(rows: Int, channels: Int, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: UInt64(700 + rows * 1000 + channels))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         var x = rng.floats(rows * channels, in: -2 ... 2)
         // Rows of very different magnitudes; in row 2, mean(x²) ≪ ε, so ε's placement matters.
         for j in 0 ..< channels where rows > 1 { x[channels + j] *= 50 }
@@ -318,16 +359,15 @@ struct KernelForwardTests {
                         channels: channels)
         let expected = NaiveKernels.rmsNorm(x.doubles, weight: w.doubles, epsilon: Double(eps),
                                             rows: rows, channels: channels)
-        expectClose(backend.download(out), expected.out, "out")
-        expectClose(backend.download(rstd), expected.rstd, "rstd")
+        t.expectClose(backend.download(out), expected.out, "out")
+        t.expectClose(backend.download(rstd), expected.rstd, "rstd")
         expectGuardsIntact(backend, out, "out")
         expectGuardsIntact(backend, rstd, "rstd")
     }
 
-    @Test("layerNorm: out, saved mean and rstd (biased variance)", arguments: normShapes)
-    func layerNorm(rows: Int, channels: Int) throws {
+    static func layerNorm(rows: Int, channels: Int, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: UInt64(800 + rows * 1000 + channels))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         var x = rng.floats(rows * channels, in: -2 ... 2)
         // A row with a mean far from zero (a one-pass E[x²] − μ² in Float loses digits here).
         for j in 0 ..< channels where rows > 1 { x[channels + j] += 3 }
@@ -344,9 +384,9 @@ struct KernelForwardTests {
                           rstd: rstd, rows: rows, channels: channels)
         let expected = NaiveKernels.layerNorm(x.doubles, weight: w.doubles, bias: b.doubles,
                                               epsilon: Double(eps), rows: rows, channels: channels)
-        expectClose(backend.download(out), expected.out, "out")
-        expectClose(backend.download(mean), expected.mean, "mean")
-        expectClose(backend.download(rstd), expected.rstd, "rstd")
+        t.expectClose(backend.download(out), expected.out, "out")
+        t.expectClose(backend.download(mean), expected.mean, "mean")
+        t.expectClose(backend.download(rstd), expected.rstd, "rstd")
         expectGuardsIntact(backend, out, "out")
     }
 
@@ -362,27 +402,25 @@ struct KernelForwardTests {
         return x
     }
 
-    @Test("gelu (tanh form)", arguments: [1, 13, 1001, 50_001])
-    func gelu(count: Int) throws {
-        let backend = makeCPUBackend()
+    static func gelu(count: Int, _ t: BackendUnderTest) throws {
+        let backend = try t.makeBackend()
         let x = Self.activationInputs(count, seed: 900 + UInt64(count))
         let sx = try makeSlice(backend, x)
         let out = try makeSlice(backend, count: count, value: 5)
         backend.gelu(sx, into: out)
-        expectClose(backend.download(out), NaiveKernels.gelu(x.doubles), "out")
+        t.expectClose(backend.download(out), NaiveKernels.gelu(x.doubles), "out")
         expectGuardsIntact(backend, out, "out")
     }
 
-    @Test("swiglu: silu(gate) · up", arguments: [1, 13, 1001, 50_001])
-    func swiglu(count: Int) throws {
+    static func swiglu(count: Int, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: 1000 + UInt64(count))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let gate = Self.activationInputs(count, seed: 1100 + UInt64(count))
         let up = rng.floats(count, in: -2 ... 2)
         let sg = try makeSlice(backend, gate), su = try makeSlice(backend, up)
         let out = try makeSlice(backend, count: count, value: 5)
         backend.swiglu(gate: sg, up: su, into: out)
-        expectClose(backend.download(out), NaiveKernels.swiglu(gate: gate.doubles, up: up.doubles),
+        t.expectClose(backend.download(out), NaiveKernels.swiglu(gate: gate.doubles, up: up.doubles),
                     "out")
         expectGuardsIntact(backend, out, "out")
     }
@@ -409,10 +447,9 @@ struct KernelForwardTests {
         RopeCase(tokens: 6, heads: 2, headSize: 16, maxPosition: 4096, tolerance: 1e-3),
     ]
 
-    @Test("rope (rotate-half), forward and inverse", arguments: ropeCases)
-    func rope(_ c: RopeCase) throws {
+    static func rope(_ c: RopeCase, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: UInt64(c.tokens * 31 + c.heads * 7 + c.headSize))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let x = rng.floats(c.tokens * c.heads * c.headSize)
         // Positions in any order, with a repeat and zero.
         var positions = (0 ..< c.tokens).map { _ in Int32(rng.index(Int(c.maxPosition))) }
@@ -421,14 +458,14 @@ struct KernelForwardTests {
         let sx = try makeSlice(backend, x)
         backend.rope(sx, positions: positions, heads: c.heads, headSize: c.headSize,
                      theta: c.theta, inverse: false)
-        expectClose(backend.download(sx),
+        t.expectClose(backend.download(sx),
                     NaiveKernels.rope(x.doubles, positions: positions, heads: c.heads,
                                       headSize: c.headSize, theta: Double(c.theta)),
                     rtol: c.tolerance, atol: c.tolerance, "rope(x)")
         backend.upload(x, to: sx)
         backend.rope(sx, positions: positions, heads: c.heads, headSize: c.headSize,
                      theta: c.theta, inverse: true)
-        expectClose(backend.download(sx),
+        t.expectClose(backend.download(sx),
                     NaiveKernels.rope(x.doubles, positions: positions, heads: c.heads,
                                       headSize: c.headSize, theta: Double(c.theta),
                                       inverse: true),
@@ -493,13 +530,15 @@ struct KernelForwardTests {
         .decode("decode MHA", heads: 3, kvHeads: 3, headSize: 5, seed: 6),
         .decode("decode GQA 2", heads: 4, kvHeads: 2, headSize: 8, seed: 7),
         .decode("decode GQA 4", heads: 8, kvHeads: 2, headSize: 4, seed: 8),
+        // Head sizes of real models (GPU kernels tile D).
+        .packed("GQA 4, D 128, lengths 37 20", lengths: [37, 20], heads: 4, kvHeads: 1, headSize: 128,
+                seed: 9),
+        .decode("decode GQA 2, D 64", heads: 8, kvHeads: 4, headSize: 64, seed: 10),
     ]
 
-    @Test("attention: out and saved lse (causal, GQA, packed and decode-style)",
-          arguments: attentionCases, [1, 3])
-    func attention(_ c: AttentionCase, threads: Int) throws {
+    static func attention(_ c: AttentionCase, threads: Int, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: c.seed)
-        let backend = makeCPUBackend(threads: threads)
+        let backend = try t.makeBackend(threads: threads)
         let D = c.headSize
         // Range ±2 so that softmax rows are far from uniform.
         let q = rng.floats(c.queryRows * c.heads * D, in: -2 ... 2)
@@ -516,8 +555,8 @@ struct KernelForwardTests {
             q: q.doubles, k: k.doubles, v: v.doubles, sequences: c.sequences,
             queryRows: c.queryRows, heads: c.heads, kvHeads: c.kvHeads, headSize: D,
             scale: Double(c.effectiveScale))
-        expectClose(backend.download(out), expected.out, "out")
-        expectClose(backend.download(lse), expected.lse, "lse")
+        t.expectClose(backend.download(out), expected.out, "out")
+        t.expectClose(backend.download(lse), expected.lse, "lse")
         expectGuardsIntact(backend, out, "out")
         expectGuardsIntact(backend, lse, "lse")
     }
@@ -533,7 +572,7 @@ struct KernelForwardTests {
         }
     }
 
-    @Test("logSoftmaxGather: logp and saved lse", arguments: [
+    static let logSoftmaxCases = [
         LogSoftmaxCase(rows: 1, vocabulary: 1),
         LogSoftmaxCase(rows: 7, vocabulary: 13),
         LogSoftmaxCase(rows: 5, vocabulary: 1000, spread: 20),
@@ -541,11 +580,13 @@ struct KernelForwardTests {
         // Logits whose exponentials overflow Float: the max must be subtracted first.
         LogSoftmaxCase(rows: 3, vocabulary: 37, spread: 5, offset: 200),
         LogSoftmaxCase(rows: 3, vocabulary: 37, spread: 5, offset: -200),
-    ])
-    func logSoftmaxGather(_ c: LogSoftmaxCase) throws {
+        LogSoftmaxCase(rows: 9, vocabulary: 49152, spread: 8),  // SmolLM2's vocabulary
+    ]
+
+    static func logSoftmaxGather(_ c: LogSoftmaxCase, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: UInt64(c.rows * 7919 + c.vocabulary) &+ UInt64(bitPattern:
             Int64(c.offset)))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let logits = rng.floats(c.rows * c.vocabulary, in: -c.spread ... c.spread)
             .map { $0 + c.offset }
         var targets = rng.ids(c.rows, below: c.vocabulary)
@@ -557,9 +598,46 @@ struct KernelForwardTests {
                                  vocabulary: c.vocabulary)
         let expected = NaiveKernels.logSoftmaxGather(logits: logits.doubles, targets: targets,
                                                      vocabulary: c.vocabulary)
-        expectClose(backend.download(logp), expected.logp, "logp")
-        expectClose(backend.download(lse), expected.lse, "lse")
+        t.expectClose(backend.download(logp), expected.logp, "logp")
+        t.expectClose(backend.download(lse), expected.lse, "lse")
         expectGuardsIntact(backend, logp, "logp")
         expectGuardsIntact(backend, lse, "lse")
+    }
+
+    // MARK: - Copies
+
+    struct Copy2DCase: Sendable, CustomTestStringConvertible {
+        var rows: Int, columns: Int
+        /// Extra elements at the end of each source and destination row.
+        var sourceGap: Int, destinationGap: Int
+        var accumulate: Bool
+        var testDescription: String {
+            "\(rows)×\(columns) strides +\(sourceGap)/+\(destinationGap) accumulate=\(accumulate)"
+        }
+    }
+
+    static let copy2DCases: [Copy2DCase] = [false, true].flatMap { accumulate in
+        [(1, 1, 0, 0), (3, 5, 2, 0), (4, 7, 0, 3), (33, 70, 1, 3), (300, 512, 0, 3)].map {
+            Copy2DCase(rows: $0.0, columns: $0.1, sourceGap: $0.2, destinationGap: $0.3, accumulate: accumulate)
+        }
+    }
+
+    /// The block is written (or added) and the gap elements of the destination are kept.
+    static func copy2D(_ c: Copy2DCase, _ t: BackendUnderTest) throws {
+        var rng = SplitMix64(seed: UInt64(c.rows * 1000 + c.columns) &+ (c.accumulate ? 7 : 0))
+        let backend = try t.makeBackend()
+        let (ss, ds) = (c.columns + c.sourceGap, c.columns + c.destinationGap)
+        let source = rng.floats(c.rows * ss), destination = rng.floats(c.rows * ds)
+        let sSource = try makeSlice(backend, source), sDestination = try makeSlice(backend, destination)
+        backend.copy2D(sSource, sourceStride: ss, to: sDestination, destinationStride: ds, rows: c.rows,
+                       columns: c.columns, accumulate: c.accumulate)
+        let expected = NaiveKernels.copy2D(source.doubles, sourceStride: ss, to: destination.doubles,
+                                           destinationStride: ds, rows: c.rows, columns: c.columns,
+                                           accumulate: c.accumulate)
+        // A copy is exact; a sum is one Float rounding.
+        t.expectClose(backend.download(sDestination), expected, rtol: c.accumulate ? 1e-7 : 0,
+                      atol: 0, "destination")
+        #expect(backend.download(sSource) == source, "source changed")
+        expectGuardsIntact(backend, sDestination, "destination")
     }
 }

@@ -13,7 +13,8 @@
 import DICEKit
 import Foundation
 
-enum NaiveKernels {
+/// The Double reference of every kernel, one plain loop per formula (see the file header).
+public enum NaiveKernels {
     // MARK: - Matrix multiply
 
     /// Batched GEMM, BLAS semantics: for each `b < batch`,
@@ -21,7 +22,7 @@ enum NaiveKernels {
     /// reading it (as BLAS and torch do). Elements of `c` outside the matrices are kept.
     /// a: `[M, K]` (stored `[K, M]` when transposeA), b: `[K, Nn]` (stored `[Nn, K]` when
     /// transposeB), c: `[M, Nn]`; matrix `b` of each starts `b · stride` elements in.
-    static func matmul(_ a: [Double], transposeA: Bool, _ b: [Double], transposeB: Bool,
+    public static func matmul(_ a: [Double], transposeA: Bool, _ b: [Double], transposeB: Bool,
                        _ c: [Double], m: Int, n: Int, k: Int, alpha: Double, beta: Double,
                        batch: Int = 1, strideA: Int = 0, strideB: Int = 0,
                        strideC: Int = 0) -> [Double] {
@@ -46,33 +47,37 @@ enum NaiveKernels {
 
     // MARK: - Elementwise and reductions
 
-    static func add(_ a: [Double], _ b: [Double]) -> [Double] {
+    /// `a + b`, elementwise.
+    public static func add(_ a: [Double], _ b: [Double]) -> [Double] {
         zip(a, b).map { $0 + $1 }
     }
 
-    static func scale(_ x: [Double], by alpha: Double) -> [Double] {
+    /// `alpha · x`.
+    public static func scale(_ x: [Double], by alpha: Double) -> [Double] {
         x.map { $0 * alpha }
     }
 
     /// `y + alpha · x`.
-    static func axpy(_ alpha: Double, _ x: [Double], _ y: [Double]) -> [Double] {
+    public static func axpy(_ alpha: Double, _ x: [Double], _ y: [Double]) -> [Double] {
         zip(x, y).map { $1 + alpha * $0 }
     }
 
-    static func sum(_ x: [Double]) -> Double {
+    /// Σ x.
+    public static func sum(_ x: [Double]) -> Double {
         var s = 0.0
         for v in x { s += v }
         return s
     }
 
-    static func sumOfSquares(_ x: [Double]) -> Double {
+    /// Σ x².
+    public static func sumOfSquares(_ x: [Double]) -> Double {
         var s = 0.0
         for v in x { s += v * v }
         return s
     }
 
     /// x `[R, C]` with bias `[C]` added to every row.
-    static func addBias(_ x: [Double], _ bias: [Double], rows: Int, columns: Int) -> [Double] {
+    public static func addBias(_ x: [Double], _ bias: [Double], rows: Int, columns: Int) -> [Double] {
         var out = x
         for r in 0 ..< rows {
             for j in 0 ..< columns { out[r * columns + j] += bias[j] }
@@ -81,7 +86,7 @@ enum NaiveKernels {
     }
 
     /// `dbias + Σ_r dy[r, :]`: dy `[R, C]`, dbias `[C]`.
-    static func sumRows(_ dy: [Double], into dbias: [Double], rows: Int,
+    public static func sumRows(_ dy: [Double], into dbias: [Double], rows: Int,
                         columns: Int) -> [Double] {
         var out = dbias
         for r in 0 ..< rows {
@@ -90,10 +95,26 @@ enum NaiveKernels {
         return out
     }
 
+    /// `destination` with a `rows × columns` block of `source` written over (or, when
+    /// `accumulate`, added to) it: `destination[r·ds + c] (= or +=) source[r·ss + c]`.
+    public static func copy2D(_ source: [Double], sourceStride: Int, to destination: [Double],
+                              destinationStride: Int, rows: Int, columns: Int,
+                              accumulate: Bool) -> [Double] {
+        var out = destination
+        for r in 0 ..< rows {
+            for c in 0 ..< columns {
+                let value = source[r * sourceStride + c]
+                out[r * destinationStride + c] = accumulate
+                    ? out[r * destinationStride + c] + value : value
+            }
+        }
+        return out
+    }
+
     // MARK: - Embedding
 
     /// out[n, :] = table[ids[n], :]; table `[V, C]`, out `[N, C]`.
-    static func embedding(ids: [Int32], table: [Double], channels: Int) -> [Double] {
+    public static func embedding(ids: [Int32], table: [Double], channels: Int) -> [Double] {
         var out = [Double](repeating: 0, count: ids.count * channels)
         for (n, id) in ids.enumerated() {
             for j in 0 ..< channels { out[n * channels + j] = table[Int(id) * channels + j] }
@@ -104,7 +125,7 @@ enum NaiveKernels {
     // MARK: - Normalisation
 
     /// Llama RMSNorm: out = x · rstd · w, rstd = 1 / sqrt(mean(x²) + eps). x `[N, C]`.
-    static func rmsNorm(_ x: [Double], weight: [Double], epsilon: Double, rows: Int,
+    public static func rmsNorm(_ x: [Double], weight: [Double], epsilon: Double, rows: Int,
                         channels: Int) -> (out: [Double], rstd: [Double]) {
         var out = [Double](repeating: 0, count: rows * channels)
         var rstd = [Double](repeating: 0, count: rows)
@@ -120,7 +141,7 @@ enum NaiveKernels {
     }
 
     /// LayerNorm as torch.nn.LayerNorm: biased variance, out = (x − μ) · rstd · w + b.
-    static func layerNorm(_ x: [Double], weight: [Double], bias: [Double], epsilon: Double,
+    public static func layerNorm(_ x: [Double], weight: [Double], bias: [Double], epsilon: Double,
                           rows: Int, channels: Int)
         -> (out: [Double], mean: [Double], rstd: [Double]) {
         var out = [Double](repeating: 0, count: rows * channels)
@@ -149,13 +170,13 @@ enum NaiveKernels {
     // MARK: - Activations
 
     /// GELU, tanh form: 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))).
-    static func gelu(_ x: [Double]) -> [Double] {
+    public static func gelu(_ x: [Double]) -> [Double] {
         let c = (2.0 / Double.pi).squareRoot()
         return x.map { v in 0.5 * v * (1 + tanh(c * (v + 0.044715 * v * v * v))) }
     }
 
     /// SwiGLU: silu(gate) · up, silu(g) = g / (1 + e^(−g)).
-    static func swiglu(gate: [Double], up: [Double]) -> [Double] {
+    public static func swiglu(gate: [Double], up: [Double]) -> [Double] {
         zip(gate, up).map { g, u in g / (1 + exp(-g)) * u }
     }
 
@@ -164,7 +185,7 @@ enum NaiveKernels {
     /// Hugging Face rotate-half RoPE: for token n, head h, i < D/2, the pair
     /// (x[i], x[i + D/2]) is rotated by pos[n] · θ^(−2i/D) (the negative angle when inverse):
     /// x1' = x1 cos − x2 sin, x2' = x2 cos + x1 sin. x `[N, heads, D]`.
-    static func rope(_ x: [Double], positions: [Int32], heads: Int, headSize: Int,
+    public static func rope(_ x: [Double], positions: [Int32], heads: Int, headSize: Int,
                      theta: Double, inverse: Bool = false) -> [Double] {
         var out = x
         let half = headSize / 2
@@ -191,7 +212,7 @@ enum NaiveKernels {
     /// out = Σ_j softmax(s)_j v_j, lse = log Σ_j e^(s_j).
     /// q `[Nq, H, D]`, k, v `[Nk, G, D]`; out `[Nq, H, D]`, lse `[Nq, H]` (rows no sequence
     /// covers stay 0).
-    static func attention(q: [Double], k: [Double], v: [Double], sequences: [AttentionSequence],
+    public static func attention(q: [Double], k: [Double], v: [Double], sequences: [AttentionSequence],
                           queryRows: Int, heads: Int, kvHeads: Int, headSize: Int,
                           scale: Double) -> (out: [Double], lse: [Double]) {
         let D = headSize
@@ -233,7 +254,7 @@ enum NaiveKernels {
     // MARK: - Log-probabilities
 
     /// logp[n] = logits[n, t_n] − log Σ_v e^(logits[n, v]); lse[n] = that log-sum-exp.
-    static func logSoftmaxGather(logits: [Double], targets: [Int32],
+    public static func logSoftmaxGather(logits: [Double], targets: [Int32],
                                  vocabulary: Int) -> (logp: [Double], lse: [Double]) {
         var logp = [Double](repeating: 0, count: targets.count)
         var lse = [Double](repeating: 0, count: targets.count)
@@ -252,7 +273,7 @@ enum NaiveKernels {
 
     /// torch.optim.AdamW, one step (amsgrad off): θ −= lr·λ·θ; m = β1 m + (1−β1) g;
     /// v = β2 v + (1−β2) g²; m̂ = m / (1 − β1^t); v̂ = v / (1 − β2^t); θ −= lr · m̂ / (√v̂ + ε).
-    static func adamW(params: inout [Double], grads: [Double], m: inout [Double],
+    public static func adamW(params: inout [Double], grads: [Double], m: inout [Double],
                       v: inout [Double], _ s: AdamWStep) {
         let lr = Double(s.learningRate), b1 = Double(s.beta1), b2 = Double(s.beta2)
         let eps = Double(s.epsilon), wd = Double(s.weightDecay)
@@ -270,7 +291,7 @@ enum NaiveKernels {
     /// torch.optim.SGD, one step (dampening 0, no Nesterov): d = g + λ·θ; with μ > 0,
     /// buf = μ·buf + d and θ −= lr·buf (a zero buffer makes the first step buf = d, as torch);
     /// with μ = 0, θ −= lr·d and the buffer is untouched.
-    static func sgd(params: inout [Double], grads: [Double], momentumBuffer: inout [Double],
+    public static func sgd(params: inout [Double], grads: [Double], momentumBuffer: inout [Double],
                     learningRate: Double, momentum: Double, weightDecay: Double) {
         for i in params.indices {
             let d = grads[i] + weightDecay * params[i]

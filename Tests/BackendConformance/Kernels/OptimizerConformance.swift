@@ -8,8 +8,31 @@ import DICEKit
 import Foundation
 import Testing
 
-@Suite("Kernel optimisers: AdamW, SGD and global-norm clipping vs the oracle")
-struct KernelOptimizerTests {
+enum OptimizerConformance {
+    /// The cases of this file, in order.
+    static let cases: [ConformanceCase] = {
+        let group = "optimizer"
+        var all: [ConformanceCase] = []
+        all += ConformanceCase.each(group, "adamW over several steps (torch.optim.AdamW)", adamWCases) {
+            try adamW($0, $1)
+        }
+        all += ConformanceCase.each(
+            group, "sgd over several steps (torch.optim.SGD; weight decay added to the gradient)", sgdCases) {
+            try sgd($0, $1)
+        }
+        all.append(ConformanceCase(group, "globalNorm is sqrt of the sum of squares over all slices") {
+            try globalNorm($0)
+        })
+        all += ConformanceCase.each(group, "clipGlobalNorm (PyTorch clip_grad_norm_: factor maxNorm / (norm + 1e-6))",
+                                    [0.05, 0.5, 0.999, 1.5, 10]) {
+            try clipGlobalNorm(ratio: $0, $1)
+        }
+        all.append(ConformanceCase(group, "clipGlobalNorm leaves all-zero gradients alone and returns 0") {
+            try clipZeroGradients($0)
+        })
+        return all
+    }()
+
     // MARK: - AdamW
 
     struct AdamWCase: Sendable, CustomTestStringConvertible {
@@ -35,10 +58,9 @@ struct KernelOptimizerTests {
         AdamWCase(count: 50_001, weightDecay: 0.01, steps: 3),  // threaded path (grain 2¹⁴)
     ]
 
-    @Test("adamW over several steps (torch.optim.AdamW)", arguments: adamWCases)
-    func adamW(_ c: AdamWCase) throws {
+    static func adamW(_ c: AdamWCase, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: UInt64(c.count * 10 + c.firstStep))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let p0 = rng.floats(c.count)
         // Resuming: moments from earlier steps (v ≥ 0).
         let m0 = c.firstStep > 1 ? rng.floats(c.count, in: -0.1 ... 0.1) : [Float](
@@ -60,10 +82,10 @@ struct KernelOptimizerTests {
                                   epsilon: c.epsilon, weightDecay: c.weightDecay, step: step)
             backend.adamW(params: params, grads: grads, m: m, v: v, hyper)
             NaiveKernels.adamW(params: &pd, grads: g.doubles, m: &md, v: &vd, hyper)
-            expectClose(backend.download(params), pd, rtol: 1e-5, atol: 1e-6,
+            t.expectClose(backend.download(params), pd, rtol: 1e-5, atol: 1e-6,
                         "params after step \(step)")
-            expectClose(backend.download(m), md, rtol: 1e-5, atol: 1e-7, "m after step \(step)")
-            expectClose(backend.download(v), vd, rtol: 1e-5, atol: 1e-12, "v after step \(step)")
+            t.expectClose(backend.download(m), md, rtol: 1e-5, atol: 1e-7, "m after step \(step)")
+            t.expectClose(backend.download(v), vd, rtol: 1e-5, atol: 1e-12, "v after step \(step)")
             #expect(backend.download(grads) == g, "adamW changed the gradients")
         }
         expectGuardsIntact(backend, params, "params")
@@ -82,18 +104,18 @@ struct KernelOptimizerTests {
         }
     }
 
-    @Test("sgd over several steps (torch.optim.SGD; weight decay added to the gradient)",
-          arguments: [
-              SGDCase(count: 1),
-              SGDCase(count: 9, weightDecay: 0.1),
-              SGDCase(count: 9, momentum: 0.9),
-              SGDCase(count: 1001, learningRate: 0.05, momentum: 0.8, weightDecay: 0.01),
-              SGDCase(count: 50_001, momentum: 0.9, weightDecay: 0.01),  // threaded path
-              SGDCase(count: 50_001, weightDecay: 0.01),
-          ])
-    func sgd(_ c: SGDCase) throws {
+    static let sgdCases = [
+        SGDCase(count: 1),
+        SGDCase(count: 9, weightDecay: 0.1),
+        SGDCase(count: 9, momentum: 0.9),
+        SGDCase(count: 1001, learningRate: 0.05, momentum: 0.8, weightDecay: 0.01),
+        SGDCase(count: 50_001, momentum: 0.9, weightDecay: 0.01),  // threaded path
+        SGDCase(count: 50_001, weightDecay: 0.01),
+    ]
+
+    static func sgd(_ c: SGDCase, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: UInt64(c.count) &* 31 &+ UInt64(c.momentum * 10))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let p0 = rng.floats(c.count)
         // With μ > 0 the buffer starts at zero (torch's first step sets buf = d); with μ = 0 it
         // holds values that must survive untouched.
@@ -110,10 +132,10 @@ struct KernelOptimizerTests {
             NaiveKernels.sgd(params: &pd, grads: g.doubles, momentumBuffer: &bd,
                              learningRate: Double(c.learningRate), momentum: Double(c.momentum),
                              weightDecay: Double(c.weightDecay))
-            expectClose(backend.download(params), pd, rtol: 1e-5, atol: 1e-6,
+            t.expectClose(backend.download(params), pd, rtol: 1e-5, atol: 1e-6,
                         "params after step \(step)")
             if c.momentum > 0 {
-                expectClose(backend.download(buffer), bd, rtol: 1e-5, atol: 1e-6,
+                t.expectClose(backend.download(buffer), bd, rtol: 1e-5, atol: 1e-6,
                             "momentum buffer after step \(step)")
             } else {
                 #expect(backend.download(buffer) == buf0,
@@ -151,45 +173,41 @@ struct KernelOptimizerTests {
         NaiveKernels.sumOfSquares(values.flatMap(\.doubles)).squareRoot()
     }
 
-    @Test("globalNorm is sqrt of the sum of squares over all slices")
-    func globalNorm() throws {
+    static func globalNorm(_ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: 77)
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let (slices, values) = try Self.gradientSlices(backend, rng: &rng, magnitude: 1)
-        expectClose(backend.globalNorm(slices), Self.naiveNorm(values), rtol: 1e-12, "norm")
-        expectClose(backend.globalNorm([slices[2]]), Self.naiveNorm([values[2]]), rtol: 1e-12,
+        t.expectClose(backend.globalNorm(slices), Self.naiveNorm(values), rtol: 1e-12, "norm")
+        t.expectClose(backend.globalNorm([slices[2]]), Self.naiveNorm([values[2]]), rtol: 1e-12,
                     "norm of one slice")
         #expect(backend.globalNorm([]) == 0, "norm of no slices")
     }
 
     /// `maxNorm` as a multiple of the actual norm: below 1 clips, above 1 leaves it alone.
-    @Test("clipGlobalNorm (PyTorch clip_grad_norm_: factor maxNorm / (norm + 1e-6))",
-          arguments: [0.05, 0.5, 0.999, 1.5, 10])
-    func clipGlobalNorm(ratio: Double) throws {
+    static func clipGlobalNorm(ratio: Double, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: UInt64(ratio * 1000))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let (slices, values) = try Self.gradientSlices(backend, rng: &rng, magnitude: 0.3)
         let norm = Self.naiveNorm(values)
         let maxNorm = ratio * norm
         let returned = backend.clipGlobalNorm(slices, maxNorm: maxNorm)
-        expectClose(returned, norm, rtol: 1e-12, "returned norm (before clipping)")
+        t.expectClose(returned, norm, rtol: 1e-12, "returned norm (before clipping)")
         let factor = maxNorm / (norm + 1e-6)
         for (i, (slice, g)) in zip(slices, values).enumerated() {
             let after = backend.download(slice)
             if factor < 1 {
-                expectClose(after, g.doubles.map { $0 * factor }, rtol: 1e-6, atol: 0,
+                t.expectClose(after, g.doubles.map { $0 * factor }, rtol: 1e-6, atol: 0,
                             "slice \(i) clipped")
             } else {
                 #expect(after == g, "slice \(i) must be unchanged below the threshold")
             }
         }
         let expectedAfter = factor < 1 ? norm * factor : norm
-        expectClose(backend.globalNorm(slices), expectedAfter, rtol: 1e-6, "norm after clipping")
+        t.expectClose(backend.globalNorm(slices), expectedAfter, rtol: 1e-6, "norm after clipping")
     }
 
-    @Test("clipGlobalNorm leaves all-zero gradients alone and returns 0")
-    func clipZeroGradients() throws {
-        let backend = makeCPUBackend()
+    static func clipZeroGradients(_ t: BackendUnderTest) throws {
+        let backend = try t.makeBackend()
         let s = try makeSlice(backend, count: 5, value: 0)
         #expect(backend.clipGlobalNorm([s], maxNorm: 1) == 0)
         #expect(backend.download(s) == [Float](repeating: 0, count: 5))

@@ -1,19 +1,75 @@
-// Backward kernels of the CPU backend against central finite differences of the Double oracle.
+// Backward kernels of a backend against central finite differences of the Double oracle.
 //
 // Each test picks a random projection L = Σ w ⊙ out (w random, passed to the backward as
 // dout), prefills every gradient buffer with a known random value, runs the backward (which
 // must ACCUMULATE), subtracts the prefill, and compares what was added with
 // (L(x + h e_j) − L(x − h e_j)) / 2h over every input element, h = 1e-5, all in Double
 // (for elementwise kernels all elements are perturbed at once, which is the same thing).
-// Acceptance: norm-wise relative error < 1e-3 and every element within 1e-3·|g| plus a floor
-// of 1e-4·max|g| (see `expectGradient`).
+// Acceptance (CPU; other backends scale it, see `KernelTolerance`): norm-wise relative error
+// < 1e-3 and every element within 1e-3·|g| plus a floor of 1e-4·max|g| (see `expectGradient`).
 
 import DICEKit
 import Foundation
 import Testing
 
-@Suite("Kernel gradients: CPU backward kernels vs finite differences of the oracle")
-struct KernelGradientTests {
+enum GradientConformance {
+    /// The cases of this file, in order.
+    static let cases: [ConformanceCase] = {
+        let group = "gradient"
+        var all: [ConformanceCase] = []
+        all += ConformanceCase.each(group, "matmul backward composed of matmuls with transposes", matmulGradCases) {
+            try matmulBackward($0, $1)
+        }
+        all += ConformanceCase.each(group, "sumRows is the gradient of addBias", [(1, 1), (4, 3), (9, 17)]) {
+            try addBiasBackward(rows: $0.0, columns: $0.1, $1)
+        }
+        all += ConformanceCase.each(group, "embeddingBackward scatter-adds (repeated ids accumulate, unused rows stay)",
+                                    [(vocabulary: 7, channels: 3), (1, 4), (10, 1), (5, 70)]) {
+            try embeddingBackward(vocabulary: $0.0, channels: $0.1, $1)
+        }
+        all += ConformanceCase.each(group, "rmsNormBackward: dx and dweight", normShapes) {
+            try rmsNormBackward(rows: $0.0, channels: $0.1, $1)
+        }
+        all += ConformanceCase.each(group, "layerNormBackward: dx, dweight and dbias", normShapes) {
+            try layerNormBackward(rows: $0.0, channels: $0.1, $1)
+        }
+        all += ConformanceCase.each(group, "geluBackward", [1, 9, 101, 50_001]) {
+            try geluBackward(count: $0, $1)
+        }
+        all += ConformanceCase.each(group, "swigluBackward: dgate and dup", [1, 9, 101, 50_001]) {
+            try swigluBackward(count: $0, $1)
+        }
+        all += ConformanceCase.each(group, "rope(inverse: true) applied to dout is the gradient of rope",
+                                    [(tokens: 1, heads: 1, headSize: 2), (4, 3, 8), (3, 2, 6), (40, 1, 4)]) {
+            try ropeBackward(tokens: $0.0, heads: $0.1, headSize: $0.2, $1)
+        }
+        all += ConformanceCase.each(group, "attentionBackward: dq, dk, dv", attentionGradCases) {
+            try attentionBackward($0, $1)
+        }
+        all += ConformanceCase.each(
+            group, "attentionBackward on longer sequences: directional derivative and sampled coordinates",
+            attentionLargeCases) {
+            try attentionBackwardLarge($0, $1)
+        }
+        all += ConformanceCase.each(group, "logSoftmaxGatherBackward",
+                                    [(rows: 1, vocabulary: 1), (5, 11), (3, 64), (13, 9)]) {
+            try logSoftmaxGatherBackward(rows: $0.0, vocabulary: $0.1, $1)
+        }
+        all += ConformanceCase.each(group, "copy2D(accumulate: true) is the gradient of copy2D",
+                                    copy2DGradCases) {
+            try copy2DBackward(rows: $0.0, columns: $0.1, sourceGap: $0.2, destinationGap: $0.3, $1)
+        }
+        all += ConformanceCase.each(group, "rmsNormBackward and layerNormBackward on larger shapes: directional derivative",
+                                    largeNormShapes) {
+            try normBackwardLarge(rows: $0.0, channels: $0.1, $1)
+        }
+        all += ConformanceCase.each(group, "logSoftmaxGatherBackward on a large vocabulary: directional derivative",
+                                    [(rows: 9, vocabulary: 8192), (3, 49152)]) {
+            try logSoftmaxGatherBackwardLarge(rows: $0.0, vocabulary: $0.1, $1)
+        }
+        return all
+    }()
+
     // MARK: - Matrix multiply
 
     struct MatmulGradCase: Sendable, CustomTestStringConvertible {
@@ -43,10 +99,9 @@ struct KernelGradientTests {
     /// so that it accumulates:
     ///   A stored M×K: dA += dC · op(B)ᵀ          A stored K×M: dA += op(B) · dCᵀ
     ///   B stored K×N: dB += op(A)ᵀ · dC          B stored N×K: dB += dCᵀ · op(A)
-    @Test("matmul backward composed of matmuls with transposes", arguments: matmulGradCases)
-    func matmulBackward(_ c: MatmulGradCase) throws {
+    static func matmulBackward(_ c: MatmulGradCase, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: UInt64(c.m * 100 + c.n * 10 + c.k + c.batch * 1000))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let (m, n, k) = (c.m, c.n, c.k)
         let strideA = m * k + c.gap, strideB = k * n + c.gap, strideC = m * n + c.gap
         let countA = (c.batch - 1) * strideA + m * k
@@ -88,9 +143,9 @@ struct KernelGradientTests {
                                 alpha: 1, beta: 0, batch: c.batch, strideA: strideA,
                                 strideB: strideB, strideC: strideC)
         }
-        expectGradient(dA.accumulated(backend),
+        t.expectGradient(dA.accumulated(backend),
                        finiteDifferences(of: { dot(wd, forward($0, bd)) }, at: ad), "dA")
-        expectGradient(dB.accumulated(backend),
+        t.expectGradient(dB.accumulated(backend),
                        finiteDifferences(of: { dot(wd, forward(ad, $0)) }, at: bd), "dB")
         expectGuardsIntact(backend, dA.slice, "dA")
         expectGuardsIntact(backend, dB.slice, "dB")
@@ -98,10 +153,9 @@ struct KernelGradientTests {
 
     // MARK: - Bias
 
-    @Test("sumRows is the gradient of addBias", arguments: [(1, 1), (4, 3), (9, 17)])
-    func addBiasBackward(rows: Int, columns: Int) throws {
+    static func addBiasBackward(rows: Int, columns: Int, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: UInt64(rows * 100 + columns))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let x = rng.floats(rows * columns), bias = rng.floats(columns)
         let w = rng.floats(rows * columns)
         let dout = try makeSlice(backend, w)
@@ -110,16 +164,44 @@ struct KernelGradientTests {
         let numeric = finiteDifferences(of: {
             dot(w.doubles, NaiveKernels.addBias(x.doubles, $0, rows: rows, columns: columns))
         }, at: bias.doubles)
-        expectGradient(dbias.accumulated(backend), numeric, "dbias")
+        t.expectGradient(dbias.accumulated(backend), numeric, "dbias")
+    }
+
+    // MARK: - Copies
+
+    /// (rows, columns, extra source stride, extra destination stride).
+    static let copy2DGradCases: [(Int, Int, Int, Int)] = [(1, 1, 0, 0), (3, 4, 2, 0), (5, 3, 0, 6), (4, 7, 3, 1)]
+
+    /// out = copy2D(x) (a block of a row-strided layout written over another): with the block's
+    /// gradient w, dx = copy2D(w, accumulate: true) with the strides swapped, and the source
+    /// elements outside the block get nothing. (The fused QKV projection's backward.)
+    static func copy2DBackward(rows: Int, columns: Int, sourceGap: Int, destinationGap: Int,
+                               _ t: BackendUnderTest) throws {
+        var rng = SplitMix64(seed: UInt64(rows * 1000 + columns * 100 + sourceGap * 10 + destinationGap))
+        let backend = try t.makeBackend()
+        let (ss, ds) = (columns + sourceGap, columns + destinationGap)
+        let x = rng.floats(rows * ss), destination = rng.floats(rows * ds)
+        var w = rng.floats(rows * ds)
+        // Destination elements outside the block are not outputs of x: give them no weight.
+        for r in 0 ..< rows { for c in columns ..< ds { w[r * ds + c] = 0 } }
+        let dout = try makeSlice(backend, w)
+        let dx = try AccumulatingGradient(backend, count: x.count, rng: &rng)
+        backend.copy2D(dout, sourceStride: ds, to: dx.slice, destinationStride: ss, rows: rows,
+                       columns: columns, accumulate: true)
+        let numeric = finiteDifferences(of: {
+            dot(w.doubles, NaiveKernels.copy2D($0, sourceStride: ss, to: destination.doubles,
+                                               destinationStride: ds, rows: rows, columns: columns,
+                                               accumulate: false))
+        }, at: x.doubles)
+        t.expectGradient(dx.accumulated(backend), numeric, "dx")
+        expectGuardsIntact(backend, dx.slice, "dx")
     }
 
     // MARK: - Embedding
 
-    @Test("embeddingBackward scatter-adds (repeated ids accumulate, unused rows stay)",
-          arguments: [(vocabulary: 7, channels: 3), (1, 4), (10, 1), (5, 70)])
-    func embeddingBackward(vocabulary: Int, channels: Int) throws {
+    static func embeddingBackward(vocabulary: Int, channels: Int, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: UInt64(vocabulary * 10 + channels))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let table = rng.floats(vocabulary * channels)
         // Repeats (0 four times, the last id twice) and, when V > 2, unused rows.
         let ids: [Int32] = [0, 0, Int32(vocabulary - 1), 0, Int32(vocabulary / 2),
@@ -131,7 +213,7 @@ struct KernelGradientTests {
         let numeric = finiteDifferences(of: {
             dot(w.doubles, NaiveKernels.embedding(ids: ids, table: $0, channels: channels))
         }, at: table.doubles)
-        expectGradient(dtable.accumulated(backend), numeric, "dtable")
+        t.expectGradient(dtable.accumulated(backend), numeric, "dtable")
         expectGuardsIntact(backend, dtable.slice, "dtable")
     }
 
@@ -140,10 +222,9 @@ struct KernelGradientTests {
     /// (25, 5) engages the threaded path: per-worker partial dweight/dbias, then a reduction.
     static let normShapes: [(rows: Int, channels: Int)] = [(1, 1), (3, 7), (2, 33), (25, 5)]
 
-    @Test("rmsNormBackward: dx and dweight", arguments: normShapes)
-    func rmsNormBackward(rows: Int, channels: Int) throws {
+    static func rmsNormBackward(rows: Int, channels: Int, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: UInt64(rows * 100 + channels))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let x = rng.floats(rows * channels, in: -2 ... 2)
         let weight = rng.floats(channels, in: 0.5 ... 1.5), w = rng.floats(rows * channels)
         let eps: Float = 1e-5
@@ -165,20 +246,19 @@ struct KernelGradientTests {
         if channels == 1 {
             // x·rstd = x/√(x² + ε) is flat but for ε: dx ≈ ε·w/|x|³ ~ 1e-5, the difference of two
             // O(1) terms in Float. Only an absolute check is meaningful.
-            expectClose(dx.accumulated(backend), numericDx, rtol: 1e-3, atol: 1e-6,
+            t.expectClose(dx.accumulated(backend), numericDx, rtol: 1e-3, atol: 1e-6,
                         "dx (one channel)")
         } else {
-            expectGradient(dx.accumulated(backend), numericDx, "dx")
+            t.expectGradient(dx.accumulated(backend), numericDx, "dx")
         }
-        expectGradient(dweight.accumulated(backend),
+        t.expectGradient(dweight.accumulated(backend),
                        finiteDifferences(of: { loss(x.doubles, $0) }, at: weight.doubles),
                        "dweight")
     }
 
-    @Test("layerNormBackward: dx, dweight and dbias", arguments: normShapes)
-    func layerNormBackward(rows: Int, channels: Int) throws {
+    static func layerNormBackward(rows: Int, channels: Int, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: UInt64(rows * 1000 + channels))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let x = rng.floats(rows * channels, in: -2 ... 2).map { $0 + 0.5 }
         let weight = rng.floats(channels, in: 0.5 ... 1.5), bias = rng.floats(channels)
         let w = rng.floats(rows * channels)
@@ -204,26 +284,25 @@ struct KernelGradientTests {
         let (xd, wd, bd) = (x.doubles, weight.doubles, bias.doubles)
         // With one channel, LayerNorm's output is the bias whatever x is: dx is exactly zero.
         if channels == 1 {
-            expectClose(dx.accumulated(backend), [Double](repeating: 0, count: x.count),
+            t.expectClose(dx.accumulated(backend), [Double](repeating: 0, count: x.count),
                         atol: 1e-6, "dx (one channel)")
         } else {
-            expectGradient(dx.accumulated(backend),
+            t.expectGradient(dx.accumulated(backend),
                            finiteDifferences(of: { loss($0, wd, bd) }, at: xd), "dx")
         }
         if channels > 1 {
-            expectGradient(dweight.accumulated(backend),
+            t.expectGradient(dweight.accumulated(backend),
                            finiteDifferences(of: { loss(xd, $0, bd) }, at: wd), "dweight")
         }
-        expectGradient(dbias.accumulated(backend),
+        t.expectGradient(dbias.accumulated(backend),
                        finiteDifferences(of: { loss(xd, wd, $0) }, at: bd), "dbias")
     }
 
     // MARK: - Activations
 
-    @Test("geluBackward", arguments: [1, 9, 101, 50_001])
-    func geluBackward(count: Int) throws {
+    static func geluBackward(count: Int, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: UInt64(count))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         var x = rng.floats(count, in: -5 ... 5)
         for (i, e) in ([0, 12, -12, 1e-3] as [Float]).enumerated() where i < count { x[i] = e }
         let w = rng.floats(count)
@@ -232,13 +311,12 @@ struct KernelGradientTests {
         backend.geluBackward(sx, dout: dout, dx: dx.slice)
         let numeric = elementwiseFiniteDifferences(of: NaiveKernels.gelu, at: x.doubles,
                                                    weights: w.doubles)
-        expectGradient(dx.accumulated(backend), numeric, "dx")
+        t.expectGradient(dx.accumulated(backend), numeric, "dx")
     }
 
-    @Test("swigluBackward: dgate and dup", arguments: [1, 9, 101, 50_001])
-    func swigluBackward(count: Int) throws {
+    static func swigluBackward(count: Int, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: 50 + UInt64(count))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         var gate = rng.floats(count, in: -6 ... 6)
         for (i, e) in ([20, -20, 0] as [Float]).enumerated() where i < count { gate[i] = e }
         let up = rng.floats(count, in: -2 ... 2), w = rng.floats(count)
@@ -248,21 +326,19 @@ struct KernelGradientTests {
         let dup = try AccumulatingGradient(backend, count: count, rng: &rng)
         backend.swigluBackward(gate: sg, up: su, dout: dout, dgate: dgate.slice, dup: dup.slice)
         let (gd, ud, wd) = (gate.doubles, up.doubles, w.doubles)
-        expectGradient(dgate.accumulated(backend),
+        t.expectGradient(dgate.accumulated(backend),
                        elementwiseFiniteDifferences(of: { NaiveKernels.swiglu(gate: $0, up: ud) },
                                                     at: gd, weights: wd), "dgate")
-        expectGradient(dup.accumulated(backend),
+        t.expectGradient(dup.accumulated(backend),
                        elementwiseFiniteDifferences(of: { NaiveKernels.swiglu(gate: gd, up: $0) },
                                                     at: ud, weights: wd), "dup")
     }
 
     // MARK: - Positions
 
-    @Test("rope(inverse: true) applied to dout is the gradient of rope",
-          arguments: [(tokens: 1, heads: 1, headSize: 2), (4, 3, 8), (3, 2, 6), (40, 1, 4)])
-    func ropeBackward(tokens: Int, heads: Int, headSize: Int) throws {
+    static func ropeBackward(tokens: Int, heads: Int, headSize: Int, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: UInt64(tokens * 100 + heads * 10 + headSize))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let x = rng.floats(tokens * heads * headSize), w = rng.floats(x.count)
         let positions = (0 ..< tokens).map { _ in Int32(rng.index(50)) }
         let theta: Float = 10_000
@@ -273,12 +349,12 @@ struct KernelGradientTests {
             dot(w.doubles, NaiveKernels.rope($0, positions: positions, heads: heads,
                                              headSize: headSize, theta: Double(theta)))
         }, at: x.doubles)
-        expectGradient(backend.download(grad).doubles, numeric, "dx")
+        t.expectGradient(backend.download(grad).doubles, numeric, "dx")
     }
 
     // MARK: - Attention
 
-    typealias AttentionCase = KernelForwardTests.AttentionCase
+    typealias AttentionCase = ForwardConformance.AttentionCase
 
     static let attentionGradCases: [AttentionCase] = [
         .packed("MHA, lengths 1 3 7 13", lengths: [1, 3, 7, 13], heads: 2, kvHeads: 2,
@@ -292,8 +368,7 @@ struct KernelGradientTests {
 
     /// dq, dk and dv against finite differences; the backward runs on one thread and on three
     /// (query heads that share a kv head must not race on dk and dv).
-    @Test("attentionBackward: dq, dk, dv", arguments: attentionGradCases)
-    func attentionBackward(_ c: AttentionCase) throws {
+    static func attentionBackward(_ c: AttentionCase, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: c.seed)
         let D = c.headSize
         let q = rng.floats(c.queryRows * c.heads * D, in: -2 ... 2)
@@ -313,7 +388,7 @@ struct KernelGradientTests {
             dk: finiteDifferences(of: { loss(qd, $0, vd) }, at: kd),
             dv: finiteDifferences(of: { loss(qd, kd, $0) }, at: vd))
         for threads in [1, 3] {
-            let backend = makeCPUBackend(threads: threads)
+            let backend = try t.makeBackend(threads: threads)
             let sq = try makeSlice(backend, q), sk = try makeSlice(backend, k)
             let sv = try makeSlice(backend, v)
             let out = try makeSlice(backend, count: q.count)
@@ -328,9 +403,9 @@ struct KernelGradientTests {
                                       dq: dq.slice, dk: dk.slice, dv: dv.slice,
                                       sequences: c.sequences, heads: c.heads,
                                       kvHeads: c.kvHeads, headSize: D, scale: scale)
-            expectGradient(dq.accumulated(backend), numeric.dq, "dq (\(threads) threads)")
-            expectGradient(dk.accumulated(backend), numeric.dk, "dk (\(threads) threads)")
-            expectGradient(dv.accumulated(backend), numeric.dv, "dv (\(threads) threads)")
+            t.expectGradient(dq.accumulated(backend), numeric.dq, "dq (\(threads) threads)")
+            t.expectGradient(dk.accumulated(backend), numeric.dk, "dk (\(threads) threads)")
+            t.expectGradient(dv.accumulated(backend), numeric.dv, "dv (\(threads) threads)")
             expectGuardsIntact(backend, dk.slice, "dk")
         }
     }
@@ -339,16 +414,16 @@ struct KernelGradientTests {
     /// random direction u, (L(x + h u) − L(x − h u)) / 2h = ⟨∇L, u⟩, for q, k and v at once,
     /// plus 24 sampled coordinates. Catches work-partitioning and race bugs that tiny shapes
     /// never reach (several tiles of keys, many heads sharing a kv head, 3 threads).
-    @Test("attentionBackward on longer sequences: directional derivative and sampled coordinates",
-          arguments: [
-              AttentionCase.packed("GQA 4, lengths 70 37 1", lengths: [70, 37, 1], heads: 8,
-                                   kvHeads: 2, headSize: 16, seed: 31),
-              AttentionCase.packed("MHA, lengths 65 33", lengths: [65, 33], heads: 3,
-                                   kvHeads: 3, headSize: 9, scale: 0.2, seed: 32),
-          ])
-    func attentionBackwardLarge(_ c: AttentionCase) throws {
+    static let attentionLargeCases: [AttentionCase] = [
+        .packed("GQA 4, lengths 70 37 1", lengths: [70, 37, 1], heads: 8, kvHeads: 2, headSize: 16,
+                seed: 31),
+        .packed("MHA, lengths 65 33", lengths: [65, 33], heads: 3, kvHeads: 3, headSize: 9,
+                scale: 0.2, seed: 32),
+    ]
+
+    static func attentionBackwardLarge(_ c: AttentionCase, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: c.seed)
-        let backend = makeCPUBackend(threads: 3)
+        let backend = try t.makeBackend(threads: 3)
         let D = c.headSize
         let q = rng.floats(c.queryRows * c.heads * D, in: -1 ... 1)
         let k = rng.floats(c.keyRows * c.kvHeads * D, in: -1 ... 1)
@@ -378,34 +453,15 @@ struct KernelGradientTests {
                 v: Array(x[(nq + nk)...]), sequences: c.sequences, queryRows: c.queryRows,
                 heads: c.heads, kvHeads: c.kvHeads, headSize: D, scale: Double(scale)).out)
         }
-        let u = rng.floats(x.count).doubles
-        let h = 1e-5
-        let directional = (loss(zip(x, u).map { $0 + h * $1 })
-            - loss(zip(x, u).map { $0 - h * $1 })) / (2 * h)
-        expectClose(dot(grad, u), directional, rtol: 1e-3, atol: 1e-6, "⟨∇L, u⟩")
-        // Sampled coordinates, some from each of q, k and v.
-        var sampledAnalytic: [Double] = [], sampledNumeric: [Double] = []
-        for part in 0 ..< 3 {
-            let range = [0 ..< nq, nq ..< nq + nk, nq + nk ..< x.count][part]
-            for _ in 0 ..< 8 {
-                let j = range.lowerBound + rng.index(range.count)
-                var xp = x, xm = x
-                xp[j] += h
-                xm[j] -= h
-                sampledAnalytic.append(grad[j])
-                sampledNumeric.append((loss(xp) - loss(xm)) / (2 * h))
-            }
-        }
-        expectGradient(sampledAnalytic, sampledNumeric, "sampled coordinates of dq, dk, dv")
+        t.expectDirectionalGradient(grad, of: loss, at: x, parts: [0 ..< nq, nq ..< nq + nk, nq + nk ..< x.count],
+                                    rng: &rng, "dq, dk, dv")
     }
 
     // MARK: - Log-probabilities
 
-    @Test("logSoftmaxGatherBackward",
-          arguments: [(rows: 1, vocabulary: 1), (5, 11), (3, 64), (13, 9)])
-    func logSoftmaxGatherBackward(rows: Int, vocabulary: Int) throws {
+    static func logSoftmaxGatherBackward(rows: Int, vocabulary: Int, _ t: BackendUnderTest) throws {
         var rng = SplitMix64(seed: UInt64(rows * 100 + vocabulary))
-        let backend = makeCPUBackend()
+        let backend = try t.makeBackend()
         let logits = rng.floats(rows * vocabulary, in: -4 ... 4)
         var targets = rng.ids(rows, below: vocabulary)
         if rows > 2 { targets[2] = targets[1] }  // a repeated target
@@ -424,9 +480,84 @@ struct KernelGradientTests {
         }, at: logits.doubles)
         if vocabulary == 1 {
             // log_softmax over one class is identically 0: the gradient is exactly zero.
-            expectClose(dlogits.accumulated(backend), numeric, atol: 1e-6, "dlogits (V = 1)")
+            t.expectClose(dlogits.accumulated(backend), numeric, atol: 1e-6, "dlogits (V = 1)")
         } else {
-            expectGradient(dlogits.accumulated(backend), numeric, "dlogits")
+            t.expectGradient(dlogits.accumulated(backend), numeric, "dlogits")
+        }
+    }
+
+    // MARK: - Larger shapes
+
+    /// Rows beyond a GPU's 64-row column-sum chunks, channels beyond one thread block.
+    static let largeNormShapes: [(rows: Int, channels: Int)] = [(130, 512), (17, 1100), (3, 2048)]
+
+    /// dx, dweight (and dbias) of both norms at once, by `expectDirectionalGradient`.
+    static func normBackwardLarge(rows: Int, channels: Int, _ t: BackendUnderTest) throws {
+        var rng = SplitMix64(seed: UInt64(rows * 10_000 + channels))
+        let backend = try t.makeBackend()
+        let n = rows * channels
+        let x = rng.floats(n, in: -2 ... 2).map { $0 + 0.5 }
+        let weight = rng.floats(channels, in: 0.5 ... 1.5), bias = rng.floats(channels)
+        let w = rng.floats(n)
+        let eps: Float = 1e-5
+        let sx = try makeSlice(backend, x), sw = try makeSlice(backend, weight)
+        let sb = try makeSlice(backend, bias), dout = try makeSlice(backend, w)
+        let out = try makeSlice(backend, count: n)
+        let mean = try makeSlice(backend, count: rows), rstd = try makeSlice(backend, count: rows)
+        let parts = [0 ..< n, n ..< n + channels, n + channels ..< n + 2 * channels]
+
+        backend.rmsNorm(sx, weight: sw, epsilon: eps, into: out, rstd: rstd, rows: rows, channels: channels)
+        var dx = try AccumulatingGradient(backend, count: n, rng: &rng)
+        var dweight = try AccumulatingGradient(backend, count: channels, rng: &rng)
+        backend.rmsNormBackward(dout: dout, x: sx, weight: sw, rstd: rstd, dx: dx.slice,
+                                dweight: dweight.slice, rows: rows, channels: channels)
+        t.expectDirectionalGradient(dx.accumulated(backend) + dweight.accumulated(backend), of: { p in
+            dot(w.doubles, NaiveKernels.rmsNorm(Array(p[parts[0]]), weight: Array(p[parts[1]]),
+                                                epsilon: Double(eps), rows: rows, channels: channels).out)
+        }, at: x.doubles + weight.doubles, parts: Array(parts[0 ..< 2]), rng: &rng, "rmsNorm dx, dweight")
+
+        backend.layerNorm(sx, weight: sw, bias: sb, epsilon: eps, into: out, mean: mean, rstd: rstd,
+                          rows: rows, channels: channels)
+        dx = try AccumulatingGradient(backend, count: n, rng: &rng)
+        dweight = try AccumulatingGradient(backend, count: channels, rng: &rng)
+        let dbias = try AccumulatingGradient(backend, count: channels, rng: &rng)
+        backend.layerNormBackward(dout: dout, x: sx, weight: sw, mean: mean, rstd: rstd, dx: dx.slice,
+                                  dweight: dweight.slice, dbias: dbias.slice, rows: rows, channels: channels)
+        t.expectDirectionalGradient(
+            dx.accumulated(backend) + dweight.accumulated(backend) + dbias.accumulated(backend), of: { p in
+                dot(w.doubles, NaiveKernels.layerNorm(Array(p[parts[0]]), weight: Array(p[parts[1]]),
+                                                      bias: Array(p[parts[2]]), epsilon: Double(eps),
+                                                      rows: rows, channels: channels).out)
+            }, at: x.doubles + weight.doubles + bias.doubles, parts: parts, rng: &rng,
+            "layerNorm dx, dweight, dbias")
+    }
+
+    /// dlogits over a vocabulary of a real model's size, by `expectDirectionalGradient`.
+    static func logSoftmaxGatherBackwardLarge(rows: Int, vocabulary: Int, _ t: BackendUnderTest) throws {
+        var rng = SplitMix64(seed: UInt64(rows * 100_000 + vocabulary))
+        let backend = try t.makeBackend()
+        let logits = rng.floats(rows * vocabulary, in: -8 ... 8)
+        let targets = rng.ids(rows, below: vocabulary)
+        var w = rng.floats(rows)
+        w[rows / 2] = 0  // a sequence position that carries no gradient
+        let sl = try makeSlice(backend, logits)
+        let logp = try makeSlice(backend, count: rows), lse = try makeSlice(backend, count: rows)
+        backend.logSoftmaxGather(logits: sl, targets: targets, into: logp, lse: lse, vocabulary: vocabulary)
+        // Most components are softmax probabilities of ~1/V: a small prefill keeps them resolved.
+        let dlogits = try AccumulatingGradient(backend, count: logits.count, rng: &rng, magnitude: 1e-6)
+        backend.logSoftmaxGatherBackward(logits: sl, targets: targets, lse: lse, dlogp: try makeSlice(backend, w),
+                                         dlogits: dlogits.slice, vocabulary: vocabulary)
+        // The target columns carry the largest components: dlogp · (1 − softmax), closed form.
+        let grad = dlogits.accumulated(backend)
+        t.expectDirectionalGradient(grad, of: {
+            dot(w.doubles, NaiveKernels.logSoftmaxGather(logits: $0, targets: targets, vocabulary: vocabulary).logp)
+        }, at: logits.doubles, parts: [0 ..< logits.count], rng: &rng, "dlogits")
+        for (n, target) in targets.enumerated() {
+            let j = n * vocabulary + Int(target)
+            let p = exp(Double(logits[j]) - NaiveKernels.logSoftmaxGather(
+                logits: Array(logits[(n * vocabulary) ..< ((n + 1) * vocabulary)]).doubles, targets: [target],
+                vocabulary: vocabulary).lse[0])
+            t.expectClose(grad[j], Double(w[n]) * (1 - p), rtol: 1e-4, atol: 1e-6, "dlogits at target \(n)")
         }
     }
 }

@@ -4,8 +4,17 @@
 import DICEKit
 import Testing
 
-@Suite("Kernel attention with shared key prefixes")
-struct KernelPrefixAttentionTests {
+enum PrefixAttentionConformance {
+    /// The cases of this file, in order.
+    static let cases: [ConformanceCase] = {
+        let group = "prefix attention"
+        var all: [ConformanceCase] = []
+        all += ConformanceCase.each(group, "forward and backward match the contiguous oracle (heads, kvHeads)", [(4, 4), (4, 2), (4, 1)]) {
+            try forwardAndBackwardMatchTheContiguousOracle(heads: $0.0, kvHeads: $0.1, $1)
+        }
+        return all
+    }()
+
     // Layout: rows 0..<5 are a prompt that attends to itself; sequences 1 and 2 are responses
     // that see it as a prefix; sequence 3 is independent; sequence 4 sees a 2-row prefix of
     // sequence 3's rows.
@@ -42,9 +51,8 @@ struct KernelPrefixAttentionTests {
                                       kvHeads: kvHeads, headSize: headSize, scale: scale).out
     }
 
-    @Test(arguments: [(4, 4), (4, 2), (4, 1)])
-    func forwardAndBackwardMatchTheContiguousOracle(heads: Int, kvHeads: Int) throws {
-        let backend = makeCPUBackend()
+    static func forwardAndBackwardMatchTheContiguousOracle(heads: Int, kvHeads: Int, _ t: BackendUnderTest) throws {
+        let backend = try t.makeBackend()
         let d = 6, scale = 0.4
         var rng = SplitMix64(seed: UInt64(heads * 10 + kvHeads))
         let q = rng.floats(Self.rows * heads * d), k = rng.floats(Self.rows * kvHeads * d)
@@ -55,7 +63,7 @@ struct KernelPrefixAttentionTests {
                           heads: heads, kvHeads: kvHeads, headSize: d, scale: Float(scale))
         let expected = Self.oracle(q: q.doubles, k: k.doubles, v: v.doubles, heads: heads, kvHeads: kvHeads,
                                    headSize: d, scale: scale)
-        expectClose(backend.download(out), expected, rtol: 1e-5, atol: 1e-6, "prefix attention forward")
+        t.expectClose(backend.download(out), expected, rtol: 1e-5, atol: 1e-6, "prefix attention forward")
 
         let dout = try makeSlice(backend, w)
         let dq = try AccumulatingGradient(backend, count: q.count, rng: &rng)
@@ -67,8 +75,8 @@ struct KernelPrefixAttentionTests {
         let loss = { (q: [Double], k: [Double], v: [Double]) in
             dot(w.doubles, Self.oracle(q: q, k: k, v: v, heads: heads, kvHeads: kvHeads, headSize: d, scale: scale))
         }
-        expectGradient(dq.accumulated(backend), finiteDifferences(of: { loss($0, k.doubles, v.doubles) }, at: q.doubles), "dq")
-        expectGradient(dk.accumulated(backend), finiteDifferences(of: { loss(q.doubles, $0, v.doubles) }, at: k.doubles), "dk")
-        expectGradient(dv.accumulated(backend), finiteDifferences(of: { loss(q.doubles, k.doubles, $0) }, at: v.doubles), "dv")
+        t.expectGradient(dq.accumulated(backend), finiteDifferences(of: { loss($0, k.doubles, v.doubles) }, at: q.doubles), "dq")
+        t.expectGradient(dk.accumulated(backend), finiteDifferences(of: { loss(q.doubles, $0, v.doubles) }, at: k.doubles), "dk")
+        t.expectGradient(dv.accumulated(backend), finiteDifferences(of: { loss(q.doubles, k.doubles, $0) }, at: v.doubles), "dv")
     }
 }
