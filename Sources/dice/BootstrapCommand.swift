@@ -107,10 +107,8 @@ struct BootstrapCommand: ParsableCommand {
         let bootstrapper = try DICEBootstrapper(configuration: configuration, render: policyFolder.render)
         if let heldOutPairs {
             bootstrapper.evaluator = { round, policy in
-                let rewarder = try DPOImplicitRewarder(policy: policy, reference: try store.scorer(.pi(round - 1)),
-                                                       beta: configuration.beta, batchSize: configuration.scoringBatchSize)
-                return (nil, try RewardAccuracy(rewarder: rewarder, chosen: heldOutPairs.map(\.chosenPair),
-                                                rejected: heldOutPairs.map(\.rejectedPair)))
+                (nil, try DICERound.rewardAccuracy(of: policy, reference: try store.scorer(.pi(round - 1)), on: heldOutPairs,
+                                                   beta: configuration.beta, batchSize: configuration.scoringBatchSize))
             }
         }
         var progress = Progress(rounds: rounds, prompts: promptFile.prompts.count, configuration: configuration)

@@ -7,6 +7,7 @@
 //   pairs    PairBuilder.buildPairs        → GeneratedPair rows, statistics, α
 //   mix      ReplayMixer.select            → ReplaySelection → TrainingPairRecord rows
 //   train    DPOTrainer.train              → π_t (the policy, trained in place)
+//   evaluate DICERound.rewardAccuracy      → the implicit reward's accuracy on held-out pairs
 
 /// The phases of DICE round `plan.round` on `prompts`.
 ///

@@ -85,6 +85,18 @@ struct RoundAssemblyTests {
         try state.complete(round: 1, phase: .pair)
         try state.write(to: layout.state)
 
+        // Evaluate: the implicit reward's accuracy on pairs, against a direct count.
+        let held = built.pairs.map {
+            PreferencePair(prompt: prompts[$0.promptIndex], chosen: $0.rejected.tokens, rejected: $0.chosen.tokens)
+        }
+        let accuracy = try DICERound.rewardAccuracy(of: policy, reference: reference, on: held, beta: 0.1, batchSize: 3)
+        let correct = try held.filter { pair in
+            let r = { (y: [Int]) in 0.1 * (try policy.logProbs([TokenPair(prompt: pair.prompt, response: y)])[0]
+                                            - reference.logProbs([TokenPair(prompt: pair.prompt, response: y)])[0]) }
+            return try r(pair.chosen) > r(pair.rejected)
+        }.count
+        #expect(accuracy.total == held.count && accuracy.correct == correct && correct < held.count)
+
         // A resumed run continues with training.
         let resumed = try RunState.read(from: layout.state)
         let next = resumed.next(rounds: 1)
