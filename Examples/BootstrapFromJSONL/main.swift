@@ -80,11 +80,12 @@ let configuration = DICEConfiguration(rounds: 2, samplesPerPrompt: 8, beta: 0.1,
                                       minValid: 4, gamma: 0.5, dpo: dpo, seed: 0)
 
 // 3. Where models come from and go (π_t → RUN/round-t/model), and how π samples.
-let layout = RunLayout(root: URL(fileURLWithPath: arguments[4]), referenceModel: referenceURL, initialPolicy: policyURL)
+let layout = RunLayout(root: URL(fileURLWithPath: arguments[4]))
 let generation = GenerationParameters(
     maxNewTokens: 24, sampling: SamplingParameters(temperature: 1),
     stopTokenIDs: GenerationParameters.defaultStopTokenIDs(generationConfig: directory.generationConfig, tokenizer: tokenizer))
-let store = try DirectoryPolicyStore(layout: layout, backend: CPUBackend(), generation: generation, tokenizer: tokenizer)
+let store = try DirectoryPolicyStore(referenceModel: referenceURL, initialPolicy: policyURL, layout: layout,
+                                     backend: CPUBackend(), generation: generation, tokenizer: tokenizer)
 
 // 4. The loop, with progress through the observer (the library never prints).
 let bootstrapper = try DICEBootstrapper(configuration: configuration) { ids in
@@ -102,8 +103,9 @@ bootstrapper.observer = { event in
     case .training: break
     }
 }
-// Rerunning with the same RUN_DIR resumes from the last completed phase.
-let reports = try bootstrapper.run(prompts: prompts, offline: offline, store: store, layout: layout)
+// Rerunning with the same RUN_DIR resumes from the last completed phase, if the settings and
+// data are those the run was started with (otherwise it stops and says what changed).
+let reports = try bootstrapper.run(prompts: prompts, offline: offline, store: store, layout: layout, mode: .resume)
 try RunReport(configuration: configuration, rounds: reports).write(to: layout)
-print("π_\(reports.count): \(layout.modelDirectory(.policy(reports.count)).path)")
+print("π_\(reports.count): \(store.directory(for: .policy(reports.count)).path)")
 print("report: \(layout.reportJSON.path)")

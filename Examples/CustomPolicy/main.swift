@@ -1,11 +1,13 @@
 // CustomPolicy: a policy type of your own (SoftmaxTablePolicy, in this folder) driven through
-// DICEKit's protocols by a loop written here — two DICE rounds on the embedded toy task:
+// DICEKit's round phases (`DICERound`, the functions `DICEBootstrapper` runs) by a loop written
+// here, with the policies kept in memory and no run folder — two DICE rounds on the embedded
+// toy task:
 //
-//   sample K responses from π_{t−1}               (Policy.sample)
-//   score them with β·(log π_{t−1} − log π_{t−2})  (DPOImplicitRewarder)
-//   length-regularized best/worst pairs           (BestWorstPairBuilder, α auto)
-//   mix in offline pairs                          (ExperienceReplayMixer, γ = 0.5)
-//   DPO π_t from π_{t−1} against π_{t−1}          (StandardDPOTrainer)
+//   sample K responses from π_{t−1}               (round.sample  → Policy.sample)
+//   score them with β·(log π_{t−1} − log π_{t−2})  (round.score   → DPOImplicitRewarder)
+//   length-regularized best/worst pairs           (round.pairs   → BestWorstPairBuilder, α auto)
+//   mix in offline pairs                          (round.mix     → ExperienceReplayMixer, γ = 0.5)
+//   DPO π_t from π_{t−1} against π_{t−1}          (round.train   → StandardDPOTrainer)
 //
 // Because the policy is a table, every figure printed is exact: expected judge score, quality
 // and length under π (no sampling noise in the evaluation). Run: swift run CustomPolicyExample
@@ -78,23 +80,16 @@ for t in 1...2 {
     let current = policies[t], previous = policies[t - 1]   // π_{t−1}, π_{t−2}
     print("Round \(t):")
 
+    let round = try DICERound(plan: RoundPlan(round: t), prompts: dicePrompts, render: task.render)
+
     // Sample K = 8 responses per prompt from π_{t−1}.
-    let groups = try current.checkedSample(dicePrompts, count: 8, seed: UInt64(t))
-    var samples: [SampleRecord] = []
-    for (p, group) in groups.enumerated() {
-        for (k, s) in group.enumerated() {
-            samples.append(SampleRecord(promptIndex: p, sampleIndex: k, tokens: s.ids, text: task.render(s.ids),
-                                        finishReason: s.finishReason))
-        }
-    }
+    let samples = try round.sample(from: current, count: 8, seed: UInt64(t))
 
     // Score with the implicit reward of the previous DPO pair (π_{t−1}, π_{t−2}).
-    let rewarder = try DPOImplicitRewarder(policy: current, reference: previous, beta: beta)
-    let scores = try rewarder.scores(samples.map { TokenPair(prompt: dicePrompts[$0.promptIndex], response: $0.tokens) })
-    for i in samples.indices { samples[i].score = scores[i] }
+    let scored = try round.score(samples, with: try DPOImplicitRewarder(policy: current, reference: previous, beta: beta))
 
     // Length-regularized best/worst pairs, α chosen to balance their lengths.
-    let built = try builder.buildPairs(from: samples)
+    let built = try round.pairs(from: scored, builder: builder)
     let r = built.regularization
     print(String(format: "  %d pairs; α = %.4f; mean length gap (chosen − rejected) %.2f → %.2f tokens",
                  built.pairs.count, r.alpha, r.meanLengthGapBefore, r.meanLengthGapAfter))
@@ -105,20 +100,16 @@ for t in 1...2 {
     print("  the hidden judge agrees with \(agree) of \(built.pairs.count) generated pairs")
 
     // Experience replay: γ = 0.5 of the training set from D_offline, on other prompts.
-    let selection = mixer.select(generatedPrompts: built.pairs.map { dicePrompts[$0.promptIndex] },
-                                 offlinePrompts: offline.map(\.prompt), seed: UInt64(10 + t))
-    let training = selection.generated.map { i -> PreferencePair in
-        let g = built.pairs[i]
-        return PreferencePair(prompt: dicePrompts[g.promptIndex], chosen: g.chosen.tokens, rejected: g.rejected.tokens)
-    } + selection.offline.map { offline[$0] }
+    let selection = try round.mix(built.pairs, offline: offline, mixer: mixer, seed: UInt64(10 + t))
+    let training = round.trainingSet(built.pairs, offline: offline, selection: selection).compactMap(\.preferencePair)
     print("  training set: \(selection.generated.count) generated + \(selection.offline.count) offline pairs")
 
     // DPO: π_t starts from π_{t−1}, which is also its frozen reference.
     let next = try current.copy()
     var config = dpo
     config.seed = dpo.seed &+ UInt64(t)
-    let summary = try StandardDPOTrainer(configuration: config).train(
-        next, pairs: training, reference: try ReferenceLogProbs.compute(training, reference: current))
+    let summary = try round.train(next, on: training, reference: current,
+                                  trainer: StandardDPOTrainer(configuration: config))
     if let m = summary.lastStep {
         print(String(format: "  DPO: %d steps, loss %.4f, reward accuracy %.2f", summary.steps, m.loss, m.rewardsAccuracies))
     }

@@ -143,8 +143,9 @@ final class Experiment {
         var rows = [try row("pi_ref", baseline, compare: false), try row("pi_0", initialRecords, compare: true)]
 
         // DICE rounds.
-        let layout = RunLayout(root: output.appendingPathComponent("run"), referenceModel: referenceURL, initialPolicy: initialURL)
-        let store = try DirectoryPolicyStore(layout: layout, backend: backend, generation: generation)
+        let layout = RunLayout(root: output.appendingPathComponent("run"))
+        let store = try DirectoryPolicyStore(referenceModel: referenceURL, initialPolicy: initialURL, layout: layout,
+                                             backend: backend, generation: generation)
         let dice = DICEConfiguration(rounds: s.rounds, samplesPerPrompt: s.samples, beta: s.beta, alpha: .auto,
                                      lengthUnit: .characters, minValid: s.minValid, gamma: s.gamma,
                                      dpo: try dpo(steps: s.steps, seed: s.seed), seed: s.seed &+ 3,
@@ -161,12 +162,12 @@ final class Experiment {
             }
         }
         let reports = try timed("dice rounds") {
-            try bootstrapper.run(prompts: trainingIDs, offline: offline, store: store, layout: layout)
+            try bootstrapper.run(prompts: trainingIDs, offline: offline, store: store, layout: layout, mode: .resume)
         }
         for report in reports {
             let records = try timed("evaluation") {
                 try responses(report.output.description) {
-                    try TransformerLM(directory: layout.modelDirectory(report.output), backend: backend)
+                    try TransformerLM(directory: store.directory(for: report.output), backend: backend)
                 }
             }
             rows.append(try row(report.output.description, records, compare: true))

@@ -8,7 +8,7 @@ import Foundation
 ///
 /// All input is checked before any work starts; a RUN folder that holds a run is continued only
 /// with `--resume`, and only with the settings it was started with (the number of rounds may
-/// grow).
+/// grow): `DICEBootstrapper.run` checks RUN/settings.json, this command names its flags.
 struct BootstrapCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bootstrap",
@@ -51,18 +51,6 @@ struct BootstrapCommand: ParsableCommand {
     @Option(help: "Seed of sampling, replay and DPO data order.") var seed: UInt64 = 0
     @Flag(help: "Continue the run in --output from its last completed phase.") var resume = false
 
-    /// What a run was started with; a resumed run must match it (except in `rounds`).
-    struct Settings: Codable, Equatable {
-        var configuration: DICEConfiguration
-        var generation: GenerationParameters
-        var policy: String
-        var reference: String
-        /// Fingerprints of the token ids of the prompts, the offline and the held-out pairs.
-        var prompts: String
-        var offline: String
-        var heldOut: String?
-    }
-
     /// A problem with the command's inputs, found before any work.
     struct InputError: Error, CustomStringConvertible {
         let description: String
@@ -95,12 +83,7 @@ struct BootstrapCommand: ParsableCommand {
         guard referenceFolder.config.vocabSize == spec.vocabularySize else {
             throw InputError(description: "--reference \(reference): vocabulary of \(referenceFolder.config.vocabSize) tokens, the policy's has \(spec.vocabularySize)")
         }
-        let layout = RunLayout(root: URL(fileURLWithPath: output), referenceModel: referenceFolder.url,
-                               initialPolicy: policyFolder.url)
-        let fm = FileManager.default
-        if !resume, fm.fileExists(atPath: layout.state.path) {
-            throw InputError(description: "\(output) already holds a run (\(layout.state.path)): pass --resume to continue it, or choose another --output folder")
-        }
+        let layout = RunLayout(root: URL(fileURLWithPath: output))
 
         let template = try policyFolder.chatTemplate(self.template)
         let promptFile = try PromptFile(path: prompts, tokenizer: policyFolder.tokenizer, template: template,
@@ -108,33 +91,25 @@ struct BootstrapCommand: ParsableCommand {
         let offlinePairs = try readPairs(offline, folder: policyFolder, template: template)
         let heldOutPairs = try heldOut.map { try readPairs($0, folder: policyFolder, template: template) }
         let generation = try sampling.parameters(directory: policyFolder.url, tokenizer: policyFolder.tokenizer)
-        let settings = Settings(
-            configuration: configuration, generation: generation, policy: policyFolder.url.standardizedFileURL.path,
-            reference: referenceFolder.url.standardizedFileURL.path,
-            prompts: PreferenceDataset.fingerprint(promptFile.prompts.map { PreferencePair(prompt: $0, chosen: [], rejected: []) },
-                                                   template: "prompts", appendEOS: false),
-            offline: PreferenceDataset.fingerprint(offlinePairs, template: "offline", appendEOS: false),
-            heldOut: heldOutPairs.map { PreferenceDataset.fingerprint($0, template: "held-out", appendEOS: false) })
-        let settingsURL = layout.root.appendingPathComponent("settings.json")
-        if resume, fm.fileExists(atPath: settingsURL.path) {
-            try checkResumable(settings, against: settingsURL)
-        }
-
-        // The work.
-        try layout.createDirectories(rounds: rounds)
+        // Recorded in RUN/settings.json beside the loop's settings and data fingerprints; the
+        // library refuses to resume a run with any of them changed.
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        try AtomicFile.write(try encoder.encode(settings), to: settingsURL)
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let inputs = [
+            "--policy": policyFolder.url.standardizedFileURL.path,
+            "--reference": referenceFolder.url.standardizedFileURL.path,
+            "the sampling settings": String(decoding: try encoder.encode(generation), as: UTF8.self),
+            "the held-out pairs": heldOutPairs.map { PreferenceDataset.fingerprint($0, template: "held-out", appendEOS: false) } ?? "none",
+        ]
 
-        let store = try DirectoryPolicyStore(layout: layout, backend: backend, generation: generation,
+        let store = try DirectoryPolicyStore(referenceModel: referenceFolder.url, initialPolicy: policyFolder.url,
+                                             layout: layout, backend: backend, generation: generation,
                                              tokenizer: policyFolder.tokenizer)
         let bootstrapper = try DICEBootstrapper(configuration: configuration, render: policyFolder.render)
         if let heldOutPairs {
             bootstrapper.evaluator = { round, policy in
-                let rewarder = try DPOImplicitRewarder(policy: policy, reference: try store.load(.pi(round - 1)),
-                                                       beta: configuration.beta, batchSize: configuration.scoringBatchSize)
-                return (nil, try RewardAccuracy(rewarder: rewarder, chosen: heldOutPairs.map(\.chosenPair),
-                                                rejected: heldOutPairs.map(\.rejectedPair)))
+                (nil, try DICERound.rewardAccuracy(of: policy, reference: try store.scorer(.pi(round - 1)), on: heldOutPairs,
+                                                   beta: configuration.beta, batchSize: configuration.scoringBatchSize))
             }
         }
         var progress = Progress(rounds: rounds, prompts: promptFile.prompts.count, configuration: configuration)
@@ -143,14 +118,22 @@ struct BootstrapCommand: ParsableCommand {
             if case .roundFinished(let report) = event {
                 // Saved policies get the tokenizer and generation settings of π_0, so that
                 // `dice generate` and `dice eval` use them as they are.
-                try copyModelExtras(from: policyFolder.url, to: layout.modelDirectory(report.output))
+                try copyModelExtras(from: policyFolder.url, to: store.directory(for: report.output))
             }
         }
-        let reports = try bootstrapper.run(prompts: promptFile.prompts, offline: offlinePairs, store: store, layout: layout)
+        let reports: [RoundReport]
+        do {
+            reports = try bootstrapper.run(prompts: promptFile.prompts, offline: offlinePairs, store: store, layout: layout,
+                                           mode: resume ? .resume : .fresh, inputs: inputs)
+        } catch DICEError.runExists {
+            throw InputError(description: "\(output) already holds a run (\(layout.state.path)): pass --resume to continue it, or choose another --output folder")
+        } catch let DICEError.settingsChanged(path, differences) {
+            throw InputError(description: "--resume: \(differences.joined(separator: ", ")) differ from those the run in \(output) was started with (\(path)); rerun with the same flags, or choose another --output folder")
+        }
         let summary = RunReport(configuration: configuration, rounds: reports)
         try summary.write(to: layout)
         print(Self.table(reports, unit: unit))
-        print("Final model: \(layout.modelDirectory(.policy(rounds)).path)")
+        print("Final model: \(store.directory(for: .policy(rounds)).path)")
         print("Report: \(layout.reportJSON.path) (and report.md; per round: round-t/report.json)")
     }
 
@@ -171,28 +154,6 @@ struct BootstrapCommand: ParsableCommand {
         for (line, reason) in dataset.dropped.prefix(5) { warn("\(path):\(line): dropped: \(reason)") }
         if dataset.dropped.count > 5 { warn("… \(dataset.dropped.count) pairs dropped in all") }
         return dataset.pairs
-    }
-
-    /// Refuses to resume with settings other than the run's (the number of rounds may differ).
-    private func checkResumable(_ settings: Settings, against url: URL) throws {
-        let saved: Settings
-        do {
-            saved = try JSONDecoder().decode(Settings.self, from: Data(contentsOf: url))
-        } catch {
-            throw InputError(description: "\(url.path): unreadable run settings (\(oneLineMessage(for: error)))")
-        }
-        var a = saved, b = settings
-        a.configuration.rounds = 0
-        b.configuration.rounds = 0
-        guard a != b else { return }
-        let differences = [
-            a.configuration != b.configuration ? "the DICE/DPO settings" : nil,
-            a.generation != b.generation ? "the sampling settings" : nil,
-            a.policy != b.policy ? "--policy" : nil, a.reference != b.reference ? "--reference" : nil,
-            a.prompts != b.prompts ? "the prompts" : nil, a.offline != b.offline ? "the offline pairs" : nil,
-            a.heldOut != b.heldOut ? "the held-out pairs" : nil,
-        ].compactMap { $0 }
-        throw InputError(description: "--resume: \(differences.joined(separator: ", ")) differ from those the run in \(output) was started with (\(url.path)); rerun with the same flags, or choose another --output folder")
     }
 
     /// The end-of-run table (columns padded to their widest cell).

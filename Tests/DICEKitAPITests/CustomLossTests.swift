@@ -176,7 +176,7 @@ struct CustomLossTests {
             return StandardDPOTrainer(configuration: configuration, loss: LengthNormalizedDPOLoss(beta: configuration.loss.beta),
                                       checkpointFolder: checkpointFolder, resume: true)
         }
-        let reports = try bootstrapper.run(prompts: toy.prompts, offline: toy.offline, store: try toy.store(), layout: layout)
+        let reports = try bootstrapper.run(prompts: toy.prompts, offline: toy.offline, store: try toy.store(), layout: layout, mode: .fresh)
         #expect(reports.map(\.round) == [1, 2] && betas == [0.1, 0.1])
         for t in [1, 2] {
             let rows = try JSONL.read(DPOMetrics.self, from: layout.metrics(t))

@@ -88,7 +88,7 @@ struct CustomOptimizerTests {
                                       resume: true)
         }
         let store = try toy.store()
-        let reports = try bootstrapper.run(prompts: toy.prompts, offline: toy.offline, store: store, layout: layout)
+        let reports = try bootstrapper.run(prompts: toy.prompts, offline: toy.offline, store: store, layout: layout, mode: .fresh)
         #expect(reports.count == 2 && optimizers.map(\.step) == [6, 6])
         for t in [1, 2] {
             let rows = try JSONL.read(DPOMetrics.self, from: layout.metrics(t))
@@ -99,7 +99,7 @@ struct CustomOptimizerTests {
         }
         // The policy moved: π_1 differs from π_0.
         let values = { (id: ModelID) throws -> [Float] in
-            let p = try store.load(id).trainableParameters
+            let p = try store.policy(id).trainableParameters
             return p.backend.download(p.values)
         }
         #expect(try values(.policy(0)) != values(.policy(1)))

@@ -73,7 +73,7 @@ struct CustomTrainerTests {
         bootstrapper.observer = { event in
             if case .training(let round, .step(let m)) = event { loopEvents.append((round, m)) }
         }
-        let reports = try bootstrapper.run(prompts: toy.prompts, offline: toy.offline, store: try toy.store(), layout: layout)
+        let reports = try bootstrapper.run(prompts: toy.prompts, offline: toy.offline, store: try toy.store(), layout: layout, mode: .fresh)
         #expect(reports.count == 2 && trainers.count == 2)
         for t in [1, 2] {
             let emitted = trainers[t - 1].emitted

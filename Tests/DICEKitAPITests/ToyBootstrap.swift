@@ -46,7 +46,7 @@ struct ToyBootstrap {
 
     /// The run folder's layout (no model folders: the store is in memory).
     func layout(_ folder: ScratchFolder) -> RunLayout {
-        RunLayout(root: folder.url, referenceModel: folder.file("ref"), initialPolicy: folder.file("pi0"))
+        RunLayout(root: folder.url)
     }
 
     /// The checkpoint a round's trainer left (`<round>/checkpoint/checkpoint`).

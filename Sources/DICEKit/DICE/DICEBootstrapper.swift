@@ -21,9 +21,13 @@ public enum DICEEvent {
 /// β·(log π_{t−1} − log π_{t−2}) (π_{−1} = π_ref), build length-regularized best/worst pairs,
 /// mix them with offline pairs (γ), and train π_t from π_{t−1} with DPO against π_{t−1}.
 ///
-/// Every piece is replaceable: set `pairBuilder`, `replayMixer`, `makeRewarder`,
-/// `makeTrainer` or `evaluator` to a type of your own.
+/// Each phase is a `DICERound` function; the bootstrapper adds the run folder around them
+/// (every artifact written atomically, `state.json` after each phase, `settings.json` checked
+/// on resume). Every piece is replaceable: set `pairBuilder`, `replayMixer`, `makeRewarder`,
+/// `makeTrainer` or `evaluator` to a type of your own; what a piece returns is checked
+/// (`DICEError.policyContract`).
 public final class DICEBootstrapper {
+    /// The loop's settings (validated).
     public let configuration: DICEConfiguration
     /// Builds pairs from scored samples (default: best/worst with the configured length
     /// regularizer and filters).
@@ -33,20 +37,35 @@ public final class DICEBootstrapper {
     /// The implicit reward of (π_{t−1}, π_{t−2}) (default: `DPOImplicitRewarder`).
     public var makeRewarder: (_ policy: any SequenceScorer, _ reference: any ReferenceModel, _ beta: Double) throws
         -> any ImplicitRewarder
-    /// The trainer of a round, given its DPO settings and its checkpoint folder.
+    /// The trainer of a round, given its DPO settings and its checkpoint folder. The loop
+    /// chains its own observer in front of the trainer's (`DPOTrainer.observer`), so the
+    /// trainer's still gets every event.
     public var makeTrainer: (_ configuration: DPOConfiguration, _ checkpointFolder: URL) -> any DPOTrainer
     /// Evaluates π_t after training (nil: no evaluation phase results).
     public var evaluator: ((_ round: Int, _ policy: any BootstrapPolicy) throws
         -> (result: HeadToHeadResult?, rewardAccuracy: RewardAccuracy?))?
-    /// Text of token ids, for the human-readable fields of the artifacts.
+    /// Text of token ids, for the human-readable fields of the artifacts (and for lengths in
+    /// characters).
     public var render: ([Int]) -> String
     /// Receives progress; throwing stops the run (what was completed is kept).
     public var observer: ((DICEEvent) throws -> Void)?
 
     /// A bootstrapper with the standard pieces.
-    /// - Throws: `DICEError.invalidParameter` for unusable settings.
-    public init(configuration: DICEConfiguration, render: @escaping ([Int]) -> String = { $0.map(String.init).joined(separator: " ") }) throws {
+    ///
+    /// - Parameters:
+    ///   - configuration: the settings.
+    ///   - render: text of token ids (a tokenizer's decode). Without it the artifacts' text
+    ///     fields are the ids joined by spaces, which is no text to measure: lengths must then
+    ///     be in tokens.
+    /// - Throws: `DICEError.invalidParameter` for unusable settings, and naming `lengthUnit`
+    ///   for lengths in characters without a `render`.
+    public init(configuration: DICEConfiguration, render: (([Int]) -> String)? = nil) throws {
         try configuration.validate()
+        if render == nil, configuration.lengthUnit == .characters {
+            throw DICEError.invalidParameter(
+                name: "lengthUnit", value: configuration.lengthUnit.rawValue,
+                expected: "tokens when no render is given (characters would count the digits of token ids)")
+        }
         self.configuration = configuration
         self.pairBuilder = try BestWorstPairBuilder(
             lengthUnit: configuration.lengthUnit, minLength: configuration.minLength,
@@ -60,37 +79,48 @@ public final class DICEBootstrapper {
         self.makeTrainer = { configuration, folder in
             StandardDPOTrainer(configuration: configuration, checkpointFolder: folder, resume: true)
         }
-        self.render = render
+        self.render = render ?? { $0.map(String.init).joined(separator: " ") }
     }
 
-    /// Runs (or resumes) the rounds.
+    /// Runs, or resumes, the rounds.
+    ///
+    /// Before any work: the inputs are checked, and then the run folder. `.fresh` refuses a
+    /// folder that holds a run. `.resume` continues the run in the folder (or starts one when
+    /// there is none) only if `settings.json` matches this call — the configuration (the number
+    /// of rounds may grow), fingerprints of `prompts` and `offline`, and `inputs` — and the
+    /// store holds every model the run has trained so far.
     ///
     /// - Parameters:
     ///   - prompts: the prompts X as token ids (non-empty, each non-empty).
-    ///   - offline: D_offline.
-    ///   - store: the models.
-    ///   - layout: the run directory; `state.json` in it says where a previous run stopped.
+    ///   - offline: D_offline (may be empty only when γ = 0).
+    ///   - store: the models (π_ref and π_0 given, π_t saved by the loop).
+    ///   - layout: the run folder.
+    ///   - mode: start fresh or resume (see `RunMode`).
+    ///   - inputs: what else the run depends on, by name (e.g. model folders, sampling
+    ///     settings); recorded and compared on resume as strings.
     /// - Returns: the report of every round.
-    /// - Throws: `DICEError` for bad input (before any work) or a corrupt run state; whatever
-    ///   the pieces throw (the completed phases stay on disk).
+    /// - Throws: `DICEError.invalidParameter` for bad input, `.runExists`, `.settingsChanged`,
+    ///   `.resumeWithoutModel` or `.runState` for a run folder that cannot be used this way —
+    ///   all before anything is written; then whatever the pieces throw (the completed phases
+    ///   stay on disk), `DICEError.policyContract` for a piece's broken output,
+    ///   `.noTrainingPairs` for a round with nothing to train on.
     @discardableResult
     public func run(prompts: [[Int]], offline: [PreferencePair], store: any PolicyStore,
-                    layout: RunLayout) throws -> [RoundReport] {
+                    layout: RunLayout, mode: RunMode, inputs: [String: String] = [:]) throws -> [RoundReport] {
         let c = configuration
-        guard !prompts.isEmpty else {
-            throw DICEError.invalidParameter(name: "prompts", value: "0 prompts", expected: "at least one prompt")
-        }
-        if let empty = prompts.firstIndex(where: \.isEmpty) {
-            throw DICEError.invalidParameter(name: "prompts", value: "prompt \(empty) is empty", expected: "non-empty prompts")
-        }
+        let plans = try RoundPlan.plans(rounds: c.rounds)
+        let rounds = try plans.map { try DICERound(plan: $0, prompts: prompts, render: render) }
         guard c.gamma == 0 || !offline.isEmpty else {
             throw DICEError.invalidParameter(name: "offline", value: "0 pairs", expected: "offline pairs when γ > 0")
         }
+        let settings = RunSettings(configuration: c, prompts: prompts, offline: offline, inputs: inputs)
+        var state = try Self.checkFolder(layout, mode: mode, settings: settings, store: store)
         try layout.createDirectories(rounds: c.rounds)
-        var state = try RunState.read(from: layout.state)
+        try settings.write(to: layout.settings)
+
         var reports: [RoundReport] = []
-        for plan in try RoundPlan.plans(rounds: c.rounds) {
-            let t = plan.round
+        for round in rounds {
+            let plan = round.plan, t = plan.round
             func begin(_ phase: RunPhase) throws -> Bool {
                 if state.isCompleted(round: t, phase: phase) {
                     try observer?(.phaseSkipped(round: t, phase: phase))
@@ -105,51 +135,28 @@ public final class DICEBootstrapper {
             }
 
             if try begin(.sample) {
-                let sampler = try store.load(plan.sampler)
-                let groups = try sampler.checkedSample(prompts, count: c.samplesPerPrompt,
-                                                       seed: Self.derive(c.seed, round: t, phase: .sample))
-                var records: [SampleRecord] = []
-                for (p, group) in groups.enumerated() {
-                    for (s, response) in group.enumerated() {
-                        records.append(SampleRecord(promptIndex: p, sampleIndex: s, tokens: response.ids,
-                                                    text: render(response.ids), finishReason: response.finishReason))
-                    }
-                }
-                try JSONL.write(records, to: layout.samples(t))
+                let samples = try round.sample(from: try store.policy(plan.sampler), count: c.samplesPerPrompt,
+                                               seed: round.seed(.sample, runSeed: c.seed))
+                try JSONL.write(samples, to: layout.samples(t))
                 try finish(.sample)
             }
             if try begin(.score) {
                 let samples = try JSONL.read(SampleRecord.self, from: layout.samples(t))
-                let rewarder = try makeRewarder(try store.load(plan.rewardPolicy), try store.load(plan.rewardReference), c.beta)
-                let scores = try rewarder.scores(samples.map { try pair(for: $0, prompts: prompts) })
-                let scored = zip(samples, scores).map { sample, score in
-                    var sample = sample
-                    sample.score = score
-                    return sample
-                }
-                try JSONL.write(scored, to: layout.scored(t))
+                let rewarder = try makeRewarder(try store.scorer(plan.rewardPolicy), try store.scorer(plan.rewardReference), c.beta)
+                try JSONL.write(try round.score(samples, with: rewarder), to: layout.scored(t))
                 try finish(.score)
             }
             if try begin(.pair) {
                 let scored = try JSONL.read(SampleRecord.self, from: layout.scored(t))
-                let built = try pairBuilder.buildPairs(from: scored)
-                let selection = replayMixer.select(generatedPrompts: built.pairs.map { prompts[$0.promptIndex] },
-                                                   offlinePrompts: offline.map(\.prompt),
-                                                   seed: Self.derive(c.seed, round: t, phase: .pair))
-                let training = selection.generated.map { i -> TrainingPairRecord in
-                    let p = built.pairs[i]
-                    return TrainingPairRecord(generated: p, prompt: render(prompts[p.promptIndex]),
-                                              promptTokens: prompts[p.promptIndex])
-                } + selection.offline.map { i -> TrainingPairRecord in
-                    let o = offline[i]
-                    return TrainingPairRecord(source: .offline, prompt: render(o.prompt), chosen: render(o.chosen),
-                                              rejected: render(o.rejected), promptTokens: o.prompt,
-                                              chosenTokens: o.chosen, rejectedTokens: o.rejected)
-                }
+                let built = try round.pairs(from: scored, builder: pairBuilder)
+                let selection = try round.mix(built.pairs, offline: offline, mixer: replayMixer,
+                                              seed: round.seed(.pair, runSeed: c.seed))
                 try JSONL.write(built.pairs, to: layout.pairs(t))
-                try JSONL.write(training, to: layout.trainingSet(t))
+                try JSONL.write(round.trainingSet(built.pairs, offline: offline, selection: selection), to: layout.trainingSet(t))
                 let report = RoundReport(plan: plan, prompts: prompts.count, samplesPerPrompt: c.samplesPerPrompt,
-                                         lengthUnit: c.lengthUnit, pairing: built, gamma: c.gamma, replay: selection)
+                                         lengthUnit: c.lengthUnit, pairing: built,
+                                         rewards: RoundRewards(scored: scored, pairs: built.pairs),
+                                         gamma: c.gamma, replay: selection)
                 try report.write(to: layout)
                 try finish(.pair)
             }
@@ -157,57 +164,39 @@ public final class DICEBootstrapper {
             if try begin(.train) {
                 let records = try JSONL.read(TrainingPairRecord.self, from: layout.trainingSet(t))
                 let pairs = try records.enumerated().map { i, r -> PreferencePair in
-                    guard let p = r.promptTokens, let ch = r.chosenTokens, let rj = r.rejectedTokens else {
+                    guard let pair = r.preferencePair else {
                         throw DICEError.runState(path: layout.trainingSet(t).path,
                                                  reason: "row \(i + 1) has no token ids")
                     }
-                    return PreferencePair(prompt: p, chosen: ch, rejected: rj)
+                    return pair
                 }
                 guard !pairs.isEmpty else {
                     throw DICEError.noTrainingPairs(round: t, pairing: report.pairing)
                 }
-                let reference = try ReferenceLogProbs.compute(pairs, reference: try store.load(plan.trainingReference),
-                                                              batchSize: c.scoringBatchSize)
-                let policy = try store.load(plan.trainingInitialization)
+                let policy = try store.policy(plan.trainingInitialization)
                 var dpo = c.dpo
                 dpo.seed = c.dpo.seed &+ UInt64(t)
                 let trainer = makeTrainer(dpo, layout.roundDirectory(t).appendingPathComponent("checkpoint"))
-                // The metrics of the steps up to each checkpoint are kept with it, so that a run
-                // resumed from a checkpoint (even one at the last step) logs and reports what an
-                // uninterrupted run does. The trainer's own observer (if any) still gets every
-                // event, after the loop's.
-                var logged: [DPOMetrics] = []
+                let logged = MetricsLog(url: layout.metrics(t), steps: dpo.steps, interval: dpo.checkpointInterval)
+                // The loop's observer goes first, then the trainer's own (if any): both get
+                // every event.
                 let outer = observer, inner = trainer.observer
-                let metricsURL = layout.metrics(t)
-                let (steps, interval) = (dpo.steps, dpo.checkpointInterval)
                 trainer.observer = { event in
-                    switch event {
-                    case .step(let m):
-                        logged.append(m)
-                        // Written before the checkpoint of this step is.
-                        if m.step == steps || (interval > 0 && m.step % interval == 0) {
-                            try JSONL.write(logged, to: metricsURL)
-                        }
-                    case .resumed(let step):
-                        let saved = FileManager.default.fileExists(atPath: metricsURL.path)
-                            ? try JSONL.read(DPOMetrics.self, from: metricsURL) : []
-                        logged = saved.filter { $0.step <= step }
-                    case .validation, .checkpoint:
-                        break
-                    }
+                    try logged.record(event)
                     try outer?(.training(round: t, event))
                     try inner?(event)
                 }
-                let summary = try trainer.train(policy, pairs: pairs, reference: reference)
-                try JSONL.write(logged, to: layout.metrics(t))
+                let summary = try round.train(policy, on: pairs, reference: try store.scorer(plan.trainingReference),
+                                              trainer: trainer, batchSize: c.scoringBatchSize)
+                try logged.writeAll()
                 try store.save(policy, as: plan.output)
-                report.training = (summary.lastStep ?? logged.last)?.values
+                report.training = (summary.lastStep ?? logged.rows.last)?.values
                 try report.write(to: layout)
                 try finish(.train)
             }
             if try begin(.evaluate) {
                 if let evaluator {
-                    let (result, accuracy) = try evaluator(t, try store.load(plan.output))
+                    let (result, accuracy) = try evaluator(t, try store.policy(plan.output))
                     report.evaluation = result
                     report.rewardAccuracy = accuracy
                 }
@@ -220,18 +209,32 @@ public final class DICEBootstrapper {
         return reports
     }
 
-    /// The scored unit of a sample: its prompt and the exact token ids that were sampled.
-    private func pair(for sample: SampleRecord, prompts: [[Int]]) throws -> TokenPair {
-        guard prompts.indices.contains(sample.promptIndex) else {
-            throw DICEError.invalidSamples(prompt: sample.promptIndex, reason: "no such prompt")
+    /// Checks the run folder against `mode` and returns the state to continue from; writes
+    /// nothing.
+    /// - Throws: `DICEError.runExists`, `.settingsChanged`, `.resumeWithoutModel`, `.runState`.
+    static func checkFolder(_ layout: RunLayout, mode: RunMode, settings: RunSettings,
+                            store: any PolicyStore) throws -> RunState {
+        let fm = FileManager.default
+        let hasSettings = fm.fileExists(atPath: layout.settings.path), hasState = fm.fileExists(atPath: layout.state.path)
+        guard hasSettings || hasState else { return RunState() }
+        if mode == .fresh {
+            throw DICEError.runExists(path: layout.root.path)
         }
-        return TokenPair(prompt: prompts[sample.promptIndex], response: sample.tokens)
-    }
-
-    /// A seed for one round's phase, derived from the run's seed.
-    static func derive(_ seed: UInt64, round: Int, phase: RunPhase) -> UInt64 {
-        var g = SplitMix64(seed: seed, stream: UInt64(round) &* 8 &+ UInt64(RunPhase.allCases.firstIndex(of: phase) ?? 0))
-        return g.next()
+        guard hasSettings else {
+            throw DICEError.runState(path: layout.settings.path,
+                                     reason: "missing: the run's settings cannot be checked, so it cannot be resumed")
+        }
+        let differences = try RunSettings.read(from: layout.settings).differences(from: settings)
+        guard differences.isEmpty else {
+            throw DICEError.settingsChanged(path: layout.settings.path, differences: differences)
+        }
+        let state = try RunState.read(from: layout.state)
+        for t in stride(from: 1, through: state.round, by: 1) where state.isCompleted(round: t, phase: .train) {
+            guard store.holds(.policy(t)) else {
+                throw DICEError.resumeWithoutModel(path: layout.root.path, model: .policy(t), inMemory: !store.isPersistent)
+            }
+        }
+        return state
     }
 
     static func readReport(_ layout: RunLayout, round: Int) throws -> RoundReport {
@@ -241,5 +244,42 @@ public final class DICEBootstrapper {
         } catch {
             throw DICEError.runState(path: url.path, reason: "unreadable round report: \(error)")
         }
+    }
+}
+
+/// The metrics of a round's DPO steps, kept with each checkpoint so that a run resumed from a
+/// checkpoint (even one at the last step) logs and reports what an uninterrupted run does.
+private final class MetricsLog {
+    let url: URL
+    let steps: Int
+    let interval: Int
+    private(set) var rows: [DPOMetrics] = []
+
+    init(url: URL, steps: Int, interval: Int) {
+        self.url = url
+        self.steps = steps
+        self.interval = interval
+    }
+
+    /// Records a step (written before the checkpoint of that step is); on resume, reloads the
+    /// rows up to the checkpoint's step.
+    func record(_ event: DPOEvent) throws {
+        switch event {
+        case .step(let m):
+            rows.append(m)
+            if m.step == steps || (interval > 0 && m.step % interval == 0) {
+                try JSONL.write(rows, to: url)
+            }
+        case .resumed(let step):
+            let saved = FileManager.default.fileExists(atPath: url.path) ? try JSONL.read(DPOMetrics.self, from: url) : []
+            rows = saved.filter { $0.step <= step }
+        case .validation, .checkpoint:
+            break
+        }
+    }
+
+    /// Writes every row.
+    func writeAll() throws {
+        try JSONL.write(rows, to: url)
     }
 }

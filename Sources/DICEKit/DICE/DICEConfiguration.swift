@@ -6,12 +6,14 @@ public struct DICEConfiguration: Sendable, Hashable, Codable {
     public var rounds: Int
     /// Responses sampled per prompt, K (16).
     public var samplesPerPrompt: Int
-    /// β of the implicit reward r = β·(log π_{t−1} − log π_{t−2}).
+    /// β of the implicit reward r = β·(log π_{t−1} − log π_{t−2}); it must equal the DPO loss's
+    /// β (`dpo.loss.beta`), since the implicit reward is the reward that DPO fits.
     public var beta: Double
     /// α of the length regularizer r̃ = r − α·|y|: fixed, 0 (off) or `auto` (per round, the
     /// exact minimiser of |mean(len_chosen − len_rejected)|). α scales with β.
     public var alpha: AlphaSetting
-    /// The unit of |y|.
+    /// The unit of |y| (default: tokens; `.characters` counts the rendered text, so it needs
+    /// the bootstrapper's `render` to give real text).
     public var lengthUnit: LengthUnit
     /// Responses shorter than this (in `lengthUnit`) are degenerate and dropped.
     public var minLength: Int
@@ -28,8 +30,9 @@ public struct DICEConfiguration: Sendable, Hashable, Codable {
     /// Pairs per scoring call.
     public var scoringBatchSize: Int
 
+    /// The settings; every default is documented on its property.
     public init(rounds: Int = 2, samplesPerPrompt: Int = 16, beta: Double = 0.1, alpha: AlphaSetting = .auto,
-                lengthUnit: LengthUnit = .characters, minLength: Int = 1, maxLength: Int? = nil,
+                lengthUnit: LengthUnit = .tokens, minLength: Int = 1, maxLength: Int? = nil,
                 minValid: Int = 8, gamma: Double = 0.5, dpo: DPOConfiguration, seed: UInt64 = 0,
                 scoringBatchSize: Int = 64) {
         self.rounds = rounds
@@ -47,7 +50,8 @@ public struct DICEConfiguration: Sendable, Hashable, Codable {
     }
 
     /// Checks the settings before any work starts.
-    /// - Throws: `DICEError.invalidParameter` naming the first bad setting.
+    /// - Throws: `DICEError.invalidParameter` naming the first bad setting (for a β that differs
+    ///   from the DPO loss's, both: `beta / dpo.loss.beta`).
     public func validate() throws {
         func bad(_ name: String, _ value: Any, _ expected: String) -> DICEError {
             .invalidParameter(name: name, value: "\(value)", expected: expected)
@@ -56,6 +60,10 @@ public struct DICEConfiguration: Sendable, Hashable, Codable {
         guard samplesPerPrompt >= 2 else { throw bad("samples", samplesPerPrompt, "at least 2 (a pair needs two responses)") }
         guard gamma >= 0, gamma <= 1 else { throw bad("gamma", gamma, "a number in [0, 1]") }
         guard beta > 0, beta.isFinite else { throw bad("beta", beta, "a finite number > 0") }
+        guard dpo.loss.beta == beta else {
+            throw bad("beta / dpo.loss.beta", "\(beta) / \(dpo.loss.beta)",
+                      "one β for the implicit reward and the DPO loss (the reward is the one DPO fits)")
+        }
         guard minValid >= 2, minValid <= samplesPerPrompt else {
             throw bad("min-valid", minValid, "between 2 and the samples per prompt (\(samplesPerPrompt))")
         }

@@ -2,7 +2,8 @@
 // training set.
 
 /// The rows of a round's training set: indices into the generated pairs and the offline pairs,
-/// each ascending.
+/// each in range and without repeats (the loop checks: `DICEError.policyContract`); the
+/// training set lists them in this order (`ExperienceReplayMixer` sorts them ascending).
 public struct ReplaySelection: Sendable, Hashable, Codable {
     /// Indices of the generated pairs used.
     public var generated: [Int]
@@ -22,7 +23,8 @@ public struct ReplaySelection: Sendable, Hashable, Codable {
 
 /// Chooses a round's training pairs from the generated and the offline pairs.
 public protocol ReplayMixer {
-    /// The selection, given each pair's prompt (the key that makes two pairs "the same prompt").
+    /// The selection, given each pair's prompt (the key that makes two pairs "the same prompt";
+    /// the DICE loop passes the prompt token ids).
     ///
     /// - Parameters:
     ///   - generatedPrompts: the prompt of each generated pair (N_gen).

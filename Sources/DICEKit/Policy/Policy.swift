@@ -18,20 +18,23 @@ public protocol Policy: SequenceScorer {
 }
 
 extension Policy {
-    /// `sample(_:count:seed:)`, checked: exactly one group of `count` responses per prompt, and
-    /// every `.stop` response non-empty (it carries its stop token).
+    /// `sample(_:count:seed:)`, checked: exactly one group of `count` responses per prompt, no
+    /// negative token id, and every `.stop` response non-empty (it carries its stop token).
     /// - Throws: what `sample` throws; `DICEError.policyContract` when the result is malformed.
     public func checkedSample(_ prompts: [[Int]], count: Int, seed: UInt64) throws -> [[GeneratedSample]] {
         let groups = try sample(prompts, count: count, seed: seed)
         guard groups.count == prompts.count else {
-            throw DICEError.policyContract(reason: "\(groups.count) response groups for \(prompts.count) prompts")
+            throw DICEError.policyContract(reason: "\(type(of: self)): \(groups.count) response groups for \(prompts.count) prompts")
         }
         for (p, group) in groups.enumerated() {
             guard group.count == count else {
-                throw DICEError.policyContract(reason: "prompt \(p): \(group.count) responses, expected \(count)")
+                throw DICEError.policyContract(reason: "\(type(of: self)): prompt \(p): \(group.count) responses, expected \(count)")
             }
             if let s = group.firstIndex(where: { $0.finishReason == .stop && $0.ids.isEmpty }) {
-                throw DICEError.policyContract(reason: "prompt \(p), sample \(s): a stop response without its stop token")
+                throw DICEError.policyContract(reason: "\(type(of: self)): prompt \(p), sample \(s): a stop response without its stop token")
+            }
+            if let s = group.firstIndex(where: { $0.ids.contains { $0 < 0 } }) {
+                throw DICEError.policyContract(reason: "\(type(of: self)): prompt \(p), sample \(s): negative token id \(group[s].ids.first { $0 < 0 } ?? -1)")
             }
         }
         return groups

@@ -1,3 +1,6 @@
+// SequenceScoring: the one interface every loss and reward sits on — summed response
+// log-probabilities of (prompt, response) token pairs, with a pullback where training needs it.
+
 /// A prompt and a response as token ids: the unit that log-probabilities are taken over.
 public struct TokenPair: Sendable, Hashable, Codable {
     /// Context tokens (including any BOS and chat-template tokens); at least one.
@@ -5,6 +8,7 @@ public struct TokenPair: Sendable, Hashable, Codable {
     /// Scored tokens (including a final EOS when it is part of the response).
     public var response: [Int]
 
+    /// The pair of `prompt` and `response`.
     public init(prompt: [Int], response: [Int]) {
         self.prompt = prompt
         self.response = response

@@ -27,6 +27,9 @@ public struct RoundReport: Sendable, Hashable, Codable {
     public var pairing: PairStatistics
     /// α and the mean length gap (chosen − rejected) before and after it.
     public var lengthRegularization: LengthRegularization
+    /// The implicit rewards of the round's scored samples, and of its pairs' chosen and
+    /// rejected responses (nil in reports written before they were recorded).
+    public var rewards: RoundRewards?
     /// γ and the training set's make-up.
     public var gamma: Double
     /// Generated pairs in the training set.
@@ -45,7 +48,7 @@ public struct RoundReport: Sendable, Hashable, Codable {
     /// A report with the plan's models and the pairing phase's results; training and
     /// evaluation are filled in later.
     public init(plan: RoundPlan, prompts: Int, samplesPerPrompt: Int, lengthUnit: LengthUnit,
-                pairing: PairBuildingResult, gamma: Double, replay: ReplaySelection) {
+                pairing: PairBuildingResult, rewards: RoundRewards, gamma: Double, replay: ReplaySelection) {
         round = plan.round
         sampler = plan.sampler
         rewardPolicy = plan.rewardPolicy
@@ -57,6 +60,7 @@ public struct RoundReport: Sendable, Hashable, Codable {
         self.lengthUnit = lengthUnit
         self.pairing = pairing.statistics
         lengthRegularization = pairing.regularization
+        self.rewards = rewards
         self.gamma = gamma
         generatedPairsUsed = replay.generated.count
         offlinePairsUsed = replay.offline.count
@@ -74,6 +78,12 @@ public struct RoundReport: Sendable, Hashable, Codable {
         s += "- dropped responses: \(pairing.truncated) truncated, \(pairing.degenerate) degenerate\n"
         s += "- dropped prompts: \(pairing.promptsWithTooFewValid) with too few valid responses, \(pairing.promptsAllEqual) with all rewards equal\n"
         s += "- pairs: \(pairing.pairs)\n"
+        if let r = rewards?.samples {
+            s += "- implicit rewards of the \(r.count) samples: mean \(Self.format(r.mean, 4)), std \(Self.format(r.standardDeviation, 4)), min \(Self.format(r.min, 4)), max \(Self.format(r.max, 4))\n"
+        }
+        if let chosen = rewards?.chosenMean, let rejected = rewards?.rejectedMean {
+            s += "- mean reward of the pairs: chosen \(Self.format(chosen, 4)), rejected \(Self.format(rejected, 4))\n"
+        }
         let r = lengthRegularization
         s += "- α = \(Self.format(r.alpha, 6)); mean length gap (chosen − rejected, \(lengthUnit.rawValue)): \(Self.format(r.meanLengthGapBefore, 2)) before, \(Self.format(r.meanLengthGapAfter, 2)) after\n"
         s += "- training set (γ = \(Self.format(gamma, 2))): \(generatedPairsUsed) generated + \(offlinePairsUsed) offline"

@@ -1,13 +1,14 @@
 // RunLayout: where every artifact of a DICE run lives.
 //
 //   RUN/
+//     settings.json              RunSettings: what the run was started with (checked on resume)
 //     state.json                 RunState: the last completed (round, phase)
 //     round-1/
 //       samples.jsonl            SampleRecord rows (no scores)            ← sample
 //       scored.jsonl             SampleRecord rows with scores            ← score
 //       pairs.jsonl              GeneratedPair rows                       ← pair
 //       train.jsonl              TrainingPairRecord rows (the mixed set)  ← pair
-//       model/                   π_1 as a Hugging Face model directory    ← train
+//       model/                   π_1 (DirectoryPolicyStore: a Hugging Face model directory) ← train
 //       metrics.jsonl            training metrics, one row per logged step ← train
 //       report.json, report.md   RoundReport                              ← evaluate
 //     round-2/ …
@@ -15,23 +16,20 @@
 
 import Foundation
 
-/// The paths of a DICE run directory. It maps every `ModelID` to its model directory: the two
-/// inputs (π_ref, π_0) where the user keeps them, π_t (t ≥ 1) under `round-t/model`.
+/// The paths of a DICE run directory: the run's own artifacts only. Where the input models
+/// (π_ref, π_0) live is the `PolicyStore`'s business, so a run with models in memory needs no
+/// model folders at all.
 public struct RunLayout: Sendable, Hashable {
     /// The run directory.
     public let root: URL
-    /// π_ref's model directory (an input).
-    public let referenceModel: URL
-    /// π_0's model directory (an input).
-    public let initialPolicy: URL
 
-    /// Creates the value from its fields.
-    public init(root: URL, referenceModel: URL, initialPolicy: URL) {
+    /// The run directory `root`.
+    public init(root: URL) {
         self.root = root
-        self.referenceModel = referenceModel
-        self.initialPolicy = initialPolicy
     }
 
+    /// `settings.json`: the `RunSettings` the run was started with.
+    public var settings: URL { root.appendingPathComponent("settings.json") }
     /// `state.json`.
     public var state: URL { root.appendingPathComponent("state.json") }
     /// The run's summary report, `report.json`.
@@ -56,14 +54,8 @@ public struct RunLayout: Sendable, Hashable {
     /// `round-t/report.md`: the `RoundReport` for people.
     public func roundReportMarkdown(_ round: Int) -> URL { roundDirectory(round).appendingPathComponent("report.md") }
 
-    /// The model directory of `model`: the inputs for π_ref and π_0, `round-t/model` for π_t.
-    public func modelDirectory(_ model: ModelID) -> URL {
-        switch model {
-        case .reference: return referenceModel
-        case .policy(0): return initialPolicy
-        case .policy(let t): return roundDirectory(t).appendingPathComponent("model")
-        }
-    }
+    /// `round-t/model`: where a `DirectoryPolicyStore` keeps π_t (t ≥ 1).
+    public func modelDirectory(round: Int) -> URL { roundDirectory(round).appendingPathComponent("model") }
 
     /// Creates the run directory and `round-1 … round-rounds`.
     /// - Throws: `FormatError.io` naming the folder that could not be created.

@@ -1,5 +1,5 @@
 // TrainingPairRecord: one row of a round's mixed training set (`train.jsonl`): a generated pair
-// with the token ids that were sampled and scored, or an offline pair as text.
+// with the token ids that were sampled and scored, or an offline pair with its token ids.
 
 /// Where a training pair came from.
 public enum PairSource: String, Sendable, Hashable, Codable {
@@ -11,23 +11,27 @@ public enum PairSource: String, Sendable, Hashable, Codable {
 
 /// One preference pair of a round's training set.
 ///
-/// Generated pairs carry their token ids (`promptTokens`, `chosenTokens`, `rejectedTokens`):
-/// train on those, never on a re-tokenisation of the text. Offline pairs carry text only (nil
-/// token fields) and are tokenised the way D_offline is.
+/// Every row the DICE loop writes carries token ids (`promptTokens`, `chosenTokens`,
+/// `rejectedTokens`): for a generated pair the ids that were sampled and scored, for an offline
+/// pair the ids of D_offline as given. Training uses those ids, never a re-tokenisation of the
+/// text, which is `render` of the ids, for people. (The token fields are optional only so that
+/// rows written by other tools, text alone, still decode; the loop refuses to train on them.)
+/// Generated and offline prompts are kept disjoint by their prompt token ids, not their text.
 public struct TrainingPairRecord: Sendable, Hashable, Codable {
     /// Where the pair came from.
     public var source: PairSource
-    /// The prompt text (the key that keeps generated and offline prompts disjoint).
+    /// The prompt text (`render` of `promptTokens`).
     public var prompt: String
     /// The preferred response text.
     public var chosen: String
     /// The dispreferred response text.
     public var rejected: String
-    /// The prompt's token ids (always for generated pairs; for offline pairs when they come tokenized, as the toy task's do).
+    /// The prompt's token ids (every row the DICE loop writes has them).
     public var promptTokens: [Int]?
-    /// The preferred response's token ids as sampled, with its stop token (generated pairs).
+    /// The preferred response's token ids: as sampled, with its stop token (generated pairs), or
+    /// as D_offline gives them (offline pairs).
     public var chosenTokens: [Int]?
-    /// The dispreferred response's token ids as sampled, with its stop token (generated pairs).
+    /// The dispreferred response's token ids (as `chosenTokens`).
     public var rejectedTokens: [Int]?
 
     /// Creates the value from its fields.
@@ -46,5 +50,11 @@ public struct TrainingPairRecord: Sendable, Hashable, Codable {
     public init(generated pair: GeneratedPair, prompt: String, promptTokens: [Int]) {
         self.init(source: .generated, prompt: prompt, chosen: pair.chosen.text, rejected: pair.rejected.text,
                   promptTokens: promptTokens, chosenTokens: pair.chosen.tokens, rejectedTokens: pair.rejected.tokens)
+    }
+
+    /// The pair as token ids, or nil when a token field is missing.
+    public var preferencePair: PreferencePair? {
+        guard let promptTokens, let chosenTokens, let rejectedTokens else { return nil }
+        return PreferencePair(prompt: promptTokens, chosen: chosenTokens, rejected: rejectedTokens)
     }
 }

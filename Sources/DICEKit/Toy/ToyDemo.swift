@@ -207,15 +207,17 @@ public final class ToyDemo {
         var ablations: [String: ToyDemoRow] = [:]
         for (name, settings) in runs {
             progress?("DICE run '\(name)': \(settings.rounds) rounds, γ = \(settings.gamma), α = \(settings.alpha)")
-            let layout = RunLayout(root: folder.appendingPathComponent("runs/\(name)"), referenceModel: referenceURL,
-                                   initialPolicy: initialURL)
-            let store = try DirectoryPolicyStore(layout: layout, backend: backend, generation: generation)
+            let layout = RunLayout(root: folder.appendingPathComponent("runs/\(name)"))
+            let store = try DirectoryPolicyStore(referenceModel: referenceURL, initialPolicy: initialURL, layout: layout,
+                                                 backend: backend, generation: generation)
             let bootstrapper = try DICEBootstrapper(configuration: settings, render: task.render)
             bootstrapper.observer = { [events] in events?(name, $0) }
-            let reports = try bootstrapper.run(prompts: training, offline: offline, store: store, layout: layout)
+            // A rerun in the same folder continues (or, when finished, rereads) the run.
+            let reports = try bootstrapper.run(prompts: training, offline: offline, store: store, layout: layout,
+                                               mode: .resume)
             var last: ToyDemoRow?
             for report in reports {
-                let r = try row(try store.load(report.output), round: report.round,
+                let r = try row(try store.policy(report.output), round: report.round,
                                 alpha: report.lengthRegularization.alpha)
                 if name == "dice" { rows.append(r) }
                 last = r

@@ -15,12 +15,12 @@ struct BootstrapCommandTests {
         try ToyModelFolders.bootstrapInputs(in: folder.url)
         guard let result = try DiceTool.run(ToyModelFolders.bootstrapArguments(folder.url, run: "run"), in: folder.url) else { return }
         #expect(result.status == 0, "\(result.stderr)")
-        let layout = RunLayout(root: folder.file("run"), referenceModel: folder.file("ref"), initialPolicy: folder.file("pi0"))
+        let layout = RunLayout(root: folder.file("run"))
         for t in [1, 2] {
             for url in [layout.samples(t), layout.scored(t), layout.pairs(t), layout.trainingSet(t), layout.metrics(t),
                         layout.roundReportJSON(t), layout.roundReportMarkdown(t),
-                        layout.modelDirectory(.policy(t)).appendingPathComponent("model.safetensors"),
-                        layout.modelDirectory(.policy(t)).appendingPathComponent("generation_config.json")] {
+                        layout.modelDirectory(round: t).appendingPathComponent("model.safetensors"),
+                        layout.modelDirectory(round: t).appendingPathComponent("generation_config.json")] {
                 #expect(FileManager.default.fileExists(atPath: url.path), "missing \(url.path)")
             }
             // K = 4 samples for each of the 6 prompts; 3 logged DPO steps.
@@ -46,8 +46,30 @@ struct BootstrapCommandTests {
         #expect(result.stderr.contains("round 2/2 · train"))
         // π_2 differs from π_0: the rounds trained.
         let p0 = try ModelDirectory.read(from: folder.file("pi0")).weightsFingerprint()
-        let p2 = try ModelDirectory.read(from: layout.modelDirectory(.policy(2))).weightsFingerprint()
+        let p2 = try ModelDirectory.read(from: layout.modelDirectory(round: 2)).weightsFingerprint()
         #expect(p0 != p2)
+    }
+
+    @Test("--resume with changed flags is refused naming them; with more rounds it continues the run")
+    func resumeWithChangedSettings() throws {
+        let folder = try ScratchFolder("bootstrap-resume")
+        defer { folder.remove() }
+        try ToyModelFolders.bootstrapInputs(in: folder.url)
+        let base = BootstrapErrorTests.setting("--rounds", "1", in: ToyModelFolders.bootstrapArguments(folder.url, run: "run"))
+        guard let first = try DiceTool.run(base, in: folder.url) else { return }
+        #expect(first.status == 0, "\(first.stderr)")
+        let state = try Data(contentsOf: folder.file("run/state.json"))
+        let changed = BootstrapErrorTests.setting("--seed", "8", in: BootstrapErrorTests.setting("--samples", "3", in: base))
+        guard let refused = try DiceTool.run(changed + ["--resume"], in: folder.url) else { return }
+        #expect(refused.status == 1)
+        for fragment in ["--resume: ", "samplesPerPrompt (4 → 3)", "seed (7 → 8)", "differ from those the run in", "settings.json"] {
+            #expect(refused.stderr.contains(fragment), "'\(fragment)' not in: \(refused.stderr)")
+        }
+        #expect(try Data(contentsOf: folder.file("run/state.json")) == state)
+        guard let more = try DiceTool.run(BootstrapErrorTests.setting("--rounds", "2", in: base) + ["--resume"], in: folder.url) else { return }
+        #expect(more.status == 0, "\(more.stderr)")
+        #expect(more.stderr.contains("round 1/2 · train: done earlier") && more.stderr.contains("round 2/2 · train"))
+        #expect(try RunState.read(from: folder.file("run/state.json")) == RunState(round: 2, phase: .evaluate))
     }
 
     /// How one interrupted run goes: kill after the k-th phase line plus a delay, once or twice.

@@ -103,17 +103,25 @@ struct PairBuilderTests {
     @Test("samples without a score, with a non-finite reward or a repeated index are rejected")
     func malformed() throws {
         let b = try builder()
-        #expect(throws: DICEError.self) { try b.buildPairs(from: [sample(0, 0, reward: nil, length: 3)]) }
-        #expect(throws: DICEError.self) { try b.buildPairs(from: [sample(0, 0, reward: .nan, length: 3)]) }
-        #expect(throws: DICEError.self) {
+        #expect(throws: DICEError.invalidSamples(prompt: 0, reason: "sample 0 has no score")) {
+            try b.buildPairs(from: [sample(0, 0, reward: nil, length: 3)])
+        }
+        #expect(throws: DICEError.invalidSamples(prompt: 2, reason: "sample 1 has reward nan")) {
+            try b.buildPairs(from: [sample(2, 1, reward: .nan, length: 3)])
+        }
+        #expect(throws: DICEError.invalidSamples(prompt: 0, reason: "sample index 1 appears twice")) {
             try b.buildPairs(from: [sample(0, 1, reward: 1, length: 3), sample(0, 1, reward: 2, length: 3)])
         }
     }
 
-    @Test("bad knobs are rejected before any work")
+    @Test("bad knobs are rejected before any work, naming the knob")
     func knobs() {
-        #expect(throws: DICEError.self) { try builder(minValid: 1) }
-        #expect(throws: DICEError.self) { try builder(minLength: 0) }
-        #expect(throws: DICEError.self) { try builder(minLength: 5, maxLength: 4) }
+        #expect(throws: DICEError.invalidParameter(name: "minValid", value: "1", expected: "≥ 2 (a pair needs two responses)")) {
+            try builder(minValid: 1)
+        }
+        #expect(throws: DICEError.invalidParameter(name: "minLength", value: "0", expected: "≥ 1")) { try builder(minLength: 0) }
+        #expect(throws: DICEError.invalidParameter(name: "maxLength", value: "4", expected: "≥ minLength (5)")) {
+            try builder(minLength: 5, maxLength: 4)
+        }
     }
 }

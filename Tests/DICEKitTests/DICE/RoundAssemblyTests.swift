@@ -1,6 +1,6 @@
-// One DICE round assembled from the protocols (everything but training), on the toy task with
-// tabular policies: sample → score → pair → mix, each artifact written and read back through
-// the run layout, the run state advanced phase by phase.
+// One DICE round assembled from its public phases (`DICERound`, everything but training), on the
+// toy task with tabular policies: sample → score → pair → mix, each artifact written and read
+// back through the run layout, the run state advanced phase by phase.
 
 import Foundation
 import Testing
@@ -21,23 +21,20 @@ struct RoundAssemblyTests {
         }
         let folder = try ScratchFolder()
         defer { folder.remove() }
-        let layout = RunLayout(root: folder.url, referenceModel: folder.file("ref"), initialPolicy: folder.file("pi0"))
+        let layout = RunLayout(root: folder.url)
         try layout.createDirectories(rounds: 1)
         let plan = try #require(try RoundPlan.plans(rounds: 1).first)
         var state = try RunState.read(from: layout.state)
         let models: [ModelID: TabularPolicy] = [.reference: reference, .policy(0): policy]
         let sampler = try #require(models[plan.sampler])
+        let round = try DICERound(plan: plan, prompts: prompts, render: task.render)
 
         // Sample.
         let k = 8
-        let groups = try sampler.checkedSample(prompts, count: k, seed: 3)
-        var samples: [SampleRecord] = []
-        for (p, group) in groups.enumerated() {
-            for (s, r) in group.enumerated() {
-                samples.append(SampleRecord(promptIndex: p, sampleIndex: s, tokens: r.ids,
-                                            text: task.render(r.ids), finishReason: r.finishReason))
-            }
-        }
+        let samples = try round.sample(from: sampler, count: k, seed: 3)
+        #expect(samples.count == prompts.count * k)
+        #expect(samples.map(\.promptIndex) == prompts.indices.flatMap { Array(repeating: $0, count: k) })
+        #expect(samples.allSatisfy { $0.text == task.render($0.tokens) && $0.tokens.last == ToyTask.eos })
         try JSONL.write(samples, to: layout.samples(1))
         try state.complete(round: 1, phase: .sample)
 
@@ -46,15 +43,20 @@ struct RoundAssemblyTests {
                                                reference: try #require(models[plan.rewardReference]), beta: 0.1)
         let read = try JSONL.read(SampleRecord.self, from: layout.samples(1))
         #expect(read == samples)
-        let scores = try rewarder.scores(read.map { TokenPair(prompt: prompts[$0.promptIndex], response: $0.tokens) })
-        let scored = zip(read, scores).map { s, score in var s = s; s.score = score; return s }
+        let scored = try round.score(read, with: rewarder)
+        // Each reward is β·(log π_0 − log π_ref) of the sampled ids, recomputed here.
+        for s in scored {
+            let unit = [TokenPair(prompt: prompts[s.promptIndex], response: s.tokens)]
+            let expected = 0.1 * (try policy.logProbs(unit)[0] - reference.logProbs(unit)[0])
+            #expect(abs((s.score?.reward ?? .nan) - expected) < 1e-12)
+        }
         try JSONL.write(scored, to: layout.scored(1))
         try state.complete(round: 1, phase: .score)
 
         // Pair and mix.
         let builder = try BestWorstPairBuilder(lengthUnit: .tokens, minValid: 4,
                                                regularizer: LengthRegularizer(alpha: .auto))
-        let built = try builder.buildPairs(from: try JSONL.read(SampleRecord.self, from: layout.scored(1)))
+        let built = try round.pairs(from: try JSONL.read(SampleRecord.self, from: layout.scored(1)), builder: builder)
         #expect(!built.pairs.isEmpty)
         for pair in built.pairs {
             #expect(pair.chosenShapedReward > pair.rejectedShapedReward)
@@ -66,18 +68,34 @@ struct RoundAssemblyTests {
 
         let offline = try task.offlinePairs(prompts: try task.prompts(count: 30, seed: 1), seed: 4)
         let mixer = try ExperienceReplayMixer(gamma: 0.5)
-        let selection = mixer.select(generatedPrompts: built.pairs.map { prompts[$0.promptIndex] },
-                                     offlinePrompts: offline.map(\.prompt), seed: 5)
-        let training = selection.generated.map {
-            TrainingPairRecord(generated: built.pairs[$0], prompt: task.render(prompts[built.pairs[$0].promptIndex]),
-                               promptTokens: prompts[built.pairs[$0].promptIndex])
-        } + selection.offline.map { offline[$0].record(in: task) }
-        let generatedPrompts = Set(training.filter { $0.source == .generated }.map(\.prompt))
-        #expect(training.filter { $0.source == .offline }.allSatisfy { !generatedPrompts.contains($0.prompt) })
+        let selection = try round.mix(built.pairs, offline: offline, mixer: mixer, seed: 5)
+        #expect(selection == mixer.select(generatedPrompts: built.pairs.map { prompts[$0.promptIndex] },
+                                          offlinePrompts: offline.map(\.prompt), seed: 5))
+        let training = round.trainingSet(built.pairs, offline: offline, selection: selection)
+        #expect(training.count == selection.generated.count + selection.offline.count)
+        #expect(training.compactMap(\.preferencePair) == selection.generated.map {
+            PreferencePair(prompt: prompts[built.pairs[$0].promptIndex], chosen: built.pairs[$0].chosen.tokens,
+                           rejected: built.pairs[$0].rejected.tokens)
+        } + selection.offline.map { offline[$0] })
+        // Generated and offline prompts are disjoint by token ids.
+        let generatedPrompts = Set(training.filter { $0.source == .generated }.compactMap(\.promptTokens))
+        #expect(training.filter { $0.source == .offline }.allSatisfy { !generatedPrompts.contains($0.promptTokens ?? []) })
         try JSONL.write(training, to: layout.trainingSet(1))
         #expect(try JSONL.read(TrainingPairRecord.self, from: layout.trainingSet(1)) == training)
         try state.complete(round: 1, phase: .pair)
         try state.write(to: layout.state)
+
+        // Evaluate: the implicit reward's accuracy on pairs, against a direct count.
+        let held = built.pairs.map {
+            PreferencePair(prompt: prompts[$0.promptIndex], chosen: $0.rejected.tokens, rejected: $0.chosen.tokens)
+        }
+        let accuracy = try DICERound.rewardAccuracy(of: policy, reference: reference, on: held, beta: 0.1, batchSize: 3)
+        let correct = try held.filter { pair in
+            let r = { (y: [Int]) in 0.1 * (try policy.logProbs([TokenPair(prompt: pair.prompt, response: y)])[0]
+                                            - reference.logProbs([TokenPair(prompt: pair.prompt, response: y)])[0]) }
+            return try r(pair.chosen) > r(pair.rejected)
+        }.count
+        #expect(accuracy.total == held.count && accuracy.correct == correct && correct < held.count)
 
         // A resumed run continues with training.
         let resumed = try RunState.read(from: layout.state)

@@ -17,7 +17,7 @@ struct RoundBookkeepingTests {
         #expect(r2.sampler == .policy(1) && r2.rewardPolicy == .policy(1) && r2.rewardReference == .policy(0))
         #expect(r2.trainingReference == .policy(1) && r2.output == .policy(2))
         #expect(r3.rewardReference == .policy(1) && r3.output == .policy(3))
-        #expect(throws: DICEError.self) { try RoundPlan.plans(rounds: 0) }
+        #expect(throws: DICEError.invalidParameter(name: "rounds", value: "0", expected: "≥ 1")) { try RoundPlan.plans(rounds: 0) }
     }
 
     @Test("model ids encode as pi_ref / pi_t and parse back")
@@ -30,15 +30,28 @@ struct RoundBookkeepingTests {
         #expect(ModelID.pi(-1) == .reference && ModelID.pi(2) == .policy(2))
     }
 
-    @Test("the layout maps π_ref and π_0 to the inputs and π_t to round-t/model")
-    func layout() {
-        let layout = RunLayout(root: URL(fileURLWithPath: "/run"), referenceModel: URL(fileURLWithPath: "/sft"),
-                               initialPolicy: URL(fileURLWithPath: "/dpo"))
-        #expect(layout.modelDirectory(.reference).path == "/sft")
-        #expect(layout.modelDirectory(.policy(0)).path == "/dpo")
-        #expect(layout.modelDirectory(.policy(2)).path == "/run/round-2/model")
+    @Test("the layout names the run's own files; the directory store maps π_ref and π_0 to the inputs, π_t to round-t/model")
+    func layout() throws {
+        let layout = RunLayout(root: URL(fileURLWithPath: "/run"))
+        #expect(layout.modelDirectory(round: 2).path == "/run/round-2/model")
         #expect(layout.pairs(1).path == "/run/round-1/pairs.jsonl")
-        #expect(layout.state.path == "/run/state.json")
+        #expect(layout.state.path == "/run/state.json" && layout.settings.path == "/run/settings.json")
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        let model = try TransformerLM(spec: TransformerSpec(modelType: "llama", vocabularySize: 8, hiddenSize: 8, intermediateSize: 8,
+                                                            layers: 1, heads: 2, kvHeads: 1, maxPositions: 8),
+                                      backend: CPUBackend(threads: 1))
+        try model.modelDirectory(config: ModelConfig(model.spec)).write(to: folder.file("dpo"))
+        let store = try DirectoryPolicyStore(referenceModel: folder.file("sft"), initialPolicy: folder.file("dpo"),
+                                             layout: RunLayout(root: folder.file("run")), backend: CPUBackend(threads: 1),
+                                             generation: GenerationParameters(maxNewTokens: 4))
+        #expect(store.directory(for: .reference) == folder.file("sft"))
+        #expect(store.directory(for: .policy(0)) == folder.file("dpo"))
+        #expect(store.directory(for: .policy(2)).path == folder.file("run/round-2/model").path)
+        #expect(store.holds(.policy(0)) && !store.holds(.reference) && !store.holds(.policy(1)) && store.isPersistent)
+        // The inputs are never written.
+        let error = #expect(throws: DICEError.self) { try store.save(try store.policy(.policy(0)), as: .policy(0)) }
+        if case .invalidParameter(let name, _, _)? = error { #expect(name == "model") } else { Issue.record("\(String(describing: error))") }
     }
 
     @Test("the run state walks sample → score → pair → train → evaluate, round after round")
@@ -89,14 +102,26 @@ struct RoundBookkeepingTests {
     func report() throws {
         let folder = try ScratchFolder()
         defer { folder.remove() }
-        let layout = RunLayout(root: folder.url, referenceModel: folder.file("sft"), initialPolicy: folder.file("dpo"))
+        let layout = RunLayout(root: folder.url)
         try layout.createDirectories(rounds: 2)
         let pairing = PairBuildingResult(
             pairs: [], regularization: LengthRegularization(alpha: 0.01, meanLengthGapBefore: 12, meanLengthGapAfter: 0.5,
                                                             pairCountBefore: 9, pairCountAfter: 9),
             statistics: PairStatistics())
+        let scored = [0.5, -1.5, 2.5, 0.5].enumerated().map { i, r in
+            SampleRecord(promptIndex: 0, sampleIndex: i, tokens: [1, 0], text: "a", finishReason: .stop, score: RewardScore(reward: r))
+        }
+        let pair = GeneratedPair(promptIndex: 0, chosen: scored[2], rejected: scored[1], chosenShapedReward: 2.5,
+                                 rejectedShapedReward: -1.5, chosenLength: 1, rejectedLength: 1)
+        let rewards = RoundRewards(scored: scored, pairs: [pair])
+        // mean 0.5; deviations 0, −2, 2, 0: population std √2.
+        #expect(rewards.samples == RewardSummary([0.5, -1.5, 2.5, 0.5]))
+        #expect(rewards.samples?.count == 4 && rewards.samples?.mean == 0.5 && rewards.samples?.standardDeviation == 2.0.squareRoot())
+        #expect(rewards.samples?.min == -1.5 && rewards.samples?.max == 2.5)
+        #expect(rewards.chosenMean == 2.5 && rewards.rejectedMean == -1.5)
+        #expect(RewardSummary([]) == nil && RewardSummary([1, .nan]) == nil)
         var report = RoundReport(plan: RoundPlan(round: 2), prompts: 10, samplesPerPrompt: 16, lengthUnit: .characters,
-                                 pairing: pairing, gamma: 0.5,
+                                 pairing: pairing, rewards: rewards, gamma: 0.5,
                                  replay: ReplaySelection(generated: [0, 1], offline: [3], requestedOffline: 2))
         report.training = ["loss": 0.6]
         report.evaluation = HeadToHeadResult(
@@ -110,5 +135,7 @@ struct RoundBookkeepingTests {
         let md = try String(contentsOf: layout.roundReportMarkdown(2), encoding: .utf8)
         #expect(md.contains("α = 0.010000") && md.contains("12.00 before, 0.50 after"))
         #expect(md.contains("2 generated + 1 offline (2 offline requested)"))
+        #expect(md.contains("implicit rewards of the 4 samples: mean 0.5000, std 1.4142, min -1.5000, max 2.5000"))
+        #expect(md.contains("chosen 2.5000, rejected -1.5000"))
     }
 }
