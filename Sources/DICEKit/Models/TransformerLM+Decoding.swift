@@ -94,8 +94,7 @@ extension TransformerLM {
         let normalized = try Tensor(zeros: [r, c], on: b)
         _ = try finalNorm.forward(selected, into: normalized, p)
         let logits = try Tensor(uninitialized: [r, spec.vocabularySize], on: b)
-        b.rowwiseMatmul(normalized.storage, weight: p.value(outputProjection).storage, into: logits.storage,
-                        rows: r, inputs: c, outputs: spec.vocabularySize)
+        try normalized.rowwiseMatmul(weight: p.value(outputProjection), into: logits)
         return logits.toArray()
     }
 }

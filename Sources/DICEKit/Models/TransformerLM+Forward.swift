@@ -61,11 +61,9 @@ extension TransformerLM {
         for (block, saved) in zip(blocks, state.blocks).reversed() {
             dx = try block.backward(saved, dout: dx, positions: batch.positions, sequences: batch.sequences, p)
         }
-        b.embeddingBackward(ids: batch.tokens, dout: dx.storage, dtable: try p.gradient(tokenEmbedding).storage,
-                            channels: c)
+        try Tensor.embeddingBackward(ids: batch.tokens, dout: dx, dtable: p.gradient(tokenEmbedding))
         if let positionEmbedding {
-            b.embeddingBackward(ids: batch.positions, dout: dx.storage,
-                                dtable: try p.gradient(positionEmbedding).storage, channels: c)
+            try Tensor.embeddingBackward(ids: batch.positions, dout: dx, dtable: p.gradient(positionEmbedding))
         }
     }
 
@@ -108,8 +106,7 @@ extension TransformerLM: DifferentiableSequenceScorer {
             let b = backend
             let g = try Tensor(perToken, shape: [perToken.count], on: b)
             let dlogits = try Tensor(zeros: state.logits.shape, on: b)
-            b.logSoftmaxGatherBackward(logits: state.logits.storage, targets: packed.targets, lse: lse.storage,
-                                       dlogp: g.storage, dlogits: dlogits.storage, vocabulary: spec.vocabularySize)
+            try state.logits.logSoftmaxGatherBackward(targets: packed.targets, lse: lse, dlogp: g, dlogits: dlogits)
             try backward(state, dlogits: dlogits)
         }
         return (values, pullback)

@@ -17,19 +17,26 @@ public final class DirectoryPolicyStore: PolicyStore {
     public let generation: GenerationParameters
     /// Used for stop strings, if any.
     public let tokenizer: Tokenizer?
+    /// The architectures the model folders may use.
+    public let registry: ArchitectureRegistry
     /// config.json of saved models (the architecture of π_0).
     private let config: ModelConfig
 
+    /// A store reading and writing model directories of the architectures in `registry`
+    /// (default: those DICEKit ships).
     /// - Throws: `FormatError` when π_0's config.json cannot be read.
     public init(referenceModel: URL, initialPolicy: URL, layout: RunLayout, backend: any Backend,
-                generation: GenerationParameters, tokenizer: Tokenizer? = nil) throws {
+                generation: GenerationParameters, tokenizer: Tokenizer? = nil,
+                registry: ArchitectureRegistry = .standard) throws {
+        self.registry = registry
         self.referenceModel = referenceModel
         self.initialPolicy = initialPolicy
         self.layout = layout
         self.backend = backend
         self.generation = generation
         self.tokenizer = tokenizer
-        self.config = try ModelConfig.load(contentsOf: initialPolicy.appendingPathComponent(ModelDirectory.configFile))
+        self.config = try ModelConfig.load(contentsOf: initialPolicy.appendingPathComponent(ModelDirectory.configFile),
+                                           registry: registry)
     }
 
     /// The model directory of `model`: the inputs for π_ref and π_0, `round-t/model` for π_t.
@@ -44,13 +51,13 @@ public final class DirectoryPolicyStore: PolicyStore {
     /// The transformer in `directory(for: id)` (no sampling settings: it only scores).
     /// - Throws: `FormatError` / `ModelError` when the folder is not a usable model.
     public func scorer(_ id: ModelID) throws -> any SequenceScorer {
-        try TransformerLM(directory: directory(for: id), backend: backend)
+        try TransformerLM(directory: directory(for: id), backend: backend, registry: registry)
     }
 
     /// The transformer in `directory(for: id)` with `generation` and `tokenizer`.
     /// - Throws: as `scorer(_:)`.
     public func policy(_ id: ModelID) throws -> any BootstrapPolicy {
-        let model = try TransformerLM(directory: directory(for: id), backend: backend)
+        let model = try TransformerLM(directory: directory(for: id), backend: backend, registry: registry)
         return TransformerPolicy(model: model, generation: generation, tokenizer: tokenizer)
     }
 
