@@ -185,6 +185,9 @@ struct JSONInputErrorTests {
         let line = #"{"prompt_ids": [7], "chosen_ids": [2], "rejected_ids": [3], "prompt_ids": [1, 2]}"#
         let rows = try JSONL.decode(PreferenceRow.self, from: Data(line.utf8), path: "r.jsonl")
         #expect(rows == [.ids(prompt: [1, 2], chosen: [2], rejected: [3])])
+        let reversed = #"{"prompt_ids": [1, 2], "chosen_ids": [2], "rejected_ids": [3], "prompt_ids": [7]}"#
+        #expect(try JSONL.decode(PreferenceRow.self, from: Data(reversed.utf8), path: "r.jsonl")
+                    == [.ids(prompt: [7], chosen: [2], rejected: [3])])
         let fields = try JSONL.decode([String: JSONValue].self, from: Data(#"{"a": 1, "a": "x"}"#.utf8), path: "r.jsonl")
         #expect(fields == [["a": .string("x")]])
     }
@@ -227,6 +230,15 @@ struct JSONInputErrorTests {
         let file = try SafeTensorsFile(data: bytes, path: "s.safetensors")
         #expect(file.names == ["w"])
         #expect(try file.tensor("w").values == values)
+
+        // The other order: the last entry (7 elements, 28 bytes) is the one checked, and refused.
+        let reversed = #"{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "w": {"dtype": "F32", "shape": [7], "data_offsets": [0, 28]}}"#
+        var other = withUnsafeBytes(of: UInt64(reversed.utf8.count).littleEndian) { Data($0) }
+        other.append(Data(reversed.utf8))
+        other.append(bytes.suffix(8))
+        let error = #expect(throws: FormatError.self) { try SafeTensorsFile(data: other, path: "s.safetensors") }
+        #expect(error == .dataOffsetsOutOfRange(path: "s.safetensors", tensor: "w", begin: 0, end: 28,
+                                                dataStart: 8 + reversed.utf8.count, dataSize: 8))
     }
 
     // MARK: - Syntax Python refuses
