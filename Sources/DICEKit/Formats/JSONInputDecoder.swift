@@ -20,16 +20,17 @@ struct JSONInputDecoder: Decoder {
     let node: JSONDocument.Node
     /// Keys from the document's root to `node`.
     let codingPath: [any CodingKey]
-    /// Always empty.
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    /// What the caller handed to `decode` (the same for every nested value).
+    let userInfo: [CodingUserInfoKey: Any]
 
-    /// Parses `data` and decodes a `T` from it.
+    /// Parses `data` and decodes a `T` from it; `userInfo` reaches every nested decoder.
     ///
     /// - Throws: `JSONInputError` when `data` is not JSON (syntax, invalid UTF-8, nesting);
     ///   `DecodingError` (with a `JSONInputError` as `underlyingError` where a value is at fault)
     ///   when it does not fit `T`; and whatever `T.init(from:)` throws itself.
-    static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
-        try T(from: JSONInputDecoder(node: JSONDocument.parse(data), codingPath: []))
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data,
+                                     userInfo: [CodingUserInfoKey: any Sendable] = [:]) throws -> T {
+        try T(from: JSONInputDecoder(node: JSONDocument.parse(data), codingPath: [], userInfo: userInfo))
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
@@ -48,7 +49,7 @@ struct JSONInputDecoder: Decoder {
 
     /// The decoder of a child value.
     func child(_ node: JSONDocument.Node, _ key: any CodingKey) -> JSONInputDecoder {
-        JSONInputDecoder(node: node, codingPath: codingPath + [key])
+        JSONInputDecoder(node: node, codingPath: codingPath + [key], userInfo: userInfo)
     }
 
     /// A `DecodingError` about this value: `.valueNotFound` for null, else `.typeMismatch`.

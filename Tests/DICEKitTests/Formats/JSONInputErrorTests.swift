@@ -241,6 +241,24 @@ struct JSONInputErrorTests {
                                                 dataStart: 8 + reversed.utf8.count, dataSize: 8))
     }
 
+    /// Reads the value of `userInfo[Self.scale]` in a nested decoder.
+    struct Scaled: Decodable, Equatable {
+        static let scale = CodingUserInfoKey(rawValue: "scale")!
+        let value: Int
+        init(value: Int) { self.value = value }
+        init(from decoder: any Decoder) throws {
+            let factor = decoder.userInfo[Self.scale] as? Int ?? 1
+            value = try decoder.singleValueContainer().decode(Int.self) * factor
+        }
+    }
+
+    @Test("userInfo given to decode reaches nested decoders (as JSONDecoder's does)")
+    func userInfoReachesNestedValues() throws {
+        let decoded = try JSONInputDecoder.decode([String: [Scaled]].self, from: Data(#"{"a": [1, 2]}"#.utf8),
+                                                  userInfo: [Scaled.scale: 10])
+        #expect(decoded == ["a": [Scaled(value: 10), Scaled(value: 20)]])
+    }
+
     // MARK: - Syntax Python refuses
 
     @Test("what Python's json refuses is refused, with the byte", arguments: [
