@@ -115,6 +115,11 @@ struct Generate: ParsableCommand {
     }
 
     func run() throws {
+        try reportingErrors(generate)
+    }
+
+    /// The command's work; every error ends as one `error: …` line (`reportingErrors`).
+    private func generate() throws {
         let directory = URL(fileURLWithPath: model)
         let inputURL = URL(fileURLWithPath: input), outputURL = URL(fileURLWithPath: output)
         let outputFolder = outputURL.deletingLastPathComponent()
@@ -122,7 +127,8 @@ struct Generate: ParsableCommand {
         guard FileManager.default.fileExists(atPath: outputFolder.path, isDirectory: &isFolder), isFolder.boolValue else {
             throw InputError(description: "\(output): the folder \(outputFolder.path) does not exist")
         }
-        let rows = try JSONL.read(Row.self, from: inputURL)
+        let records = try JSONL.readRecords(Row.self, from: inputURL)
+        let rows = records.map(\.value), lines = records.map(\.line)
         let generationConfigURL = directory.appendingPathComponent(ModelDirectory.generationConfigFile)
         let generationConfig = FileManager.default.fileExists(atPath: generationConfigURL.path)
             ? try GenerationConfig.load(contentsOf: generationConfigURL) : nil
@@ -134,14 +140,14 @@ struct Generate: ParsableCommand {
             stopTokenIDs: GenerationParameters.defaultStopTokenIDs(generationConfig: generationConfig, tokenizer: tokenizer)
                 + stopIDs,
             stopStrings: stopStrings, seed: seed, batchSize: batchSize)
-        let lines = try nonEmptyLineNumbers(inputURL)
         let prompts = try tokenize(rows, tokenizer: tokenizer, lines: lines)
         let lm = try TransformerLM(directory: directory, backend: try backendOptions.makeBackend())
         let generator = try Generator(model: lm, parameters: parameters, tokenizer: tokenizer)
         do {
             try generator.validate(prompts: prompts)
         } catch let error as GenerationError {
-            throw InputError(description: "\(input) line \(line(of: error, lines) ?? 0): \(error)")
+            guard let line = line(of: error, lines) else { throw error }
+            throw InputError(description: "\(input):\(line): \(error)")
         }
 
         var bar = ProgressBar(total: prompts.count, label: "generate (\(samples) per prompt)")
@@ -174,7 +180,7 @@ struct Generate: ParsableCommand {
                 return ids
             case .text(let text):
                 guard let tokenizer else {
-                    throw InputError(description: "\(input) line \(lines[i]): a text prompt needs tokenizer.json in \(model)")
+                    throw InputError(description: "\(input):\(lines[i]): a text prompt needs tokenizer.json in \(model)")
                 }
                 if chosen == nil { chosen = try template.map(ChatTemplate.init(parsing:)) ?? tokenizer.chatTemplate }
                 let rendered = try tokenizer.applyChatTemplate([.user(text)], addGenerationPrompt: true, template: chosen)
@@ -183,14 +189,8 @@ struct Generate: ParsableCommand {
         }
     }
 
-    /// The 1-based line of each non-empty line of the file (row i of `JSONL.read` is on line
-    /// `result[i]`).
-    func nonEmptyLineNumbers(_ url: URL) throws -> [Int] {
-        let data = try Data(contentsOf: url)
-        return data.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated()
-            .filter { $0.element.contains { ![0x20, 0x09, 0x0D].contains($0) } }.map { $0.offset + 1 }
-    }
-
+    /// The input line of the prompt a `GenerationError` is about (`lines[row]`), or nil when it
+    /// is about no prompt.
     func line(of error: GenerationError, _ lines: [Int]) -> Int? {
         switch error {
         case .emptyPrompt(let row), .promptTooLong(let row, _, _), .tokenOutOfRange(let row, _, _, _):

@@ -10,19 +10,22 @@ import Foundation
 public enum JSONL {
     /// Decodes every non-empty line of the file at `url` as `T`.
     ///
-    /// - Parameter decoder: the decoder to use (e.g. with a key strategy); a plain
-    ///   `JSONDecoder()` by default.
-    /// - Throws: `JSONLError` naming the file and the 1-based line: `.io`, `.invalidJSON`,
-    ///   `.notAnObject`, `.missingField`, `.wrongType`, `.invalidValue`.
-    public static func read<T: Decodable>(_ type: T.Type, from url: URL,
-                                          decoder: JSONDecoder = JSONDecoder()) throws -> [T] {
-        try readRecords(type, from: url, decoder: decoder).map(\.value)
+    /// Lines are decoded as Python's `json.loads` reads them, strictly: a repeated key takes its
+    /// last value; invalid UTF-8, control characters in strings, `NaN` and trailing commas are
+    /// errors; a number that does not fit the field's type (`1.5`, `1e309` or 2⁶⁴ as a token id)
+    /// is reported with its key path and literal.
+    ///
+    /// - Throws: `JSONLError` naming the file and the 1-based line: `.io`, `.invalidJSON` (with
+    ///   the byte of the line where it stops being JSON, e.g. "invalid UTF-8 (byte 0xFF) at
+    ///   byte 14 of the line"), `.notAnObject`, `.missingField`, `.wrongType`,
+    ///   `.invalidValue` (a number that does not fit, with its byte of the line).
+    public static func read<T: Decodable>(_ type: T.Type, from url: URL) throws -> [T] {
+        try readRecords(type, from: url).map(\.value)
     }
 
     /// Decodes JSONL bytes held in memory; `path` is used only in errors. Throws as `read`.
-    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, path: String,
-                                            decoder: JSONDecoder = JSONDecoder()) throws -> [T] {
-        try decodeRecords(type, from: data, path: path, decoder: decoder).map(\.value)
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, path: String) throws -> [T] {
+        try decodeRecords(type, from: data, path: path).map(\.value)
     }
 
     /// One decoded line: the row, its 1-based line number and the line's own bytes.
@@ -39,20 +42,18 @@ public enum JSONL {
     /// Like `read`, keeping each row's line number and text (to report later problems by line,
     /// or to pass a row's fields through unchanged).
     /// - Throws: as `read`.
-    public static func readRecords<T: Decodable>(_ type: T.Type, from url: URL,
-                                                 decoder: JSONDecoder = JSONDecoder()) throws -> [Record<T>] {
+    public static func readRecords<T: Decodable>(_ type: T.Type, from url: URL) throws -> [Record<T>] {
         let data: Data
         do {
             data = try Data(contentsOf: url)
         } catch {
             throw JSONLError.io(path: url.path, reason: "cannot read: \(error.localizedDescription)")
         }
-        return try decodeRecords(type, from: data, path: url.path, decoder: decoder)
+        return try decodeRecords(type, from: data, path: url.path)
     }
 
     /// Like `decode`, keeping each row's line number and text. Throws as `read`.
-    public static func decodeRecords<T: Decodable>(_ type: T.Type, from data: Data, path: String,
-                                                   decoder: JSONDecoder = JSONDecoder()) throws -> [Record<T>] {
+    public static func decodeRecords<T: Decodable>(_ type: T.Type, from data: Data, path: String) throws -> [Record<T>] {
         var rows: [Record<T>] = []
         var bytes = [UInt8](data)
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
@@ -66,13 +67,11 @@ public enum JSONL {
             }
             let text = Data(line)
             do {
-                rows.append(Record(value: try decoder.decode(T.self, from: text), line: lineNumber, text: text))
-            } catch let error as DecodingError {
-                throw jsonlError(error, text: text, path: path, line: lineNumber)
+                rows.append(Record(value: try JSONInputDecoder.decode(T.self, from: text), line: lineNumber, text: text))
             } catch let error as JSONLError {
                 throw error
             } catch {
-                throw JSONLError.invalidValue(path: path, line: lineNumber, field: "", reason: "\(error)")
+                throw jsonlError(error, path: path, line: lineNumber)
             }
         }
         return rows
@@ -141,15 +140,16 @@ public enum JSONL {
         }
     }
 
-    private static func jsonlError(_ error: DecodingError, text: Data, path: String, line: Int) -> JSONLError {
-        let problem = DecodingProblem(error)
+    private static func jsonlError(_ error: any Error, path: String, line: Int) -> JSONLError {
+        guard let problem = DecodingProblem(error) else {
+            return .invalidValue(path: path, line: line, field: "", reason: "\(error)")
+        }
+        let at = problem.offset.map { " at byte \($0) of the line" } ?? ""
         switch problem.kind {
-        case .notJSON:
-            let at = DecodingProblem.syntaxErrorOffset(in: text).map { " at byte \($0) of the line" } ?? ""
-            return .invalidJSON(path: path, line: line, reason: problem.reason + at)
+        case .notJSON: return .invalidJSON(path: path, line: line, reason: problem.reason + at)
         case .missingKey: return .missingField(path: path, line: line, field: problem.key)
         case .wrongType: return .wrongType(path: path, line: line, field: problem.key, expected: problem.reason)
-        case .invalidValue: return .invalidValue(path: path, line: line, field: problem.key, reason: problem.reason)
+        case .invalidValue: return .invalidValue(path: path, line: line, field: problem.key, reason: problem.reason + at)
         }
     }
 }

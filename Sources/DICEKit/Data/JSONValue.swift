@@ -8,7 +8,14 @@ public enum JSONValue: Codable, Equatable, Sendable {
     case array([JSONValue])
     case object([String: JSONValue])
 
+    /// Decodes any JSON value. From DICEKit's own readers (JSONL, config files) a number outside
+    /// `Double`'s range (`1e309`) is an error naming its key path and byte; from other decoders,
+    /// the first of null, boolean, number, string, array, object that decodes.
     public init(from decoder: any Decoder) throws {
+        if let input = decoder as? JSONInputDecoder {
+            self = try input.jsonValue()
+            return
+        }
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }
         else if let b = try? c.decode(Bool.self) { self = .bool(b) }

@@ -1,5 +1,6 @@
-// Turns a Foundation DecodingError into the parts DICEKit's typed errors carry: the coding path
-// as a readable key ("messages[2].role") and a short reason.
+// Turns a DecodingError (or a JSONInputError) into the parts DICEKit's typed errors carry: the
+// coding path as a readable key ("messages[2].role"), a short reason and, where known, the byte
+// offset of the value at fault.
 
 import Foundation
 
@@ -22,6 +23,34 @@ struct DecodingProblem {
     let codingPath: [any CodingKey]
     /// Human-readable reason.
     let reason: String
+    /// 0-based byte offset in the document of the bytes at fault, when known: every `.notJSON`
+    /// problem from `JSONInputDecoder`, and every number that does not fit its type
+    /// (`.invalidValue`). Nil for type mismatches and missing keys (the key names them).
+    let offset: Int?
+
+    /// Whether the problem is invalid UTF-8 (a `.notJSON` kind).
+    let isInvalidUTF8: Bool
+
+    /// The problem a `JSONInputDecoder.decode` failure describes: a `JSONInputError` (not
+    /// JSON) or a `DecodingError`; nil for errors a type's own decoding threw.
+    init?(_ error: any Error) {
+        if let error = error as? JSONInputError {
+            self.init(error)
+        } else if let error = error as? DecodingError {
+            self.init(error)
+        } else {
+            return nil
+        }
+    }
+
+    /// A document that is not JSON: syntax, invalid UTF-8 or nesting, at `error.offset`.
+    init(_ error: JSONInputError) {
+        kind = error.kind == .value ? .invalidValue : .notJSON
+        codingPath = []
+        reason = error.reason
+        offset = error.offset
+        isInvalidUTF8 = error.kind == .invalidUTF8
+    }
 
     /// The coding path as "a.b[2].c" ("" at the top level).
     var key: String { DecodingProblem.render(codingPath) }
@@ -39,6 +68,21 @@ struct DecodingProblem {
     }
 
     init(_ error: DecodingError) {
+        isInvalidUTF8 = false
+        if let located = DecodingProblem.located(error) {
+            // From JSONInputDecoder: its reason is complete ("expected an integer, found 1.5").
+            codingPath = located.codingPath
+            reason = located.problem.reason
+            if case .dataCorrupted = error {
+                kind = .invalidValue
+                offset = located.problem.offset
+            } else {
+                kind = .wrongType
+                offset = nil
+            }
+            return
+        }
+        offset = nil
         switch error {
         case .keyNotFound(let key, let context):
             kind = .missingKey
@@ -69,20 +113,15 @@ struct DecodingProblem {
         }
     }
 
-    /// Where `data` stops being JSON, as a byte offset: the position `JSONSerialization` reports
-    /// ("around character N"), or the end of the data when it ends too early. Nil when
-    /// `JSONSerialization` accepts the bytes (the problem is one only `JSONDecoder` sees, such as
-    /// a number that does not fit) or names no position. `JSONDecoder` itself reports none.
-    static func syntaxErrorOffset(in data: Data) -> Int? {
-        do {
-            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-            return nil
-        } catch {
-            let text = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? ""
-            if text.contains("nexpected end of file") { return data.count }
-            guard let range = text.range(of: "around character ") else { return nil }
-            return Int(text[range.upperBound...].prefix { $0.isNumber })
+    /// The coding path and `JSONInputError` of an error `JSONInputDecoder` threw, else nil.
+    private static func located(_ error: DecodingError) -> (codingPath: [any CodingKey], problem: JSONInputError)? {
+        let context: DecodingError.Context
+        switch error {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): context = c
+        default: return nil
         }
+        guard let problem = context.underlyingError as? JSONInputError else { return nil }
+        return (context.codingPath, problem)
     }
 
     /// The JSON name of a Swift type a decoder expected ("a string", "an integer", …).

@@ -11,6 +11,9 @@ public enum FormatError: Error, Sendable, Hashable, CustomStringConvertible {
     case io(path: String, reason: String)
     /// A required file of a model directory is absent; `expected` says what was looked for.
     case missingFile(path: String, expected: String)
+    /// Something other than a regular file is where a file was expected (`found`: "a
+    /// directory", "a FIFO (named pipe)", "a character device", "a socket", …); it is not read.
+    case notRegularFile(path: String, found: String)
     /// The file ends at `offset` bytes where `expected` was still to come.
     case truncated(path: String, offset: Int, expected: String)
     /// The 8-byte safetensors header length (at offset 0) exceeds `limit` bytes: what remains
@@ -54,7 +57,7 @@ public enum FormatError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The file the error is about.
     public var path: String {
         switch self {
-        case .io(let path, _), .missingFile(let path, _), .truncated(let path, _, _),
+        case .io(let path, _), .missingFile(let path, _), .notRegularFile(let path, _), .truncated(let path, _, _),
              .headerLengthOutOfRange(let path, _, _), .invalidJSON(let path, _, _, _),
              .unknownDType(let path, _, _), .unsupportedDType(let path, _, _, _),
              .invalidShape(let path, _, _, _), .dataOffsetsOutOfRange(let path, _, _, _, _, _),
@@ -90,6 +93,8 @@ public enum FormatError: Error, Sendable, Hashable, CustomStringConvertible {
             return "\(path): \(reason)"
         case .missingFile(let path, let expected):
             return "\(path): file not found (expected \(expected))"
+        case .notRegularFile(let path, let found):
+            return "\(path): not a regular file (found \(found)); expected a file to read"
         case .truncated(let path, let offset, let expected):
             return "\(path): file ends at byte \(offset), expected \(expected)"
         case .headerLengthOutOfRange(let path, let length, let limit):
@@ -127,6 +132,14 @@ public enum FormatError: Error, Sendable, Hashable, CustomStringConvertible {
         case .invalidConfig(let path, let key, let reason):
             return "\(path): \"\(key)\": \(reason)"
         }
+    }
+
+    /// `description` without the leading "PATH: " (for errors of other types that add the path
+    /// themselves).
+    var reasonWithoutPath: String {
+        let text = description
+        let prefix = path + ": "
+        return !path.isEmpty && text.hasPrefix(prefix) ? String(text.dropFirst(prefix.count)) : text
     }
 
     /// The same error about another file: used where a decoder learns the path only later.

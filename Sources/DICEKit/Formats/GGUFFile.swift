@@ -71,13 +71,15 @@ public struct GGUFFile: Sendable {
     }
 
     /// Reads the GGUF file at `url` (memory-mapped).
-    /// - Throws: `GGUFError.io` if it cannot be read, else as `init(data:path:)`.
+    /// - Throws: `GGUFError.io` if it is missing, cannot be read or is not a regular file (a
+    ///   FIFO, a device, a socket: refused before reading, without blocking; see `ModelFile`),
+    ///   else as `init(data:path:)`.
     public init(contentsOf url: URL) throws {
         let data: Data
         do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
-        } catch {
-            throw GGUFError.io(path: url.path, reason: "cannot read: \(error.localizedDescription)")
+            data = try ModelFile.contents(of: url, expected: "a GGUF file", mapped: true)
+        } catch let error as FormatError {
+            throw GGUFError.io(path: url.path, reason: error.reasonWithoutPath)
         }
         try self.init(data: data, path: url.path)
     }

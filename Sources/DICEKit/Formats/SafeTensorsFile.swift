@@ -27,7 +27,7 @@ public struct SafeTensorsEntry: Sendable, Hashable {
 ///
 /// Validation on open (each failure a `FormatError` naming the file, the tensor and the byte
 /// offset): the 8-byte length is present and the header fits in the file (and under 100 MB); the
-/// header is a JSON object whose entries have a string `dtype` the format defines, a `shape` of
+/// header is a JSON object (a repeated name takes its last entry, as in Python) whose entries have a string `dtype` the format defines, a `shape` of
 /// non-negative integers whose element and byte counts do not overflow, and `data_offsets`
 /// `[begin, end]` inside the data section with `end − begin` equal to elements × dtype size;
 /// entries do not overlap and cover the data section exactly (as the reference implementation
@@ -54,24 +54,12 @@ public struct SafeTensorsFile: Sendable {
 
     /// Opens and validates the file at `url` (memory-mapped).
     ///
-    /// - Throws: `FormatError.missingFile` if it does not exist, `.io` if it cannot be read, and
-    ///   any validation error listed on the type.
+    /// - Throws: `FormatError.missingFile` if it does not exist, `.notRegularFile` for a
+    ///   directory, FIFO, device or socket (never read), `.io` if it cannot be read, and any
+    ///   validation error listed on the type.
     public init(contentsOf url: URL) throws {
         let path = url.path
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue else {
-            throw FormatError.missingFile(path: path, expected: "a safetensors file")
-        }
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: [.alwaysMapped])
-        } catch {
-            do {
-                data = try Data(contentsOf: url)
-            } catch {
-                throw FormatError.io(path: path, reason: "cannot read: \(error.localizedDescription)")
-            }
-        }
+        let data = try ModelFile.contents(of: url, expected: "a safetensors file", mapped: true)
         try self.init(data: data, path: path)
     }
 
@@ -103,15 +91,14 @@ public struct SafeTensorsFile: Sendable {
         }
         let header: RawHeader
         do {
-            header = try JSONDecoder().decode(RawHeader.self, from: headerBytes)
-        } catch let error as DecodingError {
-            let problem = DecodingProblem(error)
-            let tensor = problem.codingPath.first?.stringValue
-            let offset = problem.kind == .notJSON ? DecodingProblem.syntaxErrorOffset(in: headerBytes) ?? 0 : 0
-            throw FormatError.invalidJSON(path: path, offset: 8 + offset, tensor: tensor,
-                                          reason: problem.key.isEmpty ? problem.reason : "\(problem.key): \(problem.reason)")
+            header = try JSONInputDecoder.decode(RawHeader.self, from: headerBytes)
         } catch {
-            throw FormatError.invalidJSON(path: path, offset: 8, tensor: nil, reason: "\(error)")
+            guard let problem = DecodingProblem(error) else {
+                throw FormatError.invalidJSON(path: path, offset: 8, tensor: nil, reason: "\(error)")
+            }
+            let tensor = problem.codingPath.first?.stringValue
+            throw FormatError.invalidJSON(path: path, offset: 8 + (problem.offset ?? 0), tensor: tensor,
+                                          reason: problem.key.isEmpty ? problem.reason : "\(problem.key): \(problem.reason)")
         }
         self.metadata = header.metadata
 

@@ -5,41 +5,34 @@ import Foundation
 
 /// Reading and writing config JSON files with `FormatError`s that name the file and the key.
 enum ConfigJSON {
-    /// The bytes of `url`, or `FormatError.missingFile` / `.io`.
+    /// The bytes of `url`, or `FormatError.missingFile` / `.notRegularFile` / `.io` (see `ModelFile`).
     static func read(_ url: URL) throws -> Data {
-        let path = url.path
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw FormatError.missingFile(path: path, expected: url.lastPathComponent)
-        }
-        do {
-            return try Data(contentsOf: url)
-        } catch {
-            throw FormatError.io(path: path, reason: "cannot read: \(error.localizedDescription)")
-        }
+        try ModelFile.contents(of: url, expected: url.lastPathComponent)
     }
 
-    /// Decodes `data` as `T`, turning every failure into a `FormatError` about `path`.
-    /// `userInfo` is handed to the decoder (e.g. the architecture registry).
+    /// Decodes `data` as `T` (with `JSONInputDecoder`: a repeated key takes its last value, as in
+    /// Python), turning every failure into a `FormatError` about `path`: `.invalidJSON` with the
+    /// byte offset for bytes that are not JSON (invalid UTF-8 included), `.invalidConfig` naming
+    /// the key, and for a number that does not fit (`"vocab_size": 1024.5`) the literal and its
+    /// byte offset. `userInfo` is handed to the decoder (e.g. the architecture registry).
     static func decode<T: Decodable>(_ type: T.Type, from data: Data, path: String,
                                      userInfo: [CodingUserInfoKey: any Sendable] = [:]) throws -> T {
         guard data.first(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) == UInt8(ascii: "{") else {
             throw FormatError.invalidJSON(path: path, offset: 0, tensor: nil, reason: "expected a JSON object")
         }
         do {
-            let decoder = JSONDecoder()
-            decoder.userInfo = userInfo
-            return try decoder.decode(T.self, from: data)
+            return try JSONInputDecoder.decode(T.self, from: data, userInfo: userInfo)
         } catch let error as FormatError {
             throw error.withPath(path)
-        } catch let error as DecodingError {
-            let problem = DecodingProblem(error)
-            if problem.kind == .notJSON {
-                throw FormatError.invalidJSON(path: path, offset: DecodingProblem.syntaxErrorOffset(in: data) ?? 0,
-                                              tensor: nil, reason: problem.reason)
-            }
-            throw FormatError.invalidConfig(path: path, key: problem.key, reason: problem.reason)
         } catch {
-            throw FormatError.invalidConfig(path: path, key: "", reason: "\(error)")
+            guard let problem = DecodingProblem(error) else {
+                throw FormatError.invalidConfig(path: path, key: "", reason: "\(error)")
+            }
+            if problem.kind == .notJSON {
+                throw FormatError.invalidJSON(path: path, offset: problem.offset ?? 0, tensor: nil, reason: problem.reason)
+            }
+            let at = problem.offset.map { " (at byte \($0))" } ?? ""
+            throw FormatError.invalidConfig(path: path, key: problem.key, reason: problem.reason + at)
         }
     }
 

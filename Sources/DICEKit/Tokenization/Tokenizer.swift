@@ -56,7 +56,9 @@ public struct Tokenizer: Sendable {
     /// When the config has no `chat_template`, a `chat_template.jinja` file beside it (the layout
     /// transformers ≥ 4.43 saves) supplies it.
     /// - Throws: `TokenizerError` naming the file: `.unreadableFile` when tokenizer.json is
-    ///   missing, `.malformedJSON` (also for a normalizer, pre-tokenizer or decoder chain that can
+    ///   missing or a file is not a regular file (a FIFO, a device: refused unread, without
+    ///   blocking), `.malformedJSON` (with the byte offset for bytes that are not JSON or a
+    ///   number that does not fit; a repeated key takes its last value, as in Python) (also for a normalizer, pre-tokenizer or decoder chain that can
     ///   make a text more than 4096 times longer), `.unsupported…`, `.invalidMerge`, `.unknownToken`.
     ///   A `.gguf` file in place of the directory gives its embedded tokenizer (`init(gguf:)`).
     public init(directory: URL) throws {
@@ -66,29 +68,16 @@ public struct Tokenizer: Sendable {
         }
         let tokenizerURL = directory.appendingPathComponent("tokenizer.json")
         let configURL = directory.appendingPathComponent("tokenizer_config.json")
-        let tokenizerData: Data
-        do {
-            tokenizerData = try Data(contentsOf: tokenizerURL)
-        } catch {
-            throw TokenizerError.unreadableFile(path: tokenizerURL.path, reason: error.localizedDescription)
-        }
-        var configData: Data?
-        if FileManager.default.fileExists(atPath: configURL.path) {
-            do {
-                configData = try Data(contentsOf: configURL)
-            } catch {
-                throw TokenizerError.unreadableFile(path: configURL.path, reason: error.localizedDescription)
-            }
-        }
+        let tokenizerData = try Self.readFile(tokenizerURL)
+        let configData = FileManager.default.fileExists(atPath: configURL.path) ? try Self.readFile(configURL) : nil
         try self.init(tokenizerJSON: tokenizerData, config: configData,
                       tokenizerPath: tokenizerURL.path, configPath: configURL.path)
         let jinjaURL = directory.appendingPathComponent("chat_template.jinja")
         if config.chatTemplate == nil, FileManager.default.fileExists(atPath: jinjaURL.path) {
-            do {
-                config.chatTemplate = try String(contentsOf: jinjaURL, encoding: .utf8)
-            } catch {
-                throw TokenizerError.unreadableFile(path: jinjaURL.path, reason: error.localizedDescription)
+            guard let template = String(data: try Self.readFile(jinjaURL), encoding: .utf8) else {
+                throw TokenizerError.unreadableFile(path: jinjaURL.path, reason: "not valid UTF-8 text")
             }
+            config.chatTemplate = template
         }
     }
 
@@ -141,12 +130,22 @@ public struct Tokenizer: Sendable {
         vocabularySize = maxID + 1
     }
 
-    /// Decodes JSON, turning decoding failures into `TokenizerError` with the file and JSON path.
+    /// The bytes of a regular file of the model directory (`ModelFile`), or
+    /// `TokenizerError.unreadableFile` naming it.
+    private static func readFile(_ url: URL) throws -> Data {
+        do {
+            return try ModelFile.contents(of: url, expected: url.lastPathComponent)
+        } catch let error as FormatError {
+            throw TokenizerError.unreadableFile(path: url.path, reason: error.reasonWithoutPath)
+        }
+    }
+
+    /// Decodes JSON with `JSONInputDecoder` (a repeated key takes its last value, as in Python),
+    /// turning decoding failures into `TokenizerError` with the file, the JSON path and, for
+    /// bytes that are not JSON or a number that does not fit, the byte offset.
     static func decodeJSON<T: Decodable>(_ type: T.Type, from data: Data, path: String) throws -> T {
         do {
-            return try JSONDecoder().decode(type, from: data)
-        } catch let error as DecodingError {
-            throw Self.describe(error, data: data, path: path)
+            return try JSONInputDecoder.decode(type, from: data)
         } catch let error as UnsupportedComponent {
             switch error {
             case .model(let t): throw TokenizerError.unsupportedModel(path: path, type: t)
@@ -160,37 +159,11 @@ public struct Tokenizer: Sendable {
         } catch let error as TokenizerError {
             throw error
         } catch {
-            throw TokenizerError.malformedJSON(path: path, codingPath: "", reason: "\(error)")
-        }
-    }
-
-    private static func describe(_ error: DecodingError, data: Data, path: String) -> TokenizerError {
-        func render(_ codingPath: [any CodingKey]) -> String {
-            var out = ""
-            for key in codingPath {
-                if let index = key.intValue { out += "[\(index)]" } else { out += (out.isEmpty ? "" : ".") + key.stringValue }
+            guard let problem = DecodingProblem(error) else {
+                throw TokenizerError.malformedJSON(path: path, codingPath: "", reason: "\(error)")
             }
-            return out
-        }
-        switch error {
-        case let .typeMismatch(type, context):
-            return .malformedJSON(path: path, codingPath: render(context.codingPath),
-                                  reason: "expected \(type): \(context.debugDescription)")
-        case let .valueNotFound(type, context):
-            return .malformedJSON(path: path, codingPath: render(context.codingPath),
-                                  reason: "expected \(type), found null: \(context.debugDescription)")
-        case let .keyNotFound(key, context):
-            return .malformedJSON(path: path, codingPath: render(context.codingPath + [key]),
-                                  reason: "missing key '\(key.stringValue)'")
-        case let .dataCorrupted(context):
-            var reason = context.debugDescription
-            if let underlying = context.underlyingError { reason += " (\(underlying))" }
-            if context.codingPath.isEmpty, let offset = DecodingProblem.syntaxErrorOffset(in: data) {
-                reason += " (at byte \(offset))"
-            }
-            return .malformedJSON(path: path, codingPath: render(context.codingPath), reason: reason)
-        @unknown default:
-            return .malformedJSON(path: path, codingPath: "", reason: "\(error)")
+            let at = problem.offset.map { " (at byte \($0))" } ?? ""
+            throw TokenizerError.malformedJSON(path: path, codingPath: problem.key, reason: problem.reason + at)
         }
     }
 

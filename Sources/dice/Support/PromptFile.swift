@@ -29,13 +29,12 @@ struct PromptFile {
     ///   prompt too long; `TokenizerError` from the template.
     init(path: String, tokenizer: Tokenizer?, template: ChatTemplate, vocabularySize: Int, maxPositions: Int) throws {
         let url = URL(fileURLWithPath: path)
-        let rows = try JSONL.read(Generate.Row.self, from: url)
-        guard !rows.isEmpty else { throw InputError(description: "\(path): no prompts (the file is empty)") }
-        let lines = try Self.nonEmptyLines(url)
-        prompts = try rows.enumerated().map { i, row in
-            let line = i < lines.count ? lines[i] : i + 1
+        let records = try JSONL.readRecords(Generate.Row.self, from: url)
+        guard !records.isEmpty else { throw InputError(description: "\(path): no prompts (the file is empty)") }
+        prompts = try records.map { record in
+            let line = record.line
             let ids: [Int]
-            switch row.prompt {
+            switch record.value.prompt {
             case .ids(let given):
                 ids = given
             case .text(let text):
@@ -54,13 +53,6 @@ struct PromptFile {
             }
             return ids
         }
-        self.lines = lines
-    }
-
-    /// The 1-based numbers of the lines that hold a row (not blank).
-    static func nonEmptyLines(_ url: URL) throws -> [Int] {
-        let data = try Data(contentsOf: url)
-        return data.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated()
-            .filter { $0.element.contains { ![0x20, 0x09, 0x0D].contains($0) } }.map { $0.offset + 1 }
+        lines = records.map(\.line)
     }
 }

@@ -232,9 +232,11 @@ struct SafeTensorsTests {
             try SafeTensorsFile(data: safetensorsBytes(header: header), path: "n")
         }
         switch error {
-        // Foundation reports a non-integer where Int is decoded as "not valid JSON", without a
-        // coding path, so the tensor name is not always known for `[1.5]`.
-        case .invalidShape(path: "n", tensor: "w", _, _), .invalidJSON(path: "n", offset: 8, _, _): break
+        case .invalidShape(path: "n", tensor: "w", _, _) where shape != "[1.5]": break
+        // A non-integer is named by its key path, literal and file byte (8 + its place in the header).
+        case .invalidJSON(path: "n", let offset, tensor: "w", let reason) where shape == "[1.5]":
+            #expect(offset == 8 + (JSONInputErrorTests.offset(of: "1.5", in: header) ?? -100))
+            #expect(reason == "w.shape[0]: expected an integer, found 1.5")
         default: Issue.record("unexpected \(String(describing: error))")
         }
     }
