@@ -4,11 +4,14 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps test bench build demo smollm2 soak fuzz clean
 
-# Debian 12's OpenBLAS 0.3.21 does not recognise recent Xeons and falls back to its generic
-# SSE3 kernels (5–8× slower sgemm). Pick the AVX-512 or AVX2 kernels unless the environment
-# already chose (the `dice` tool does the same by itself; see BLASCore.swift).
+# Debian 12's OpenBLAS 0.3.21 gives recent Xeons its generic SSE3 kernels (5–8× slower sgemm)
+# and some AVX-512 AMD EPYCs its AVX2 ones (about half the sgemm speed). Pick the strongest family
+# the CPU's flags support, by BLASCore's rule (AVX-512 F/DQ/BW/VL → SkylakeX, else AVX2 → Haswell),
+# unless the environment already chose (the `dice` tool and BLASCore.configureProcess() do the same).
 ifeq ($(OPENBLAS_CORETYPE),)
-BLAS_CORE := $(shell if grep -qw avx512bw /proc/cpuinfo 2>/dev/null; then echo SkylakeX; \
+BLAS_CORE := $(shell f=$$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null); \
+	if echo "$$f" | grep -qw avx512f && echo "$$f" | grep -qw avx512dq && echo "$$f" | grep -qw avx512bw \
+	&& echo "$$f" | grep -qw avx512vl; then echo SkylakeX; \
 	elif grep -qw avx2 /proc/cpuinfo 2>/dev/null; then echo Haswell; fi)
 ifneq ($(BLAS_CORE),)
 export OPENBLAS_CORETYPE := $(BLAS_CORE)
