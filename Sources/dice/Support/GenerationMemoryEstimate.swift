@@ -3,7 +3,6 @@
 // from config.json, the prompts and the settings alone (nothing is allocated), and checked
 // against the machine's physical memory before any work.
 
-import ArgumentParser
 import DICEKit
 import Foundation
 
@@ -22,8 +21,9 @@ import Foundation
 ///   row, its text, and its JSON) and 256 per response (array and string headers), for
 ///   `responseSets` sets of N·K responses, each at most min(N_new, context − prompt + 1) tokens.
 ///
-/// The parts are sums of what the code holds at once, rounded up; the estimate is meant to be
-/// within a small factor of the measured peak and above it.
+/// The parts are sums of what the code holds at once, each rounded up (e.g. every generated
+/// token is counted at the cap); it is an estimate from sizes, not a measurement, meant to err
+/// high. Only refusals that no machine could run are tested (10¹² samples).
 struct GenerationMemoryEstimate {
     /// Bytes of the model weights held.
     var weights: Double
