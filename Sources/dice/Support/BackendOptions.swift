@@ -25,7 +25,7 @@ struct BackendOptions: ParsableArguments {
     ///   `CUDAError` that names what is missing and the environment variable that points at it.
     func makeBackend() throws -> any Backend {
         guard cudaDevice >= 0 else { throw ValidationError("--cuda-device \(cudaDevice): expected a device ordinal ≥ 0") }
-        try backend.makeBackend(cudaDevice: cudaDevice, matmulPrecision: cudaMatmul)
+        return try backend.makeBackend(cudaDevice: cudaDevice, matmulPrecision: cudaMatmul)
     }
 }
 

@@ -29,7 +29,7 @@ struct DamagedWeightsTests {
                 let wider = try TransformerLM(spec: spec, backend: CPUBackend(threads: 1))
                 try wider.initializeRandomly(seed: 9)
                 let other = scratch.appendingPathComponent("wider")
-                try ToyModelFolders.write(wider, to: other)
+                try wider.modelDirectory(config: ModelConfig(spec)).write(to: other)
                 try FileManager.default.removeItem(at: weights)
                 try FileManager.default.copyItem(at: other.appendingPathComponent(ModelDirectory.weightsFile), to: weights)
                 return "has shape"
