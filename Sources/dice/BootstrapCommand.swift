@@ -27,28 +27,33 @@ struct BootstrapCommand: ParsableCommand {
     @Option(help: "Prompts X, JSONL.") var prompts: String
     @Option(help: "Offline preference pairs D_offline, JSONL.") var offline: String
     @Option(help: "The run folder.") var output: String
-    @Option(help: "Rounds T (≥ 1).") var rounds = 2
-    @Option(help: "Responses sampled per prompt, K (≥ 2).") var samples = 16
-    @Option(help: "Replay ratio γ: the offline share of each round's training set, in [0, 1].") var gamma = 0.5
-    @Option(help: "Length penalty α of r − α·|y|: auto (per round, balances chosen and rejected lengths), or a number ≥ 0 (0: off).")
+    // Numbers parse `.unconditional`ly, so that a negative value reaches the range checks.
+    @Option(parsing: .unconditional, help: "Rounds T (≥ 1).") var rounds = 2
+    @Option(parsing: .unconditional, help: "Responses sampled per prompt, K (≥ 2; bounded by memory).") var samples = 16
+    @Option(parsing: .unconditional, help: "Replay ratio γ: the offline share of each round's training set, in [0, 1].")
+    var gamma = 0.5
+    @Option(parsing: .unconditional,
+            help: "Length penalty α of r − α·|y|: auto (per round, balances chosen and rejected lengths), or a number ≥ 0 (0: off).")
     var alpha = "auto"
     @Option(help: "Unit of |y|: chars | tokens.") var lengthUnit = "chars"
-    @Option(help: "β of the implicit reward and of the DPO loss.") var beta = 0.1
-    @Option(help: "Keep a prompt only if at least this many responses survive filtering (default: K/2, at least 2).")
+    @Option(parsing: .unconditional, help: "β of the implicit reward and of the DPO loss (> 0, at most 3.4e38).") var beta = 0.1
+    @Option(parsing: .unconditional,
+            help: "Keep a prompt only if at least this many responses survive filtering (default: K/2, at least 2).")
     var minValid: Int?
-    @Option(help: "Responses shorter than this (in --length-unit) are degenerate.") var minResponseLength = 1
-    @Option(help: "Responses longer than this (in --length-unit) are degenerate (default: no bound).")
+    @Option(parsing: .unconditional, help: "Responses shorter than this (in --length-unit) are degenerate.")
+    var minResponseLength = 1
+    @Option(parsing: .unconditional, help: "Responses longer than this (in --length-unit) are degenerate (default: no bound).")
     var maxResponseLength: Int?
     @Option(help: "Held-out preference pairs (JSONL): each round reports its implicit reward's accuracy on them.")
     var heldOut: String?
-    @Option(help: "Pairs per scoring pass.") var scoringBatchSize = 64
+    @Option(parsing: .unconditional, help: "Pairs per scoring pass.") var scoringBatchSize = 64
     @OptionGroup var backendOptions: BackendOptions
     @OptionGroup var sampling: SamplingOptions
     @OptionGroup var dpo: DPOOptions
     @Option(help: "Chat template: chatml, zephyr, llama3, none, or a format with {prompt} (default: the tokenizer's, else none).")
     var template: String?
     @Flag(help: "Append EOS to every offline response.") var appendEos = false
-    @Option(help: "Seed of sampling, replay and DPO data order.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Seed of sampling, replay and DPO data order.") var seed: UInt64 = 0
     @Flag(help: "Continue the run in --output from its last completed phase.") var resume = false
 
     /// A problem with the command's inputs, found before any work.
@@ -65,16 +70,20 @@ struct BootstrapCommand: ParsableCommand {
         guard let unit = LengthUnit(rawValue: lengthUnit) else {
             throw InputError(description: "--length-unit \(lengthUnit): expected chars or tokens")
         }
-        let configuration = DICEConfiguration(
-            rounds: rounds, samplesPerPrompt: samples, beta: beta, alpha: try AlphaSetting(parsing: alpha),
-            lengthUnit: unit, minLength: minResponseLength, maxLength: maxResponseLength,
-            minValid: minValid ?? max(2, samples / 2), gamma: gamma,
-            dpo: try dpo.configuration(beta: beta, seed: seed), seed: seed, scoringBatchSize: scoringBatchSize)
-        try configuration.validate()
+        let configuration = try FlagChecks.naming(FlagChecks.diceFlags) {
+            let configuration = DICEConfiguration(
+                rounds: rounds, samplesPerPrompt: samples, beta: beta, alpha: try AlphaSetting(parsing: alpha),
+                lengthUnit: unit, minLength: minResponseLength, maxLength: maxResponseLength,
+                minValid: minValid ?? max(2, samples / 2), gamma: gamma,
+                dpo: try dpo.configuration(beta: beta, seed: seed), seed: seed, scoringBatchSize: scoringBatchSize)
+            try configuration.validate()
+            return configuration
+        }
         if minResponseLength < 1 { throw InputError(description: "--min-response-length \(minResponseLength): expected ≥ 1") }
         if let m = maxResponseLength, m < minResponseLength {
             throw InputError(description: "--max-response-length \(m): expected ≥ --min-response-length (\(minResponseLength))")
         }
+        try sampling.check()
         let backend = try backendOptions.makeBackend()
 
         let policyFolder = try ModelFolder(policy, flag: "--policy")
@@ -83,6 +92,10 @@ struct BootstrapCommand: ParsableCommand {
         guard referenceFolder.config.vocabSize == spec.vocabularySize else {
             throw InputError(description: "--reference \(reference): vocabulary of \(referenceFolder.config.vocabSize) tokens, the policy's has \(spec.vocabularySize)")
         }
+        // Both models' weights are read and checked (every tensor, its shape, the file's bytes)
+        // now, so that a damaged file is named before any sampling.
+        try policyFolder.checkWeights(flag: "--policy")
+        try referenceFolder.checkWeights(flag: "--reference")
         let layout = RunLayout(root: URL(fileURLWithPath: output))
 
         let template = try policyFolder.chatTemplate(self.template)
@@ -90,7 +103,18 @@ struct BootstrapCommand: ParsableCommand {
                                         vocabularySize: spec.vocabularySize, maxPositions: spec.maxPositions)
         let offlinePairs = try readPairs(offline, folder: policyFolder, template: template)
         let heldOutPairs = try heldOut.map { try readPairs($0, folder: policyFolder, template: template) }
-        let generation = try sampling.parameters(directory: policyFolder.url, tokenizer: policyFolder.tokenizer)
+        let generation = try sampling.parameters(directory: policyFolder.url, tokenizer: policyFolder.tokenizer,
+                                                 vocabularySize: spec.vocabularySize)
+        // Bounds from the data: a round trains on at most the pairs the replay mixer can draw
+        // (one generated pair per prompt, offline pairs by γ), and sampling must fit in memory.
+        let mixable = try ExperienceReplayMixer(gamma: gamma).sizes(generated: promptFile.prompts.count,
+                                                                   offline: offlinePairs.count)
+        try dpo.checkBatchSize(atMost: mixable.generated + mixable.offline,
+                               "the most pairs a round can train on (\(mixable.generated) generated, one per prompt, + \(mixable.offline) offline at γ = \(gamma))")
+        var sampled = generation
+        sampled.samplesPerPrompt = samples
+        try GenerationMemoryEstimate(config: policyFolder.config, prompts: promptFile.prompts, parameters: sampled,
+                                     modelsHeld: 2).check(flag: "--samples", value: samples)
         // Recorded in RUN/settings.json beside the loop's settings and data fingerprints; the
         // library refuses to resume a run with any of them changed.
         let encoder = JSONEncoder()

@@ -28,19 +28,21 @@ struct DPOCommand: ParsableCommand {
     @Option(help: "Preference pairs, JSONL.") var data: String
     @Option(help: "Output folder: final model, metrics.jsonl, checkpoint/.") var output: String
     @Option(help: "The reference model folder (default: the initial policy).") var reference: String?
-    @Option(help: "β.") var beta = 0.1
+    @Option(parsing: .unconditional, help: "β (> 0, at most Float32's largest, 3.4e38).") var beta = 0.1
     @OptionGroup var training: DPOOptions
-    @Option(help: "Pairs held out for validation.") var valSize = 0
-    @Option(help: "Validate every N updates (0: at the end only).") var evalEvery = 50
-    @Option(help: "Seed (validation split, shuffling).") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Pairs held out for validation.") var valSize = 0
+    @Option(parsing: .unconditional, help: "Validate every N updates (0: at the end only).") var evalEvery = 50
+    @Option(parsing: .unconditional, help: "Seed (validation split, shuffling).") var seed: UInt64 = 0
     @Option(help: "Chat template: chatml, zephyr, llama3, none, or a format with {prompt} (default: the tokenizer's, else none).")
     var template: String?
     @Flag(help: "Append EOS to every response.") var appendEos = false
-    @Option(help: "Longest prompt + response, in tokens (default: the model's context).") var maxLength: Int?
+    @Option(parsing: .unconditional, help: "Longest prompt + response, in tokens (default: the model's context).")
+    var maxLength: Int?
     @Option(help: "error | truncate.") var truncation = "error"
-    @Option(help: "With --truncation truncate: the prompt's length limit (default: half of --max-length).")
+    @Option(parsing: .unconditional, help: "With --truncation truncate: the prompt's length limit (default: half of --max-length).")
     var maxPromptLength: Int?
-    @Option(help: "Folder of cached reference log-probs.") var cacheDir: String?
+    @Option(help: "Folder of cached reference log-probs (default: $XDG_CACHE_HOME/dicekit/reference-logprobs, else $HOME/.cache/dicekit/reference-logprobs).")
+    var cacheDir: String?
     @Flag(help: "Continue from OUTPUT/checkpoint when it exists.") var resume = false
 
     func run() throws {
@@ -51,6 +53,10 @@ struct DPOCommand: ParsableCommand {
         var configuration = try training.configuration(beta: beta, seed: seed)
         configuration.validationSize = valSize
         configuration.evaluationInterval = evalEvery
+        // Flags that need no model or data, and the cache folder, before anything is read.
+        try FlagChecks.require(maxLength, atLeast: 2, "--max-length", "a number ≥ 2 (a prompt token and a response token)")
+        try FlagChecks.require(maxPromptLength, atLeast: 1, "--max-prompt-length")
+        let cacheURL = try cacheDir.map { URL(fileURLWithPath: $0) } ?? Self.defaultCacheFolder()
         let backend = try backendOptions.makeBackend()
         let modelURL = URL(fileURLWithPath: model), outputURL = URL(fileURLWithPath: output)
         var directory = try ModelDirectory.read(from: modelURL)
@@ -67,7 +73,11 @@ struct DPOCommand: ParsableCommand {
         let policyKind: TruncationPolicy
         switch truncation {
         case "error": policyKind = .error
-        case "truncate": policyKind = .truncate(maxPromptLength: maxPromptLength ?? limit / 2)
+        case "truncate":
+            let promptLimit = maxPromptLength ?? limit / 2
+            try FlagChecks.require(promptLimit < limit, "--max-prompt-length", promptLimit,
+                                   "a number below --max-length \(limit) (room for the responses)")
+            policyKind = .truncate(maxPromptLength: promptLimit)
         default: throw ValidationError("--truncation must be error or truncate")
         }
         let encoding = PreferenceDataset.Encoding(tokenizer: tokenizer, template: chatTemplate, appendEOS: appendEos,
@@ -80,6 +90,8 @@ struct DPOCommand: ParsableCommand {
         let pairs = dataset.pairs
         // The validation split is checked against the pairs before any model is scored.
         try DPOOptions.withFlagNames { try configuration.validate(pairs: pairs.count) }
+        try training.checkBatchSize(atMost: pairs.count - valSize,
+                                    "the training pairs (\(pairs.count) pairs − --val-size \(valSize))")
 
         // Reference log-probs: from the cache, or computed (loading the reference only then).
         let referenceURL = reference.map { URL(fileURLWithPath: $0) }
@@ -88,8 +100,6 @@ struct DPOCommand: ParsableCommand {
         let key = ReferenceLogProbCache.key(
             weightsFingerprint: weightsFingerprint,
             dataFingerprint: PreferenceDataset.fingerprint(pairs, template: chatTemplate.description, appendEOS: appendEos))
-        let cacheURL = cacheDir.map { URL(fileURLWithPath: $0) }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/dicekit/reference-logprobs")
         var referenceBar = ProgressBar(total: pairs.count, label: "reference")
         var computed = false
         let referenceLogProbs = try ReferenceLogProbCache(folder: cacheURL).logProbs(
@@ -140,6 +150,16 @@ struct DPOCommand: ParsableCommand {
         }
     }
 
+    /// The reference log-prob cache's folder per XDG (`ReferenceLogProbCache.defaultFolder`).
+    /// - Throws: `ValidationError` naming XDG_CACHE_HOME, HOME and --cache-dir when the
+    ///   environment gives no folder.
+    static func defaultCacheFolder() throws -> URL {
+        do {
+            return try ReferenceLogProbCache.defaultFolder()
+        } catch let error as ReferenceLogProbCache.LocationError {
+            throw ValidationError("no folder for the reference log-prob cache: \(error.reason); set XDG_CACHE_HOME or HOME to an existing folder, or pass --cache-dir")
+        }
+    }
 }
 
 /// Copies the tokenizer files a model folder has into `destination`.

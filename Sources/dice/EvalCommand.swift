@@ -23,8 +23,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Prompts, JSONL: {\"prompt\": str} or {\"prompt_ids\": [int]} rows.") var prompts: String
     @Option(help: "The judge: \(JudgeRegistry.names.joined(separator: " | ")).") var judge: String
     @Option(help: "The JSON report to write.") var output: String
-    @Option(help: "Responses per prompt and model.") var samples = 1
-    @Option(help: "Seed of sampling (the same for both models).") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Responses per prompt and model (≥ 1; bounded by memory).") var samples = 1
+    @Option(parsing: .unconditional, help: "Seed of sampling (the same for both models).") var seed: UInt64 = 0
     @Option(help: "Unit of lengths (and of the length judge): chars | tokens.") var lengthUnit = "chars"
     @OptionGroup var backendOptions: BackendOptions
     @OptionGroup var sampling: SamplingOptions
@@ -72,7 +72,8 @@ struct EvalCommand: ParsableCommand {
             throw InputError(description: "--length-unit \(lengthUnit): expected chars or tokens")
         }
         let entry = try JudgeRegistry.judge(named: judge, lengthUnit: unit)
-        guard samples >= 1 else { throw InputError(description: "--samples \(samples): expected ≥ 1") }
+        try FlagChecks.require(samples >= 1, "--samples", samples, "a number ≥ 1")
+        try sampling.check()
         let backend = try backendOptions.makeBackend()
         let outputURL = URL(fileURLWithPath: output)
         let outputFolder = outputURL.deletingLastPathComponent()
@@ -85,6 +86,9 @@ struct EvalCommand: ParsableCommand {
         guard modelFolder.config.vocabSize == baselineFolder.config.vocabSize else {
             throw InputError(description: "--baseline \(baseline): vocabulary of \(baselineFolder.config.vocabSize) tokens, the model's has \(modelFolder.config.vocabSize)")
         }
+        // The baseline's weights are read and checked now, so that a damaged file is named before
+        // the model's responses are sampled (the model's are loaded first, before any sampling).
+        try baselineFolder.checkWeights(flag: "--baseline")
         let spec = modelFolder.spec
         let file = try PromptFile(path: prompts, tokenizer: modelFolder.tokenizer,
                                   template: try modelFolder.chatTemplate(template), vocabularySize: spec.vocabularySize,
@@ -93,9 +97,16 @@ struct EvalCommand: ParsableCommand {
             if let problem = entry.checkPrompt(prompt) { throw InputError(description: "\(prompts):\(line): \(problem)") }
         }
         let modelParameters = try sampling.parameters(directory: modelFolder.url, tokenizer: modelFolder.tokenizer,
-                                                      extraStopIDs: entry.stopTokenIDs)
+                                                      vocabularySize: spec.vocabularySize, extraStopIDs: entry.stopTokenIDs)
         let baselineParameters = try sampling.parameters(directory: baselineFolder.url, tokenizer: baselineFolder.tokenizer,
-                                                         extraStopIDs: entry.stopTokenIDs)
+                                                         vocabularySize: spec.vocabularySize, extraStopIDs: entry.stopTokenIDs)
+        // One model is held at a time; both sets of responses are kept until the report.
+        for (folder, parameters) in [(modelFolder, modelParameters), (baselineFolder, baselineParameters)] {
+            var p = parameters
+            p.samplesPerPrompt = samples
+            try GenerationMemoryEstimate(config: folder.config, prompts: file.prompts, parameters: p, responseSets: 2)
+                .check(flag: "--samples", value: samples)
+        }
 
         func responses(_ folder: ModelFolder, _ parameters: GenerationParameters, label: String) throws -> [TokenizedText] {
             var p = parameters

@@ -26,13 +26,14 @@ struct Generate: ParsableCommand {
     @Option(help: "JSONL to write: each input row plus \"responses\".")
     var output: String
 
-    @Option(help: "Responses per prompt (K ≥ 1).")
+    // Numbers parse `.unconditional`ly, so that a negative value reaches the range checks.
+    @Option(parsing: .unconditional, help: "Responses per prompt (K ≥ 1; bounded by memory).")
     var samples: Int
 
-    @Option(help: "Cap on generated tokens per response.")
+    @Option(parsing: .unconditional, help: "Cap on generated tokens per response.")
     var maxNewTokens: Int
 
-    @Option(help: "Seed; sample j of row i uses the random stream (i, j).")
+    @Option(parsing: .unconditional, help: "Seed; sample j of row i uses the random stream (i, j).")
     var seed: UInt64
 
     @OptionGroup var controls: SamplingControls
@@ -49,10 +50,11 @@ struct Generate: ParsableCommand {
     @Option(name: .customLong("stop"), help: "A string that ends a response (repeatable).")
     var stopStrings: [String] = []
 
-    @Option(name: .customLong("stop-id"), help: "A token id that ends a response, besides EOS (repeatable).")
+    @Option(name: .customLong("stop-id"), parsing: .unconditionalSingleValue,
+            help: "A token id that ends a response, besides EOS (repeatable).")
     var stopIDs: [Int] = []
 
-    @Option(help: "Sequences decoded together (rounded to whole prompts).")
+    @Option(parsing: .unconditional, help: "Sequences decoded together (rounded to whole prompts).")
     var batchSize = 64
 
     /// One input row: its fields, kept for the output, and its prompt.
@@ -120,6 +122,7 @@ struct Generate: ParsableCommand {
 
     /// The command's work; every error ends as one `error: …` line (`reportingErrors`).
     private func generate() throws {
+        try checkFlags()
         let directory = URL(fileURLWithPath: model)
         let inputURL = URL(fileURLWithPath: input), outputURL = URL(fileURLWithPath: output)
         let outputFolder = outputURL.deletingLastPathComponent()
@@ -140,8 +143,22 @@ struct Generate: ParsableCommand {
             stopTokenIDs: GenerationParameters.defaultStopTokenIDs(generationConfig: generationConfig, tokenizer: tokenizer)
                 + stopIDs,
             stopStrings: stopStrings, seed: seed, batchSize: batchSize)
+        do {
+            try parameters.validate()
+        } catch let error as GenerationError {
+            // The flags were checked first: what is left came from generation_config.json.
+            throw InputError(description: "\(generationConfigURL.path): \(error)")
+        }
         let prompts = try tokenize(rows, tokenizer: tokenizer, lines: lines)
+        // Stop ids and memory from config.json alone, before the weights are loaded (a .gguf
+        // file's configuration is known once it is loaded).
+        let isGGUF = GGUFFile.isGGUF(directory)
+        if !isGGUF {
+            try checkSizes(try ModelConfig.load(contentsOf: directory.appendingPathComponent(ModelDirectory.configFile)),
+                           prompts: prompts, parameters: parameters)
+        }
         let lm = try TransformerLM(directory: directory, backend: try backendOptions.makeBackend())
+        if isGGUF { try checkSizes(lm.config, prompts: prompts, parameters: parameters) }
         let generator = try Generator(model: lm, parameters: parameters, tokenizer: tokenizer)
         do {
             try generator.validate(prompts: prompts)
@@ -161,6 +178,29 @@ struct Generate: ParsableCommand {
             })
         }
         try JSONL.write(out, to: outputURL)
+    }
+
+    /// Checks every numeric flag (before anything is read).
+    /// - Throws: `ValidationError` "FLAG VALUE: expected …".
+    func checkFlags() throws {
+        try FlagChecks.require(samples >= 1, "--samples", samples, "a number ≥ 1")
+        try FlagChecks.require(maxNewTokens >= 1, "--max-new-tokens", maxNewTokens, "a number ≥ 1")
+        try FlagChecks.require(batchSize >= 1, "--batch-size", batchSize, "a number ≥ 1")
+        try controls.check()
+        try SamplingControls.checkRepetitionPenalty(repetitionPenalty)
+        if stopStrings.contains("") { throw FlagChecks.error("--stop", "\"\"", "a non-empty string") }
+    }
+
+    /// Checks `--stop-id`s against the vocabulary of `config` and the memory the generation
+    /// needs against the machine's (`GenerationMemoryEstimate`, naming `--samples`).
+    /// - Throws: `ValidationError` "FLAG VALUE: expected …".
+    func checkSizes(_ config: ModelConfig, prompts: [[Int]], parameters: GenerationParameters) throws {
+        for id in stopIDs {
+            try FlagChecks.require((0..<config.vocabSize).contains(id), "--stop-id", id,
+                                   "a token id in 0..<\(config.vocabSize) (the model's vocabulary)")
+        }
+        try GenerationMemoryEstimate(config: config, prompts: prompts, parameters: parameters)
+            .check(flag: "--samples", value: samples)
     }
 
     /// The sampling controls: flags first, then generation_config.json, then transformers'

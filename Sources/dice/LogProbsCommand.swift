@@ -40,18 +40,15 @@ struct LogProbsCommand: ParsableCommand {
     @Flag(help: "Append the EOS token to every response (the tokenizer's eos_token, else the config's eos_token_id).")
     var appendEos = false
 
-    @Option(help: "Rows per forward pass.")
+    @Option(parsing: .unconditional, help: "Rows per forward pass (≥ 1; a batch never holds more than the rows).")
     var batchSize = 8
-
-    func validate() throws {
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
-    }
 
     func run() throws {
         try reportingErrors(score)
     }
 
     private func score() throws {
+        try FlagChecks.require(batchSize >= 1, "--batch-size", batchSize, "a number ≥ 1")
         let chosenTemplate = try template.map { try ChatTemplate(parsing: $0) }
         let inputURL = URL(fileURLWithPath: input)
         let modelURL = URL(fileURLWithPath: model)

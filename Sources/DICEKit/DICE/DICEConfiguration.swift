@@ -51,7 +51,9 @@ public struct DICEConfiguration: Sendable, Hashable, Codable {
 
     /// Checks the settings before any work starts.
     /// - Throws: `DICEError.invalidParameter` naming the first bad setting (for a β that differs
-    ///   from the DPO loss's, both: `beta / dpo.loss.beta`).
+    ///   from the DPO loss's, both: `beta / dpo.loss.beta`). β and a fixed α must not exceed
+    ///   `DPOConfiguration.largestBeta` (Float32's largest value), so that every reward
+    ///   β·Δlog π and every shaped reward r − α·|y| stays finite and encodable.
     public func validate() throws {
         func bad(_ name: String, _ value: Any, _ expected: String) -> DICEError {
             .invalidParameter(name: name, value: "\(value)", expected: expected)
@@ -60,6 +62,12 @@ public struct DICEConfiguration: Sendable, Hashable, Codable {
         guard samplesPerPrompt >= 2 else { throw bad("samples", samplesPerPrompt, "at least 2 (a pair needs two responses)") }
         guard gamma >= 0, gamma <= 1 else { throw bad("gamma", gamma, "a number in [0, 1]") }
         guard beta > 0, beta.isFinite else { throw bad("beta", beta, "a finite number > 0") }
+        guard beta <= DPOConfiguration.largestBeta else {
+            throw bad("beta", beta, "a finite number > 0 and ≤ \(DPOConfiguration.largestBeta) (Float32's largest: rewards β·Δlog π stay finite)")
+        }
+        if case .fixed(let a) = alpha, !(a >= 0 && a <= DPOConfiguration.largestBeta) {
+            throw bad("alpha", a, "auto or a number in [0, \(DPOConfiguration.largestBeta)] (Float32's largest: r − α·|y| stays finite)")
+        }
         guard dpo.loss.beta == beta else {
             throw bad("beta / dpo.loss.beta", "\(beta) / \(dpo.loss.beta)",
                       "one β for the implicit reward and the DPO loss (the reward is the one DPO fits)")

@@ -54,10 +54,20 @@ public struct DPOConfiguration: Sendable, Hashable, Codable {
         self.seed = seed
     }
 
+    /// The largest β accepted: Float32's largest finite value, about 3.4e38.
+    ///
+    /// The loss's derivative with respect to a log-prob is β·σ(·), at most β, and it reaches the
+    /// model's Float32 backward pass: a larger β makes every gradient infinite. Up to this bound
+    /// the rewards β·(log π − log π_ref) stay finite in Double and encodable in JSON for any
+    /// model: a log-prob is a sum of at most 2³¹ Float32 token log-probs, each below 3.4e38 in
+    /// magnitude, so |reward| < 3.4e38 · 2 · 2³¹ · 3.4e38 ≈ 5e86, far below Double's 1.8e308.
+    public static let largestBeta = Double(Float.greatestFiniteMagnitude)
+
     /// Checks the settings against a data set of `pairs` pairs.
     /// - Throws: `DPOTrainingError.invalidSetting` naming the first setting out of range:
-    ///   `batchSize`, `microBatchSize`, `steps`, `learningRate`, `weightDecay`, `maxGradNorm`,
-    ///   `validationSize`, `evaluationInterval`, `checkpointInterval`, or the loss's (`beta`,
+    ///   `batchSize`, `microBatchSize`, `steps`, `learningRate`, `weightDecay`, `maxGradNorm`
+    ///   (finite and > 0 when given), `validationSize`, `evaluationInterval`,
+    ///   `checkpointInterval`, or the loss's (`beta`, also above `largestBeta`,
     ///   `labelSmoothing`, `sftWeight`).
     public func validate(pairs: Int) throws {
         func fail(_ name: String, _ value: Any, _ expected: String) -> DPOTrainingError {
@@ -70,12 +80,17 @@ public struct DPOConfiguration: Sendable, Hashable, Codable {
         guard steps >= 0 else { throw fail("steps", steps, "a number ≥ 0") }
         guard learningRate >= 0, learningRate.isFinite else { throw fail("learningRate", learningRate, "a finite number ≥ 0") }
         guard weightDecay >= 0, weightDecay.isFinite else { throw fail("weightDecay", weightDecay, "a finite number ≥ 0") }
-        if let m = maxGradNorm, !(m > 0) { throw fail("maxGradNorm", m, "a number > 0 (nil: no clipping)") }
+        if let m = maxGradNorm, !(m > 0 && m.isFinite) {
+            throw fail("maxGradNorm", m, "a finite number > 0 (nil: no clipping)")
+        }
         guard validationSize >= 0, validationSize < pairs else {
             throw fail("validationSize", validationSize, "a number in 0..<\(pairs) (the number of pairs)")
         }
         guard evaluationInterval >= 0 else { throw fail("evaluationInterval", evaluationInterval, "a number ≥ 0") }
         guard checkpointInterval >= 0 else { throw fail("checkpointInterval", checkpointInterval, "a number ≥ 0") }
         try loss.validate()
+        guard loss.beta <= Self.largestBeta else {
+            throw fail("beta", loss.beta, "a finite number > 0 and ≤ \(Self.largestBeta) (Float32's largest: the loss's gradient β·σ reaches the model's Float32 backward pass)")
+        }
     }
 }

@@ -52,6 +52,56 @@ public struct ReferenceLogProbCache: Sendable {
 
     public init(folder: URL) { self.folder = folder }
 
+    /// Why no default cache folder could be chosen.
+    public struct LocationError: Error, Sendable, Hashable, CustomStringConvertible {
+        /// What is wrong with the environment (names `XDG_CACHE_HOME` and `HOME`).
+        public let reason: String
+
+        /// One readable sentence.
+        public var description: String {
+            "no folder for the reference log-prob cache: \(reason); set XDG_CACHE_HOME or HOME to an existing folder, or pass a cache folder explicitly"
+        }
+    }
+
+    /// The default cache folder, as the XDG Base Directory specification places caches:
+    /// `$XDG_CACHE_HOME/dicekit/reference-logprobs` when `XDG_CACHE_HOME` is an absolute path,
+    /// else `$HOME/.cache/dicekit/reference-logprobs` when `HOME` is an absolute path to an
+    /// existing folder. Empty or relative values are ignored, as the specification says.
+    /// Nothing is created.
+    /// - Throws: `LocationError` naming both variables when neither gives a folder.
+    public static func defaultFolder(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> URL {
+        let subfolder = "dicekit/reference-logprobs"
+        if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") {
+            return URL(fileURLWithPath: xdg, isDirectory: true).appendingPathComponent(subfolder, isDirectory: true)
+        }
+        let xdgState = environment["XDG_CACHE_HOME"].map { $0.isEmpty ? "XDG_CACHE_HOME is empty" : "XDG_CACHE_HOME=\($0) is not an absolute path" }
+            ?? "XDG_CACHE_HOME is not set"
+        guard let home = environment["HOME"], home.hasPrefix("/") else {
+            let homeState = environment["HOME"].map { $0.isEmpty ? "HOME is empty" : "HOME=\($0) is not an absolute path" }
+                ?? "HOME is not set"
+            throw LocationError(reason: "\(xdgState) and \(homeState)")
+        }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: home, isDirectory: &isFolder), isFolder.boolValue else {
+            throw LocationError(reason: "\(xdgState) and HOME=\(home) is not an existing folder")
+        }
+        return URL(fileURLWithPath: home, isDirectory: true).appendingPathComponent(".cache/" + subfolder, isDirectory: true)
+    }
+
+    /// Creates the cache folder (and its parents) unless it exists, and checks that files can be
+    /// written in it; `logProbs` calls it before computing anything.
+    /// - Throws: `FormatError.io` naming the folder.
+    public func prepareFolder() throws {
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw FormatError.io(path: folder.path, reason: "cannot create the cache folder: \(error.localizedDescription)")
+        }
+        guard FileManager.default.isWritableFile(atPath: folder.path) else {
+            throw FormatError.io(path: folder.path, reason: "the cache folder is not writable")
+        }
+    }
+
     /// The cache key of reference weights and tokenized data (SHA-256, hex).
     public static func key(weightsFingerprint: String, dataFingerprint: String) -> String {
         var hash = SHA256()
@@ -80,9 +130,10 @@ public struct ReferenceLogProbCache: Sendable {
 
     /// The reference log-probs of `pairs`: from the cache when complete; otherwise computed
     /// with `reference()` (called only then, so the model is loaded only when needed),
-    /// continuing a partial file, saving progress every `saveEvery` pairs.
+    /// continuing a partial file, saving progress every `saveEvery` pairs. The folder is
+    /// created and checked (`prepareFolder`) before `reference()` is called.
     /// - Throws: what `reference()` or the model throws; `FormatError` for unreadable or
-    ///   unwritable cache files.
+    ///   unwritable cache files or folder.
     public func logProbs(key: String, pairs: [PreferencePair], reference: () throws -> any ReferenceModel,
                          batchSize: Int = 8, saveEvery: Int = 512,
                          progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> ReferenceLogProbs {
@@ -91,6 +142,7 @@ public struct ReferenceLogProbCache: Sendable {
         if let stored = try read(key), stored.count == pairs.count, stored.chosen.count <= pairs.count {
             partial = ReferenceLogProbs(chosen: stored.chosen, rejected: stored.rejected)
         }
+        try prepareFolder()
         let model = try reference()
         while partial.chosen.count < pairs.count {
             let end = min(pairs.count, partial.chosen.count + max(1, saveEvery))
@@ -118,11 +170,7 @@ public struct ReferenceLogProbCache: Sendable {
     }
 
     private func write(_ stored: Stored) throws {
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        } catch {
-            throw FormatError.io(path: folder.path, reason: "cannot create folder: \(error.localizedDescription)")
-        }
+        try prepareFolder()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try AtomicFile.write(try encoder.encode(stored), to: file(stored.key))

@@ -11,7 +11,7 @@ struct DemoCommand: ParsableCommand {
         abstract: "Run DICE on the embedded toy task and report win rates against π_0."
     )
 
-    @Option(help: "Seed of the task's data draws, initialisation and sampling.")
+    @Option(parsing: .unconditional, help: "Seed of the task's data draws, initialisation and sampling.")
     var seed: UInt64 = 0
 
     @Option(help: "Folder for models, runs and the report (reused when it holds a finished stage).")

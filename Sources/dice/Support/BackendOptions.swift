@@ -14,17 +14,18 @@ struct BackendOptions: ParsableArguments {
     @Option(help: "Compute backend: cpu, cuda (an NVIDIA GPU; an error when unusable), or auto (CUDA when usable, else CPU).")
     var backend: BackendChoice = .cpu
 
-    @Option(help: "CUDA device ordinal (with --backend cuda or auto).")
+    @Option(parsing: .unconditional, help: "CUDA device ordinal (with --backend cuda or auto).")
     var cudaDevice = 0
 
     @Option(help: "CUDA matmul precision: fp32, tf32 or bf16 (tf32/bf16: rounded inputs, fp32 accumulation).")
     var cudaMatmul: CUDAMatmulPrecision = .fp32
 
     /// The chosen backend.
-    /// - Throws: with `--backend cuda`, the `CUDAError` that names what is missing and the
-    ///   environment variable that points at it.
+    /// - Throws: `ValidationError` for a negative `--cuda-device`; with `--backend cuda`, the
+    ///   `CUDAError` that names what is missing and the environment variable that points at it.
     func makeBackend() throws -> any Backend {
-        try backend.makeBackend(cudaDevice: cudaDevice, matmulPrecision: cudaMatmul)
+        guard cudaDevice >= 0 else { throw ValidationError("--cuda-device \(cudaDevice): expected a device ordinal ≥ 0") }
+        return try backend.makeBackend(cudaDevice: cudaDevice, matmulPrecision: cudaMatmul)
     }
 }
 

@@ -6,18 +6,20 @@ import DICEKit
 /// The DPO run of each DICE round.
 struct DPOOptions: ParsableArguments {
     @Option(help: "DPO loss: sigmoid | robust | ipo | hinge.") var loss = "sigmoid"
-    @Option(help: "ε: label smoothing (cDPO with sigmoid; robust DPO).") var labelSmoothing = 0.0
-    @Option(help: "Weight of the SFT (NLL per chosen token) term.") var sftWeight = 0.0
+    // Numbers parse `.unconditional`ly, so that a negative value ("--lr -1") reaches the range
+    // checks instead of being taken for a flag.
+    @Option(parsing: .unconditional, help: "ε: label smoothing (cDPO with sigmoid; robust DPO).") var labelSmoothing = 0.0
+    @Option(parsing: .unconditional, help: "Weight of the SFT (NLL per chosen token) term.") var sftWeight = 0.0
     @Option(help: "adamw | sgd.") var optimizer = "adamw"
-    @Option(help: "Learning rate.") var lr = 5e-7
-    @Option(help: "Weight decay.") var weightDecay = 0.0
+    @Option(parsing: .unconditional, help: "Learning rate.") var lr = 5e-7
+    @Option(parsing: .unconditional, help: "Weight decay.") var weightDecay = 0.0
     @Option(help: "constant | warmup | linear | cosine.") var schedule = "constant"
-    @Option(help: "Warm-up updates.") var warmupSteps = 0
-    @Option(help: "Pairs per DPO update.") var batchSize = 32
-    @Option(help: "Pairs per forward/backward pass (default: the batch size).") var microBatchSize: Int?
-    @Option(help: "DPO updates per round.") var steps = 300
-    @Option(help: "Clip the gradient norm to this (0: no clipping).") var maxGradNorm = 1.0
-    @Option(help: "Checkpoint every N updates (0: at the end only); a resumed round continues from the last one.")
+    @Option(parsing: .unconditional, help: "Warm-up updates.") var warmupSteps = 0
+    @Option(parsing: .unconditional, help: "Pairs per DPO update (at most the training pairs).") var batchSize = 32
+    @Option(parsing: .unconditional, help: "Pairs per forward/backward pass (default: the batch size).") var microBatchSize: Int?
+    @Option(parsing: .unconditional, help: "DPO updates per round.") var steps = 300
+    @Option(parsing: .unconditional, help: "Clip the gradient norm to this (0: no clipping).") var maxGradNorm = 1.0
+    @Option(parsing: .unconditional, help: "Checkpoint every N updates (0: at the end only); a resumed round continues from the last one.")
     var saveEvery = 50
 
     /// The command-line flag of each DPO setting (`DPOTrainingError.invalidSetting`'s `name`).
@@ -43,9 +45,14 @@ struct DPOOptions: ParsableArguments {
 
     /// The DPO settings with β and the seed of the run, checked.
     /// - Throws: `ValidationError` for an unknown name or a setting out of range (naming its
-    ///   flag).
+    ///   flag): every number must be finite and in its range (`DPOConfiguration.validate`; β at
+    ///   most `DPOConfiguration.largestBeta`; `--max-grad-norm` finite and ≥ 0).
     func configuration(beta: Double, seed: UInt64) throws -> DPOConfiguration {
-        let configuration = try Self.withFlagNames {
+        // 0 turns clipping off; NaN and ∞ are refused here (the library sees nil for 0).
+        try FlagChecks.require(maxGradNorm.isFinite && maxGradNorm >= 0, "--max-grad-norm", maxGradNorm,
+                               "a finite number ≥ 0 (0: no clipping)")
+        try FlagChecks.require(steps >= 1, "--steps", steps, "a number ≥ 1")
+        return try Self.withFlagNames {
             let configuration = DPOConfiguration(
                 loss: try DPOLoss(kind: try parse(DPOLoss.Kind.self, loss, "--loss"), beta: beta,
                                   labelSmoothing: labelSmoothing, sftWeight: sftWeight),
@@ -58,8 +65,15 @@ struct DPOOptions: ParsableArguments {
             try configuration.validate(pairs: 1)
             return configuration
         }
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
-        return configuration
+    }
+
+    /// Refuses a batch larger than the `pairs` an update can draw from: a larger one repeats pairs
+    /// within one update, spending memory (and time) on copies. (The micro-batch divides the
+    /// batch, so it is bounded too.)
+    /// - Parameter what: what `pairs` counts, for the message.
+    /// - Throws: `ValidationError` "--batch-size N: expected at most PAIRS, WHAT".
+    func checkBatchSize(atMost pairs: Int, _ what: String) throws {
+        try FlagChecks.require(batchSize <= pairs, "--batch-size", batchSize, "at most \(pairs), \(what)")
     }
 
     private func parse<T: RawRepresentable>(_: T.Type, _ value: String, _ flag: String) throws -> T where T.RawValue == String {

@@ -40,9 +40,10 @@ enum DiceTool {
     }
 
     /// Runs `dice arguments…` (or another executable of this build) to completion in `folder`
-    /// (stdout and stderr go to files there). Records an issue and returns nil when the
-    /// executable cannot be found.
+    /// (stdout and stderr go to files there), with `environment` as its whole environment (nil:
+    /// this process's). Records an issue and returns nil when the executable cannot be found.
     static func run(_ arguments: [String], in folder: URL, executable name: String = "dice",
+                    environment: [String: String]? = nil,
                     sourceLocation: SourceLocation = #_sourceLocation) throws -> Result? {
         guard let url = name == "dice" ? url : executable(name) else {
             Issue.record("the \(name) executable was not found beside the test runner (\(CommandLine.arguments.first ?? "?")); build it with `swift build`",
@@ -64,6 +65,7 @@ enum DiceTool {
         process.executableURL = url
         process.arguments = arguments
         process.currentDirectoryURL = folder
+        if let environment { process.environment = environment }
         process.standardOutput = out
         process.standardError = err
         try process.run()

@@ -165,6 +165,6 @@ struct LogProbsErrorTests {
         guard let result = try DiceTool.run(["logprobs", "--model", "m", "--input", "i", "--output", "o",
                                              "--batch-size", "0"], in: folder.url) else { return }
         #expect(result.status != 0)
-        #expect(result.stderr.contains("--batch-size must be at least 1"))
+        #expect(result.stderr.contains("--batch-size 0: expected a number ≥ 1"))
     }
 }

@@ -1,0 +1,20 @@
+// ModelFolder+Weights: a model folder's weights read and checked before any work, so that a
+// damaged file is found before sampling rather than when the model is first loaded.
+
+import DICEKit
+
+extension ModelFolder {
+    /// Reads every weight config.json implies and checks it (`ModelDirectory.read`: the
+    /// safetensors header and bytes, each tensor's presence and shape), then lets the copy go.
+    /// - Parameter flag: the flag that named the folder, for the message.
+    /// - Throws: `InputError` "FLAG: <the FormatError or GGUFError, naming the file>".
+    func checkWeights(flag: String) throws {
+        do {
+            _ = try ModelDirectory.read(from: url)
+        } catch let error as FormatError {
+            throw InputError(description: "\(flag): \(error)")
+        } catch let error as GGUFError {
+            throw InputError(description: "\(flag): \(error)")
+        }
+    }
+}
