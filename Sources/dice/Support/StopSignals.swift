@@ -2,6 +2,7 @@
 // (an update, a phase), where everything done so far is saved and --resume continues.
 
 import ArgumentParser
+import DICEKit
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -14,7 +15,7 @@ import Darwin
 ///
 /// `install()` replaces the default action of SIGINT and SIGTERM (end the process at once) by a
 /// handler that records the signal and notes on stderr that the command will stop at the next
-/// boundary; the command polls `received` there, throws `RunStopped`, tells the person where it
+/// boundary (and unblocks both, should the parent have blocked them); the command polls `received` there, throws `RunStopped`, tells the person where it
 /// stopped and ends with `exitCode` (128 + the signal: 130 for SIGINT, 143 for SIGTERM). A
 /// second signal ends the process at once (the handler restores the default action), which is
 /// still safe: every file is written atomically.
@@ -30,6 +31,14 @@ enum StopSignals {
         let handler: @convention(c) (Int32) -> Void = { sig in StopSignals.handle(sig) }
         _ = signal(SIGINT, handler)
         _ = signal(SIGTERM, handler)
+        // A parent may have started this process with the signals blocked (a blocked signal
+        // would wait, unseen, until the command ends): unblock them on this thread, which the
+        // threads started later inherit.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        _ = pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 
     /// The first stop signal received, or nil.
