@@ -89,10 +89,10 @@ public final class DICEBootstrapper {
     /// Before any work: the inputs are checked, then the run folder is locked for the whole
     /// call (`RunFolderLock`: a second run on the same folder, in this process or another, is
     /// refused while this one runs), and then checked. `.fresh` refuses a folder that holds a
-    /// run. `.resume` continues the run in the folder (or starts one when
-    /// there is none) only if `settings.json` matches this call — the configuration (the number
-    /// of rounds may grow), fingerprints of `prompts` and `offline`, and `inputs` — and the
-    /// store holds every model the run has trained so far.
+    /// run. `.resume` continues the run in the folder (or starts one when there is none) only
+    /// if `settings.json` matches this call — the configuration (the number of rounds may
+    /// grow), fingerprints of `prompts` and `offline`, and `inputs` — and the store holds every
+    /// model the run has trained so far.
     ///
     /// - Parameters:
     ///   - prompts: the prompts X as token ids (non-empty, each non-empty).
@@ -107,8 +107,9 @@ public final class DICEBootstrapper {
     ///   the folder and the other run's pid, `.unusable` for a folder that cannot be created
     ///   (a path below a file, a read-only file system, a name too long); `DICEError.runExists`,
     ///   `.settingsChanged`, `.resumeWithoutModel` or `.runState` for a run folder that cannot
-    ///   be used this way — all before anything but the folder and its lock file is written; then whatever the pieces throw (the completed phases
-    ///   stay on disk), `DICEError.policyContract` for a piece's broken output,
+    ///   be used this way — all before anything but the folder and its lock file is written;
+    ///   then whatever the pieces throw (the completed phases stay on disk; `RunStopped` from
+    ///   the observer), `DICEError.policyContract` for a piece's broken output,
     ///   `.noTrainingPairs` for a round with nothing to train on.
     @discardableResult
     public func run(prompts: [[Int]], offline: [PreferencePair], store: any PolicyStore,
@@ -187,9 +188,8 @@ public final class DICEBootstrapper {
                 let trainer = makeTrainer(dpo, layout.roundDirectory(t).appendingPathComponent("checkpoint"))
                 let logged = MetricsLog(url: layout.metrics(t), steps: dpo.steps, interval: dpo.checkpointInterval)
                 // The loop's observer goes first, then the trainer's own (if any): both get
-                // every event.
-                // A stop request writes the metrics so far, before the trainer's checkpoint of
-                // the same update.
+                // every event. A stop request writes the metrics so far, before the trainer's
+                // checkpoint of the same update.
                 let outer = observer, inner = trainer.observer
                 trainer.observer = { event in
                     try logged.record(event)

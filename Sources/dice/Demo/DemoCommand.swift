@@ -20,7 +20,7 @@ struct DemoCommand: ParsableCommand {
     @Flag(help: "Skip the ablations (no length regularization, γ = 0, offline only).")
     var noAblations = false
 
-    @Flag(help: "Delete the output folder first.")
+    @Flag(help: "Empty the output folder first.")
     var fresh = false
 
     @Option(help: "A JSON file with every setting (sizes, learning rates, DICE knobs); see --print-config.")
