@@ -62,6 +62,7 @@ struct BootstrapCommand: ParsableCommand {
     }
 
     func run() throws {
+        StopSignals.install()
         try reportingErrors(bootstrap)
     }
 
@@ -116,12 +117,15 @@ struct BootstrapCommand: ParsableCommand {
         try GenerationMemoryEstimate(config: policyFolder.config, prompts: promptFile.prompts, parameters: sampled,
                                      modelsHeld: 2).check(flag: "--samples", value: samples)
         // Recorded in RUN/settings.json beside the loop's settings and data fingerprints; the
-        // library refuses to resume a run with any of them changed.
+        // library refuses to resume a run with any of them changed (weights replaced at the same
+        // path included).
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let inputs = [
             "--policy": policyFolder.url.standardizedFileURL.path,
             "--reference": referenceFolder.url.standardizedFileURL.path,
+            "the --policy weights": try ModelDirectory.read(from: policyFolder.url).weightsFingerprint(),
+            "the --reference weights": try ModelDirectory.read(from: referenceFolder.url).weightsFingerprint(),
             "the sampling settings": String(decoding: try encoder.encode(generation), as: UTF8.self),
             "the held-out pairs": heldOutPairs.map { PreferenceDataset.fingerprint($0, template: "held-out", appendEOS: false) } ?? "none",
         ]
@@ -137,7 +141,23 @@ struct BootstrapCommand: ParsableCommand {
             }
         }
         var progress = Progress(rounds: rounds, prompts: promptFile.prompts.count, configuration: configuration)
+        var stoppedAt = ""
         bootstrapper.observer = { event in
+            // SIGINT/SIGTERM: stop before the next phase, or after the current DPO update (the
+            // trainer checkpoints it first).
+            if let stop = StopSignals.request {
+                switch event {
+                case .phaseStarted(let round, let phase):
+                    stoppedAt = "before round \(round) · \(phase.rawValue)"
+                    throw stop
+                case .training(let round, .step(let m)):
+                    progress.handle(event)
+                    stoppedAt = "in round \(round) · train at step \(m.step)"
+                    throw stop
+                default:
+                    break
+                }
+            }
             progress.handle(event)
             if case .roundFinished(let report) = event {
                 // Saved policies get the tokenizer and generation settings of π_0, so that
@@ -149,6 +169,10 @@ struct BootstrapCommand: ParsableCommand {
         do {
             reports = try bootstrapper.run(prompts: promptFile.prompts, offline: offlinePairs, store: store, layout: layout,
                                            mode: resume ? .resume : .fresh, inputs: inputs)
+        } catch is RunStopped {
+            progress.stop()
+            warn("stopped \(stoppedAt); --resume continues")
+            throw StopSignals.exitCode
         } catch DICEError.runExists {
             throw InputError(description: "\(output) already holds a run (\(layout.state.path)): pass --resume to continue it, or choose another --output folder")
         } catch let DICEError.settingsChanged(path, differences) {
@@ -250,6 +274,12 @@ private struct Progress {
         case .train: return "DPO \(plan.output) from \(plan.trainingInitialization) against \(plan.trainingReference), \(configuration.dpo.steps) steps"
         case .evaluate: return "report"
         }
+    }
+
+    /// Ends the DPO bar, if one is drawn (before a last message).
+    mutating func stop() {
+        bar?.finish()
+        bar = nil
     }
 
     func line(_ text: String) {

@@ -46,6 +46,7 @@ struct DPOCommand: ParsableCommand {
     @Flag(help: "Continue from OUTPUT/checkpoint when it exists.") var resume = false
 
     func run() throws {
+        StopSignals.install()
         try reportingErrors(train)
     }
 
@@ -93,10 +94,24 @@ struct DPOCommand: ParsableCommand {
         try training.checkBatchSize(atMost: pairs.count - valSize,
                                     "the training pairs (\(pairs.count) pairs − --val-size \(valSize))")
 
-        // Reference log-probs: from the cache, or computed (loading the reference only then).
+        // One run per folder, held until the command ends; what the folder holds is checked
+        // before the reference pass: a run there needs --resume, and a resumed run must read the
+        // models and pairs it was started with (their fingerprints are in its checkpoint).
+        let lock = try RunFolderLock(folder: outputURL)
+        defer { lock.release() }
         let referenceURL = reference.map { URL(fileURLWithPath: $0) }
+        let policyFingerprint = try policy.weightsFingerprint()
         let weightsFingerprint = try referenceURL.map { try ModelDirectory.read(from: $0).weightsFingerprint() }
-            ?? policy.weightsFingerprint()
+            ?? policyFingerprint
+        let trainer = StandardDPOTrainer(configuration: configuration, checkpointFolder: outputURL, resume: resume)
+        trainer.inputs = ["--model": "weights " + policyFingerprint, "--reference": "weights " + weightsFingerprint]
+        if resume {
+            _ = try trainer.resumableStep(pairs: pairs, parameterCount: policy.trainableParameters.values.count)
+        } else {
+            try DPORunFolder.refuseExistingRun(in: outputURL, output: output)
+        }
+
+        // Reference log-probs: from the cache, or computed (loading the reference only then).
         let key = ReferenceLogProbCache.key(
             weightsFingerprint: weightsFingerprint,
             dataFingerprint: PreferenceDataset.fingerprint(pairs, template: chatTemplate.description, appendEOS: appendEos))
@@ -110,8 +125,11 @@ struct DPOCommand: ParsableCommand {
             },
             batchSize: training.microBatchSize ?? min(training.batchSize, 8), progress: { done, _ in referenceBar.update(done) })
         if computed { referenceBar.finish() } else { warn("reference log-probs: cached (\(cacheURL.path)/\(key).json)") }
+        if StopSignals.received != nil {
+            warn("stopped before the first update (the reference log-probs are cached); run the command again to train")
+            throw StopSignals.exitCode
+        }
 
-        try FileManager.default.createDirectory(at: outputURL, withIntermediateDirectories: true)
         let metricsURL = outputURL.appendingPathComponent("metrics.jsonl")
         var rows: [Data] = []
         var bar = ProgressBar(total: training.steps, label: "dpo")
@@ -120,8 +138,9 @@ struct DPOCommand: ParsableCommand {
             try policy.modelDirectory(config: directory.config, generationConfig: directory.generationConfig).write(to: url)
             try copyTokenizerFiles(from: modelURL, to: url)
         }
-        let trainer = StandardDPOTrainer(configuration: configuration, checkpointFolder: outputURL, resume: resume,
-                                         observer: { event in
+        var stepsDone = 0
+        trainer.exportModel = export
+        trainer.observer = { event in
             switch event {
             case .resumed(let step):
                 rows = previousRows(metricsURL, upTo: step)
@@ -131,14 +150,24 @@ struct DPOCommand: ParsableCommand {
                 try writeRows(rows, to: metricsURL)
                 bar.update(m.step, detail: String(format: "loss %.4f acc %.2f margin %.4f", m.loss, m.rewardsAccuracies,
                                                   m.rewardsMargins))
+                stepsDone = m.step
+                // SIGINT/SIGTERM: the trainer checkpoints this update, then stops.
+                if let stop = StopSignals.request { throw stop }
             case .validation(let m):
                 rows.append(try encoder.encode(m))
                 try writeRows(rows, to: metricsURL)
             case .checkpoint:
                 break
             }
-        }, exportModel: export)
-        let summary = try trainer.train(policy, pairs: pairs, reference: referenceLogProbs)
+        }
+        let summary: DPOTrainingSummary
+        do {
+            summary = try trainer.train(policy, pairs: pairs, reference: referenceLogProbs)
+        } catch is RunStopped {
+            bar.finish()
+            warn("stopped at step \(stepsDone); --resume continues")
+            throw StopSignals.exitCode
+        }
         bar.finish()
         try export(outputURL)
         if let m = summary.lastStep {

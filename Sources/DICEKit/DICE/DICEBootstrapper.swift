@@ -47,7 +47,9 @@ public final class DICEBootstrapper {
     /// Text of token ids, for the human-readable fields of the artifacts (and for lengths in
     /// characters).
     public var render: ([Int]) -> String
-    /// Receives progress; throwing stops the run (what was completed is kept).
+    /// Receives progress; throwing stops the run (what was completed is kept). `RunStopped`
+    /// thrown at `.training(_, .step)` lets the round's trainer save that update first (see
+    /// `RunStopped`).
     public var observer: ((DICEEvent) throws -> Void)?
 
     /// A bootstrapper with the standard pieces.
@@ -84,11 +86,13 @@ public final class DICEBootstrapper {
 
     /// Runs, or resumes, the rounds.
     ///
-    /// Before any work: the inputs are checked, and then the run folder. `.fresh` refuses a
-    /// folder that holds a run. `.resume` continues the run in the folder (or starts one when
-    /// there is none) only if `settings.json` matches this call — the configuration (the number
-    /// of rounds may grow), fingerprints of `prompts` and `offline`, and `inputs` — and the
-    /// store holds every model the run has trained so far.
+    /// Before any work: the inputs are checked, then the run folder is locked for the whole
+    /// call (`RunFolderLock`: a second run on the same folder, in this process or another, is
+    /// refused while this one runs), and then checked. `.fresh` refuses a folder that holds a
+    /// run. `.resume` continues the run in the folder (or starts one when there is none) only
+    /// if `settings.json` matches this call — the configuration (the number of rounds may
+    /// grow), fingerprints of `prompts` and `offline`, and `inputs` — and the store holds every
+    /// model the run has trained so far.
     ///
     /// - Parameters:
     ///   - prompts: the prompts X as token ids (non-empty, each non-empty).
@@ -99,10 +103,13 @@ public final class DICEBootstrapper {
     ///   - inputs: what else the run depends on, by name (e.g. model folders, sampling
     ///     settings); recorded and compared on resume as strings.
     /// - Returns: the report of every round.
-    /// - Throws: `DICEError.invalidParameter` for bad input, `.runExists`, `.settingsChanged`,
-    ///   `.resumeWithoutModel` or `.runState` for a run folder that cannot be used this way —
-    ///   all before anything is written; then whatever the pieces throw (the completed phases
-    ///   stay on disk), `DICEError.policyContract` for a piece's broken output,
+    /// - Throws: `DICEError.invalidParameter` for bad input; `RunFolderLockError.held` naming
+    ///   the folder and the other run's pid, `.unusable` for a folder that cannot be created
+    ///   (a path below a file, a read-only file system, a name too long); `DICEError.runExists`,
+    ///   `.settingsChanged`, `.resumeWithoutModel` or `.runState` for a run folder that cannot
+    ///   be used this way — all before anything but the folder and its lock file is written;
+    ///   then whatever the pieces throw (the completed phases stay on disk; `RunStopped` from
+    ///   the observer), `DICEError.policyContract` for a piece's broken output,
     ///   `.noTrainingPairs` for a round with nothing to train on.
     @discardableResult
     public func run(prompts: [[Int]], offline: [PreferencePair], store: any PolicyStore,
@@ -114,6 +121,8 @@ public final class DICEBootstrapper {
             throw DICEError.invalidParameter(name: "offline", value: "0 pairs", expected: "offline pairs when γ > 0")
         }
         let settings = RunSettings(configuration: c, prompts: prompts, offline: offline, inputs: inputs)
+        let lock = try RunFolderLock(folder: layout.root)
+        defer { lock.release() }
         var state = try Self.checkFolder(layout, mode: mode, settings: settings, store: store)
         try layout.createDirectories(rounds: c.rounds)
         try settings.write(to: layout.settings)
@@ -179,12 +188,18 @@ public final class DICEBootstrapper {
                 let trainer = makeTrainer(dpo, layout.roundDirectory(t).appendingPathComponent("checkpoint"))
                 let logged = MetricsLog(url: layout.metrics(t), steps: dpo.steps, interval: dpo.checkpointInterval)
                 // The loop's observer goes first, then the trainer's own (if any): both get
-                // every event.
+                // every event. A stop request writes the metrics so far, before the trainer's
+                // checkpoint of the same update.
                 let outer = observer, inner = trainer.observer
                 trainer.observer = { event in
                     try logged.record(event)
-                    try outer?(.training(round: t, event))
-                    try inner?(event)
+                    do {
+                        try outer?(.training(round: t, event))
+                        try inner?(event)
+                    } catch let stop as RunStopped {
+                        try logged.writeAll()
+                        throw stop
+                    }
                 }
                 let summary = try round.train(policy, on: pairs, reference: try store.scorer(plan.trainingReference),
                                               trainer: trainer, batchSize: c.scoringBatchSize)

@@ -19,19 +19,24 @@ public enum AtomicFile {
     /// Writes `data` to `url` atomically, replacing any existing file.
     ///
     /// The bytes go to a temporary file `.<name>.tmp-<random>` in the destination's folder
-    /// (same file system, so the rename is atomic), which is fsynced, renamed over `url`, and then
-    /// the folder is fsynced so the rename itself survives a power cut. On failure the temporary
+    /// (same file system, so the rename is atomic; `<name>` is shortened when the whole would
+    /// pass the 255-byte limit on a name), which is fsynced, renamed over `url`, and then the
+    /// folder is fsynced so the rename itself survives a power cut. On failure the temporary
     /// file is removed and the destination is untouched. The folder must exist. The new file
     /// gets mode 0644.
     ///
-    /// - Throws: `FormatError.io` naming the path and the failing system call.
+    /// - Throws: `FormatError.io` naming the path and the failing system call, or, before
+    ///   anything is written, a name longer than `maxNameBytes`.
     public static func write(_ data: Data, to url: URL) throws {
         let destination = url.standardizedFileURL
         let path = destination.path
         let folder = destination.deletingLastPathComponent().path
         let name = destination.lastPathComponent
+        guard name.utf8.count <= maxNameBytes else {
+            throw FormatError.io(path: path, reason: "the file name is \(name.utf8.count) bytes long; file systems allow at most \(maxNameBytes)")
+        }
         let suffix = String(UInt64.random(in: 0 ... UInt64.max), radix: 36)
-        let temporary = folder + "/." + name + ".tmp-" + suffix
+        let temporary = folder + "/" + temporaryName(for: name, suffix: suffix)
 
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard fd >= 0 else { throw ioError(path, "cannot create temporary file \(temporary)") }
@@ -72,6 +77,19 @@ public enum AtomicFile {
         for name in (try? fm.contentsOfDirectory(atPath: folder.path)) ?? [] where isTemporaryName(name) {
             _ = unlink(folder.appendingPathComponent(name).path)
         }
+    }
+
+    /// The longest file name, in bytes, that the file systems DICEKit writes to allow
+    /// (`NAME_MAX` of ext4, XFS, Btrfs, tmpfs, APFS).
+    public static let maxNameBytes = 255
+
+    /// `.<name>.tmp-<suffix>`, with `name` cut (at a character boundary) so that the whole
+    /// fits in `maxNameBytes`: a destination name of up to 255 bytes gets a usable temporary.
+    static func temporaryName(for name: String, suffix: String) -> String {
+        let fixed = ".".utf8.count + ".tmp-".utf8.count + suffix.utf8.count
+        var kept = Substring(name)
+        while !kept.isEmpty && kept.utf8.count + fixed > maxNameBytes { kept = kept.dropLast() }
+        return "." + String(kept) + ".tmp-" + suffix
     }
 
     /// Whether `name` has the form of this type's temporary files, `.<name>.tmp-<random>`.

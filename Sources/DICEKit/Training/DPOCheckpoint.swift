@@ -12,7 +12,8 @@
 // is renamed to .checkpoint-old, the new one into place, and the old one removed. A crash at
 // any moment leaves either checkpoint/ or .checkpoint-old/ complete; reading falls back to the
 // latter. The temporary folders of writes that a crash cut short are removed by the next write
-// (before it needs the space).
+// (before it needs the space), and with a stale .checkpoint-old by `removeLeftovers` when a run
+// starts or resumes.
 
 import Foundation
 
@@ -34,6 +35,10 @@ public struct DPOCheckpoint: Sendable {
         public var optimizer: String
         public var optimizerStep: Int
         public var dataOrder: DPODataOrder
+        /// What else the run read, by name (e.g. the weight fingerprints of its models; see
+        /// `StandardDPOTrainer.inputs`); nil when nothing was recorded (then nothing is
+        /// compared on resume).
+        public var inputs: [String: String]? = nil
     }
 
     public var state: State
@@ -45,6 +50,7 @@ public struct DPOCheckpoint: Sendable {
     public static let folderName = "checkpoint"
     static let previousName = ".checkpoint-old"
     static let temporaryPrefix = ".checkpoint-tmp-"
+    static let stateFileName = "trainer_state.json"
 
     /// Writes the checkpoint under `root` (created if needed), replacing the previous one only
     /// once the new one is complete. `exportModel`, if given, writes a model directory into the
@@ -65,7 +71,7 @@ public struct DPOCheckpoint: Sendable {
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            try AtomicFile.write(try encoder.encode(state), to: temporary.appendingPathComponent("trainer_state.json"))
+            try AtomicFile.write(try encoder.encode(state), to: temporary.appendingPathComponent(Self.stateFileName))
             try SafeTensors.write(["parameters": HostTensor(shape: [parameters.count], values: parameters)],
                                   to: temporary.appendingPathComponent("parameters.safetensors"))
             try SafeTensors.write(optimizer.tensors, to: temporary.appendingPathComponent("optimizer.safetensors"),
@@ -93,22 +99,44 @@ public struct DPOCheckpoint: Sendable {
         try? fm.removeItem(at: previous)
     }
 
+    /// Removes what interrupted writes left under `root`: the temporary folders of checkpoint
+    /// writes that never finished, and `.checkpoint-old` once `checkpoint/` is complete (a
+    /// write cut short while removing it). Only call this while no write into `root` is in
+    /// flight (e.g. when a run starts or resumes); best effort: what cannot be removed stays.
+    public static func removeLeftovers(in root: URL) {
+        let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: root.path)) ?? [] where name.hasPrefix(temporaryPrefix) {
+            try? fm.removeItem(at: root.appendingPathComponent(name))
+        }
+        if fm.fileExists(atPath: root.appendingPathComponent(folderName).appendingPathComponent(stateFileName).path) {
+            try? fm.removeItem(at: root.appendingPathComponent(previousName))
+        }
+    }
+
+    /// The trainer state file `read(from:)` would use under `root` (`checkpoint/`, else the
+    /// `.checkpoint-old/` of a write cut short), or nil when `root` holds no checkpoint.
+    public static func stateFile(under root: URL) -> URL? {
+        [folderName, previousName].lazy.map { root.appendingPathComponent($0).appendingPathComponent(stateFileName) }
+            .first { FileManager.default.fileExists(atPath: $0.path) }
+    }
+
+    /// The trainer state of the checkpoint under `root` (without its parameters), or nil when
+    /// there is none: what a run checks before it does expensive work.
+    /// - Throws: `DPOTrainingError.unreadableCheckpoint` naming the file.
+    public static func readState(from root: URL) throws -> State? {
+        guard let url = stateFile(under: root) else { return nil }
+        do {
+            return try JSONDecoder().decode(State.self, from: Data(contentsOf: url))
+        } catch {
+            throw DPOTrainingError.unreadableCheckpoint(path: url.path, reason: "\(error)")
+        }
+    }
+
     /// The checkpoint under `root`, or nil when there is none.
     /// - Throws: `DPOTrainingError.unreadableCheckpoint` naming the damaged file.
     public static func read(from root: URL) throws -> DPOCheckpoint? {
-        let fm = FileManager.default
-        var folder = root.appendingPathComponent(folderName)
-        if !fm.fileExists(atPath: folder.appendingPathComponent("trainer_state.json").path) {
-            folder = root.appendingPathComponent(previousName)
-            guard fm.fileExists(atPath: folder.appendingPathComponent("trainer_state.json").path) else { return nil }
-        }
-        let stateURL = folder.appendingPathComponent("trainer_state.json")
-        let state: State
-        do {
-            state = try JSONDecoder().decode(State.self, from: Data(contentsOf: stateURL))
-        } catch {
-            throw DPOTrainingError.unreadableCheckpoint(path: stateURL.path, reason: "\(error)")
-        }
+        guard let stateURL = stateFile(under: root), let state = try readState(from: root) else { return nil }
+        let folder = stateURL.deletingLastPathComponent()
         let parametersURL = folder.appendingPathComponent("parameters.safetensors")
         let optimizerURL = folder.appendingPathComponent("optimizer.safetensors")
         do {

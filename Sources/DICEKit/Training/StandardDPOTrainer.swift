@@ -23,8 +23,12 @@ import Foundation
 /// state that an update overflowed, found when a checkpoint is due (before it is written): the
 /// last checkpoint stays the last good state. A checkpoint that cannot be written (a full
 /// disk) stops the run with `DPOTrainingError.checkpointNotWritten`, the previous checkpoint
-/// left in place. Temporary files that a killed run left in `checkpointFolder` are removed when
-/// training starts.
+/// left in place. Temporary files and folders that a killed run left in `checkpointFolder`
+/// (and a stale `.checkpoint-old`) are removed when training starts.
+///
+/// An observer that throws `RunStopped` at `.step` or `.validation` stops the run cleanly: the
+/// update is finished (validated when due), checkpointed, and then the error is rethrown.
+/// A checkpoint records `inputs`; a resume under other inputs is refused.
 public final class StandardDPOTrainer: DPOTrainer {
     /// The run's settings (batches, schedule, clipping, validation, checkpoints, seed).
     public let configuration: DPOConfiguration
@@ -41,8 +45,14 @@ public final class StandardDPOTrainer: DPOTrainer {
     public var resume: Bool
     /// Writes the policy as a model directory into the folder it is given (for checkpoints).
     public var exportModel: ((URL) throws -> Void)?
-    /// Receives progress; throwing stops the run.
+    /// Receives progress; throwing stops the run (`RunStopped` after saving the update, see
+    /// the type's description).
     public var observer: ((DPOEvent) throws -> Void)?
+    /// What the run reads besides its pairs and settings, by name — e.g. the weight
+    /// fingerprints of the policy it starts from and of the reference — recorded in every
+    /// checkpoint (`DPOCheckpoint.State.inputs`; nothing when empty) and compared on resume: a
+    /// checkpoint that recorded other values is refused, naming each key that differs.
+    public var inputs: [String: String] = [:]
 
     /// A trainer; a trailing closure is the `observer`. `loss` and `optimizer` replace the
     /// configuration's (nil: the configuration's); `reducer` is called on every update's
@@ -87,7 +97,10 @@ public final class StandardDPOTrainer: DPOTrainer {
         var lastCheckpoint: Int?
         var summary = DPOTrainingSummary(steps: 0)
 
-        if let folder = checkpointFolder { AtomicFile.removeLeftovers(in: folder) }
+        if let folder = checkpointFolder {
+            AtomicFile.removeLeftovers(in: folder)
+            DPOCheckpoint.removeLeftovers(in: folder)
+        }
         if resume, let folder = checkpointFolder, let saved = try DPOCheckpoint.read(from: folder) {
             try check(saved.state, folder: folder, fingerprint: fingerprint, parameterCount: parameters.values.count,
                       loss: loss.name, optimizer: optimizer.name)
@@ -137,19 +150,23 @@ public final class StandardDPOTrainer: DPOTrainer {
             metrics.learningRate = outcome.learningRate
             summary.lastStep = metrics
             summary.steps = step
-            try observer?(.step(metrics))
+            // A stop request is held until the update is validated and checkpointed.
+            var stop: RunStopped?
+            do { try observer?(.step(metrics)) } catch let request as RunStopped { stop = request }
 
             let last = step == c.steps
             if !validation.isEmpty && (last || (c.evaluationInterval > 0 && step % c.evaluationInterval == 0)) {
                 let v = try evaluate(policy, pairs: pairs, indices: validation, reference: reference, step: step, epoch: epoch)
                 summary.lastValidation = v
-                try observer?(.validation(v))
+                do { try observer?(.validation(v)) } catch let request as RunStopped { stop = stop ?? request }
             }
-            if let folder = checkpointFolder, last || (c.checkpointInterval > 0 && step % c.checkpointInterval == 0) {
+            if let folder = checkpointFolder,
+               last || stop != nil || (c.checkpointInterval > 0 && step % c.checkpointInterval == 0) {
                 let state = DPOCheckpoint.State(step: step, configuration: c, dataFingerprint: fingerprint,
                                                 parameterCount: parameters.values.count, loss: loss.name,
                                                 optimizer: optimizer.name,
-                                                optimizerStep: optimizer.step, dataOrder: order)
+                                                optimizerStep: optimizer.step, dataOrder: order,
+                                                inputs: inputs.isEmpty ? nil : inputs)
                 let values = backend.download(parameters.values), optimizerState = optimizer.state()
                 guard values.allSatisfy(\.isFinite),
                       optimizerState.tensors.values.allSatisfy({ $0.values.allSatisfy(\.isFinite) }) else {
@@ -167,9 +184,25 @@ public final class StandardDPOTrainer: DPOTrainer {
                 lastCheckpoint = step
                 try observer?(.checkpoint(step: step, folder: folder.appendingPathComponent(DPOCheckpoint.folderName)))
             }
+            if let stop { throw stop }
         }
         summary.steps = step
         return summary
+    }
+
+    /// The step of the checkpoint that `train` would continue for `pairs` and a policy of
+    /// `parameterCount` parameters, checked as `train` checks it (the pairs, the settings, the
+    /// loss and optimizer, `inputs`) but reading only the checkpoint's state file — so that a
+    /// caller can refuse a resume before any expensive work. Nil when `train` would start from
+    /// scratch (`resume` off, no `checkpointFolder`, or no checkpoint in it).
+    /// - Throws: `DPOTrainingError.resumeMismatch` naming what differs, `.unreadableCheckpoint`,
+    ///   `.invalidSetting` for an optimizer setting.
+    public func resumableStep(pairs: [PreferencePair], parameterCount: Int) throws -> Int? {
+        guard resume, let folder = checkpointFolder, let saved = try DPOCheckpoint.readState(from: folder) else { return nil }
+        let optimizer = try self.optimizer ?? configuration.optimizer.makeOptimizer(weightDecay: configuration.weightDecay)
+        try check(saved, folder: folder, fingerprint: PreferenceDataset.fingerprint(pairs, template: "", appendEOS: false),
+                  parameterCount: parameterCount, loss: loss.name, optimizer: optimizer.name)
+        return saved.step
     }
 
     /// The loss and metrics of `indices` without updating (log-probs only).
@@ -211,6 +244,18 @@ public final class StandardDPOTrainer: DPOTrainer {
                        loss: String, optimizer: String) throws {
         let path = folder.appendingPathComponent(DPOCheckpoint.folderName).path
         func fail(_ reason: String) throws -> Never { throw DPOTrainingError.resumeMismatch(path: path, reason: reason) }
+        if let recorded = saved.inputs {
+            let changed = Set(recorded.keys).union(inputs.keys).sorted().filter { recorded[$0] != inputs[$0] }
+            if !changed.isEmpty {
+                try fail(changed.map { key in
+                    switch (recorded[key], inputs[key]) {
+                    case let (old?, new?): return "\(key): \(new) differs from the checkpoint's \(old)"
+                    case let (old?, nil): return "\(key): the checkpoint recorded \(old), this run nothing"
+                    default: return "\(key): not recorded in the checkpoint"
+                    }
+                }.joined(separator: "; "))
+            }
+        }
         if saved.dataFingerprint != fingerprint { try fail("the checkpoint was trained on other pairs") }
         if saved.parameterCount != parameterCount {
             try fail("the checkpoint holds \(saved.parameterCount) parameters, the policy \(parameterCount)")

@@ -20,7 +20,7 @@ struct DemoCommand: ParsableCommand {
     @Flag(help: "Skip the ablations (no length regularization, γ = 0, offline only).")
     var noAblations = false
 
-    @Flag(help: "Delete the output folder first.")
+    @Flag(help: "Empty the output folder first.")
     var fresh = false
 
     @Option(help: "A JSON file with every setting (sizes, learning rates, DICE knobs); see --print-config.")
@@ -30,8 +30,11 @@ struct DemoCommand: ParsableCommand {
     var printConfig = false
 
     func run() throws {
+        try reportingErrors(demo)
+    }
+
+    private func demo() throws {
         let folder = URL(fileURLWithPath: output)
-        if fresh { try? FileManager.default.removeItem(at: folder) }
         var configuration = try ToyDemoConfiguration.standard(seed: seed)
         if printConfig {
             let encoder = JSONEncoder()
@@ -44,6 +47,16 @@ struct DemoCommand: ParsableCommand {
                                                      from: Data(contentsOf: URL(fileURLWithPath: config)))
         }
         if noAblations { configuration.ablations = false }
+        // One run per folder, held until the command ends (a second one is refused at once,
+        // naming this one's pid); --fresh empties the folder only once it is held.
+        let lock = try RunFolderLock(folder: folder)
+        defer { lock.release() }
+        if fresh {
+            let fm = FileManager.default
+            for name in try fm.contentsOfDirectory(atPath: folder.path) where name != RunFolderLock.fileName {
+                try fm.removeItem(at: folder.appendingPathComponent(name))
+            }
+        }
         let demo = ToyDemo(configuration: configuration, folder: folder, backend: try backendOptions.makeBackend())
         let start = Date()
         demo.progress = { message in
