@@ -8,8 +8,9 @@ import Foundation
 /// model they know. Releases older than the CPU (Debian 12 ships 0.3.21) get it wrong both
 /// ways: recent Xeons fall back to the generic `Prescott` (SSE3) kernels, 5–8× slower sgemm,
 /// and some AMD EPYC CPUs with AVX-512 get the `Haswell` (AVX2) kernels, about half the sgemm
-/// throughput of `SkylakeX` on the same core (218–226 against 411–431 GFLOP/s measured on
-/// one). OpenBLAS reads `OPENBLAS_CORETYPE` only at load time, so the choice is made before the
+/// throughput of `SkylakeX` on the same core (218–226 against 411–431 GFLOP/s, measured on one
+/// for issue #16; on Zen 4, which runs 512-bit instructions on 256-bit units, the families tie).
+/// OpenBLAS reads `OPENBLAS_CORETYPE` only at load time, so the choice is made before the
 /// process computes: `configureProcess()` re-executes the program once with the right setting.
 /// An `OPENBLAS_CORETYPE` already in the environment is always respected.
 public enum BLASCore {
