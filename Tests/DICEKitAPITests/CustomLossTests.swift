@@ -165,7 +165,7 @@ struct CustomLossTests {
 
     @Test("it runs through DICEBootstrapper via makeTrainer")
     func runsThroughTheBootstrapper() throws {
-        let toy = try ToyBootstrap()
+        let toy = try TabularRun(promptCount: 16, offlinePrompts: 40, samples: 6, minValid: 3, steps: 6, seed: 6)
         let folder = try ScratchFolder("custom-loss-dice")
         defer { folder.remove() }
         let layout = toy.layout(folder)

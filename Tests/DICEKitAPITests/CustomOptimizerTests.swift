@@ -75,7 +75,7 @@ struct CustomOptimizerTests {
 
     @Test("it trains every round of a DICEBootstrapper run, and checkpoints name it")
     func runsThroughTheBootstrapper() throws {
-        let toy = try ToyBootstrap()
+        let toy = try TabularRun(promptCount: 16, offlinePrompts: 40, samples: 6, minValid: 3, steps: 6, seed: 6)
         let folder = try ScratchFolder("custom-optimizer-dice")
         defer { folder.remove() }
         let layout = toy.layout(folder)

@@ -55,7 +55,7 @@ final class FullBatchTrainer: DPOTrainer {
 struct CustomTrainerTests {
     @Test("through DICEBootstrapper: metrics.jsonl holds its rows, both observers get every event")
     func runsThroughTheBootstrapper() throws {
-        let toy = try ToyBootstrap(steps: 4)
+        let toy = try TabularRun(promptCount: 16, offlinePrompts: 40, samples: 6, minValid: 3, steps: 4, seed: 6)
         let folder = try ScratchFolder("custom-trainer-dice")
         defer { folder.remove() }
         let layout = toy.layout(folder)
