@@ -94,9 +94,10 @@ struct BootstrapCommand: ParsableCommand {
             throw InputError(description: "--reference \(reference): vocabulary of \(referenceFolder.config.vocabSize) tokens, the policy's has \(spec.vocabularySize)")
         }
         // Both models' weights are read and checked (every tensor, its shape, the file's bytes)
-        // now, so that a damaged file is named before any sampling.
-        try policyFolder.checkWeights(flag: "--policy")
-        try referenceFolder.checkWeights(flag: "--reference")
+        // now, so that a damaged file is named before any sampling; the same read gives the
+        // fingerprints recorded for resume (one model's copy in memory at a time).
+        let policyWeights = try policyFolder.readWeights(flag: "--policy").weightsFingerprint()
+        let referenceWeights = try referenceFolder.readWeights(flag: "--reference").weightsFingerprint()
         let layout = RunLayout(root: URL(fileURLWithPath: output))
 
         let template = try policyFolder.chatTemplate(self.template)
@@ -124,8 +125,8 @@ struct BootstrapCommand: ParsableCommand {
         let inputs = [
             "--policy": policyFolder.url.standardizedFileURL.path,
             "--reference": referenceFolder.url.standardizedFileURL.path,
-            "the --policy weights": try ModelDirectory.read(from: policyFolder.url).weightsFingerprint(),
-            "the --reference weights": try ModelDirectory.read(from: referenceFolder.url).weightsFingerprint(),
+            "the --policy weights": policyWeights,
+            "the --reference weights": referenceWeights,
             "the sampling settings": String(decoding: try encoder.encode(generation), as: UTF8.self),
             "the held-out pairs": heldOutPairs.map { PreferenceDataset.fingerprint($0, template: "held-out", appendEOS: false) } ?? "none",
         ]

@@ -88,7 +88,7 @@ struct EvalCommand: ParsableCommand {
         }
         // The baseline's weights are read and checked now, so that a damaged file is named before
         // the model's responses are sampled (the model's are loaded first, before any sampling).
-        try baselineFolder.checkWeights(flag: "--baseline")
+        try baselineFolder.readWeights(flag: "--baseline")
         let spec = modelFolder.spec
         let file = try PromptFile(path: prompts, tokenizer: modelFolder.tokenizer,
                                   template: try modelFolder.chatTemplate(template), vocabularySize: spec.vocabularySize,

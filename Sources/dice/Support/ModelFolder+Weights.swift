@@ -5,12 +5,14 @@ import DICEKit
 
 extension ModelFolder {
     /// Reads every weight config.json implies and checks it (`ModelDirectory.read`: the
-    /// safetensors header and bytes, each tensor's presence and shape), then lets the copy go.
+    /// safetensors header and bytes, each tensor's presence and shape).
     /// - Parameter flag: the flag that named the folder, for the message.
+    /// - Returns: the weights read (a caller that only checks lets the copy go at once).
     /// - Throws: `InputError` "FLAG: <the FormatError or GGUFError, naming the file>".
-    func checkWeights(flag: String) throws {
+    @discardableResult
+    func readWeights(flag: String) throws -> ModelDirectory {
         do {
-            _ = try ModelDirectory.read(from: url)
+            return try ModelDirectory.read(from: url)
         } catch let error as FormatError {
             throw InputError(description: "\(flag): \(error)")
         } catch let error as GGUFError {
