@@ -11,6 +11,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Library logging (Logger per subsystem; the embedding program picks the handler).
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // `make docs`: the DocC catalog in Sources/DICEKit/DICEKit.docc.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // OpenBLAS's C interface (cblas.h), linked from the system (libopenblas-dev).
@@ -26,7 +30,7 @@ let package = Package(
         ),
         .target(
             name: "DICEKit",
-            dependencies: ["CBLAS", "CKernels"]
+            dependencies: ["CBLAS", "CKernels", .product(name: "Logging", package: "swift-log")]
         ),
         // The CUDA driver, cuBLAS and NVRTC types and function signatures that DICEKitCUDA uses,
         // bound at run time with dlopen/dlsym (no CUDA toolkit at build time).
@@ -37,7 +41,7 @@ let package = Package(
         ),
         .target(
             name: "DICEKitCUDA",
-            dependencies: ["DICEKit", "CCUDAShim"]
+            dependencies: ["DICEKit", "CCUDAShim", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "dice",
@@ -46,6 +50,7 @@ let package = Package(
                 "DICEKitCUDA",
                 "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(name: "CustomPolicyExample", dependencies: ["DICEKit"], path: "Examples/CustomPolicy"),
@@ -70,7 +75,8 @@ let package = Package(
         ),
         .testTarget(
             name: "DICEKitTests",
-            dependencies: ["DICEKit", "BackendConformance"]
+            dependencies: ["DICEKit", "BackendConformance", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "InMemoryLogging", package: "swift-log")]
         ),
         // Only the public API (no @testable import): custom pieces as a user writes them.
         .testTarget(

@@ -1,5 +1,6 @@
 import CBLAS
 import Foundation
+import Logging
 
 /// Which OpenBLAS kernel family is active, which one this CPU should use, and how a process
 /// switches to it.
@@ -99,11 +100,22 @@ public enum BLASCore {
     /// Call it first thing in `main`, before any other work and before starting threads (the
     /// `dice` tool and the examples do). When nothing needs to change, or where re-executing
     /// fails, it returns and the program carries on with OpenBLAS as loaded.
-    public static func configureProcess() {
+    ///
+    /// - Parameter logger: where the decision is logged (label `dicekit.backend` by default, see
+    ///   `LogSubsystem`): the active and the chosen kernel family at `debug` (in the process
+    ///   that keeps running), a failed re-execution at `info`. Bootstrap `LoggingSystem` before
+    ///   calling it to see these.
+    public static func configureProcess(logger: Logger = LogSubsystem.backend.logger) {
         let environment = ProcessInfo.processInfo.environment
-        guard environment["DICEKIT_BLAS_CONFIGURED"] == nil else { return }
+        guard environment["DICEKIT_BLAS_CONFIGURED"] == nil else {
+            logger.debug("OpenBLAS kernel family", metadata: [
+                "active": "\(active)", "OPENBLAS_CORETYPE": "\(environment["OPENBLAS_CORETYPE"] ?? "unset")",
+                "reexecuted": "true"])
+            return
+        }
         var changed = false
-        if let core = recommendedCoreType {
+        let core = recommendedCoreType
+        if let core {
             setenv("OPENBLAS_CORETYPE", core, 1)
             changed = true
         }
@@ -111,11 +123,19 @@ public enum BLASCore {
             setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1)
             changed = true
         }
-        guard changed else { return }
+        guard changed else {
+            logger.debug("OpenBLAS kernel family", metadata: [
+                "active": "\(active)", "OPENBLAS_CORETYPE": "\(environment["OPENBLAS_CORETYPE"] ?? "unset")",
+                "reexecuted": "false"])
+            return
+        }
         setenv("DICEKIT_BLAS_CONFIGURED", "1", 1)
         var arguments = CommandLine.arguments.map { strdup($0) } + [nil]
         execv("/proc/self/exe", &arguments)
         // execv returns only on failure: carry on with OpenBLAS as loaded.
+        let reason = String(cString: strerror(errno))
         for argument in arguments { free(argument) }
+        logger.info("could not re-execute for OpenBLAS's kernel choice; continuing with the kernels loaded",
+                    metadata: ["active": "\(active)", "wanted": "\(core ?? "unchanged")", "error": "\(reason)"])
     }
 }

@@ -59,13 +59,21 @@ public struct BufferSlice {
 /// visible to all of its queries and logically placed before its own keys. Prefix sharing uses
 /// it: a prompt is computed once and the chosen and rejected responses both attend to it.
 public struct AttentionSequence: Sendable, Hashable {
+    /// The first query row of the sequence in the query buffer.
     public var queryStart: Int
+    /// How many query rows the sequence has (≤ `keyCount`).
     public var queryCount: Int
+    /// The first key/value row of the sequence's own keys.
     public var keyStart: Int
+    /// How many own key/value rows the sequence has; its last `queryCount` keys align with its queries.
     public var keyCount: Int
+    /// The first row of the shared key prefix (ignored when `prefixCount` is 0).
     public var prefixStart: Int
+    /// How many shared prefix key/value rows every query of the sequence also sees (0: none).
     public var prefixCount: Int
 
+    /// A sequence with its query rows, its own key rows and an optional shared key prefix (rows of
+    /// the packed buffers; see the type's description for what each query sees).
     public init(queryStart: Int, queryCount: Int, keyStart: Int, keyCount: Int,
                 prefixStart: Int = 0, prefixCount: Int = 0) {
         self.queryStart = queryStart
@@ -111,14 +119,20 @@ public struct AttentionSequence: Sendable, Hashable {
 /// Hyper-parameters of one AdamW step (PyTorch's `torch.optim.AdamW` semantics: decoupled
 /// weight decay `θ ← θ − lr·λ·θ`, bias-corrected moments).
 public struct AdamWStep: Sendable, Hashable {
+    /// The learning rate lr of this step (already scheduled).
     public var learningRate: Float
+    /// The first moment's decay β₁ (PyTorch's default 0.9).
     public var beta1: Float
+    /// The second moment's decay β₂ (PyTorch's default 0.999).
     public var beta2: Float
+    /// ε added to the square root of the second moment (PyTorch's default 1e-8).
     public var epsilon: Float
+    /// The decoupled weight decay λ (`θ ← θ − lr·λ·θ` before the Adam update; 0: none).
     public var weightDecay: Float
     /// 1-based step number used for bias correction.
     public var step: Int
 
+    /// The hyper-parameters of step `step` (1-based), PyTorch's defaults for the rest.
     public init(learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 0, step: Int) {
         self.learningRate = learningRate
@@ -286,6 +300,7 @@ public enum BackendError: Error, Equatable, CustomStringConvertible {
     /// Memory for `count` elements could not be allocated.
     case allocationFailed(count: Int)
 
+    /// One readable sentence: how many elements (and bytes) could not be allocated.
     public var description: String {
         switch self {
         case .allocationFailed(let count):

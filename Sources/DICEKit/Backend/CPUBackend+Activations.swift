@@ -8,6 +8,7 @@ extension CPUBackend {
     static let geluScale: Float = 0.7978845608028654
     static let geluCubic: Float = 0.044715
 
+    /// GELU, tanh form (`0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`, PyTorch's `gelu_new`), elementwise.
     public func gelu(_ x: BufferSlice, into out: BufferSlice) {
         precondition(x.count == out.count, "gelu of unequal counts")
         let px = pointer(x), po = pointer(out)
@@ -20,6 +21,7 @@ extension CPUBackend {
         }
     }
 
+    /// `dx += dout · gelu'(x)`, from the saved input x.
     public func geluBackward(_ x: BufferSlice, dout: BufferSlice, dx: BufferSlice) {
         precondition(x.count == dout.count && x.count == dx.count, "gelu backward counts")
         let px = pointer(x), pd = pointer(dout), pdx = pointer(dx)
@@ -33,6 +35,7 @@ extension CPUBackend {
         }
     }
 
+    /// `out = silu(gate) · up` elementwise (SIMD kernel `ck_swiglu`).
     public func swiglu(gate: BufferSlice, up: BufferSlice, into out: BufferSlice) {
         precondition(gate.count == up.count && gate.count == out.count, "swiglu counts")
         let pg = pointer(gate), pu = pointer(up), po = pointer(out), level = simd
@@ -41,6 +44,7 @@ extension CPUBackend {
         }
     }
 
+    /// `dgate += dout · up · silu'(gate)` and `dup += dout · silu(gate)` (SIMD kernel).
     public func swigluBackward(gate: BufferSlice, up: BufferSlice, dout: BufferSlice,
                                dgate: BufferSlice, dup: BufferSlice) {
         precondition(gate.count == up.count && gate.count == dout.count

@@ -41,6 +41,10 @@ extension CPUBackend {
         return parts
     }
 
+    /// Causal grouped-query attention over packed sequences (see `Backend.attention`), saving the
+    /// log-sum-exp of each score row in `lse` `[N, H]`. Short query blocks (decoding) take a SIMD
+    /// kernel that loads each cached key row once per pair of heads; longer ones run one sgemm per
+    /// (sequence, head) and key part, in parallel over (sequence, head) with single-threaded BLAS.
     public func attention(q: BufferSlice, k: BufferSlice, v: BufferSlice, into out: BufferSlice,
                           lse: BufferSlice, sequences: [AttentionSequence],
                           heads: Int, kvHeads: Int, headSize: Int, scale: Float) {
@@ -123,6 +127,9 @@ extension CPUBackend {
         }
     }
 
+    /// The attention backward: recomputes the probabilities from `lse` and adds into `dq`, `dk`,
+    /// `dv`. Parallel over (group of sequences sharing key rows, key/value head), so every dk and
+    /// dv row is written by one worker.
     public func attentionBackward(dout: BufferSlice, q: BufferSlice, k: BufferSlice,
                                   v: BufferSlice, out: BufferSlice, lse: BufferSlice,
                                   dq: BufferSlice, dk: BufferSlice, dv: BufferSlice,

@@ -5,6 +5,8 @@ import Foundation
 // target token, and its backward.
 
 extension CPUBackend {
+    /// `logp[n] = logits[n, targets[n]] − lse[n]` with `lse[n] = log Σ_v exp(logits[n, v])`
+    /// (overflow-safe): logits `[N, V]`, logp and lse `[N]`.
     public func logSoftmaxGather(logits: BufferSlice, targets: [Int32], into logp: BufferSlice,
                                  lse: BufferSlice, vocabulary: Int) {
         let rows = targets.count
@@ -26,6 +28,8 @@ extension CPUBackend {
         }
     }
 
+    /// `dlogits[n, :] += dlogp[n] · (onehot(targets[n]) − softmax(logits[n, :]))`, the softmax
+    /// rebuilt from `lse`; rows with `dlogp[n] == 0` are skipped.
     public func logSoftmaxGatherBackward(logits: BufferSlice, targets: [Int32], lse: BufferSlice,
                                          dlogp: BufferSlice, dlogits: BufferSlice,
                                          vocabulary: Int) {

@@ -3,6 +3,8 @@
 // in worker order (deterministic for a fixed thread count).
 
 extension CPUBackend {
+    /// RMSNorm per row: `out = x · rstd · weight` with `rstd = 1/√(mean(x²) + ε)` saved in
+    /// `rstd` `[R]`; x, out `[R, C]`, weight `[C]`.
     public func rmsNorm(_ x: BufferSlice, weight: BufferSlice, epsilon: Float,
                         into out: BufferSlice, rstd: BufferSlice, rows: Int, channels: Int) {
         precondition(x.count >= rows * channels && out.count >= rows * channels
@@ -20,6 +22,8 @@ extension CPUBackend {
         }
     }
 
+    /// RMSNorm backward: adds into `dx` `[R, C]` and `dweight` `[C]` (the weight gradient summed
+    /// per worker, then in worker order).
     public func rmsNormBackward(dout: BufferSlice, x: BufferSlice, weight: BufferSlice,
                                 rstd: BufferSlice, dx: BufferSlice, dweight: BufferSlice,
                                 rows: Int, channels: Int) {
@@ -45,6 +49,8 @@ extension CPUBackend {
         }
     }
 
+    /// LayerNorm per row: `out = (x − mean) · rstd · weight + bias`, saving `mean` and `rstd`
+    /// `[R]`; x, out `[R, C]`, weight and bias `[C]`.
     public func layerNorm(_ x: BufferSlice, weight: BufferSlice, bias: BufferSlice,
                           epsilon: Float, into out: BufferSlice, mean: BufferSlice,
                           rstd: BufferSlice, rows: Int, channels: Int) {
@@ -69,6 +75,8 @@ extension CPUBackend {
         }
     }
 
+    /// LayerNorm backward: adds into `dx` `[R, C]`, `dweight` and `dbias` `[C]` (parameter
+    /// gradients summed per worker, then in worker order).
     public func layerNormBackward(dout: BufferSlice, x: BufferSlice, weight: BufferSlice,
                                   mean: BufferSlice, rstd: BufferSlice,
                                   dx: BufferSlice, dweight: BufferSlice, dbias: BufferSlice,

@@ -4,6 +4,9 @@ import Foundation
 // AdamW and SGD parameter updates on the CPU (PyTorch's update rules).
 
 extension CPUBackend {
+    /// One AdamW update in place over `[P]` slices (PyTorch's rule: decay θ by `1 − lr·λ`, update
+    /// the moments m and v, step by the bias-corrected m̂/(√v̂ + ε)), by the SIMD kernel `ck_adamw`
+    /// in parallel chunks; `step.step` starts at 1.
     public func adamW(params: BufferSlice, grads: BufferSlice, m: BufferSlice, v: BufferSlice,
                       _ step: AdamWStep) {
         precondition(params.count == grads.count && params.count == m.count
@@ -24,6 +27,8 @@ extension CPUBackend {
         }
     }
 
+    /// One SGD update in place over `[P]` slices (PyTorch's rule: `g + λ·θ`, then with μ > 0
+    /// `buf = μ·buf + g` and `θ −= lr·buf`, else `θ −= lr·g`); `momentumBuffer` is read only when μ ≠ 0.
     public func sgd(params: BufferSlice, grads: BufferSlice, momentumBuffer: BufferSlice,
                     learningRate: Float, momentum: Float, weightDecay: Float) {
         precondition(params.count == grads.count, "sgd counts")

@@ -3,6 +3,9 @@ import Foundation
 // Rotary position embedding on the CPU, Hugging Face's rotate-half layout.
 
 extension CPUBackend {
+    /// Rotary position embedding in place, Hugging Face's rotate-half layout: x `[N, heads, D]`,
+    /// `positions` `[N]`, frequencies `1/θ^(2i/D)` computed in Float32 as transformers does;
+    /// `inverse` rotates back (the backward).
     public func rope(_ x: BufferSlice, positions: [Int32], heads: Int, headSize: Int,
                      theta: Float, inverse: Bool) {
         precondition(headSize % 2 == 0, "RoPE needs an even head size, got \(headSize)")

@@ -14,6 +14,7 @@ import Foundation
 /// change each other's results. Which OpenBLAS kernel family runs is `BLASCore`'s concern.
 /// Issue one backend's kernels from one thread at a time.
 public final class CPUBackend: Backend {
+    /// `"cpu"`.
     public let name = "cpu"
     /// Worker threads for loops and for OpenBLAS.
     public let threads: Int
@@ -51,6 +52,9 @@ public final class CPUBackend: Backend {
 
     // MARK: - Buffers
 
+    /// A `CPUBuffer` of `count` Float32 elements from the buffer cache (64-byte aligned; blocks of
+    /// 2 MiB or more advised as transparent huge pages), zeroed by the workers when `zeroed`.
+    /// - Throws: `BackendError.allocationFailed` when the memory cannot be had.
     public func allocate(_ count: Int, zeroed: Bool) throws -> any DeviceBuffer {
         let buffer = try CPUBuffer(count: count, pool: pool)
         // Zeroed by the workers (a step's gradient buffers are tens of megabytes).
@@ -67,6 +71,7 @@ public final class CPUBackend: Backend {
         return buffer.base + slice.offset
     }
 
+    /// Copies `values` into `destination` (same count; a programmer error otherwise).
     public func upload(_ values: [Float], to destination: BufferSlice) {
         precondition(values.count == destination.count,
                      "upload of \(values.count) values into a slice of \(destination.count)")
@@ -77,11 +82,13 @@ public final class CPUBackend: Backend {
         }
     }
 
+    /// The elements of `source`, copied into an array.
     public func download(_ source: BufferSlice) -> [Float] {
         let p = pointer(source)
         return Array(UnsafeBufferPointer(start: p, count: source.count))
     }
 
+    /// Sets every element of `destination` to `value`, in parallel chunks of 64K elements.
     public func fill(_ destination: BufferSlice, with value: Float) {
         let p = pointer(destination)
         loop.forEachChunk(destination.count, grain: 1 << 16) { r in
@@ -89,6 +96,7 @@ public final class CPUBackend: Backend {
         }
     }
 
+    /// Copies `source` into `destination` (same count, not overlapping), in parallel chunks.
     public func copy(_ source: BufferSlice, to destination: BufferSlice) {
         precondition(source.count == destination.count,
                      "copy of \(source.count) elements into a slice of \(destination.count)")
@@ -98,6 +106,8 @@ public final class CPUBackend: Backend {
         }
     }
 
+    /// Copies (or with `accumulate` adds) a `rows × columns` block between row-strided layouts,
+    /// rows split over the workers.
     public func copy2D(_ source: BufferSlice, sourceStride: Int, to destination: BufferSlice,
                        destinationStride: Int, rows: Int, columns: Int, accumulate: Bool) {
         guard rows > 0 && columns > 0 else { return }
@@ -120,6 +130,9 @@ public final class CPUBackend: Backend {
 
     // MARK: - Matrix multiply
 
+    /// Batched row-major GEMM `C_b = alpha · op(A_b) · op(B_b) + beta · C_b` (see
+    /// `Backend.matmul`): one OpenBLAS `cblas_sgemm` per matrix of the batch, each on OpenBLAS's
+    /// own `threads` threads.
     public func matmul(_ a: BufferSlice, transposeA: Bool, _ b: BufferSlice, transposeB: Bool,
                        _ c: BufferSlice, m: Int, n: Int, k: Int, alpha: Float, beta: Float,
                        batch: Int, strideA: Int, strideB: Int, strideC: Int) {
@@ -179,6 +192,7 @@ public final class CPUBackend: Backend {
 
     // MARK: - Elementwise and reductions
 
+    /// `out = a + b` elementwise (one count; `out` may alias an input).
     public func add(_ a: BufferSlice, _ b: BufferSlice, into out: BufferSlice) {
         precondition(a.count == b.count && a.count == out.count, "add of unequal counts")
         let pa = pointer(a), pb = pointer(b), po = pointer(out)
@@ -187,6 +201,7 @@ public final class CPUBackend: Backend {
         }
     }
 
+    /// `x *= alpha` in place.
     public func scale(_ x: BufferSlice, by alpha: Float) {
         let p = pointer(x)
         loop.forEachChunk(x.count, grain: 1 << 15) { r in
@@ -194,6 +209,7 @@ public final class CPUBackend: Backend {
         }
     }
 
+    /// `y += alpha · x` (one count).
     public func axpy(_ alpha: Float, _ x: BufferSlice, _ y: BufferSlice) {
         precondition(x.count == y.count, "axpy of unequal counts")
         let px = pointer(x), py = pointer(y)
@@ -202,10 +218,13 @@ public final class CPUBackend: Backend {
         }
     }
 
+    /// Σ x in Double lanes (SIMD), one partial sum per chunk added in chunk order: the same bits
+    /// for the same thread count.
     public func sum(_ x: BufferSlice) -> Double {
         reduce(x, squares: false)
     }
 
+    /// Σ x², accumulated as `sum(_:)` is.
     public func sumOfSquares(_ x: BufferSlice) -> Double {
         reduce(x, squares: true)
     }
@@ -227,6 +246,7 @@ public final class CPUBackend: Backend {
         return partial.reduce(0, +)
     }
 
+    /// `x[r, :] += bias` for every row: x `[R, C]`, bias `[C]`, rows split over the workers.
     public func addBias(_ x: BufferSlice, _ bias: BufferSlice, rows: Int, columns: Int) {
         precondition(x.count >= rows * columns && bias.count >= columns, "addBias shapes")
         let px = pointer(x), pb = pointer(bias)
@@ -238,6 +258,8 @@ public final class CPUBackend: Backend {
         }
     }
 
+    /// `dbias += Σ_r dy[r, :]`: dy `[R, C]`, dbias `[C]`; each worker owns a range of columns, so rows
+    /// are added in order.
     public func sumRows(_ dy: BufferSlice, into dbias: BufferSlice, rows: Int, columns: Int) {
         precondition(dy.count >= rows * columns && dbias.count >= columns, "sumRows shapes")
         let py = pointer(dy), pb = pointer(dbias)
@@ -251,6 +273,8 @@ public final class CPUBackend: Backend {
 
     // MARK: - Embedding
 
+    /// `out[n, :] = table[ids[n], :]`: table `[V, C]`, out `[N, C]`; an id outside `0..<V` is a
+    /// programmer error (the `Tensor` layer checks ids first).
     public func embedding(ids: [Int32], table: BufferSlice, into out: BufferSlice, channels: Int) {
         let vocabulary = table.count / max(channels, 1)
         precondition(out.count >= ids.count * channels, "embedding output too small")
@@ -266,6 +290,8 @@ public final class CPUBackend: Backend {
         }
     }
 
+    /// `dtable[ids[n], :] += dout[n, :]` (scatter-add): each worker owns a range of channels, so
+    /// repeated ids never race.
     public func embeddingBackward(ids: [Int32], dout: BufferSlice, dtable: BufferSlice,
                                   channels: Int) {
         let vocabulary = dtable.count / max(channels, 1)

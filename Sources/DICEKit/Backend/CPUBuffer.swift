@@ -6,6 +6,7 @@ import Darwin
 
 /// A `DeviceBuffer` in host memory: `count` Float32 values, 64-byte aligned.
 public final class CPUBuffer: DeviceBuffer {
+    /// The number of Float32 elements.
     public let count: Int
     /// The first element. Valid for the buffer's lifetime.
     let base: UnsafeMutablePointer<Float>

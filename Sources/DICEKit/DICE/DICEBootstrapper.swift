@@ -4,6 +4,7 @@
 // the last completed phase.
 
 import Foundation
+import Logging
 
 /// What the loop reports while it runs; an observer that throws stops the run.
 public enum DICEEvent {
@@ -51,6 +52,11 @@ public final class DICEBootstrapper {
     /// thrown at `.training(_, .step)` lets the round's trainer save that update first (see
     /// `RunStopped`).
     public var observer: ((DICEEvent) throws -> Void)?
+    /// Where the loop logs (label `dicekit.dice` by default, see `LogSubsystem`): at `debug`,
+    /// the run's start and resume decision, every phase's start, skip and finish with its
+    /// counts (samples, truncated and degenerate responses, pairs, α, replay, training steps);
+    /// nothing above `debug`. Set it to route the messages through a logger of your own.
+    public var logger: Logger = LogSubsystem.dice.logger
 
     /// A bootstrapper with the standard pieces.
     ///
@@ -124,6 +130,17 @@ public final class DICEBootstrapper {
         let lock = try RunFolderLock(folder: layout.root)
         defer { lock.release() }
         var state = try Self.checkFolder(layout, mode: mode, settings: settings, store: store)
+        var log = logger
+        log[metadataKey: "run"] = "\(layout.root.path)"
+        if let done = state.phase {
+            log.debug("resuming the run after its last completed phase",
+                      metadata: ["mode": "\(mode.rawValue)", "round": "\(state.round)", "phase": "\(done.rawValue)",
+                                 "rounds": "\(c.rounds)"])
+        } else {
+            log.debug("starting the run",
+                      metadata: ["mode": "\(mode.rawValue)", "rounds": "\(c.rounds)", "prompts": "\(prompts.count)",
+                                 "offline": "\(offline.count)", "samplesPerPrompt": "\(c.samplesPerPrompt)"])
+        }
         try layout.createDirectories(rounds: c.rounds)
         try settings.write(to: layout.settings)
 
@@ -132,28 +149,33 @@ public final class DICEBootstrapper {
             let plan = round.plan, t = plan.round
             func begin(_ phase: RunPhase) throws -> Bool {
                 if state.isCompleted(round: t, phase: phase) {
+                    log.debug("phase skipped: completed by an earlier run", metadata: ["round": "\(t)", "phase": "\(phase.rawValue)"])
                     try observer?(.phaseSkipped(round: t, phase: phase))
                     return false
                 }
+                log.debug("phase started", metadata: ["round": "\(t)", "phase": "\(phase.rawValue)"])
                 try observer?(.phaseStarted(round: t, phase: phase))
                 return true
             }
-            func finish(_ phase: RunPhase) throws {
+            func finish(_ phase: RunPhase, _ counts: Logger.Metadata) throws {
                 try state.complete(round: t, phase: phase)
                 try state.write(to: layout.state)
+                log.debug("phase finished", metadata: counts.merging(["round": "\(t)", "phase": "\(phase.rawValue)"]) { a, _ in a })
             }
 
             if try begin(.sample) {
                 let samples = try round.sample(from: try store.policy(plan.sampler), count: c.samplesPerPrompt,
                                                seed: round.seed(.sample, runSeed: c.seed))
                 try JSONL.write(samples, to: layout.samples(t))
-                try finish(.sample)
+                let truncated = samples.filter { $0.finishReason == .length }.count
+                try finish(.sample, ["samples": "\(samples.count)", "truncated": "\(truncated)"])
             }
             if try begin(.score) {
                 let samples = try JSONL.read(SampleRecord.self, from: layout.samples(t))
                 let rewarder = try makeRewarder(try store.scorer(plan.rewardPolicy), try store.scorer(plan.rewardReference), c.beta)
-                try JSONL.write(try round.score(samples, with: rewarder), to: layout.scored(t))
-                try finish(.score)
+                let scored = try round.score(samples, with: rewarder)
+                try JSONL.write(scored, to: layout.scored(t))
+                try finish(.score, ["samples": "\(scored.count)", "scorer": "\(type(of: rewarder))"])
             }
             if try begin(.pair) {
                 let scored = try JSONL.read(SampleRecord.self, from: layout.scored(t))
@@ -167,7 +189,12 @@ public final class DICEBootstrapper {
                                          rewards: RoundRewards(scored: scored, pairs: built.pairs),
                                          gamma: c.gamma, replay: selection)
                 try report.write(to: layout)
-                try finish(.pair)
+                let p = built.statistics
+                try finish(.pair, ["pairs": "\(p.pairs)", "truncated": "\(p.truncated)", "degenerate": "\(p.degenerate)",
+                                   "promptsWithTooFewValid": "\(p.promptsWithTooFewValid)",
+                                   "promptsAllEqual": "\(p.promptsAllEqual)", "alpha": "\(built.regularization.alpha)",
+                                   "generatedUsed": "\(selection.generated.count)", "offlineUsed": "\(selection.offline.count)",
+                                   "offlineRequested": "\(selection.requestedOffline)"])
             }
             var report = try Self.readReport(layout, round: t)
             if try begin(.train) {
@@ -207,7 +234,9 @@ public final class DICEBootstrapper {
                 try store.save(policy, as: plan.output)
                 report.training = (summary.lastStep ?? logged.rows.last)?.values
                 try report.write(to: layout)
-                try finish(.train)
+                try finish(.train, ["pairs": "\(pairs.count)", "steps": "\(summary.steps)",
+                                    "resumedFrom": "\(summary.resumedFrom.map(String.init) ?? "none")",
+                                    "model": "\(plan.output)"])
             }
             if try begin(.evaluate) {
                 if let evaluator {
@@ -216,7 +245,7 @@ public final class DICEBootstrapper {
                     report.rewardAccuracy = accuracy
                 }
                 try report.write(to: layout)
-                try finish(.evaluate)
+                try finish(.evaluate, ["evaluated": "\(evaluator != nil)"])
             }
             try observer?(.roundFinished(report))
             reports.append(report)

@@ -1,11 +1,17 @@
 /// Any JSON value: for rows whose extra fields pass through unchanged (`dice logprobs` keeps a
 /// row's fields as given), and for reports from other programs (benchmark peers).
 public enum JSONValue: Codable, Equatable, Sendable {
+    /// JSON's `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number, as a Double (integers up to 2⁵³ exactly).
     case number(Double)
+    /// A string.
     case string(String)
+    /// An array, in order.
     case array([JSONValue])
+    /// An object; key order is not kept.
     case object([String: JSONValue])
 
     /// Decodes any JSON value. From DICEKit's own readers (JSONL, config files) a number outside

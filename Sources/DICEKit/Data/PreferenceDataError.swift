@@ -18,6 +18,8 @@ public enum PreferenceDataError: Error, Sendable, Equatable, CustomStringConvert
     /// A length limit is unusable.
     case invalidLimit(String)
 
+    /// One line for the terminal: what is wrong and, where it applies, the file and line or
+    /// the setting, and what was expected.
     public var description: String {
         switch self {
         case let .emptyResponse(p, l, f): return "\(p):\(l): the \(f) response is empty"

@@ -3,6 +3,7 @@
 // with the bad-input rules of DPO training applied and reported.
 
 import Foundation
+import Logging
 
 /// Tokenized preference pairs read from a JSONL file, and what was dropped on the way.
 ///
@@ -37,6 +38,8 @@ public struct PreferenceDataset: Sendable {
         /// The EOS id; the tokenizer's when nil.
         public var eosTokenID: Int?
 
+        /// How text rows become ids: `tokenizer` and `template` for text, `appendEOS` with
+        /// `eosTokenID` (the tokenizer's EOS when nil) for the responses' end.
         public init(tokenizer: Tokenizer?, template: ChatTemplate, appendEOS: Bool, eosTokenID: Int? = nil) {
             self.tokenizer = tokenizer
             self.template = template
@@ -49,30 +52,34 @@ public struct PreferenceDataset: Sendable {
     /// - Parameters:
     ///   - maxLength: the longest prompt + response allowed, in tokens.
     ///   - truncation: what to do with longer pairs.
+    ///   - logger: where each truncated pair and each dropped row is logged at `debug`, with its
+    ///     line (label `dicekit.formats` by default, see `LogSubsystem`).
     /// - Throws: `JSONLError` for unreadable or malformed rows (file and line),
     ///   `PreferenceDataError` for the rules above, `TokenizerError` from a template.
-    public init(contentsOf url: URL, encoding: Encoding, maxLength: Int, truncation: TruncationPolicy) throws {
+    public init(contentsOf url: URL, encoding: Encoding, maxLength: Int, truncation: TruncationPolicy,
+                logger: Logger = LogSubsystem.formats.logger) throws {
         let data: Data
         do {
             data = try Data(contentsOf: url)
         } catch {
             throw JSONLError.io(path: url.path, reason: "cannot read: \(error.localizedDescription)")
         }
-        try self.init(jsonl: data, path: url.path, encoding: encoding, maxLength: maxLength, truncation: truncation)
+        try self.init(jsonl: data, path: url.path, encoding: encoding, maxLength: maxLength, truncation: truncation,
+                      logger: logger)
     }
 
     /// As `init(contentsOf:…)`, from JSONL bytes; `path` names them in errors.
     public init(jsonl data: Data, path: String, encoding: Encoding, maxLength: Int,
-                truncation: TruncationPolicy) throws {
+                truncation: TruncationPolicy, logger: Logger = LogSubsystem.formats.logger) throws {
         let rows = try JSONL.decode(PreferenceRow.self, from: data, path: path)
         try self.init(rows: rows, lines: Self.rowLines(data), path: path, encoding: encoding,
-                      maxLength: maxLength, truncation: truncation)
+                      maxLength: maxLength, truncation: truncation, logger: logger)
     }
 
     /// Tokenizes decoded rows; `lines[i]` is row i's line for errors (the row index + 1 when
-    /// shorter).
+    /// shorter); `logger` as for `init(contentsOf:…)`.
     public init(rows: [PreferenceRow], lines: [Int] = [], path: String, encoding: Encoding, maxLength: Int,
-                truncation: TruncationPolicy) throws {
+                truncation: TruncationPolicy, logger: Logger = LogSubsystem.formats.logger) throws {
         guard maxLength >= 2 else { throw PreferenceDataError.invalidLimit("the maximum length \(maxLength) is below 2") }
         pairs = []
         dropped = []
@@ -86,16 +93,22 @@ public struct PreferenceDataset: Sendable {
                 throw PreferenceDataError.emptyResponse(path: path, line: line, field: field)
             }
             let cut = try truncation.apply(pair, maxLength: maxLength, path: path, line: line)
-            if cut != pair { truncatedCount += 1 }
+            if cut != pair {
+                truncatedCount += 1
+                logger.debug("pair truncated", metadata: ["file": "\(path)", "line": "\(line)", "maxLength": "\(maxLength)"])
+            }
             pair = cut
             guard pair.chosen != pair.rejected else {
                 dropped.append((line, "chosen and rejected are identical"))
+                logger.debug("pair dropped: chosen and rejected are identical", metadata: ["file": "\(path)", "line": "\(line)"])
                 continue
             }
             pairs.append(pair)
             self.lines.append(line)
         }
         guard !pairs.isEmpty else { throw PreferenceDataError.empty(path: path) }
+        logger.debug("preference pairs read", metadata: ["file": "\(path)", "pairs": "\(pairs.count)",
+                                                         "truncated": "\(truncatedCount)", "dropped": "\(dropped.count)"])
     }
 
     private static func tokenize(_ row: PreferenceRow, encoding: Encoding, path: String, line: Int) throws -> PreferencePair {

@@ -13,6 +13,8 @@ public struct PreferencePair: Sendable, Hashable, Codable {
     /// The dispreferred response's tokens.
     public var rejected: [Int]
 
+    /// A pair of `prompt`, `chosen` and `rejected` token ids, taken as they are (no check: readers
+    /// such as `PreferenceDataset` establish the invariants).
     public init(prompt: [Int], chosen: [Int], rejected: [Int]) {
         self.prompt = prompt
         self.chosen = chosen

@@ -41,6 +41,9 @@ public enum PreferenceRow: Sendable, Equatable, Decodable {
         }
     }
 
+    /// Decodes one row in any of the three layouts above (ids when any `*_ids` field is present).
+    /// - Throws: `DecodingError` naming the missing or mistyped field, or a conversation whose
+    ///   chosen and rejected lists disagree before their final message.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
         if c.contains(.promptIDs) || c.contains(.chosenIDs) || c.contains(.rejectedIDs) {

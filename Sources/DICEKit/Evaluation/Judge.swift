@@ -22,7 +22,12 @@ public struct TokenizedText: Sendable, Hashable, Codable {
 
 /// The outcome of one comparison, from response A's side.
 public enum Verdict: String, Sendable, Hashable, Codable, CaseIterable {
-    case win, tie, loss
+    /// A is better than B.
+    case win
+    /// Neither is better.
+    case tie
+    /// B is better than A.
+    case loss
 
     /// 1 for a win, ½ for a tie, 0 for a loss: the target of the win rate and of the LC fit.
     public var score: Double {

@@ -4,6 +4,7 @@
 // writing produces a directory that transformers' `from_pretrained` loads.
 
 import Foundation
+import Logging
 
 /// A model as a Hugging Face directory holds it: configuration plus named Float32 weights.
 ///
@@ -57,8 +58,18 @@ public struct ModelDirectory: Sendable {
     ///
     /// A `.gguf` file in place of the directory is read with `GGUFFile.modelDirectory(registry:)`
     /// (and throws `GGUFError`).
-    public static func read(from url: URL, registry: ArchitectureRegistry = .standard) throws -> ModelDirectory {
-        if GGUFFile.isGGUF(url) { return try GGUFFile(contentsOf: url).modelDirectory(registry: registry) }
+    ///
+    /// `logger` (label `dicekit.formats` by default, see `LogSubsystem`) gets one `debug`
+    /// message per model read: its architecture, weights files, tensors and ignored tensors.
+    public static func read(from url: URL, registry: ArchitectureRegistry = .standard,
+                            logger: Logger = LogSubsystem.formats.logger) throws -> ModelDirectory {
+        if GGUFFile.isGGUF(url) {
+            let directory = try GGUFFile(contentsOf: url).modelDirectory(registry: registry)
+            logger.debug("model read from GGUF", metadata: [
+                "path": "\(url.path)", "tensors": "\(directory.tensors.count)",
+                "ignoredTensors": "\(directory.ignoredTensors.count)"])
+            return directory
+        }
         let configURL = url.appendingPathComponent(configFile)
         let config = try ModelConfig.load(contentsOf: configURL, registry: registry)
         let generationURL = url.appendingPathComponent(generationConfigFile)
@@ -108,6 +119,9 @@ public struct ModelDirectory: Sendable {
             tensors[name] = tensor
         }
         let ignored = located.keys.filter { tensors[$0] == nil }.sorted()
+        logger.debug("model folder read", metadata: [
+            "path": "\(url.path)", "modelType": "\(config.spec.modelType)", "weightsFiles": "\(files.count)",
+            "tensors": "\(tensors.count)", "ignoredTensors": "\(ignored.count)"])
         return ModelDirectory(config: config, generationConfig: generation, tensors: tensors, ignoredTensors: ignored)
     }
 

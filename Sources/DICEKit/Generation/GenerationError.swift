@@ -17,6 +17,8 @@ public enum GenerationError: Error, Sendable, Hashable, CustomStringConvertible 
     /// Segment `index` of a decoding pass is unusable.
     case invalidSegment(index: Int, reason: String)
 
+    /// One line for the terminal: what is wrong and, where it applies, the file and line or
+    /// the setting, and what was expected.
     public var description: String {
         switch self {
         case let .invalidParameter(name, value, expected):

@@ -12,6 +12,7 @@
 // (prompt row, sample index), so results do not depend on the batch layout.
 
 import Foundation
+import Logging
 
 /// Generates responses from a `TransformerLM`: the entry point for `dice generate` and for
 /// the DICE loop's sampling.
@@ -27,6 +28,10 @@ public final class Generator {
     let stopStrings: StopStringMatcher?
     /// Spreads the per-row sampling of a step over the cores.
     let samplingLoop = ParallelLoop(threads: ProcessInfo.processInfo.activeProcessorCount)
+    /// Where generation logs (label `dicekit.generation` by default, see `LogSubsystem`): at
+    /// `debug` each batch's prompts, samples, tokens generated and how many responses were cut
+    /// at the length cap.
+    public var logger: Logger = LogSubsystem.generation.logger
 
     /// A generator for `model` with `parameters`.
     /// - Parameter tokenizer: decodes responses for `parameters.stopStrings` (needed only then).
@@ -161,7 +166,11 @@ public final class Generator {
             report(running, prompts: prompts.count, &status, progress)
         }
         status.completedPrompts += prompts.count
-        status.generatedTokens += running.reduce(0) { $0 + $1.ids.count }
+        let tokens = running.reduce(0) { $0 + $1.ids.count }
+        status.generatedTokens += tokens
+        logger.debug("batch generated", metadata: [
+            "firstRow": "\(firstRow)", "prompts": "\(prompts.count)", "samples": "\(running.count)",
+            "tokens": "\(tokens)", "truncated": "\(running.filter { $0.finish != .stop }.count)"])
         return (0..<prompts.count).map { p in
             running[(p * k)..<((p + 1) * k)].map { GeneratedSample(ids: $0.ids, finishReason: $0.finish ?? .length) }
         }

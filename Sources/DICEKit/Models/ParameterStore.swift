@@ -5,12 +5,17 @@
 public final class ParameterStore {
     /// One named parameter: its shape and where it lives in the flat buffers.
     public struct Entry: Sendable, Hashable {
+        /// The parameter's Hugging Face name, e.g. `model.layers.0.mlp.up_proj.weight`.
         public let name: String
+        /// Its shape, row-major, e.g. `[I, C]` for an up projection.
         public let shape: [Int]
+        /// Where its first element lies in the flat value and gradient buffers, in Float32 elements.
         public let offset: Int
+        /// The number of elements: the product of `shape`.
         public var count: Int { shape.reduce(1, *) }
     }
 
+    /// The backend that holds the value and gradient buffers.
     public let backend: any Backend
     /// The parameters in storage order.
     public let entries: [Entry]

@@ -86,10 +86,19 @@ extension TransformerLM {
 }
 
 extension TransformerLM: DifferentiableSequenceScorer {
+    /// Σ log p(response token | everything before it) of each pair, in nats (Float32 per token,
+    /// summed in Float64), from one packed forward pass (no padding; logits only at response
+    /// positions).
+    /// - Throws: `ModelError.invalidInput` naming the pair (an empty prompt, an id
+    ///   outside the vocabulary, more tokens than the context); `BackendError.allocationFailed`.
     public func logProbs(_ batch: [TokenPair]) throws -> [Double] {
         try scored(batch).logProbs
     }
 
+    /// `logProbs(_:)` and its pullback: given ∂L/∂logp (one value per pair) it runs the backward
+    /// pass and adds ∂L/∂θ into `parameters`' gradient buffer. Call the pullback at most once.
+    /// - Throws: as `logProbs(_:)`; the pullback throws `TensorError.shapeMismatch` for a `dlogp`
+    ///   whose count is not the batch's.
     public func logProbsWithPullback(_ batch: [TokenPair]) throws
         -> (logProbs: [Double], pullback: (_ dlogp: [Double]) throws -> Void) {
         let (values, state, lse, packed) = try scored(batch)

@@ -95,6 +95,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     /// the registry maps already, to the type named `by`.
     case modelTypeTaken(modelType: String, by: String)
 
+    /// One line for the terminal: what is wrong and, where it applies, the file and line or
+    /// the setting, and what was expected.
     public var description: String {
         switch self {
         case .invalidSpec(let reason): return "invalid model architecture: \(reason)"

@@ -5,12 +5,17 @@
 ///
 /// State: `exp_avg` (m) and `exp_avg_sq` (v), `[P]` each, allocated at the first update.
 public final class AdamW: Optimizer {
+    /// `"adamw"`: recorded in checkpoints, which refuse to resume under another optimizer.
     public let name = "adamw"
+    /// The first moment's decay β₁ (default 0.9).
     public var beta1: Double
+    /// The second moment's decay β₂ (default 0.999).
     public var beta2: Double
+    /// ε added to √v̂ in the denominator (default 1e-8).
     public var epsilon: Double
     /// λ in θ ← θ − lr·λ·θ (applied every update; 0 disables it).
     public var weightDecay: Double
+    /// The number of updates applied so far (the bias correction's t after the next update is `step + 1`).
     public private(set) var step = 0
     private var m: BufferSlice?
     private var v: BufferSlice?
@@ -34,6 +39,11 @@ public final class AdamW: Optimizer {
         self.weightDecay = weightDecay
     }
 
+    /// One AdamW update of the flat `parameters` `[P]` from their accumulated gradients, at
+    /// `learningRate` (already scheduled). Allocates `exp_avg` and `exp_avg_sq` `[P]` on the
+    /// parameters' backend at the first update.
+    /// - Throws: `OptimizationError.stateMismatch` when the moments were made for another
+    ///   parameter count; `BackendError.allocationFailed`.
     public func update(_ parameters: any TrainableParameters, learningRate: Double) throws {
         let values = parameters.values, b = parameters.backend
         let m = try self.m ?? BufferSlice(b.allocate(values.count))
@@ -50,6 +60,8 @@ public final class AdamW: Optimizer {
                           epsilon: Float(epsilon), weightDecay: Float(weightDecay), step: step))
     }
 
+    /// The step count and the moments `exp_avg` and `exp_avg_sq` (`[P]` each, downloaded to the
+    /// host; none before the first update), for a checkpoint.
     public func state() -> OptimizerState {
         var tensors: [String: HostTensor] = [:]
         if let backend {
@@ -60,6 +72,9 @@ public final class AdamW: Optimizer {
         return OptimizerState(step: step, tensors: tensors)
     }
 
+    /// Restores a checkpoint's `state` bit for bit, its moments uploaded to `backend`; an empty state
+    /// at step 0 resets the optimizer.
+    /// - Throws: `OptimizationError` for a missing moment or one whose length is not `parameterCount`.
     public func restore(_ state: OptimizerState, parameterCount: Int, on backend: any Backend) throws {
         if state.step == 0 && state.tensors.isEmpty {
             (m, v, step, self.backend) = (nil, nil, 0, nil)

@@ -7,15 +7,18 @@
 ///
 /// State: `momentum_buffer` `[P]` when μ > 0.
 public final class SGD: Optimizer {
+    /// `"sgd"`: recorded in checkpoints, which refuse to resume under another optimizer.
     public let name = "sgd"
     /// μ.
     public var momentum: Double
     /// λ (L2 penalty added to the gradient, PyTorch's `weight_decay`).
     public var weightDecay: Double
+    /// The number of updates applied so far.
     public private(set) var step = 0
     private var buffer: BufferSlice?
     private var backend: (any Backend)?
 
+    /// An SGD optimizer with momentum μ = `momentum` and L2 penalty λ = `weightDecay`.
     /// - Throws: `DPOTrainingError.invalidSetting` naming `momentum` outside [0, 1) or a
     ///   negative `weightDecay`.
     public init(momentum: Double = 0, weightDecay: Double = 0) throws {
@@ -29,6 +32,11 @@ public final class SGD: Optimizer {
         self.weightDecay = weightDecay
     }
 
+    /// One SGD update of the flat `parameters` `[P]` from their accumulated gradients, at
+    /// `learningRate` (already scheduled). With μ > 0 the momentum buffer `[P]` is allocated on the
+    /// parameters' backend at the first update.
+    /// - Throws: `OptimizationError.stateMismatch` when the buffer was made for another parameter
+    ///   count; `BackendError.allocationFailed`.
     public func update(_ parameters: any TrainableParameters, learningRate: Double) throws {
         let values = parameters.values, b = parameters.backend
         let grads = try parameters.gradients()
@@ -52,6 +60,8 @@ public final class SGD: Optimizer {
               momentum: mu, weightDecay: Float(weightDecay))
     }
 
+    /// The step count and, with momentum, `momentum_buffer` `[P]` (downloaded to the host), for a
+    /// checkpoint.
     public func state() -> OptimizerState {
         var tensors: [String: HostTensor] = [:]
         if let buffer, let backend {
@@ -60,6 +70,8 @@ public final class SGD: Optimizer {
         return OptimizerState(step: step, tensors: tensors)
     }
 
+    /// Restores a checkpoint's `state` bit for bit, the momentum buffer uploaded to `backend`.
+    /// - Throws: `OptimizationError` for a missing buffer or one whose length is not `parameterCount`.
     public func restore(_ state: OptimizerState, parameterCount: Int, on backend: any Backend) throws {
         step = state.step
         self.backend = backend

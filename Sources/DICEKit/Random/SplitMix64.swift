@@ -18,6 +18,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable, Hashable, Codable {
         state = mixer.next() ^ stream
     }
 
+    /// The next 64 random bits of this stream (SplitMix64's output function on the advanced state).
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

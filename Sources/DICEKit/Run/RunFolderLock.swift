@@ -14,6 +14,8 @@ public enum RunFolderLockError: Error, Sendable, Equatable, CustomStringConverti
     /// The folder or its lock file cannot be created or opened.
     case unusable(folder: String, reason: String)
 
+    /// One line for the terminal: what is wrong and, where it applies, the file and line or
+    /// the setting, and what was expected.
     public var description: String {
         switch self {
         case let .held(folder, pid):

@@ -20,5 +20,6 @@ public struct RunStopped: Error, Sendable, Hashable, CustomStringConvertible {
         self.reason = reason
     }
 
+    /// One line: why the run stopped, and that resuming continues it.
     public var description: String { "the run was stopped (\(reason)); resume it to continue" }
 }

@@ -12,6 +12,8 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
     /// The operands live on different backends.
     case backendMismatch(operation: String)
 
+    /// One line for the terminal: what is wrong and, where it applies, the file and line or
+    /// the setting, and what was expected.
     public var description: String {
         switch self {
         case let .shapeMismatch(op, expected, actual):

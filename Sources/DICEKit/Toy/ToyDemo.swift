@@ -14,8 +14,9 @@ public struct ToyDemoConfiguration: Sendable, Hashable, Codable {
     public var model: TransformerSpec
     /// Prompts held out for evaluation (the rest are DICE's prompts X and D_offline's).
     public var heldOutPrompts: Int
-    /// SFT: reference responses per training prompt, and the run.
+    /// SFT: reference responses per training prompt.
     public var sftExamplesPerPrompt: Int
+    /// The SFT run that makes π_ref from those responses.
     public var sft: SFTConfiguration
     /// Offline pairs per training prompt (each labelled by the noisy judge).
     public var offlinePairsPerPrompt: Int
@@ -62,7 +63,9 @@ public struct ToyDemoConfiguration: Sendable, Hashable, Codable {
 public struct ToyDemoRow: Sendable, Hashable, Codable {
     /// 0 for π_0 itself, t for π_t.
     public var round: Int
+    /// The win rate against π_0 (ties count half).
     public var winRate: Double
+    /// The length-controlled win rate against π_0.
     public var lcWinRate: Double
     /// Mean response length in words (EOS excluded).
     public var averageLength: Double
@@ -86,6 +89,7 @@ public struct ToyDemoReport: Sendable, Hashable, Codable {
     /// The implicit reward's accuracy (π_0 against π_ref) on held-out offline pairs labelled
     /// by the noise-free judge.
     public var rewardAccuracy: Double
+    /// The seed the demo ran with.
     public var seed: UInt64
 
     enum CodingKeys: String, CodingKey {
@@ -97,14 +101,18 @@ public struct ToyDemoReport: Sendable, Hashable, Codable {
 /// Runs the demo in a folder (models and DICE runs are kept there; a rerun reuses what is
 /// complete).
 public final class ToyDemo {
+    /// The demo's settings.
     public let configuration: ToyDemoConfiguration
+    /// The folder that holds the demo's models and DICE runs.
     public let folder: URL
+    /// The backend every model of the demo runs on.
     public let backend: any Backend
     /// Stage messages for the terminal (the library never prints).
     public var progress: ((String) -> Void)?
     /// DICE events of each run, for progress bars.
     public var events: ((_ run: String, DICEEvent) -> Void)?
 
+    /// A demo of `configuration` in `folder` (created when run), computing on `backend`.
     public init(configuration: ToyDemoConfiguration, folder: URL, backend: any Backend) {
         self.configuration = configuration
         self.folder = folder

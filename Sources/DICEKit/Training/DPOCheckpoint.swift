@@ -21,19 +21,24 @@ import Foundation
 public struct DPOCheckpoint: Sendable {
     /// The trainer state JSON.
     public struct State: Sendable, Hashable, Codable {
+        /// The state file's format version (1).
         public var version = 1
         /// Updates completed.
         public var step: Int
+        /// The settings trained with (a resume may change only `steps` and the intervals).
         public var configuration: DPOConfiguration
         /// `PreferenceDataset.fingerprint` of the pairs (template "", no EOS flag).
         public var dataFingerprint: String
+        /// P, the number of flat parameters saved.
         public var parameterCount: Int
         /// `PreferenceLoss.name` of the loss trained with (nil in checkpoints written before
         /// it was recorded: the configuration's loss).
         public var loss: String?
         /// `Optimizer.name`.
         public var optimizer: String
+        /// The optimizer's own step count (`Optimizer.step`).
         public var optimizerStep: Int
+        /// Where the seeded data order stands, so a resume draws the same batches.
         public var dataOrder: DPODataOrder
         /// What else the run read, by name (e.g. the weight fingerprints of its models; see
         /// `StandardDPOTrainer.inputs`); nil when nothing was recorded (then nothing is
@@ -41,9 +46,11 @@ public struct DPOCheckpoint: Sendable {
         public var inputs: [String: String]? = nil
     }
 
+    /// The trainer state (`trainer_state.json`).
     public var state: State
     /// Flat parameters, `[P]`.
     public var parameters: [Float]
+    /// The optimizer's state (its step and moments), restored bit for bit.
     public var optimizer: OptimizerState
 
     /// The folder name of the current checkpoint under a run's root.

@@ -15,6 +15,7 @@ public struct DPOConfiguration: Sendable, Hashable, Codable {
     public var learningRate: Double
     /// AdamW's decoupled decay, or SGD's L2 penalty.
     public var weightDecay: Double
+    /// How the learning rate changes over the updates (constant, linear or cosine, with warm-up).
     public var schedule: LearningRateSchedule
     /// Pairs per update (the global batch).
     public var batchSize: Int

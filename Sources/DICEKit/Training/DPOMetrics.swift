@@ -15,12 +15,19 @@ public struct DPOMetrics: Sendable, Hashable, Codable {
     public var epoch: Double
     /// Whether these are validation figures.
     public var isValidation: Bool
+    /// The batch's mean loss (`loss`).
     public var loss: Double
+    /// Mean β·(log π − log π_ref) of the chosen responses (`rewards/chosen`).
     public var rewardsChosen: Double
+    /// Mean β·(log π − log π_ref) of the rejected responses (`rewards/rejected`).
     public var rewardsRejected: Double
+    /// Mean chosen minus rejected reward (`rewards/margins`).
     public var rewardsMargins: Double
+    /// Share of pairs whose chosen reward is strictly above the rejected one (`rewards/accuracies`).
     public var rewardsAccuracies: Double
+    /// Mean summed log-prob of the chosen responses under the policy, in nats (`logps/chosen`).
     public var logpsChosen: Double
+    /// Mean summed log-prob of the rejected responses under the policy, in nats (`logps/rejected`).
     public var logpsRejected: Double
     /// Global L2 norm of the gradient before clipping (training only).
     public var gradNorm: Double?
@@ -57,6 +64,8 @@ public struct DPOMetrics: Sendable, Hashable, Codable {
         return out
     }
 
+    /// Encodes `step`, `epoch` and `values` as one flat object under TRL's names (a row of
+    /// `metrics.jsonl`).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
         try c.encode(step, forKey: Key("step"))

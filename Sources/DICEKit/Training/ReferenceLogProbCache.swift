@@ -3,12 +3,16 @@
 // later DICE rounds reuse them without loading the reference model.
 
 import Foundation
+import Logging
 
 /// The reference model's summed response log-probs (nats) of each pair, in pair order.
 public struct ReferenceLogProbs: Sendable, Hashable, Codable {
+    /// Σ log π_ref(chosen | prompt) of each pair, in nats, in pair order.
     public var chosen: [Double]
+    /// Σ log π_ref(rejected | prompt) of each pair, in nats, in pair order.
     public var rejected: [Double]
 
+    /// Reference log-probs computed elsewhere (one value per pair in each list).
     public init(chosen: [Double], rejected: [Double]) {
         self.chosen = chosen
         self.rejected = rejected
@@ -49,8 +53,15 @@ public struct ReferenceLogProbs: Sendable, Hashable, Codable {
 public struct ReferenceLogProbCache: Sendable {
     /// The cache folder (created on first write).
     public let folder: URL
+    /// Where the cache logs (label `dicekit.training` by default, see `LogSubsystem`): at
+    /// `debug` a hit, a miss, a partial file continued and each save of progress.
+    public var logger: Logger
 
-    public init(folder: URL) { self.folder = folder }
+    /// A cache in `folder` (created on first write), logging to `logger`.
+    public init(folder: URL, logger: Logger = LogSubsystem.training.logger) {
+        self.folder = folder
+        self.logger = logger
+    }
 
     /// Why no default cache folder could be chosen.
     public struct LocationError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -137,17 +148,25 @@ public struct ReferenceLogProbCache: Sendable {
     public func logProbs(key: String, pairs: [PreferencePair], reference: () throws -> any ReferenceModel,
                          batchSize: Int = 8, saveEvery: Int = 512,
                          progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> ReferenceLogProbs {
-        if let done = try complete(key, count: pairs.count) { return done }
+        var log = logger
+        log[metadataKey: "cacheFile"] = "\(file(key).path)"
+        if let done = try complete(key, count: pairs.count) {
+            log.debug("reference log-prob cache hit", metadata: ["pairs": "\(pairs.count)"])
+            return done
+        }
         var partial = ReferenceLogProbs(chosen: [], rejected: [])
         if let stored = try read(key), stored.count == pairs.count, stored.chosen.count <= pairs.count {
             partial = ReferenceLogProbs(chosen: stored.chosen, rejected: stored.rejected)
         }
+        log.debug("reference log-prob cache miss: computing",
+                  metadata: ["pairs": "\(pairs.count)", "alreadyCached": "\(partial.chosen.count)"])
         try prepareFolder()
         let model = try reference()
         while partial.chosen.count < pairs.count {
             let end = min(pairs.count, partial.chosen.count + max(1, saveEvery))
             try partial.extend(pairs, reference: model, batchSize: batchSize, until: end, progress: progress)
             try write(Stored(key: key, count: pairs.count, chosen: partial.chosen, rejected: partial.rejected))
+            log.debug("reference log-probs saved", metadata: ["done": "\(partial.chosen.count)", "pairs": "\(pairs.count)"])
         }
         return partial
     }

@@ -4,6 +4,7 @@
 // PreferenceLoss and Optimizer, periodic validation and atomic, bit-exact resumable checkpoints.
 
 import Foundation
+import Logging
 
 /// The standard `DPOTrainer`.
 ///
@@ -53,6 +54,11 @@ public final class StandardDPOTrainer: DPOTrainer {
     /// checkpoint (`DPOCheckpoint.State.inputs`; nothing when empty) and compared on resume: a
     /// checkpoint that recorded other values is refused, naming each key that differs.
     public var inputs: [String: String] = [:]
+    /// Where training logs (label `dicekit.training` by default, see `LogSubsystem`): at
+    /// `debug` the start (pairs, held-out pairs, steps), a resume from a checkpoint, every
+    /// checkpoint written and the end; at `trace` every update's loss, gradient norm and
+    /// learning rate.
+    public var logger: Logger = LogSubsystem.training.logger
 
     /// A trainer; a trailing closure is the `observer`. `loss` and `optimizer` replace the
     /// configuration's (nil: the configuration's); `reducer` is called on every update's
@@ -101,6 +107,9 @@ public final class StandardDPOTrainer: DPOTrainer {
             AtomicFile.removeLeftovers(in: folder)
             DPOCheckpoint.removeLeftovers(in: folder)
         }
+        logger.debug("DPO training started",
+                     metadata: ["pairs": "\(training.count)", "heldOut": "\(validation.count)", "steps": "\(c.steps)",
+                                "batchSize": "\(c.batchSize)", "loss": "\(loss.name)", "optimizer": "\(optimizer.name)"])
         if resume, let folder = checkpointFolder, let saved = try DPOCheckpoint.read(from: folder) {
             try check(saved.state, folder: folder, fingerprint: fingerprint, parameterCount: parameters.values.count,
                       loss: loss.name, optimizer: optimizer.name)
@@ -110,6 +119,7 @@ public final class StandardDPOTrainer: DPOTrainer {
             step = saved.state.step
             lastCheckpoint = step
             summary.resumedFrom = step
+            logger.debug("resumed from the checkpoint", metadata: ["step": "\(step)", "folder": "\(folder.path)"])
             try observer?(.resumed(step: step))
         }
 
@@ -150,6 +160,8 @@ public final class StandardDPOTrainer: DPOTrainer {
             metrics.learningRate = outcome.learningRate
             summary.lastStep = metrics
             summary.steps = step
+            logger.trace("update", metadata: ["step": "\(step)", "loss": "\(batchLoss)", "gradNorm": "\(outcome.gradNorm)",
+                                              "learningRate": "\(outcome.learningRate)"])
             // A stop request is held until the update is validated and checkpointed.
             var stop: RunStopped?
             do { try observer?(.step(metrics)) } catch let request as RunStopped { stop = request }
@@ -182,11 +194,15 @@ public final class StandardDPOTrainer: DPOTrainer {
                         reason: String(describing: error), lastCheckpointStep: lastCheckpoint)
                 }
                 lastCheckpoint = step
+                logger.debug("checkpoint written", metadata: [
+                    "step": "\(step)", "folder": "\(folder.appendingPathComponent(DPOCheckpoint.folderName).path)"])
                 try observer?(.checkpoint(step: step, folder: folder.appendingPathComponent(DPOCheckpoint.folderName)))
             }
             if let stop { throw stop }
         }
         summary.steps = step
+        logger.debug("DPO training finished", metadata: ["steps": "\(step)",
+                                                          "loss": "\(summary.lastStep.map { "\($0.loss)" } ?? "none")"])
         return summary
     }
 
