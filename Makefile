@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test bench build demo smollm2 soak fuzz clean
+.PHONY: deps test bench build demo smollm2 soak fuzz clean docs
 
 # Debian 12's OpenBLAS 0.3.21 gives recent Xeons its generic SSE3 kernels (5–8× slower sgemm)
 # and some AVX-512 AMD EPYCs its AVX2 ones (about half the sgemm speed). Pick the strongest family
@@ -78,6 +78,18 @@ bench: build
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) Scripts/fuzz.sh
+
+# The DocC documentation of DICEKit: the catalog Sources/DICEKit/DICEKit.docc and every doc
+# comment, built by swift-docc-plugin in its own scratch folder (.build-docs, so .build is left
+# alone); any DocC warning (an unresolved symbol link, a bad topic) fails it. Output: a static
+# website in .build-docs/site — serve it with `python3 -m http.server 8000 -d .build-docs/site`
+# and open http://localhost:8000/documentation/dicekit/.
+DOCS_SITE := .build-docs/site
+docs:
+	$(SWIFT) package --disable-sandbox --scratch-path .build-docs \
+		--allow-writing-to-directory $(DOCS_SITE) \
+		generate-documentation --target DICEKit --warnings-as-errors \
+		--transform-for-static-hosting --output-path $(DOCS_SITE)
 
 clean:
 	rm -rf .build

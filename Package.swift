@@ -75,8 +75,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DICEKitTests",
-            dependencies: ["DICEKit", "BackendConformance", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "InMemoryLogging", package: "swift-log")]
+            dependencies: ["DICEKit", "BackendConformance", .product(name: "Logging", package: "swift-log")]
         ),
         // Only the public API (no @testable import): custom pieces as a user writes them.
         .testTarget(

@@ -40,8 +40,8 @@ struct Dice: ParsableCommand {
             guard ProcessInfo.processInfo.environment["DICEKIT_BLAS_CONFIGURED"] == nil else { return .warning }
             var logger = Logger(label: "dice") { StreamLogHandler.standardError(label: $0) }
             logger.logLevel = .warning
-            logger.warning("DICEKIT_LOG_LEVEL=\(setting) is not a level; using warning "
-                           + "(trace, debug, info, notice, warning, error, critical)")
+            let levels = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+            logger.warning("DICEKIT_LOG_LEVEL=\(setting) is not a level (\(levels)); using warning")
             return .warning
         }
         return level

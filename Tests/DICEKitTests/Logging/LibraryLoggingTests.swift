@@ -8,10 +8,8 @@ import Synchronization
 import Testing
 @testable import DICEKit
 
-/// A `LogHandler` that keeps every message with the label of the logger that emitted it.
-final class CapturingLogHandler: LogHandler, @unchecked Sendable {
-    // @unchecked: `entries` lives in a Mutex; `metadata` and `logLevel` are set before use,
-    // as swift-log's handlers are (a Logger copies its handler value on mutation).
+/// Captures what loggers made by `logger(_:)` emit, each message with its logger's label.
+final class CapturingLogHandler: Sendable {
     struct Entry: Sendable {
         var label: String
         var level: Logger.Level
@@ -19,37 +17,36 @@ final class CapturingLogHandler: LogHandler, @unchecked Sendable {
         var metadata: [String: String]
     }
 
-    private let store: Mutex<[Entry]>
-    let label: String
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
+    /// The handler of one label: a value, as swift-log's handlers are, appending to the shared
+    /// store.
+    struct Handler: LogHandler {
+        let label: String
+        let sink: CapturingLogHandler
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
 
-    private init(label: String, store: Mutex<[Entry]>) {
-        self.label = label
-        self.store = store
-    }
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
 
-    convenience init(label: String) { self.init(label: label, store: Mutex([])) }
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        store.withLock {
-            $0.append(Entry(label: label, level: event.level, message: "\(event.message)",
-                            metadata: merged.mapValues { "\($0)" }))
+        func log(event: LogEvent) {
+            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+            sink.store.withLock {
+                $0.append(Entry(label: label, level: event.level, message: "\(event.message)",
+                                metadata: merged.mapValues { "\($0)" }))
+            }
         }
     }
+
+    private let store = Mutex<[Entry]>([])
 
     /// Every message so far, in order.
     var entries: [Entry] { store.withLock { $0 } }
 
-    /// A logger labelled `label` that writes here.
+    /// A logger labelled `label` whose messages are captured here.
     func logger(_ label: String) -> Logger {
-        Logger(label: label) { _ in self }
+        Logger(label: label) { Handler(label: $0, sink: self) }
     }
 }
 
@@ -72,7 +69,7 @@ struct LibraryLoggingTests {
         configuration.rounds = 1
         let folder = try ScratchFolder("logging")
         defer { folder.remove() }
-        let capture = CapturingLogHandler(label: "capture")
+        let capture = CapturingLogHandler()
         let store = try s.store()
         func bootstrapper() throws -> DICEBootstrapper {
             let b = try DICEBootstrapper(configuration: configuration)
@@ -128,7 +125,7 @@ struct LibraryLoggingTests {
         let reference = try s.makePolicy()
         let folder = try ScratchFolder("logging-cache")
         defer { folder.remove() }
-        let capture = CapturingLogHandler(label: "capture")
+        let capture = CapturingLogHandler()
         let cache = ReferenceLogProbCache(folder: folder.url, logger: capture.logger(LogSubsystem.training.label))
         let pairs = Array(s.offline.prefix(5))
         _ = try cache.logProbs(key: "k", pairs: pairs, reference: { reference }, saveEvery: 2)
@@ -145,7 +142,7 @@ struct LibraryLoggingTests {
 
     @Test("reading pairs logs each truncated pair and each dropped row with its line")
     func preferenceData() throws {
-        let capture = CapturingLogHandler(label: "capture")
+        let capture = CapturingLogHandler()
         let text = """
         {"prompt_ids":[1],"chosen_ids":[7],"rejected_ids":[7]}
         {"prompt_ids":[1,2,3,4],"chosen_ids":[7,8],"rejected_ids":[8]}
