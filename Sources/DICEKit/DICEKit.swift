@@ -41,5 +41,11 @@
 //   Evaluation/    `Judge`, `HeadToHeadResult`, win rates, `RewardAccuracy`
 //   Toy/           `ToyTask`, `TabularPolicy`, `ToyDemo`
 //
+// Support
+//   Random/        `SplitMix64`: every random choice takes a seed
+//   Logging/       `LogSubsystem`: the swift-log labels the library logs under (it never prints)
+//
+// The DocC catalog DICEKit.docc (`make docs`) organises all of this by topic, with articles on
+// the DICE loop, custom policies, backends, formats, scaling out and logging.
 // Documentation/GettingStarted.md shows the first Swift lines (load a model, render its chat
 // template, generate, score); CustomPolicies.md how to bring your own pieces.

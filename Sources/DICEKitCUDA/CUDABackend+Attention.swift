@@ -7,6 +7,9 @@ extension CUDABackend {
     /// The largest head size the attention kernels hold in registers (8 values per lane).
     static let maxHeadSize = 256
 
+    /// Causal grouped-query attention over packed sequences (see `Backend.attention`), one warp per
+    /// (work item of the batch plan, head), saving each score row's log-sum-exp in `lse` `[N, H]`; head sizes up to
+    /// 256.
     public func attention(q: BufferSlice, k: BufferSlice, v: BufferSlice, into out: BufferSlice,
                           lse: BufferSlice, sequences: [AttentionSequence],
                           heads: Int, kvHeads: Int, headSize: Int, scale: Float) {
@@ -22,6 +25,8 @@ extension CUDABackend {
                 .int32(heads), .int32(kvHeads), .int32(headSize), .float(scale)])
     }
 
+    /// The attention backward: recomputes the probabilities from `lse` and adds into `dq`, `dk`,
+    /// `dv`, with key/value gradients summed in a fixed order (deterministic).
     public func attentionBackward(dout: BufferSlice, q: BufferSlice, k: BufferSlice,
                                   v: BufferSlice, out: BufferSlice, lse: BufferSlice,
                                   dq: BufferSlice, dk: BufferSlice, dv: BufferSlice,

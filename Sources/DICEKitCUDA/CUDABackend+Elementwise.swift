@@ -4,22 +4,28 @@ import DICEKit
 // Elementwise arithmetic, reductions, bias and embedding kernels on the GPU.
 
 extension CUDABackend {
+    /// `out = a + b` elementwise (one count; `out` may alias an input).
     public func add(_ a: BufferSlice, _ b: BufferSlice, into out: BufferSlice) {
         precondition(a.count == b.count && a.count == out.count, "add of unequal counts")
         launch(.add, elements: a.count, [.pointer(address(a)), .pointer(address(b)), .pointer(address(out)), .int64(a.count)])
     }
 
+    /// `x *= alpha` in place.
     public func scale(_ x: BufferSlice, by alpha: Float) {
         launch(.scale, elements: x.count, [.pointer(address(x)), .int64(x.count), .float(alpha)])
     }
 
+    /// `y += alpha · x` (one count).
     public func axpy(_ alpha: Float, _ x: BufferSlice, _ y: BufferSlice) {
         precondition(x.count == y.count, "axpy of unequal counts")
         launch(.axpy, elements: x.count, [.float(alpha), .pointer(address(x)), .pointer(address(y)), .int64(x.count)])
     }
 
+    /// Σ x in Double: one partial sum per block (at most 1024 blocks), added on the host in block
+    /// order, so the result does not depend on scheduling.
     public func sum(_ x: BufferSlice) -> Double { reduce(x, squares: false) }
 
+    /// Σ x², accumulated as `sum(_:)` is.
     public func sumOfSquares(_ x: BufferSlice) -> Double { reduce(x, squares: true) }
 
     /// Σ x or Σ x² in Double: one partial sum per block, added on the host in block order.
@@ -32,12 +38,15 @@ extension CUDABackend {
         return copyToHost(partials.address, count: blocks, as: Double.self).reduce(0, +)
     }
 
+    /// `x[r, :] += bias` for every row: x `[R, C]`, bias `[C]`.
     public func addBias(_ x: BufferSlice, _ bias: BufferSlice, rows: Int, columns: Int) {
         precondition(x.count >= rows * columns && bias.count >= columns, "addBias shapes")
         launch(.addBias, elements: rows * columns,
                [.pointer(address(x)), .pointer(address(bias)), .int64(rows), .int32(columns)])
     }
 
+    /// `dbias += Σ_r dy[r, :]` in two deterministic stages (partial sums per chunk of 64 rows, then
+    /// their sum in chunk order): dy `[R, C]`, dbias `[C]`.
     public func sumRows(_ dy: BufferSlice, into dbias: BufferSlice, rows: Int, columns: Int) {
         precondition(dy.count >= rows * columns && dbias.count >= columns, "sumRows shapes")
         columnSums(mode: 0, a: address(dy), rows: rows, columns: columns, into: address(dbias))
@@ -60,6 +69,8 @@ extension CUDABackend {
 
     // MARK: - Embedding
 
+    /// `out[n, :] = table[ids[n], :]`: table `[V, C]`, out `[N, C]`; the ids are copied to the
+    /// device, and one outside `0..<V` is a programmer error.
     public func embedding(ids: [Int32], table: BufferSlice, into out: BufferSlice, channels: Int) {
         let vocabulary = table.count / max(channels, 1)
         precondition(out.count >= ids.count * channels, "embedding output too small")
@@ -71,6 +82,8 @@ extension CUDABackend {
                 .int64(ids.count), .int32(channels)])
     }
 
+    /// `dtable[ids[n], :] += dout[n, :]` with one thread per channel walking the ids in order, so
+    /// repeated ids add deterministically, without atomics.
     public func embeddingBackward(ids: [Int32], dout: BufferSlice, dtable: BufferSlice, channels: Int) {
         let vocabulary = dtable.count / max(channels, 1)
         precondition(dout.count >= ids.count * channels, "embedding gradient too small")

@@ -11,6 +11,8 @@ extension CUDABackend {
 
     // MARK: - Normalisation
 
+    /// RMSNorm per row, one block per row: `out = x · rstd · weight`, `rstd = 1/√(mean(x²) + ε)`
+    /// saved in `rstd` `[R]`; x, out `[R, C]`, weight `[C]`.
     public func rmsNorm(_ x: BufferSlice, weight: BufferSlice, epsilon: Float,
                         into out: BufferSlice, rstd: BufferSlice, rows: Int, channels: Int) {
         precondition(x.count >= rows * channels && out.count >= rows * channels
@@ -20,6 +22,8 @@ extension CUDABackend {
                 .pointer(address(rstd)), .int32(channels)])
     }
 
+    /// RMSNorm backward: adds into `dx` `[R, C]` (one block per row) and `dweight` `[C]` (column sums
+    /// in two deterministic stages).
     public func rmsNormBackward(dout: BufferSlice, x: BufferSlice, weight: BufferSlice,
                                 rstd: BufferSlice, dx: BufferSlice, dweight: BufferSlice,
                                 rows: Int, channels: Int) {
@@ -30,6 +34,8 @@ extension CUDABackend {
                    into: address(dweight))
     }
 
+    /// LayerNorm per row, one block per row: `out = (x − mean) · rstd · weight + bias`, saving
+    /// `mean` and `rstd` `[R]`.
     public func layerNorm(_ x: BufferSlice, weight: BufferSlice, bias: BufferSlice, epsilon: Float,
                           into out: BufferSlice, mean: BufferSlice, rstd: BufferSlice,
                           rows: Int, channels: Int) {
@@ -41,6 +47,8 @@ extension CUDABackend {
                 .pointer(address(out)), .pointer(address(mean)), .pointer(address(rstd)), .int32(channels)])
     }
 
+    /// LayerNorm backward: adds into `dx` `[R, C]`, `dweight` and `dbias` `[C]` (column sums in two
+    /// deterministic stages).
     public func layerNormBackward(dout: BufferSlice, x: BufferSlice, weight: BufferSlice,
                                   mean: BufferSlice, rstd: BufferSlice,
                                   dx: BufferSlice, dweight: BufferSlice, dbias: BufferSlice,
@@ -55,23 +63,27 @@ extension CUDABackend {
 
     // MARK: - Activations
 
+    /// GELU, tanh form (PyTorch's `gelu_new`), elementwise.
     public func gelu(_ x: BufferSlice, into out: BufferSlice) {
         precondition(x.count == out.count, "gelu of unequal counts")
         launch(.gelu, elements: x.count, [.pointer(address(x)), .pointer(address(out)), .int64(x.count)])
     }
 
+    /// `dx += dout · gelu'(x)`, from the saved input x.
     public func geluBackward(_ x: BufferSlice, dout: BufferSlice, dx: BufferSlice) {
         precondition(x.count == dout.count && x.count == dx.count, "gelu backward counts")
         launch(.geluBackward, elements: x.count,
                [.pointer(address(x)), .pointer(address(dout)), .pointer(address(dx)), .int64(x.count)])
     }
 
+    /// `out = silu(gate) · up` elementwise.
     public func swiglu(gate: BufferSlice, up: BufferSlice, into out: BufferSlice) {
         precondition(gate.count == up.count && gate.count == out.count, "swiglu counts")
         launch(.swiglu, elements: gate.count,
                [.pointer(address(gate)), .pointer(address(up)), .pointer(address(out)), .int64(gate.count)])
     }
 
+    /// `dgate += dout · up · silu'(gate)` and `dup += dout · silu(gate)`.
     public func swigluBackward(gate: BufferSlice, up: BufferSlice, dout: BufferSlice,
                                dgate: BufferSlice, dup: BufferSlice) {
         precondition(gate.count == up.count && gate.count == dout.count
@@ -83,6 +95,8 @@ extension CUDABackend {
 
     // MARK: - Positions
 
+    /// Rotary position embedding in place (rotate-half layout): x `[N, heads, D]`, `positions`
+    /// `[N]` copied to the device; `inverse` rotates back (the backward).
     public func rope(_ x: BufferSlice, positions: [Int32], heads: Int, headSize: Int,
                      theta: Float, inverse: Bool) {
         precondition(headSize % 2 == 0, "RoPE needs an even head size, got \(headSize)")
@@ -96,6 +110,8 @@ extension CUDABackend {
 
     // MARK: - Log-probabilities
 
+    /// `logp[n] = logits[n, targets[n]] − lse[n]`, one block per row: logits `[N, V]`, logp and lse
+    /// `[N]`.
     public func logSoftmaxGather(logits: BufferSlice, targets: [Int32], into logp: BufferSlice,
                                  lse: BufferSlice, vocabulary: Int) {
         let rows = targets.count
@@ -109,6 +125,8 @@ extension CUDABackend {
                 .pointer(address(lse)), .int32(vocabulary)])
     }
 
+    /// `dlogits[n, :] += dlogp[n] · (onehot(targets[n]) − softmax(logits[n, :]))`, the softmax
+    /// rebuilt from `lse`, one block per row.
     public func logSoftmaxGatherBackward(logits: BufferSlice, targets: [Int32], lse: BufferSlice,
                                          dlogp: BufferSlice, dlogits: BufferSlice, vocabulary: Int) {
         let rows = targets.count
@@ -124,6 +142,8 @@ extension CUDABackend {
 
     // MARK: - Optimisation
 
+    /// One AdamW update in place over `[P]` slices (PyTorch's rule, bias corrections computed on the
+    /// host in Double), one thread per parameter.
     public func adamW(params: BufferSlice, grads: BufferSlice, m: BufferSlice, v: BufferSlice,
                       _ step: AdamWStep) {
         precondition(params.count == grads.count && params.count == m.count && params.count == v.count,
@@ -138,6 +158,8 @@ extension CUDABackend {
                 .float(Float(Double(step.learningRate) / correction1)), .float(Float(correction2.squareRoot()))])
     }
 
+    /// One SGD update in place over `[P]` slices (PyTorch's rule; `momentumBuffer` read only when
+    /// μ ≠ 0), one thread per parameter.
     public func sgd(params: BufferSlice, grads: BufferSlice, momentumBuffer: BufferSlice,
                     learningRate: Float, momentum: Float, weightDecay: Float) {
         precondition(params.count == grads.count, "sgd counts")

@@ -4,6 +4,8 @@ import DICEKit
 // Matrix products through cuBLAS (column-major; see ColumnMajorGEMM for the mapping).
 
 extension CUDABackend {
+    /// Batched row-major GEMM `C_b = alpha · op(A_b) · op(B_b) + beta · C_b` (see `Backend.matmul`)
+    /// by one strided-batched cuBLAS call on the column-major transpose, at `matmulPrecision`.
     public func matmul(_ a: BufferSlice, transposeA: Bool, _ b: BufferSlice, transposeB: Bool,
                        _ c: BufferSlice, m: Int, n: Int, k: Int, alpha: Float, beta: Float,
                        batch: Int, strideA: Int, strideB: Int, strideC: Int) {

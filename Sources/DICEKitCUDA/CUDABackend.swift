@@ -23,6 +23,7 @@ import Foundation
 /// thread at a time (the `Backend` contract), each call makes the context current on its thread,
 /// and the memory pool locks its own state.
 public final class CUDABackend: Backend, @unchecked Sendable {
+    /// `"cuda"`.
     public let name = "cuda"
     /// The device in use, and the library files that were loaded.
     public let device: CUDADeviceInfo
@@ -143,6 +144,9 @@ public final class CUDABackend: Backend, @unchecked Sendable {
 
     // MARK: - Buffers
 
+    /// A `CUDABuffer` of `count` Float32 elements from the backend's memory pool (zeroed on the
+    /// stream when `zeroed`).
+    /// - Throws: `BackendError.allocationFailed` when the device has no memory for it.
     public func allocate(_ count: Int, zeroed: Bool) throws -> any DeviceBuffer {
         precondition(count >= 0, "negative buffer size \(count)")
         let bytes = max(count, 1).multipliedReportingOverflow(by: 4)
@@ -166,6 +170,8 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         return buffer.address + DKCUdeviceptr(slice.offset * 4)
     }
 
+    /// Queues a host-to-device copy of `values` into `destination` (same count); `values` may be
+    /// released as soon as this returns.
     public func upload(_ values: [Float], to destination: BufferSlice) {
         precondition(values.count == destination.count,
                      "upload of \(values.count) values into a slice of \(destination.count)")
@@ -183,6 +189,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         }
     }
 
+    /// The elements of `source`, copied to the host after the stream's queued work has finished.
     public func download(_ source: BufferSlice) -> [Float] {
         copyToHost(address(source), count: source.count, as: Float.self)
     }
@@ -201,6 +208,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         return values
     }
 
+    /// Sets every element of `destination` to `value` (`cuMemsetD32Async` on the stream).
     public func fill(_ destination: BufferSlice, with value: Float) {
         guard destination.count > 0 else { return }
         makeCurrent()
@@ -208,6 +216,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
                       "cuMemsetD32Async")
     }
 
+    /// Queues a device-to-device copy of `source` into `destination` (same count, not overlapping).
     public func copy(_ source: BufferSlice, to destination: BufferSlice) {
         precondition(source.count == destination.count,
                      "copy of \(source.count) elements into a slice of \(destination.count)")
@@ -217,6 +226,8 @@ public final class CUDABackend: Backend, @unchecked Sendable {
                       "cuMemcpyDtoDAsync")
     }
 
+    /// Copies (or with `accumulate` adds) a `rows × columns` block between row-strided layouts,
+    /// one thread per element.
     public func copy2D(_ source: BufferSlice, sourceStride: Int, to destination: BufferSlice,
                        destinationStride: Int, rows: Int, columns: Int, accumulate: Bool) {
         guard rows > 0 && columns > 0 else { return }

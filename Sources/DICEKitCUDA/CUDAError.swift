@@ -21,6 +21,8 @@ public enum CUDAError: Error, Equatable, CustomStringConvertible {
     /// NVRTC rejected the source of `family` for `architecture`; `log` is its compiler output.
     case compilationFailed(family: String, architecture: String, log: String)
 
+    /// One readable paragraph: what failed, what was tried, and the environment variable or step
+    /// that fixes it.
     public var description: String {
         switch self {
         case .libraryNotFound(let library, let tried, let reason):

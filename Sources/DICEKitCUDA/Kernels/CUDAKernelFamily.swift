@@ -3,7 +3,22 @@
 
 /// A family of CUDA kernels compiled together into one module.
 public enum CUDAKernelFamily: String, CaseIterable, Sendable {
-    case elementwise, embedding, normalization, activation, rope, logSoftmax, optimizer, attention
+    /// Copies, add, scale, axpy, bias, partial sums and the column sums of weight gradients.
+    case elementwise
+    /// The embedding gather and its scatter-add backward.
+    case embedding
+    /// RMSNorm and LayerNorm, forward and backward.
+    case normalization
+    /// GELU (tanh form) and SwiGLU, forward and backward.
+    case activation
+    /// Rotary position embedding (rotate-half), forward and inverse.
+    case rope
+    /// The log-softmax gather of sequence log-probs and its backward.
+    case logSoftmax
+    /// The AdamW and SGD parameter updates.
+    case optimizer
+    /// Causal grouped-query attention over packed sequences, forward and backward.
+    case attention
 
     /// The complete CUDA C source: the shared prelude, then the family's kernels. It includes
     /// no headers, so NVRTC compiles it without a CUDA toolkit.
