@@ -7,9 +7,9 @@ extension CUDABackend {
     /// The largest head size the attention kernels hold in registers (8 values per lane).
     static let maxHeadSize = 256
 
-    /// Causal grouped-query attention over packed sequences (see `Backend.attention`), one warp per
-    /// (work item of the batch plan, head), saving each score row's log-sum-exp in `lse` `[N, H]`; head sizes up to
-    /// 256.
+    /// Causal grouped-query attention over packed sequences (see `Backend.attention`), one warp
+    /// per (work item of the batch plan, head), saving each score row's log-sum-exp in `lse`
+    /// `[N, H]`; head sizes up to 256.
     public func attention(q: BufferSlice, k: BufferSlice, v: BufferSlice, into out: BufferSlice,
                           lse: BufferSlice, sequences: [AttentionSequence],
                           heads: Int, kvHeads: Int, headSize: Int, scale: Float) {
