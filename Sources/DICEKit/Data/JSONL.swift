@@ -79,8 +79,10 @@ public enum JSONL {
 
     /// The JSONL bytes for `rows`: one compact JSON object per line, each line ending in `\n`.
     ///
-    /// - Parameter encoder: by default a `JSONEncoder` with `.sortedKeys` (the same rows give
-    ///   the same bytes). A caller's encoder must not use `.prettyPrinted`.
+    /// - Parameters:
+    ///   - rows: the rows, one line each, in order.
+    ///   - encoder: by default a `JSONEncoder` with `.sortedKeys` (the same rows give the same
+    ///     bytes). A caller's encoder must not use `.prettyPrinted`.
     /// - Throws: `JSONLError.unencodable` naming the row (path ""), also when the encoder's
     ///   output spans several lines.
     public static func encode<T: Encodable>(_ rows: [T], encoder: JSONEncoder = sortedEncoder()) throws -> Data {

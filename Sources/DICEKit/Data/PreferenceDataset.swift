@@ -50,6 +50,8 @@ public struct PreferenceDataset: Sendable {
 
     /// Reads and tokenizes the pairs of the JSONL file at `url`.
     /// - Parameters:
+    ///   - url: the JSONL file (named in every error with the line).
+    ///   - encoding: how text rows become token ids.
     ///   - maxLength: the longest prompt + response allowed, in tokens.
     ///   - truncation: what to do with longer pairs.
     ///   - logger: where each truncated pair and each dropped row is logged at `debug`, with its

@@ -27,6 +27,10 @@ public struct HeadToHeadResult: Sendable, Hashable, Codable {
     /// Judges `responses[i]` against `baseline[i]` for `prompts[i]` and summarises.
     ///
     /// - Parameters:
+    ///   - prompts: the prompts compared on.
+    ///   - responses: the responses of the model judged (A), one per prompt.
+    ///   - baseline: the baseline's responses (B), one per prompt.
+    ///   - judge: decides each comparison from A's side.
     ///   - lengthUnit: the unit of lengths (AlpacaEval uses characters).
     ///   - ridge: the LC fit's ridge λ.
     /// - Throws: `DICEError.invalidParameter` when the three arrays differ in length or are

@@ -35,7 +35,8 @@ public struct LengthControlledWinRate: Sendable, Hashable, Codable {
     ///
     /// - Parameters:
     ///   - verdicts: A's outcome in each comparison.
-    ///   - lengthsA, lengthsB: |A| and |B| per comparison (any one unit).
+    ///   - lengthsA: |A| per comparison (any one unit).
+    ///   - lengthsB: |B| per comparison, in the same unit.
     ///   - ridge: λ ≥ 0 (> 0 keeps separable data finite).
     /// - Throws: `DICEError.invalidParameter` when the arrays differ in length, are empty, or
     ///   λ < 0.

@@ -170,6 +170,7 @@ public struct ModelDirectory: Sendable {
     /// stale weights. The config's `torch_dtype` is set to match `dtype`.
     ///
     /// - Parameters:
+    ///   - url: the folder to write (created if needed).
     ///   - dtype: `.f32` (default), `.bf16` or `.f16` (round to nearest even).
     ///   - maxShardBytes: shard size limit in bytes; nil writes one file.
     /// - Throws: `FormatError.missingTensor` / `.shapeMismatch` (path: the folder) if a weight the

@@ -34,7 +34,10 @@ public final class Generator {
     public var logger: Logger = LogSubsystem.generation.logger
 
     /// A generator for `model` with `parameters`.
-    /// - Parameter tokenizer: decodes responses for `parameters.stopStrings` (needed only then).
+    /// - Parameters:
+    ///   - model: the model sampled from.
+    ///   - parameters: the sampling controls (validated here).
+    ///   - tokenizer: decodes responses for `parameters.stopStrings` (needed only then).
     /// - Throws: `GenerationError.invalidParameter` for a parameter outside its domain,
     ///   `.stopStringsNeedTokenizer` when stop strings come without a tokenizer.
     public init(model: TransformerLM, parameters: GenerationParameters, tokenizer: Tokenizer? = nil) throws {
