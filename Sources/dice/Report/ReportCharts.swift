@@ -75,7 +75,7 @@ enum ReportCharts {
             let mean = s.values.filter(\.isFinite)
             if !mean.isEmpty {
                 let m = mean.reduce(0, +) / Double(mean.count)
-                plot.addLegend("\(s.name) (n \(mean.count), mean \(HTML.number(m, digits: 3)))", color: s.color)
+                plot.addLegend("\(s.name), mean \(HTML.number(m, digits: 2))", color: s.color)
             }
         }
         return plot.svg()

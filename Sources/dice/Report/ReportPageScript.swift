@@ -33,6 +33,7 @@ enum ReportPageScript {
     static let main = #"""
     (function () {
       'use strict';
+      var scriptStart = performance.now();
       var data = JSON.parse(document.getElementById('report-data').textContent);
       // Row fields: 0 prompt index, 1 prompt, 2 chosen, 3 rejected, 4 r chosen, 5 r rejected,
       // 6 |chosen|, 7 |rejected|, 8 trained on (1/0); 9 margin (added here).
@@ -176,10 +177,13 @@ enum ReportPageScript {
         var table = data.tables[parseInt(element.getAttribute('data-table'), 10)];
         if (table) { tables.push(new Table(element, table)); }
       });
+      // The search of the hash, timed (data-search-ms: filtering and drawing every table).
       function applyHash() {
         var match = /(?:^#|&)search=([^&]*)/.exec(location.hash);
         var query = match ? decodeURIComponent(match[1].replace(/\+/g, ' ')) : '';
+        var start = performance.now();
         tables.forEach(function (t) { t.filter(query); });
+        document.body.setAttribute('data-search-ms', String(Math.round(performance.now() - start)));
         var shown = tables.reduce(function (s, t) { return s + t.shown.length; }, 0);
         document.body.setAttribute('data-pairs-shown', String(shown));
         return query;
@@ -199,6 +203,7 @@ enum ReportPageScript {
       document.getElementById('page-status').textContent = 'Script ran: ' + drawn + ' of ' + charts.length +
         ' charts drawn, ' + tables.length + ' pair tables, ' + total + ' pairs' +
         (query ? ', ' + shown + ' matching “' + query + '”' : '') + ', ' + window.__reportErrors.length + ' script errors.';
+      document.body.setAttribute('data-script-ms', String(Math.round(performance.now() - scriptStart)));
       document.body.setAttribute('data-report-status', 'ready');
     })();
     """#

@@ -39,7 +39,7 @@ struct ReportRun {
     var settings: RunSettings?
     /// `state.json`.
     var state: RunState?
-    /// `report.json` (written once every round is done).
+    /// `report.json` (written by `dice bootstrap` once every round is done).
     var summary: RunReport?
     /// Rounds 1 … T (T from the settings, the state or the round folders found).
     var rounds: [ReportRound]
@@ -55,8 +55,9 @@ struct ReportRun {
         let configured = settings?.configuration.rounds ?? 0
         var found = 0
         while LenientReader.exists(layout.roundDirectory(found + 1)) { found += 1 }
-        let finished = state.map { $0.next(rounds: configured) == nil && configured > 0 } ?? false
-        let summary = reader.json(RunReport.self, at: layout.reportJSON, required: finished)
+        // The summary is written by `dice bootstrap` (not by every program that runs the loop):
+        // read when present, never required.
+        let summary = reader.json(RunReport.self, at: layout.reportJSON, required: false)
         let count = max(configured, found, state?.round ?? 0, summary?.rounds.count ?? 0)
         let rounds = (0 ..< count).map { readRound($0 + 1, layout: layout, state: state, reader: &reader) }
         return ReportRun(name: name, layout: layout, settings: settings, state: state, summary: summary, rounds: rounds)
