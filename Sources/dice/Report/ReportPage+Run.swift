@@ -167,7 +167,7 @@ extension ReportPage {
         guard let e = round.report?.evaluation else {
             let accuracy = round.report?.rewardAccuracy
             return accuracy.map { "<p>Implicit reward accuracy on held-out offline pairs: \(HTML.percent($0.accuracy)) (\($0.correct)/\($0.total)).</p>" }
-                ?? "<p class=\"missing\">Not evaluated (the run has no evaluation, or it has not reached that phase).</p>"
+                ?? "<p class=\"note\">Not evaluated here: the round report has no evaluation (a run without an evaluator, one that has not reached that phase, or a demo run, which is judged in the demo summary).</p>"
         }
         let object = round.reportObject?["evaluation"] as? [String: Any] ?? [:]
         let lc = IntervalLookup.figure("lengthControlled", in: object) ?? Figure(value: e.lengthControlled.rate, interval: nil)

@@ -52,7 +52,7 @@ struct ReportPage {
 
     /// The pair table's column headings, in the order of the script's columns.
     static let pairColumns = ["prompt #", "prompt", "chosen", "rejected", "r chosen", "r rejected", "margin",
-                              "|chosen| (UNIT)", "|rejected| (UNIT)", "trained on"]
+                              "length chosen (UNIT)", "length rejected (UNIT)", "trained on"]
 
     /// The finished document.
     /// - Throws: `EncodingError` when the pair data cannot be encoded (it holds only finite

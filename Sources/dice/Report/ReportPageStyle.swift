@@ -44,7 +44,7 @@ enum ReportPageStyle {
     .pair-count { font-weight: 600; }
     table.pairs { width: 100%; table-layout: fixed; font-size: 13px; }
     table.pairs caption { text-align: left; color: var(--muted); caption-side: bottom; padding-top: 4px; }
-    table.pairs th { cursor: pointer; user-select: none; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+    table.pairs th { cursor: pointer; user-select: none; overflow-wrap: anywhere; }
     table.pairs th[aria-sort="ascending"]::after { content: " ▲"; }
     table.pairs th[aria-sort="descending"]::after { content: " ▼"; }
     table.pairs th:nth-child(1), table.pairs th:nth-child(n+5) { width: 7.5%; }
