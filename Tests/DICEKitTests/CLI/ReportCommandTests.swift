@@ -59,6 +59,7 @@ struct ReportCommandTests {
         }
         // Each round's table holds pairs.jsonl's rows, in order, with their lengths and rewards.
         let layout = RunLayout(root: scratch.file("run"))
+        try Self.expectAlphaCaptions(html, layout: layout, rounds: 2)
         for t in 1 ... 2 {
             let pairs = try JSONL.read(GeneratedPair.self, from: layout.pairs(t))
             let training = try JSONL.read(TrainingPairRecord.self, from: layout.trainingSet(t))
@@ -78,6 +79,67 @@ struct ReportCommandTests {
                 #expect(row[8] as? Int == (trained ? 1 : 0))
             }
         }
+    }
+
+    /// The α search recomputed from scored.jsonl gives, at α = 0 and at the round's α, the gaps
+    /// the loop's pair builder recorded in the round report (the oracle).
+    static func expectAlphaCaptions(_ html: String, layout: RunLayout, rounds: Int,
+                                    sourceLocation: SourceLocation = #_sourceLocation) throws {
+        for t in 1 ... rounds {
+            let report = try JSONDecoder().decode(RoundReport.self, from: Data(contentsOf: layout.roundReportJSON(t)))
+            let g = report.lengthRegularization
+            func text(_ x: Double) -> String { x == 0 ? "0" : String(format: "%.4g", x) }
+            let caption = ": \(text(g.meanLengthGapBefore)) at α = 0, \(text(g.meanLengthGapAfter)) at the round's α = \(text(g.alpha)) (\(g.pairCountAfter) pairs)"
+            #expect(html.contains(caption), "round \(t): no caption \(caption)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test("evaluation: the report's own interval when recorded, else a Wilson interval of the counts")
+    func evaluationIntervals() throws {
+        let scratch = try ScratchFolder("report-evaluation")
+        defer { scratch.remove() }
+        let layout = RunLayout(root: scratch.file("run"))
+        try ReportRunFixture.write(to: layout.root, prompts: 20)
+        try Self.expectAlphaCaptions(try String(contentsOf: try Self.page(layout, in: scratch), encoding: .utf8),
+                                     layout: layout, rounds: 1)
+        // 60 wins, 10 ties, 30 losses: raw win rate 0.65 over n = 100; the LC rate with an
+        // interval as a newer report might record it.
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: layout.roundReportJSON(1))) as? [String: Any])
+        object["evaluation"] = [
+            "winRate": ["wins": 60, "ties": 10, "losses": 30],
+            "lengthControlled": ["rate": 0.6, "intercept": 0.405, "lengthCoefficient": 0.1, "lengthScale": 2.0,
+                                 "iterations": 5, "low": 0.51, "high": 0.68],
+            "lengthUnit": "tokens", "averageLength": 5.5, "baselineAverageLength": 6.25,
+        ] as [String: Any]
+        try JSONSerialization.data(withJSONObject: object).write(to: layout.roundReportJSON(1))
+        let html = try String(contentsOf: try Self.page(layout, in: scratch), encoding: .utf8)
+        // The oracle: the Wilson score interval as the two roots of |p − π| = z·√(π(1 − π)/n),
+        // found by bisection.
+        let p = 0.65, n = 100.0, z = 1.959963984540054
+        func root(_ low: Double, _ high: Double) -> Double {
+            var a = low, b = high
+            let f = { (x: Double) in (p - x) * (p - x) - z * z * x * (1 - x) / n }
+            for _ in 0 ..< 200 {
+                let m = (a + b) / 2
+                if (f(a) > 0) == (f(m) > 0) { a = m } else { b = m }
+            }
+            return (a + b) / 2
+        }
+        let low = root(0, p), high = root(p, 1)
+        func percent(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
+        #expect(html.contains("65.0% <span class=\"ci\">[\(percent(low)), \(percent(high))]</span>"), "Wilson [\(low), \(high)]")
+        #expect(html.contains("60.0% <span class=\"ci\">[51.0%, 68.0%]</span>"))
+        #expect(html.contains("<td>60 / 10 / 30</td>"))
+        #expect(html.contains("Wilson score 95%"))
+    }
+
+    /// `dice report` of `layout`'s run into scratch/page.html (status 0 expected); the page's URL.
+    static func page(_ layout: RunLayout, in scratch: ScratchFolder,
+                     sourceLocation: SourceLocation = #_sourceLocation) throws -> URL {
+        let result = try DiceTool.run(["report", layout.root.path, "--output", "page.html"], in: scratch.url,
+                                      sourceLocation: sourceLocation)
+        #expect(result?.status == 0, "\(result?.stderr ?? "")", sourceLocation: sourceLocation)
+        return scratch.file("page.html")
     }
 
     @Test("hostile text (</script>, tags, quotes, U+2028) is escaped and read back exactly")
