@@ -53,9 +53,10 @@ struct AlphaSearchCurve {
             let g = LengthRegularizer.gap(groups, alpha: alpha)
             return Point(alpha: alpha, gap: g.mean, pairs: g.count)
         }
-        // Where two responses of a prompt tie: the pairs can change only there.
+        // Where two responses of a prompt tie: the pairs can change only there. (They set the
+        // grid's range only: the first 2 million are enough, however large the round.)
         var ties: [Double] = []
-        for group in groups {
+        for group in groups where ties.count < 2_000_000 {
             for i in group.indices {
                 for j in group.indices where j > i && group[i].length != group[j].length {
                     let a = (group[i].reward - group[j].reward) / Double(group[i].length - group[j].length)
@@ -72,7 +73,9 @@ struct AlphaSearchCurve {
                 high = max(high, chosenAlpha * 2)
             }
             let steps = Double(gridSize - 1), ratio = log(high / low)
-            grid = (0 ..< gridSize).map { point(low * exp(ratio * Double($0) / steps)) }
+            if low > 0, ratio.isFinite {
+                grid = (0 ..< gridSize).map { point(low * exp(ratio * Double($0) / steps)) }
+            }
         }
         return AlphaSearchCurve(atZero: point(0), grid: grid, chosen: point(chosenAlpha))
     }

@@ -44,7 +44,7 @@ struct DemoSummary {
                     reader.record(url, "rounds[\(k)]: expected an object")
                     continue
                 }
-                let round = IntervalLookup.number(row["round"]).map { Int($0) }
+                let round = IntervalLookup.number(row["round"]).flatMap { Int(exactly: $0) }
                 rows.append(make(row, label: round.map { $0 == 0 ? "π_0" : "DICE round \($0)" } ?? "row \(k)", ablation: nil))
             }
         } else {
@@ -58,7 +58,7 @@ struct DemoSummary {
                     reader.record(url, "ablations.\(name): expected an object")
                     continue
                 }
-                let round = IntervalLookup.number(row["round"]).map { Int($0) }
+                let round = IntervalLookup.number(row["round"]).flatMap { Int(exactly: $0) }
                 let label = "ablation: \(name.replacingOccurrences(of: "_", with: " "))" + (round.map { ", round \($0)" } ?? "")
                 rows.append(make(row, label: label, ablation: name))
             }
@@ -75,7 +75,7 @@ struct DemoSummary {
             if shown.contains(where: { key.hasPrefix($0 + "_") }) { continue }
             if let v = IntervalLookup.number(row[key]) { others.append((key, v)) }
         }
-        return DemoRow(label: label, ablation: ablation, round: IntervalLookup.number(row["round"]).map { Int($0) },
+        return DemoRow(label: label, ablation: ablation, round: IntervalLookup.number(row["round"]).flatMap { Int(exactly: $0) },
                        winRate: IntervalLookup.figure("win_rate", in: row),
                        lcWinRate: IntervalLookup.figure("lc_win_rate", in: row),
                        averageLength: IntervalLookup.figure("avg_length", in: row),

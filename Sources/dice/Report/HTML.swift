@@ -62,8 +62,9 @@ enum HTML {
         return String(format: "%.1f%%", 100 * x)
     }
 
-    /// A pixel coordinate with at most one decimal.
+    /// A pixel coordinate with at most one decimal (0 for a value no chart can place).
     static func px(_ x: Double) -> String {
+        guard x.isFinite, abs(x) < 1e9 else { return "0" }
         let r = (x * 10).rounded() / 10
         return r == r.rounded() ? String(Int(r)) : String(format: "%.1f", r)
     }

@@ -42,7 +42,7 @@ enum ReportCharts {
     static func histogram(title: String, xLabel: String, series: [(name: String, color: String, values: [Double])],
                           bins: Int = 30, integer: Bool = false) -> String {
         let all = series.flatMap(\.values).filter(\.isFinite)
-        guard let lo = all.min(), let hi = all.max() else { return "" }
+        guard let lo = all.min(), let hi = all.max(), (hi - lo).isFinite else { return "" }
         var edges: [Double]
         if integer && hi - lo + 1 <= Double(bins) {
             edges = stride(from: lo - 0.5, through: hi + 0.5, by: 1).map { $0 }
@@ -56,8 +56,8 @@ enum ReportCharts {
         for s in series {
             var c = [Int](repeating: 0, count: n)
             for v in s.values where v.isFinite {
-                let k = edges[n] > edges[0] ? Int((v - edges[0]) / (edges[n] - edges[0]) * Double(n)) : 0
-                c[min(n - 1, max(0, k))] += 1
+                let f = (v - edges[0]) / (edges[n] - edges[0]) * Double(n)
+                c[f.isFinite ? Int(min(Double(n - 1), max(0, f))) : 0] += 1
             }
             counts.append(c)
         }

@@ -58,7 +58,9 @@ struct ReportRun {
         // The summary is written by `dice bootstrap` (not by every program that runs the loop):
         // read when present, never required.
         let summary = reader.json(RunReport.self, at: layout.reportJSON, required: false)
-        let count = max(configured, found, state?.round ?? 0, summary?.rounds.count ?? 0)
+        // Rounds beyond the last folder are shown as "not run yet", a few at most (a damaged
+        // settings.json or state.json may claim any number).
+        let count = min(max(configured, found, state?.round ?? 0, summary?.rounds.count ?? 0), found + 20)
         let rounds = (0 ..< count).map { readRound($0 + 1, layout: layout, state: state, reader: &reader) }
         return ReportRun(name: name, layout: layout, settings: settings, state: state, summary: summary, rounds: rounds)
     }

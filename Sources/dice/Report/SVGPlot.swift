@@ -24,6 +24,7 @@ struct SVGPlot {
         /// Round tick values inside the domain: 1-2-5 steps (linear) or powers of ten (log).
         func ticks(count: Int = 5) -> [Double] {
             if log {
+                guard low > 0, high.isFinite, high < 1e300 else { return [] }
                 let a = Int(Foundation.log10(low).rounded(.up)), b = Int(Foundation.log10(high).rounded(.down))
                 guard a <= b else { return [low, high] }
                 let stride = max(1, (b - a + 1) / count)
@@ -33,9 +34,10 @@ struct SVGPlot {
             let raw = (high - low) / Double(count)
             let power = pow(10, (Foundation.log10(raw)).rounded(.down))
             let step = [1.0, 2, 5, 10].map { $0 * power }.first { $0 >= raw } ?? 10 * power
+            guard step > 0, step.isFinite, low.isFinite, high.isFinite else { return [] }
             var out: [Double] = []
             var t = (low / step).rounded(.up) * step
-            while t <= high + step * 1e-9 {
+            while t <= high + step * 1e-9 && out.count < 50 {
                 out.append(abs(t) < step * 1e-9 ? 0 : t)
                 t += step
             }

@@ -230,6 +230,39 @@ struct ReportCommandTests {
         #expect(html.contains("id=\"round-1\""))
     }
 
+    @Test("absurd but well-formed numbers (10⁹ rounds, rewards of ±1e308, a round of 10¹⁸): a page, quickly")
+    func absurdNumbers() throws {
+        let scratch = try ScratchFolder("report-absurd")
+        defer { scratch.remove() }
+        let layout = RunLayout(root: scratch.file("run"))
+        try ReportRunFixture.write(to: layout.root, prompts: 12)
+        var settings = try JSONDecoder().decode(RunSettings.self, from: Data(contentsOf: layout.settings))
+        settings.configuration.rounds = 1_000_000_000
+        try settings.write(to: layout.settings)
+        var scored = try JSONL.read(SampleRecord.self, from: layout.scored(1))
+        for k in scored.indices { scored[k].score = RewardScore(reward: k % 2 == 0 ? 1e308 : -1e308) }
+        try JSONL.write(scored, to: layout.scored(1))
+        var pairs = try JSONL.read(GeneratedPair.self, from: layout.pairs(1))
+        pairs[0].chosen.score = RewardScore(reward: 1.7e308)
+        pairs[0].rejected.score = RewardScore(reward: -1.7e308)
+        try JSONL.write(pairs, to: layout.pairs(1))
+        try Data("{\"round\": 1, \"win_rate\": 1e300, \"rounds\": []}".utf8).write(to: layout.roundReportJSON(1))
+        let demo = scratch.file("demo")
+        try FileManager.default.createDirectory(at: demo.appendingPathComponent("runs"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: layout.root, to: demo.appendingPathComponent("runs/dice"))
+        try Data("{\"rounds\": [{\"round\": 1e18, \"win_rate\": 1e308, \"lc_win_rate\": -1e308, \"win_rate_ci\": [-1e308, 1e308]}], \"ablations\": {\"x\": 5}}".utf8)
+            .write(to: demo.appendingPathComponent("report.json"))
+        let started = Date()
+        guard let (result, page) = try Self.report("demo", in: scratch) else { return }
+        #expect(Date().timeIntervalSince(started) < 30)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("runs/dice/round-1/report.json: missing field"))
+        #expect(result.stderr.contains("report.json: ablations.x: expected an object"))
+        let html = try #require(page)
+        #expect(html.contains("id=\"dice-round-1\"") && html.contains("id=\"dice-round-21\"") && !html.contains("id=\"dice-round-22\""))
+        #expect(ReportRunFixture.tableRows(html)?.count == pairs.count)
+    }
+
     @Test("a folder that is not a run: said so (exit 1), on a page that names runs found below it")
     func notARun() throws {
         let scratch = try ScratchFolder("report-not-a-run")
