@@ -122,6 +122,7 @@ enum ReportCharts {
         plot.height = 80 + rowHeight * Double(max(1, rows.count)) * Double(max(1, names.count)) * 0.8
         plot.width = 640
         plot.left = labelWidth
+        plot.right = 28
         plot.vRule(0.5, color: "#adb5bd", label: "")
         for (name, color) in names { plot.addLegend(name, color: color) }
         for (i, row) in rows.enumerated() {

@@ -80,6 +80,12 @@ extension ReportPage {
         func none(_ what: String, _ files: [URL]) -> String {
             Self.missing(what, files: files, reader: reader, problems: problems)
         }
+        var progress = round.completed.map { "phases completed: up to “\($0.rawValue)”" } ?? "progress unknown"
+        if let samples = round.samples {
+            let cut = samples.filter { $0.finishReason == .length }.count
+            progress += " · \(samples.count) responses sampled, \(cut) stopped by the length cap"
+        }
+        s += "<p class=\"path\">\(HTML.escape(progress))</p>"
         // Pairing figures.
         if let r = round.report {
             let p = r.pairing, g = r.lengthRegularization

@@ -67,7 +67,8 @@ struct SVGPlot {
     var width = 440.0
     var height = 230.0
     var left = 58.0
-    let right = 12.0, top = 40.0, bottom = 40.0
+    var right = 12.0
+    let top = 40.0, bottom = 40.0
     private var marks = ""
     private var legend: [(name: String, color: String)] = []
 
