@@ -36,7 +36,8 @@ build: deps
 
 # The test suite, built with optimisation (the numeric tests run real kernels). NVRTC (no GPU
 # needed) is installed from PyPI into .build-nvrtc/ when pip is available, so that the CUDA
-# kernels' compile tests run; without it they are skipped with the reason.
+# kernels' compile tests run; without it they are skipped with the reason. Debian's chromium is
+# installed when missing, for the headless-browser tests of `dice report`; they skip without it.
 NVRTC_LIB := .build-nvrtc/nvidia/cuda_nvrtc/lib/libnvrtc.so.12
 test: deps
 	@if [ ! -f $(NVRTC_LIB) ]; then \
@@ -46,6 +47,11 @@ test: deps
 			$$PIP install --quiet --disable-pip-version-check --no-deps --target .build-nvrtc nvidia-cuda-nvrtc-cu12==12.9.86 \
 				|| echo "(could not install NVRTC: the CUDA compile tests will be skipped)"; \
 		else echo "(no pip: the CUDA compile tests will be skipped)"; fi; \
+	fi
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "Installing chromium (the dice report browser tests)…"; \
+		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium) \
+			|| echo "(could not install chromium: the dice report browser tests will be skipped)"; \
 	fi
 	$(SWIFT) build --build-tests -c release -Xswiftc -enable-testing
 	@if [ -f $(NVRTC_LIB) ]; then export DICEKIT_LIBNVRTC="$${DICEKIT_LIBNVRTC:-$(CURDIR)/$(NVRTC_LIB)}"; fi; \
