@@ -69,12 +69,14 @@ enum TensorBoardPython {
     static func expected(fromMetrics url: URL) throws -> [Scalar] {
         var out: [Scalar] = []
         for line in try Data(contentsOf: url).split(separator: 0x0A) {
-            let row = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
-            let step = try #require(row["step"] as? Int)
+            // JSONDecoder parses numbers exactly (JSONSerialization may give an NSDecimalNumber,
+            // whose Double can be an ulp off).
+            let row = try JSONDecoder().decode([String: Double].self, from: Data(line))
+            let step = Int(try #require(row["step"]))
             let validation = row["eval_loss"] != nil
             for (key, value) in row where key != "step" && !(validation && key == "epoch") {
                 let tag = key.hasPrefix("eval_") ? "eval/" + key.dropFirst(5) : "train/" + key
-                out.append(Scalar(tag: tag, step: step, value: Float(try #require(value as? Double))))
+                out.append(Scalar(tag: tag, step: step, value: Float(value)))
             }
         }
         return out.sorted()

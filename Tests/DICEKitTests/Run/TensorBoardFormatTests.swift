@@ -52,8 +52,13 @@ struct TensorBoardFormatTests {
     func crc32c(bytes: [UInt8], crc: UInt32, masked: UInt32?) {
         #expect(CRC32C.checksum(bytes) == crc)
         // The mask: rotate right by 15, add 0xA282EAD8 (mod 2^32), written out bit by bit.
-        let rotated = (0 ..< 32).reduce(UInt32(0)) { out, bit in out | ((crc >> UInt32((bit + 15) % 32)) & 1) << UInt32(bit) }
-        #expect(CRC32C.masked(crc) == UInt32((UInt64(rotated) + 0xA282_EAD8) % (1 << 32)))
+        var rotated: UInt32 = 0
+        for bit in 0 ..< 32 {
+            let source = UInt32((bit + 15) % 32)
+            rotated |= ((crc >> source) & 1) << UInt32(bit)
+        }
+        let sum = (UInt64(rotated) + 0xA282_EAD8) % (1 << 32)
+        #expect(CRC32C.masked(crc) == UInt32(sum))
         if let masked { #expect(CRC32C.maskedChecksum(bytes) == masked, "tensorboard's masked_crc32c") }
     }
 

@@ -42,7 +42,9 @@ public enum TFRecord {
                 throw TensorBoardError.damaged(path: path, offset: offset, reason: "the CRC of the length does not match")
             }
             let length = lengthBytes.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            guard length <= UInt64(data.count - offset - overhead) else { break }
+            // Room for the data and its CRC, or a record cut short.
+            let room = data.count - offset - overhead
+            guard room >= 0, length <= UInt64(room) else { break }
             let start = offset + 12, end = start + Int(length)
             let record = data[start ..< end]
             guard CRC32C.maskedChecksum(record) == uint32(data, at: end) else {
