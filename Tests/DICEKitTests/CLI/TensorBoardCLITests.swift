@@ -113,7 +113,7 @@ struct TensorBoardCLITests {
         }
         #expect(killed, "the run ended before it was killed")
         let left = try TensorBoardWriter.events(in: folder.file("resumed/tensorboard"))
-        #expect(left.contains { $0.step >= 10 }, "the killed run logged step 10 or later")
+        #expect(left.contains { $0.step > 8 }, "the killed run logged steps past its checkpoint of step 8")
         guard let resumed = try DiceTool.run(resumedArguments + ["--resume"], in: folder.url) else { return }
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(try TensorBoardPython.scalars(in: folder.file("resumed/tensorboard"))
