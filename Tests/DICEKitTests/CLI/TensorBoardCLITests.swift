@@ -149,6 +149,41 @@ struct TensorBoardCLITests {
         #expect(try TensorBoardPython.scalars(in: board.appendingPathComponent("rounds")) == rounds.sorted())
     }
 
+    @Test("dice bootstrap killed in each round's training and resumed: the files equal metrics.jsonl and the reports again",
+          .enabled(if: TensorBoardPython.url != nil, TensorBoardPython.reason))
+    func bootstrapKilledAndResumed() throws {
+        guard let dice = DiceTool.url else {
+            Issue.record("the dice executable was not found beside the test runner")
+            return
+        }
+        let folder = try ScratchFolder("tensorboard-bootstrap-kill")
+        defer { folder.remove() }
+        try ToyModelFolders.bootstrapInputs(in: folder.url)
+        let arguments = ToyModelFolders.bootstrapArguments(folder.url, run: "run") + ["--steps", "24", "--save-every", "4"]
+        let board = folder.file("run/tensorboard")
+        // Killed once round t's event file has 6 updates (a checkpoint every 4: the file then
+        // holds updates the resumed run redoes); the second run resumes round 1's training
+        // and is killed in round 2's, the last finishes round 2 with round 1 done earlier.
+        for t in [1, 2] {
+            let roundBoard = board.appendingPathComponent("round-\(t)")
+            let killed = try KilledRun.run(dice, arguments + (t > 1 ? ["--resume"] : []), in: folder.url, delay: 0) { _ in
+                Set(((try? TensorBoardWriter.events(in: roundBoard)) ?? []).map(\.step)).count >= 1 + 6
+            }
+            #expect(killed, "the run ended before it was killed in round \(t)")
+        }
+        guard let resumed = try DiceTool.run(arguments + ["--resume"], in: folder.url) else { return }
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        var rounds: [TensorBoardPython.Scalar] = []
+        for t in [1, 2] {
+            #expect(try TensorBoardPython.scalars(in: board.appendingPathComponent("round-\(t)"))
+                    == TensorBoardPython.expected(fromMetrics: folder.file("run/round-\(t)/metrics.jsonl")), "round \(t)")
+            #expect(try TensorBoardWriter.eventFiles(in: board.appendingPathComponent("round-\(t)")).count == 1)
+            let report = try JSONDecoder().decode(RoundReport.self, from: Data(contentsOf: folder.file("run/round-\(t)/report.json")))
+            rounds += report.tensorBoardScalars.map { TensorBoardPython.Scalar(tag: $0.tag, step: t, value: $0.value) }
+        }
+        #expect(try TensorBoardPython.scalars(in: board.appendingPathComponent("rounds")) == rounds.sorted())
+    }
+
     @Test("--tensorboard DIR moves the event files, --no-tensorboard writes none, both together are refused")
     func flags() throws {
         let folder = try ScratchFolder("tensorboard-flags")
