@@ -114,6 +114,9 @@ struct TensorBoardCLITests {
         #expect(killed, "the run ended before it was killed")
         let left = try TensorBoardWriter.events(in: folder.file("resumed/tensorboard"))
         #expect(left.contains { $0.step > 8 }, "the killed run logged steps past its checkpoint of step 8")
+        // A second later, so that the resumed run's file has another name than the killed
+        // run's (names have whole seconds) and the killed run's file must be removed.
+        Thread.sleep(forTimeInterval: 1.1)
         guard let resumed = try DiceTool.run(resumedArguments + ["--resume"], in: folder.url) else { return }
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(try TensorBoardPython.scalars(in: folder.file("resumed/tensorboard"))
@@ -166,11 +169,15 @@ struct TensorBoardCLITests {
         // and is killed in round 2's, the last finishes round 2 with round 1 done earlier.
         for t in [1, 2] {
             let roundBoard = board.appendingPathComponent("round-\(t)")
+            // (A second apart, so that each run's files have other names than the last run's:
+            // the files they replace must be removed.)
+            if t > 1 { Thread.sleep(forTimeInterval: 1.1) }
             let killed = try KilledRun.run(dice, arguments + (t > 1 ? ["--resume"] : []), in: folder.url, delay: 0) { _ in
                 Set(((try? TensorBoardWriter.events(in: roundBoard)) ?? []).map(\.step)).count >= 1 + 6
             }
             #expect(killed, "the run ended before it was killed in round \(t)")
         }
+        Thread.sleep(forTimeInterval: 1.1)
         guard let resumed = try DiceTool.run(arguments + ["--resume"], in: folder.url) else { return }
         #expect(resumed.status == 0, "\(resumed.stderr)")
         var rounds: [TensorBoardPython.Scalar] = []
