@@ -7,8 +7,9 @@ import Foundation
 /// Writes OUTPUT/metrics.jsonl (one row per update, TRL's metric names; validation rows with
 /// the `eval_` prefix), the same scalars as TensorBoard event files in OUTPUT/tensorboard/
 /// (`--tensorboard`, `--no-tensorboard`; tags as Hugging Face's Trainer logs TRL's metrics:
-/// `train/loss`, …, `eval/loss`, …), OUTPUT/checkpoint/ (resumable with --resume) and, at the end, the
-/// trained model as a Hugging Face directory in OUTPUT/ (with the tokenizer files copied).
+/// `train/loss`, …, `eval/loss`, …), OUTPUT/checkpoint/ (resumable with --resume) and, at the
+/// end, the trained model as a Hugging Face directory in OUTPUT/ (with the tokenizer files
+/// copied).
 /// Reference log-probs are cached in --cache-dir, keyed by the reference weights and the
 /// tokenized data, and reused by later runs.
 struct DPOCommand: ParsableCommand {

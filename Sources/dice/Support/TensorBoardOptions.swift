@@ -7,7 +7,7 @@ import Foundation
 
 /// Where a training command writes its TensorBoard event files (`@OptionGroup`).
 struct TensorBoardOptions: ParsableArguments {
-    @Option(help: "Folder for TensorBoard event files (default: OUTPUT/tensorboard; view with `tensorboard --logdir` on it). Event files already in it are replaced.")
+    @Option(help: ArgumentHelp("Folder for TensorBoard event files (default: OUTPUT/tensorboard; view with `tensorboard --logdir` on it). Event files already in it are replaced.", valueName: "dir"))
     var tensorboard: String?
 
     @Flag(help: "Write no TensorBoard event files.") var noTensorboard = false
