@@ -6,6 +6,10 @@ import Foundation
 /// implicit reward of (π_{t−1}, π_{t−2}), build length-regularized pairs, mix in offline pairs,
 /// DPO-train π_t — with every phase's artifacts in RUN (see Documentation/DICELoop.md).
 ///
+/// TensorBoard event files go to RUN/tensorboard (`--tensorboard`, `--no-tensorboard`): each
+/// round's DPO curves in `round-t/` (step: the update) and each round's figures in `rounds/`
+/// (step: the round; see `RoundReport.tensorBoardScalars`).
+///
 /// All input is checked before any work starts; a RUN folder that holds a run is continued only
 /// with `--resume`, and only with the settings it was started with (the number of rounds may
 /// grow): `DICEBootstrapper.run` checks RUN/settings.json, this command names its flags.
@@ -17,8 +21,9 @@ struct BootstrapCommand: ParsableCommand {
         Prompts rows: {"prompt": str} (one user turn, wrapped by the chat template) or {"prompt_ids": [int]}. \
         Offline pairs: rows as `dice dpo` reads them. --policy is π_0 (a DPO model), --reference the model it was \
         trained against (π_ref). RUN gets round-t/{samples,scored,pairs,train,metrics}.jsonl, round-t/model, \
-        round-t/report.{json,md}, state.json, settings.json and, at the end, report.{json,md}. One β is used for \
-        the implicit reward and the DPO loss.
+        round-t/report.{json,md}, state.json, settings.json and, at the end, report.{json,md}; TensorBoard event \
+        files in RUN/tensorboard (round-t/: the round's DPO curves; rounds/: per round α, length gaps, pair counts, \
+        rewards, held-out figures). One β is used for the implicit reward and the DPO loss.
         """
     )
 
@@ -55,6 +60,7 @@ struct BootstrapCommand: ParsableCommand {
     @Flag(help: "Append EOS to every offline response.") var appendEos = false
     @Option(parsing: .unconditional, help: "Seed of sampling, replay and DPO data order.") var seed: UInt64 = 0
     @Flag(help: "Continue the run in --output from its last completed phase.") var resume = false
+    @OptionGroup var tensorBoard: TensorBoardOptions
 
     /// A problem with the command's inputs, found before any work.
     struct InputError: Error, CustomStringConvertible {
@@ -85,6 +91,7 @@ struct BootstrapCommand: ParsableCommand {
             throw InputError(description: "--max-response-length \(m): expected ≥ --min-response-length (\(minResponseLength))")
         }
         try sampling.check()
+        let tensorBoardFolder = try tensorBoard.folder(default: URL(fileURLWithPath: output).appendingPathComponent("tensorboard"))
         let backend = try backendOptions.makeBackend()
 
         let policyFolder = try ModelFolder(policy, flag: "--policy")
@@ -143,7 +150,11 @@ struct BootstrapCommand: ParsableCommand {
         }
         var progress = Progress(rounds: rounds, prompts: promptFile.prompts.count, configuration: configuration)
         var stoppedAt = ""
+        var board = tensorBoardFolder.map { RoundsTensorBoard(folder: $0, layout: layout) }
         bootstrapper.observer = { event in
+            // First, so that the update a stop request interrupts is logged as metrics.jsonl
+            // logs it.
+            try board?.handle(event)
             // SIGINT/SIGTERM: stop before the next phase, or after the current DPO update (the
             // trainer checkpoints it first).
             if let stop = StopSignals.request {
@@ -223,6 +234,63 @@ struct BootstrapCommand: ParsableCommand {
             zip(row, widths).map { cell, width in String(repeating: " ", count: width - cell.count) + cell }
                 .joined(separator: "  ")
         }.joined(separator: "\n")
+    }
+}
+
+/// The TensorBoard event files of a DICE run: `round-t/` with the round's DPO updates as they
+/// happen, `rounds/` with every finished round's figures (step: the round).
+///
+/// A round's training file is started at its first update, restarted from the round's
+/// metrics.jsonl when training resumes from a checkpoint, and rebuilt from metrics.jsonl when
+/// the round finishes without having trained in this process (a resumed run whose training was
+/// done earlier, perhaps without TensorBoard): it always ends with the rows metrics.jsonl has.
+private struct RoundsTensorBoard {
+    let folder: URL
+    let layout: RunLayout
+    var training: TensorBoardWriter?
+    var trainedRound: Int?
+    var finished: [TensorBoardWriter.Row] = []
+
+    init(folder: URL, layout: RunLayout) {
+        self.folder = folder
+        self.layout = layout
+    }
+
+    mutating func handle(_ event: DICEEvent) throws {
+        switch event {
+        case .phaseStarted(let round, .train):
+            // The file is started by the first update or a resume (which keeps the wall times
+            // of the files it replaces).
+            training = nil
+            trainedRound = round
+        case .training(let round, .resumed(let step)):
+            training = try TensorBoardWriter(directory: roundFolder(round), history: try metricsRows(round, upTo: step))
+        case .training(let round, .step(let m)):
+            if training == nil { training = try TensorBoardWriter(directory: roundFolder(round)) }
+            try training?.add(m.tensorBoardScalars, step: m.step)
+        case .roundFinished(let report):
+            if trainedRound != report.round {
+                _ = try TensorBoardWriter(directory: roundFolder(report.round), history: try metricsRows(report.round))
+            }
+            training = nil
+            finished.append(TensorBoardWriter.Row(step: report.round, scalars: report.tensorBoardScalars))
+            _ = try TensorBoardWriter(directory: folder.appendingPathComponent("rounds"), history: finished)
+        default:
+            break
+        }
+    }
+
+    func roundFolder(_ round: Int) -> URL {
+        folder.appendingPathComponent("round-\(round)")
+    }
+
+    /// The rows of `round-t/metrics.jsonl` up to `step` (all when nil; none when the file does
+    /// not exist).
+    func metricsRows(_ round: Int, upTo step: Int? = nil) throws -> [TensorBoardWriter.Row] {
+        let url = layout.metrics(round)
+        guard FileManager.default.fileExists(atPath: url.path) else { return [] }
+        let lines = try Data(contentsOf: url).split(separator: 0x0A).map { Data($0) }
+        return try TensorBoardOptions.rows(ofMetrics: lines, file: url).filter { step == nil || $0.step <= step ?? 0 }
     }
 }
 

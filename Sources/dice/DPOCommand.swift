@@ -5,8 +5,11 @@ import Foundation
 /// `dice dpo`: DPO-train a Hugging Face model on preference pairs.
 ///
 /// Writes OUTPUT/metrics.jsonl (one row per update, TRL's metric names; validation rows with
-/// the `eval_` prefix), OUTPUT/checkpoint/ (resumable with --resume) and, at the end, the
-/// trained model as a Hugging Face directory in OUTPUT/ (with the tokenizer files copied).
+/// the `eval_` prefix), the same scalars as TensorBoard event files in OUTPUT/tensorboard/
+/// (`--tensorboard`, `--no-tensorboard`; tags as Hugging Face's Trainer logs TRL's metrics:
+/// `train/loss`, …, `eval/loss`, …), OUTPUT/checkpoint/ (resumable with --resume) and, at the
+/// end, the trained model as a Hugging Face directory in OUTPUT/ (with the tokenizer files
+/// copied).
 /// Reference log-probs are cached in --cache-dir, keyed by the reference weights and the
 /// tokenized data, and reused by later runs.
 struct DPOCommand: ParsableCommand {
@@ -44,6 +47,7 @@ struct DPOCommand: ParsableCommand {
     @Option(help: "Folder of cached reference log-probs (default: $XDG_CACHE_HOME/dicekit/reference-logprobs, else $HOME/.cache/dicekit/reference-logprobs).")
     var cacheDir: String?
     @Flag(help: "Continue from OUTPUT/checkpoint when it exists.") var resume = false
+    @OptionGroup var tensorBoard: TensorBoardOptions
 
     func run() throws {
         StopSignals.install()
@@ -58,8 +62,9 @@ struct DPOCommand: ParsableCommand {
         try FlagChecks.require(maxLength, atLeast: 2, "--max-length", "a number ≥ 2 (a prompt token and a response token)")
         try FlagChecks.require(maxPromptLength, atLeast: 1, "--max-prompt-length")
         let cacheURL = try cacheDir.map { URL(fileURLWithPath: $0) } ?? Self.defaultCacheFolder()
-        let backend = try backendOptions.makeBackend()
         let modelURL = URL(fileURLWithPath: model), outputURL = URL(fileURLWithPath: output)
+        let tensorBoardFolder = try tensorBoard.folder(default: outputURL.appendingPathComponent("tensorboard"))
+        let backend = try backendOptions.makeBackend()
         var directory = try ModelDirectory.read(from: modelURL)
         let policy = try TransformerLM(directory, backend: backend)
         directory.tensors = [:]
@@ -139,15 +144,28 @@ struct DPOCommand: ParsableCommand {
             try copyTokenizerFiles(from: modelURL, to: url)
         }
         var stepsDone = 0
+        // The TensorBoard file holds what metrics.jsonl holds: started at the first row logged
+        // (or, on resume, with the rows kept up to the checkpoint), then appended row by row.
+        var board: TensorBoardWriter?
+        func logToTensorBoard(_ m: DPOMetrics) throws {
+            guard let tensorBoardFolder else { return }
+            if board == nil { board = try TensorBoardWriter(directory: tensorBoardFolder) }
+            try board?.add(m.tensorBoardScalars, step: m.step)
+        }
         trainer.exportModel = export
         trainer.observer = { event in
             switch event {
             case .resumed(let step):
                 rows = previousRows(metricsURL, upTo: step)
+                if let tensorBoardFolder {
+                    board = try TensorBoardWriter(directory: tensorBoardFolder,
+                                                  history: try TensorBoardOptions.rows(ofMetrics: rows, file: metricsURL))
+                }
                 warn("resuming from step \(step)")
             case .step(let m):
                 rows.append(try encoder.encode(m))
                 try writeRows(rows, to: metricsURL)
+                try logToTensorBoard(m)
                 bar.update(m.step, detail: String(format: "loss %.4f acc %.2f margin %.4f", m.loss, m.rewardsAccuracies,
                                                   m.rewardsMargins))
                 stepsDone = m.step
@@ -156,6 +174,7 @@ struct DPOCommand: ParsableCommand {
             case .validation(let m):
                 rows.append(try encoder.encode(m))
                 try writeRows(rows, to: metricsURL)
+                try logToTensorBoard(m)
             case .checkpoint:
                 break
             }
