@@ -82,5 +82,7 @@ struct JinjaSandboxTests {
         #expect(error("{{ " + Array(repeating: "1", count: 1000).joined(separator: " + ") + " }}")?.kind == .limit)
         #expect(error(String(repeating: "{% if true %}", count: 500) + String(repeating: "{% endif %}", count: 500))?.kind == .limit)
         #expect(error("{{ 9223372036854775807 + 1 }}")?.kind == .limit)
+        #expect(error("{% set ns = namespace(x=1) %}{% for i in range(100000) %}{% set ns.x = [ns.x] %}{% endfor %}")?.kind == .limit)
+        #expect(try render("{{ [1, 2, 3][1::9223372036854775807] }} {{ range(0, 9223372036854775807, 9223372036854775807) }}") == "[2] [0]")
     }
 }

@@ -26,12 +26,20 @@ enum JinjaGlobals {
             }
             guard step != 0 else { throw fail(.type, "range() arg 3 must not be zero") }
             let (span, overflow) = stop.subtractingReportingOverflow(start)
-            let count = overflow ? Int.max : max(0, step > 0 ? (span + step - 1) / step : (span + step + 1) / step)
+            let count: Int
+            if overflow {
+                count = Int.max
+            } else if step > 0 {
+                count = span <= 0 ? 0 : (span - 1) / step + 1
+            } else {
+                count = span >= 0 ? 0 : (span + 1) / step + 1
+            }
             guard count <= renderer.options.limits.maxRange else {
                 throw fail(.limit, "range of \(count) items is larger than the sandbox allows (\(renderer.options.limits.maxRange))")
             }
             return .array((0..<count).map { .int(start + $0 * step) })
         case "namespace", "dict":
+            try renderer.checkNesting(.array(positional + keyword.map(\.1)))
             var d = JinjaDict()
             if let first = positional.first {
                 guard case .dict(let initial) = first, positional.count == 1 else {

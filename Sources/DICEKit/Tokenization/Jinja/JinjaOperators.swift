@@ -184,7 +184,9 @@ enum JinjaOperators {
             let end = clamp(try bound(stop), stride > 0 ? count : -1)
             while stride > 0 ? i < end : i > end {
                 out.append(i)
-                i += stride
+                let (next, overflow) = i.addingReportingOverflow(stride)
+                if overflow { break }
+                i = next
             }
             return out
         }

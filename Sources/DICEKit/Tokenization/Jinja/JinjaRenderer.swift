@@ -48,6 +48,21 @@ final class JinjaRenderer {
         }
     }
 
+    /// Throws when `value` nests lists and dicts deeper than 256 levels (deeper values could not
+    /// be printed, compared or even released without exhausting the stack).
+    func checkNesting(_ value: JinjaValue) throws {
+        func exceeds(_ v: JinjaValue, _ budget: Int) -> Bool {
+            switch v {
+            case .array(let a): return budget == 0 || a.contains { exceeds($0, budget - 1) }
+            case .dict(let d): return budget == 0 || d.items.contains { exceeds($0.1, budget - 1) }
+            default: return false
+            }
+        }
+        if exceeds(value, 256) {
+            throw JinjaPosition(line: 0, column: 0).error(.limit, "lists and dictionaries nested deeper than 256 levels")
+        }
+    }
+
     private func enter(_ position: JinjaPosition) throws {
         depth += 1
         guard depth <= options.limits.maxDepth else {
@@ -239,7 +254,10 @@ final class JinjaRenderer {
         switch e.kind {
         case .literal(let v): return v
         case .name(let n): return lookup(n)
-        case .list(let items): return .array(try items.map(evaluate))
+        case .list(let items):
+            let value = JinjaValue.array(try items.map(evaluate))
+            try checkNesting(value)
+            return value
         case .dict(let pairs):
             var d = JinjaDict()
             for (k, v) in pairs {
@@ -248,6 +266,7 @@ final class JinjaRenderer {
                 }
                 d[key] = try evaluate(v)
             }
+            try checkNesting(.dict(d))
             return .dict(d)
         case .unary(let op, let operand):
             let v = try evaluate(operand)
