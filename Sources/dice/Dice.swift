@@ -8,7 +8,7 @@ struct Dice: ParsableCommand {
         commandName: "dice",
         abstract: "DICEKit: preference optimization (DPO, DICE) for language models.",
         subcommands: [Bench.self, LogProbsCommand.self, Generate.self, DPOCommand.self, ConvertCommand.self,
-                      DemoCommand.self, BootstrapCommand.self, EvalCommand.self]
+                      DemoCommand.self, BootstrapCommand.self, EvalCommand.self, TemplateCommand.self]
     )
 
     /// Runs the tool after `BLASCore.configureProcess()` (which may re-execute it once with

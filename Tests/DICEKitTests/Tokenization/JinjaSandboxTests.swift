@@ -69,7 +69,7 @@ struct JinjaSandboxTests {
     }
 
     @Test("hostile templates hit the sandbox bounds")
-    func bounds() {
+    func bounds() throws {
         let small = JinjaLimits(maxOutput: 100_000)
         #expect(error("{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}", limits: small)?.kind == .limit)
         #expect(error("{% set ns = namespace(s='x') %}{% for i in range(64) %}{% set ns.s = ns.s + ns.s %}{% endfor %}")?.kind == .limit)

@@ -239,7 +239,7 @@ enum JinjaFilters {
             let json = JinjaJSON(ensureASCII: arg(0, "ensure_ascii")?.truthy ?? false, indent: indent,
                                  itemSeparator: separators.0, keySeparator: separators.1,
                                  sortKeys: arg(3, "sort_keys")?.truthy ?? false, maxSize: renderer.options.limits.maxOutput)
-            return .string(try json.dumps(value, renderer: renderer))
+            return .string(try json.dumps(value))
         default:
             throw fail(.syntax, "no filter named '\(name)'")
         }

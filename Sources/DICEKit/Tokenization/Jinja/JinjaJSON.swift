@@ -19,13 +19,13 @@ struct JinjaJSON {
     /// `json.dumps(value, …)`.
     /// - Throws: `JinjaError` (.type) for undefined, namespaces and functions (not serializable);
     ///   (.limit) past `maxSize` or 512 levels of nesting.
-    func dumps(_ value: JinjaValue, renderer: JinjaRenderer) throws -> String {
+    func dumps(_ value: JinjaValue) throws -> String {
         var out = ""
-        try write(value, level: 0, into: &out, renderer: renderer)
+        try write(value, level: 0, into: &out)
         return out
     }
 
-    private func write(_ value: JinjaValue, level: Int, into out: inout String, renderer: JinjaRenderer) throws {
+    private func write(_ value: JinjaValue, level: Int, into out: inout String) throws {
         guard level < 512 else { throw fail(.limit, "value nested too deeply for tojson") }
         if out.utf8.count > maxSize { throw fail(.limit, "tojson output exceeds \(maxSize) characters") }
         switch value {
@@ -41,14 +41,13 @@ struct JinjaJSON {
             for (i, item) in a.enumerated() {
                 if i > 0 { out += itemSeparator }
                 newline(level + 1, into: &out)
-                try write(item, level: level + 1, into: &out, renderer: renderer)
+                try write(item, level: level + 1, into: &out)
             }
             newline(level, into: &out)
             out += "]"
         case .dict(let d):
-            try writeObject(d.items, level: level, into: &out, renderer: renderer)
-        case .namespace(let id):
-            _ = id
+            try writeObject(d.items, level: level, into: &out)
+        case .namespace:
             throw fail(.type, "Object of type Namespace is not JSON serializable")
         case .undefined:
             throw fail(.type, "Object of type Undefined is not JSON serializable")
@@ -57,8 +56,7 @@ struct JinjaJSON {
         }
     }
 
-    private func writeObject(_ items: [(String, JinjaValue)], level: Int, into out: inout String,
-                             renderer: JinjaRenderer) throws {
+    private func writeObject(_ items: [(String, JinjaValue)], level: Int, into out: inout String) throws {
         guard !items.isEmpty else { out += "{}"; return }
         var pairs = items
         if sortKeys {
@@ -70,7 +68,7 @@ struct JinjaJSON {
             newline(level + 1, into: &out)
             quote(key, into: &out)
             out += keySeparator
-            try write(item, level: level + 1, into: &out, renderer: renderer)
+            try write(item, level: level + 1, into: &out)
         }
         newline(level, into: &out)
         out += "}"
@@ -117,6 +115,15 @@ struct JinjaJSON {
 }
 
 extension JinjaValue {
+    /// The value as one line of JSON, as Python's `json.dumps(value, ensure_ascii=False)` writes
+    /// it (keys in insertion order).
+    /// - Throws: `JinjaError` for undefined values, namespaces and functions, or nesting deeper
+    ///   than 512.
+    public func jsonText() throws -> String {
+        try JinjaJSON(ensureASCII: false, indent: nil, itemSeparator: ", ", keySeparator: ": ", sortKeys: false,
+                      maxSize: Int.max).dumps(self)
+    }
+
     /// Reads a JSON document into a value, keeping each object's key order; integers that fit
     /// become `.int`, other numbers `.double`.
     /// - Throws: `JinjaError` (.syntax, line 1) naming the byte offset of the first problem, or

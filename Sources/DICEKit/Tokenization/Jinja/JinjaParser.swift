@@ -441,7 +441,7 @@ struct JinjaParser {
                 node = try parseSubscript(node, at: p)
             } else if isOp("(") {
                 let args = try parseArguments()
-                node = try make(.call(node, args), p, [node] + args.positional + args.keyword.map(\.1))
+                node = try make(.call(node, args), node.position, [node] + args.positional + args.keyword.map(\.1))
             } else {
                 return node
             }
@@ -518,7 +518,7 @@ struct JinjaParser {
                 node = try make(.test(node, name, args, negated: negated), p, [node] + args.positional + args.keyword.map(\.1))
             } else if isOp("(") {
                 let args = try parseArguments()
-                node = try make(.call(node, args), p, [node] + args.positional + args.keyword.map(\.1))
+                node = try make(.call(node, args), node.position, [node] + args.positional + args.keyword.map(\.1))
             } else {
                 return node
             }
