@@ -72,11 +72,15 @@ struct JinjaSandboxTests {
     func bounds() throws {
         let small = JinjaLimits(maxOutput: 100_000)
         #expect(error("{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}", limits: small)?.kind == .limit)
+        let text = error("{% for i in range(100000) %}\n  xxxxxxxxxx{% endfor %}", limits: small)
+        #expect(text?.kind == .limit && text?.line == 2 && text?.column == 1)
         #expect(error("{% set ns = namespace(s='x') %}{% for i in range(64) %}{% set ns.s = ns.s + ns.s %}{% endfor %}")?.kind == .limit)
         #expect(error("{{ 'x' * 9223372036854775807 }}")?.kind == .limit)
         let recursion = error("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}\n{{ f(0) }}")
         #expect(recursion?.kind == .limit && recursion?.line == 1)
-        #expect(error("{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}")?.kind == .limit)
+        let loops = error("{% for a in range(100000) %}\n{% for b in range(100000) %}{% endfor %}{% endfor %}",
+                          limits: JinjaLimits(maxIterations: 20_000))
+        #expect(loops?.kind == .limit && loops?.line == 2)
         #expect(error("{{ range(100001)|length }}")?.kind == .limit)
         #expect(error("{{ " + String(repeating: "(", count: 500) + "1" + String(repeating: ")", count: 500) + " }}")?.kind == .limit)
         #expect(error("{{ " + Array(repeating: "1", count: 1000).joined(separator: " + ") + " }}")?.kind == .limit)

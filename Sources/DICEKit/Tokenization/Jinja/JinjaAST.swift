@@ -46,7 +46,7 @@ enum JinjaTarget: Sendable {
 
 /// A statement of a template body.
 indirect enum JinjaNode: Sendable {
-    case text(String)
+    case text(String, JinjaPosition)
     case output(JinjaExpr)
     case conditional([(JinjaExpr, [JinjaNode])], otherwise: [JinjaNode])
     case loop(JinjaLoop)

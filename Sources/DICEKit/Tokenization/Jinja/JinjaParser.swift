@@ -102,7 +102,7 @@ struct JinjaParser {
             let token = current
             switch token.kind {
             case .text(let t):
-                nodes.append(.text(t))
+                nodes.append(.text(t, token.position))
                 advance()
             case .variableBegin:
                 advance()

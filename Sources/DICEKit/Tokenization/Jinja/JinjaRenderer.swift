@@ -116,8 +116,8 @@ final class JinjaRenderer {
     private func execute(_ nodes: [JinjaNode]) throws -> Flow {
         for node in nodes {
             switch node {
-            case .text(let t):
-                try write(t, at: JinjaPosition(line: 0, column: 0))
+            case .text(let t, let position):
+                try write(t, at: position)
             case .output(let e):
                 try write(try stringify(evaluate(e), at: e.position), at: e.position)
             case .conditional(let branches, let otherwise):
