@@ -218,6 +218,21 @@ def make_chat_template():
         "{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}")
     put(out, "zephyr.jinja", "{% for message in messages %}{{ '<|' + message['role'] + '|>\\n' + message['content'] "
         "+ eos_token }}{% endfor %}")
+    # The Jinja interpreter: the real templates, a template with JSON messages after a NUL byte, a hostile one.
+    templates = os.path.join(FIXTURES, "chat-templates")
+    for name in sorted(os.listdir(templates)):
+        if name.endswith(".jinja"):
+            with open(os.path.join(templates, name), "rb") as f:
+                put(out, "real-" + name, f.read())
+    put(out, "jinja-json-messages.txt",
+        "{% for m in messages %}{{ m.role|upper }}: {{ m.content|trim|tojson(indent=2) }}{% if not loop.last %}\n"
+        "{% endif %}{% endfor %}\0" + json.dumps([
+            {"role": "user", "content": [{"type": "text", "text": "hi"}]},
+            {"role": "assistant", "content": "x", "tool_calls": [{"function": {"name": "f", "arguments": {"a": 1}}}]}],
+            separators=(",", ":")))
+    put(out, "jinja-hostile.txt",
+        "{% macro f(n) %}{{ f(n+1) }}{% endmacro %}{{ f(0) }}{% set ns = namespace(s=\"ab\") %}"
+        "{% for i in range(30) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s[::-1][:3] }}")
 
 
 def main():

@@ -14,7 +14,8 @@ struct Dice: ParsableCommand {
             DICEKIT_LOG_LEVEL=trace|debug|info|notice|warning|error|critical to see more or less.
             """,
         subcommands: [Bench.self, LogProbsCommand.self, Generate.self, DPOCommand.self, ConvertCommand.self,
-                      DemoCommand.self, BootstrapCommand.self, EvalCommand.self, ReportCommand.self]
+                      DemoCommand.self, BootstrapCommand.self, EvalCommand.self, ReportCommand.self,
+                      TemplateCommand.self]
     )
 
     /// Runs the tool after bootstrapping swift-log (stderr, level `DICEKIT_LOG_LEVEL`, default

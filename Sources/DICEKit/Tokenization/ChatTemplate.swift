@@ -1,9 +1,10 @@
-// ChatTemplate — built-in renderings of the chat templates that DICE's models use, chosen by
-// name or recognised from the Jinja `chat_template` of tokenizer_config.json.
+// ChatTemplate — how a conversation becomes prompt text: the model's own Jinja `chat_template`
+// (tokenizer_config.json, chat_template.jinja or GGUF `tokenizer.chat_template`, run by the
+// sandboxed interpreter in Jinja/), or a built-in chosen by name, or a `{prompt}` format.
 //
-// DICEKit does not run Jinja. Each built-in reproduces, character for character, what
-// transformers' `apply_chat_template(…, tokenize=False)` renders for the reference template
-// (checked against transformers in Tests/Fixtures/tokenizers):
+// Each built-in reproduces, character for character, what transformers'
+// `apply_chat_template(…, tokenize=False)` renders for the reference template (checked against
+// transformers in Tests/Fixtures/tokenizers):
 //   chatml  "<|im_start|>{role}\n{content}<|im_end|>\n" per message;
 //           generation prompt "<|im_start|>assistant\n"
 //   chatmlWithDefaultSystem  chatml, with "<|im_start|>system\n{default}<|im_end|>\n" first when
@@ -49,6 +50,8 @@ public enum ChatTemplate: Sendable, Equatable, CustomStringConvertible {
     case llama3
     /// No wrapping: the messages' contents joined by "\n".
     case none
+    /// A Jinja template (the model's own), rendered as transformers' `apply_chat_template` does.
+    case jinja(JinjaTemplate)
     /// A user format with `{prompt}` (the user message), and optionally `{system}` (the system
     /// message, empty if none), `{bos}` and `{eos}`; escapes `\n`, `\t` and `\\` are already
     /// resolved. Rendered once per user turn (`{system}` only in the first); each assistant
@@ -132,6 +135,7 @@ public enum ChatTemplate: Sendable, Equatable, CustomStringConvertible {
         case .zephyr: return "zephyr"
         case .llama3: return "llama3"
         case .none: return "none"
+        case .jinja: return "jinja"
         case .format(let f): return f
         }
     }
@@ -140,14 +144,35 @@ public enum ChatTemplate: Sendable, Equatable, CustomStringConvertible {
     /// - Parameters:
     ///   - messages: the conversation, in order.
     ///   - addGenerationPrompt: append the header that opens the assistant's reply.
-    ///   - bosToken: text of the BOS token (used by llama3 and `{bos}`).
-    ///   - eosToken: text of the EOS token (used by zephyr and `{eos}`).
-    /// - Returns: the prompt text; encode it with `addSpecialTokens: false` when the template
-    ///   already contains the BOS token (llama3).
+    ///   - bosToken: text of the BOS token (used by llama3 and `{bos}`; a Jinja template sees it
+    ///     as `bos_token` when not empty).
+    ///   - eosToken: text of the EOS token (used by zephyr and `{eos}`; `eos_token` in Jinja).
+    ///   - variables: further variables of a Jinja template (`enable_thinking`, `tools`,
+    ///     `unk_token`, …), overriding the ones above; ignored by the built-ins.
+    ///   - options: the sandbox bounds and clock of a Jinja render.
+    /// - Returns: the prompt text; encode it with `addSpecialTokens: false` (as transformers does
+    ///   for chat templates): templates write their own BOS.
+    /// - Throws: `JinjaError` from a Jinja template (`raise_exception`, invalid operations,
+    ///   sandbox bounds); the built-ins and formats never throw.
     public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool,
-                       bosToken: String = "", eosToken: String = "") -> String {
+                       bosToken: String = "", eosToken: String = "",
+                       variables: [String: JinjaValue] = [:], options: JinjaOptions = JinjaOptions()) throws -> String {
         var out = ""
         switch self {
+        case .jinja(let template):
+            var context: [String: JinjaValue] = [
+                "messages": .array(messages.map { m in
+                    var d = JinjaDict()
+                    d["role"] = .string(m.role)
+                    d["content"] = .string(m.content)
+                    return .dict(d)
+                }),
+                "add_generation_prompt": .bool(addGenerationPrompt),
+            ]
+            if !bosToken.isEmpty { context["bos_token"] = .string(bosToken) }
+            if !eosToken.isEmpty { context["eos_token"] = .string(eosToken) }
+            context.merge(variables) { _, given in given }
+            out = try template.render(context, options: options)
         case .chatml, .chatmlWithDefaultSystem:
             if case .chatmlWithDefaultSystem(let system) = self, let first = messages.first, first.role != "system" {
                 out += "<|im_start|>system\n" + system + "<|im_end|>\n"

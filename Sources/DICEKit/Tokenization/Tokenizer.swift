@@ -231,25 +231,39 @@ public struct Tokenizer: Sendable {
 
     // MARK: - Chat templates
 
-    /// The built-in template that `config.chatTemplate` maps to.
-    /// - Throws: `TokenizerError.missingChatTemplate` when tokenizer_config.json has none,
-    ///   `.unknownChatTemplate` when it is not recognised (see `ChatTemplate.detect(jinja:)`).
+    /// The model's own template: `config.chatTemplate` (tokenizer_config.json, chat_template.jinja
+    /// or GGUF `tokenizer.chat_template`) as a Jinja template.
+    /// - Throws: `TokenizerError.missingChatTemplate` when the model has none; `JinjaError` when
+    ///   it does not parse (naming line and column).
     public var chatTemplate: ChatTemplate {
         get throws {
             guard let source = config.chatTemplate else {
                 throw TokenizerError.missingChatTemplate(path: configPath)
             }
-            return try ChatTemplate.detect(jinja: source)
+            return .jinja(try JinjaTemplate(source: source))
         }
     }
 
-    /// Renders `messages` with `template` (default: the detected `chatTemplate`), passing this
-    /// tokenizer's BOS/EOS token texts.
-    /// - Throws: what `chatTemplate` throws, when `template` is nil.
+    /// The special tokens a chat template sees, as transformers passes them: `bos_token`,
+    /// `eos_token`, `unk_token`, `pad_token` where the config sets them.
+    public var chatTemplateVariables: [String: JinjaValue] {
+        var variables: [String: JinjaValue] = [:]
+        for (name, value) in [("bos_token", config.bosToken), ("eos_token", config.eosToken),
+                              ("unk_token", config.unkToken), ("pad_token", config.padToken)] {
+            if let value { variables[name] = .string(value) }
+        }
+        return variables
+    }
+
+    /// Renders `messages` with `template` (default: the model's own `chatTemplate`), passing this
+    /// tokenizer's special tokens and then `variables` (e.g. `enable_thinking`).
+    /// - Throws: what `chatTemplate` throws, when `template` is nil; `JinjaError` from rendering.
     public func applyChatTemplate(_ messages: [ChatMessage], addGenerationPrompt: Bool,
-                                  template: ChatTemplate? = nil) throws -> String {
+                                  template: ChatTemplate? = nil,
+                                  variables: [String: JinjaValue] = [:]) throws -> String {
         let chosen = try template ?? chatTemplate
-        return chosen.render(messages, addGenerationPrompt: addGenerationPrompt,
-                             bosToken: config.bosToken ?? "", eosToken: config.eosToken ?? "")
+        return try chosen.render(messages, addGenerationPrompt: addGenerationPrompt,
+                                 bosToken: config.bosToken ?? "", eosToken: config.eosToken ?? "",
+                                 variables: chatTemplateVariables.merging(variables) { _, given in given })
     }
 }

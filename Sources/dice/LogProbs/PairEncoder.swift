@@ -46,6 +46,8 @@ struct PairEncoder {
                 self.template = ChatTemplate.none
             } catch let error as TokenizerError {
                 throw LogProbsError.unmappedChatTemplate(directory: directory.path, reason: error.description)
+            } catch let error as JinjaError {
+                throw LogProbsError.unmappedChatTemplate(directory: directory.path, reason: error.description)
             }
         } else {
             self.template = ChatTemplate.none

@@ -83,10 +83,10 @@ struct LogProbsErrorTests {
             lines = [goodLine, textLine]
             expected = ["in.jsonl:2:", "tokenizer.json", "prompt_ids"]
         case .unmappedChatTemplate:
-            try Data("{\"chat_template\": \"{{ messages[0]['content'] }} ###\"}".utf8)
+            try Data("{\"chat_template\": \"{{ messages[0]['content'] ###\"}".utf8)
                 .write(to: model.appendingPathComponent("tokenizer_config.json"))
             lines = [textLine]
-            expected = [model.path, "--template chatml|zephyr|llama3|none"]
+            expected = [model.path, "chat template line 1, column", "syntax error"]
         case .unknownTemplateName:
             arguments = ["--template", "vicuna"]
             expected = ["vicuna", "--template"]

@@ -92,7 +92,7 @@ struct FuzzRegressionTests {
         let braces = String(repeating: "{", count: 100_000)
         let template = try ChatTemplate(parsing: "{prompt}" + braces + "{system}}")
         let start = ContinuousClock.now
-        let text = template.render([.system("S"), .user("P")], addGenerationPrompt: true)
+        let text = try template.render([.system("S"), .user("P")], addGenerationPrompt: true)
         #expect(ContinuousClock.now - start < .seconds(10))
         #expect(text == "P" + braces + "S}")
     }

@@ -60,7 +60,10 @@ struct GGUFTokenizerTests {
 
     @Test func chatTemplateIsDetected() throws {
         let tokenizer = try Tokenizer(directory: Fixtures.gguf("tiny-llama.gguf"))
-        #expect(try tokenizer.chatTemplate == .chatml)
+        let source = try #require(tokenizer.config.chatTemplate)
+        #expect(try tokenizer.chatTemplate == .jinja(JinjaTemplate(source: source)))
+        #expect(try tokenizer.applyChatTemplate([.user("Hi")], addGenerationPrompt: true)
+            == ChatTemplate.chatml.render([.user("Hi")], addGenerationPrompt: true))
     }
 
     /// transformers' `generate_merges` on a small vocabulary (expected list printed by

@@ -20,7 +20,16 @@ struct TokenizerChatTemplateTests {
     ])
     func detection(name: String, expected: ChatTemplate) throws {
         #expect(try ChatTemplate.detect(jinja: jinja(name)) == expected)
-        #expect(try TokenizerFixtures.tokenizer(name).chatTemplate == expected)
+        // The model's own template is the default, and the built-in renders as it does.
+        let tokenizer = try TokenizerFixtures.tokenizer(name)
+        #expect(try tokenizer.chatTemplate == .jinja(JinjaTemplate(source: jinja(name))))
+        let bos = tokenizer.config.bosToken ?? "", eos = tokenizer.config.eosToken ?? ""
+        for conversation: [ChatMessage] in [[.user(" Hi ")], [.system("S"), .user("u"), .assistant("a "), .user("v")]] {
+            for generation in [false, true] {
+                #expect(try tokenizer.applyChatTemplate(conversation, addGenerationPrompt: generation)
+                    == expected.render(conversation, addGenerationPrompt: generation, bosToken: bos, eosToken: eos))
+            }
+        }
     }
 
     @Test("chat_template.jinja beside the config supplies the template (transformers ≥ 4.43 layout)")
@@ -33,7 +42,7 @@ struct TokenizerChatTemplateTests {
         #expect(throws: TokenizerError.self) { _ = try Tokenizer(directory: dir).chatTemplate }
         try Data(jinja("llama3_split").utf8).write(to: dir.appendingPathComponent("chat_template.jinja"))
         let tokenizer = try Tokenizer(directory: dir)
-        #expect(try tokenizer.chatTemplate == .llama3)
+        #expect(try tokenizer.chatTemplate == .jinja(JinjaTemplate(source: jinja("llama3_split"))))
         #expect(try tokenizer.applyChatTemplate([.user("x")], addGenerationPrompt: false)
             == "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nx<|eot_id|>")
     }
@@ -42,9 +51,9 @@ struct TokenizerChatTemplateTests {
     func defaultSystemEscaped() throws {
         let jinja = #"{% if messages[0]['role'] != 'system' %}{{ '<|im_start|>system\nBe \'nice\'.<|im_end|>\n' }}{% endif %}"#
         #expect(try ChatTemplate.detect(jinja: jinja) == .chatmlWithDefaultSystem("Be 'nice'."))
-        #expect(ChatTemplate.chatmlWithDefaultSystem("S").render([.system("T"), .user("u")], addGenerationPrompt: false)
+        #expect(try ChatTemplate.chatmlWithDefaultSystem("S").render([.system("T"), .user("u")], addGenerationPrompt: false)
             == "<|im_start|>system\nT<|im_end|>\n<|im_start|>user\nu<|im_end|>\n")
-        #expect(ChatTemplate.chatmlWithDefaultSystem("S").render([], addGenerationPrompt: true) == "<|im_start|>assistant\n")
+        #expect(try ChatTemplate.chatmlWithDefaultSystem("S").render([], addGenerationPrompt: true) == "<|im_start|>assistant\n")
     }
 
     @Test("a zephyr template written with a literal </s> is recognised")
@@ -89,24 +98,24 @@ struct TokenizerChatTemplateTests {
     }
 
     @Test("format and none templates render as documented")
-    func customRendering() {
+    func customRendering() throws {
         let conversation: [ChatMessage] = [.system("Be kind."), .user("Hi"), .assistant("Hello!"), .user("Bye")]
         let format = ChatTemplate.format("{bos}[{system}] Q: {prompt}\nA:")
-        #expect(format.render(conversation, addGenerationPrompt: true, bosToken: "<s>")
+        #expect(try format.render(conversation, addGenerationPrompt: true, bosToken: "<s>")
             == "<s>[Be kind.] Q: Hi\nA:Hello!<s>[] Q: Bye\nA:")
-        #expect(ChatTemplate.none.render(conversation, addGenerationPrompt: true) == "Be kind.\nHi\nHello!\nBye")
+        #expect(try ChatTemplate.none.render(conversation, addGenerationPrompt: true) == "Be kind.\nHi\nHello!\nBye")
         // Substituted text is not re-scanned; unknown braces stay.
-        #expect(ChatTemplate.format("{x} {system}|{prompt}").render([.system("{prompt}"), .user("{system}")],
+        #expect(try ChatTemplate.format("{x} {system}|{prompt}").render([.system("{prompt}"), .user("{system}")],
                                                                   addGenerationPrompt: false) == "{x} {prompt}|{system}")
-        #expect(ChatTemplate.none.render([.user("just the prompt")], addGenerationPrompt: true) == "just the prompt")
+        #expect(try ChatTemplate.none.render([.user("just the prompt")], addGenerationPrompt: true) == "just the prompt")
     }
 
     @Test("built-ins on edge cases: empty conversation, unknown roles, trimming")
-    func builtInEdges() {
-        #expect(ChatTemplate.zephyr.render([], addGenerationPrompt: true, eosToken: "</s>") == "")
-        #expect(ChatTemplate.chatml.render([], addGenerationPrompt: true) == "<|im_start|>assistant\n")
-        #expect(ChatTemplate.zephyr.render([.init(role: "tool", content: "x")], addGenerationPrompt: false) == "")
-        #expect(ChatTemplate.llama3.render([.user(" \n\t x \u{3000}")], addGenerationPrompt: false, bosToken: "<B>")
+    func builtInEdges() throws {
+        #expect(try ChatTemplate.zephyr.render([], addGenerationPrompt: true, eosToken: "</s>") == "")
+        #expect(try ChatTemplate.chatml.render([], addGenerationPrompt: true) == "<|im_start|>assistant\n")
+        #expect(try ChatTemplate.zephyr.render([.init(role: "tool", content: "x")], addGenerationPrompt: false) == "")
+        #expect(try ChatTemplate.llama3.render([.user(" \n\t x \u{3000}")], addGenerationPrompt: false, bosToken: "<B>")
             == "<B><|start_header_id|>user<|end_header_id|>\n\nx<|eot_id|>")
     }
 }

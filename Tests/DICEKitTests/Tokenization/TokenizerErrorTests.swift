@@ -200,7 +200,8 @@ struct TokenizerConfigTests {
         #expect(tokenizer.config.addBOSToken == true)
         #expect((tokenizer.config.modelMaxLength ?? 0) > 1e29)
         #expect(tokenizer.config.chatTemplate == "{{ '<|im_start|>' }}")
-        #expect(try tokenizer.chatTemplate == .chatml)
+        #expect(try tokenizer.chatTemplate == .jinja(JinjaTemplate(source: "{{ '<|im_start|>' }}")))
+        #expect(try tokenizer.applyChatTemplate([.user("x")], addGenerationPrompt: false) == "<|im_start|>")
         #expect(tokenizer.bosTokenID == 3)
         #expect(tokenizer.eosTokenID == nil)  // "</s>" is not in this vocabulary
         #expect(tokenizer.vocabularySize == 4)
