@@ -1,5 +1,5 @@
 // FuzzChatTemplate: chat templates as text — `ChatTemplate(parsing:)` (the --template flag),
-// `ChatTemplate.detect(jinja:)`, tokenizer_config.json bytes whose `chat_template` is detected, and
+// tokenizer_config.json bytes whose `chat_template` is parsed and rendered, and
 // the Jinja interpreter: the input up to its first NUL byte is a template, the rest (when it is
 // JSON) the `messages` variable; each template is parsed and rendered under tight sandbox bounds.
 
@@ -41,9 +41,7 @@ func renderJinja(_ template: JinjaTemplate, jsonMessages: JinjaValue?) {
             let text = String(decoding: data, as: UTF8.self)
             var templates: [ChatTemplate] = []
             if let parsed = try? ChatTemplate(parsing: text) { templates.append(parsed) }
-            if let detected = try? ChatTemplate.detect(jinja: text) { templates.append(detected) }
             if let config = try? JSONDecoder().decode(TokenizerConfig.self, from: data), let jinja = config.chatTemplate {
-                if let detected = try? ChatTemplate.detect(jinja: jinja) { templates.append(detected) }
                 if let template = try? JinjaTemplate(source: jinja, limits: limits) { renderJinja(template, jsonMessages: nil) }
             }
             for template in templates {

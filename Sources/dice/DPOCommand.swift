@@ -71,7 +71,7 @@ struct DPOCommand: ParsableCommand {
         let tokenizerFile = modelURL.appendingPathComponent("tokenizer.json")
         let tokenizer = FileManager.default.fileExists(atPath: tokenizerFile.path) ? try Tokenizer(directory: modelURL) : nil
         let chatTemplate: ChatTemplate = try template.map { try ChatTemplate(parsing: $0) }
-            ?? (tokenizer.flatMap { try? $0.chatTemplate } ?? ChatTemplate.none)
+            ?? (try tokenizer?.defaultChatTemplate ?? ChatTemplate.none)
         let limit = maxLength ?? policy.spec.maxPositions
         guard limit <= policy.spec.maxPositions else {
             throw ValidationError("--max-length \(limit) exceeds the model's context of \(policy.spec.maxPositions)")

@@ -7,8 +7,6 @@
 // transformers in Tests/Fixtures/tokenizers):
 //   chatml  "<|im_start|>{role}\n{content}<|im_end|>\n" per message;
 //           generation prompt "<|im_start|>assistant\n"
-//   chatmlWithDefaultSystem  chatml, with "<|im_start|>system\n{default}<|im_end|>\n" first when
-//           the conversation does not open with a system message (SmolLM2's template)
 //   zephyr  "<|{role}|>\n{content}{eos}\n" per system/user/assistant message (other roles are
 //           dropped); generation prompt "<|assistant|>\n" (after at least one message)
 //   llama3  "{bos}" once, then "<|start_header_id|>{role}<|end_header_id|>\n\n{trimmed content}<|eot_id|>";
@@ -41,9 +39,6 @@ public struct ChatMessage: Sendable, Equatable, Codable {
 public enum ChatTemplate: Sendable, Equatable, CustomStringConvertible {
     /// ChatML (`<|im_start|>role\n…<|im_end|>`): Qwen, SmolLM, many fine-tunes.
     case chatml
-    /// ChatML whose template inserts a default system message when the conversation has none
-    /// (SmolLM2: "You are a helpful AI assistant named SmolLM, trained by Hugging Face").
-    case chatmlWithDefaultSystem(String)
     /// Zephyr (`<|user|>\n…</s>`): HuggingFaceH4/zephyr-7b-beta and Mistral-based SFT models.
     case zephyr
     /// Llama-3 Instruct (`<|start_header_id|>role<|end_header_id|>\n\n…<|eot_id|>`).
@@ -74,64 +69,10 @@ public enum ChatTemplate: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Recognises a Jinja `chat_template` by its markers: `<|start_header_id|>` → llama3,
-    /// `<|im_start|>` → chatml, `<|user|>` with `</s>` or `eos_token` → zephyr.
-    /// - Throws: `TokenizerError.unknownChatTemplate` (with an excerpt of the template and how to
-    ///   choose one) when no marker is found.
-    public static func detect(jinja: String) throws -> ChatTemplate {
-        if jinja.contains("<|start_header_id|>") { return .llama3 }
-        if jinja.contains("<|im_start|>") {
-            return defaultSystemMessage(inChatML: jinja).map { .chatmlWithDefaultSystem($0) } ?? .chatml
-        }
-        if jinja.contains("<|user|>") && (jinja.contains("</s>") || jinja.contains("eos_token")) { return .zephyr }
-        let excerpt = jinja.count > 80 ? String(jinja.prefix(80)) + "…" : jinja
-        throw TokenizerError.unknownChatTemplate(template: excerpt)
-    }
-
-    /// The default system message of a ChatML Jinja template: the text of a quoted
-    /// `'<|im_start|>system\n…<|im_end|>` literal that the template emits when
-    /// `messages[0]['role'] != 'system'`. Nil when the template has no such fallback.
-    static func defaultSystemMessage(inChatML jinja: String) -> String? {
-        guard jinja.contains("!= 'system'") || jinja.contains("!= \"system\"") else { return nil }
-        for quote in ["'", "\""] {
-            for opener in ["<|im_start|>system\n", "<|im_start|>system\\n"] {
-                let marker = quote + opener
-                guard let start = jinja.range(of: marker) else { continue }
-                let rest = jinja[start.upperBound...]
-                guard let end = rest.range(of: "<|im_end|>") else { continue }
-                return unescapePython(String(rest[..<end.lowerBound]))
-            }
-        }
-        return nil
-    }
-
-    /// Resolves the escapes of a Python/Jinja string literal body (`\n`, `\t`, `\'`, `\"`, `\\`).
-    static func unescapePython(_ s: String) -> String {
-        var out = ""
-        var escaping = false
-        for c in s {
-            if escaping {
-                switch c {
-                case "n": out.append("\n")
-                case "t": out.append("\t")
-                case "'", "\"", "\\": out.append(c)
-                default: out.append("\\"); out.append(c)
-                }
-                escaping = false
-            } else if c == "\\" {
-                escaping = true
-            } else {
-                out.append(c)
-            }
-        }
-        return out
-    }
-
     /// The name used by `init(parsing:)` (the format string itself for `.format`).
     public var description: String {
         switch self {
         case .chatml: return "chatml"
-        case .chatmlWithDefaultSystem: return "chatml"
         case .zephyr: return "zephyr"
         case .llama3: return "llama3"
         case .none: return "none"
@@ -173,10 +114,7 @@ public enum ChatTemplate: Sendable, Equatable, CustomStringConvertible {
             if !eosToken.isEmpty { context["eos_token"] = .string(eosToken) }
             context.merge(variables) { _, given in given }
             out = try template.render(context, options: options)
-        case .chatml, .chatmlWithDefaultSystem:
-            if case .chatmlWithDefaultSystem(let system) = self, let first = messages.first, first.role != "system" {
-                out += "<|im_start|>system\n" + system + "<|im_end|>\n"
-            }
+        case .chatml:
             for m in messages { out += "<|im_start|>" + m.role + "\n" + m.content + "<|im_end|>\n" }
             if addGenerationPrompt { out += "<|im_start|>assistant\n" }
         case .zephyr:

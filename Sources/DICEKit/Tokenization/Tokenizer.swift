@@ -244,6 +244,14 @@ public struct Tokenizer: Sendable {
         }
     }
 
+    /// The template a model's text is rendered with when none is chosen: the model's own
+    /// (`chatTemplate`), or `.none` when the model ships no template.
+    /// - Throws: `JinjaError` (naming line and column) when the model's template does not parse:
+    ///   a broken template is reported, never silently replaced.
+    public var defaultChatTemplate: ChatTemplate {
+        get throws { config.chatTemplate == nil ? .none : try chatTemplate }
+    }
+
     /// The special tokens a chat template sees, as transformers passes them: `bos_token`,
     /// `eos_token`, `unk_token`, `pad_token` where the config sets them.
     public var chatTemplateVariables: [String: JinjaValue] {

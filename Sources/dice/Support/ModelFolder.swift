@@ -53,8 +53,9 @@ struct ModelFolder {
     }
 
     /// The chat template: `name` when given, else the tokenizer's, else none (as `dice dpo`).
-    /// - Throws: `TokenizerError` for an unknown template name.
+    /// - Throws: `TokenizerError` for an unknown template name; `JinjaError` when the model's own
+    ///   template does not parse.
     func chatTemplate(_ name: String?) throws -> ChatTemplate {
-        try name.map { try ChatTemplate(parsing: $0) } ?? (tokenizer.flatMap { try? $0.chatTemplate } ?? ChatTemplate.none)
+        try name.map { try ChatTemplate(parsing: $0) } ?? (try tokenizer?.defaultChatTemplate ?? ChatTemplate.none)
     }
 }

@@ -1,4 +1,4 @@
-// Chat template detection, parsing, rendering, and special tokens inside text.
+// Chat template parsing, rendering, and special tokens inside text.
 
 import Foundation
 import Testing
@@ -11,15 +11,13 @@ struct TokenizerChatTemplateTests {
         try #require(try TokenizerFixtures.tokenizer(name).config.chatTemplate)
     }
 
-    @Test("real Jinja templates are recognised", arguments: [
+    @Test("the built-in templates render as the real Jinja templates they stand for", arguments: [
         ("gpt2_bytelevel", ChatTemplate.chatml),
         ("llama3_split", .llama3),
         ("llama2_spm", .zephyr),
         ("mistral_metaspace", .chatml),
-        ("digits_bytelevel", .chatmlWithDefaultSystem("You are a helpful AI assistant named SmolLM, trained by Hugging Face")),
     ])
-    func detection(name: String, expected: ChatTemplate) throws {
-        #expect(try ChatTemplate.detect(jinja: jinja(name)) == expected)
+    func builtInsMatchJinja(name: String, expected: ChatTemplate) throws {
         // The model's own template is the default, and the built-in renders as it does.
         let tokenizer = try TokenizerFixtures.tokenizer(name)
         #expect(try tokenizer.chatTemplate == .jinja(JinjaTemplate(source: jinja(name))))
@@ -45,33 +43,6 @@ struct TokenizerChatTemplateTests {
         #expect(try tokenizer.chatTemplate == .jinja(JinjaTemplate(source: jinja("llama3_split"))))
         #expect(try tokenizer.applyChatTemplate([.user("x")], addGenerationPrompt: false)
             == "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nx<|eot_id|>")
-    }
-
-    @Test("a default system message written with \\n escapes is extracted")
-    func defaultSystemEscaped() throws {
-        let jinja = #"{% if messages[0]['role'] != 'system' %}{{ '<|im_start|>system\nBe \'nice\'.<|im_end|>\n' }}{% endif %}"#
-        #expect(try ChatTemplate.detect(jinja: jinja) == .chatmlWithDefaultSystem("Be 'nice'."))
-        #expect(try ChatTemplate.chatmlWithDefaultSystem("S").render([.system("T"), .user("u")], addGenerationPrompt: false)
-            == "<|im_start|>system\nT<|im_end|>\n<|im_start|>user\nu<|im_end|>\n")
-        #expect(try ChatTemplate.chatmlWithDefaultSystem("S").render([], addGenerationPrompt: true) == "<|im_start|>assistant\n")
-    }
-
-    @Test("a zephyr template written with a literal </s> is recognised")
-    func zephyrLiteral() throws {
-        #expect(try ChatTemplate.detect(jinja: "{% for m in messages %}<|user|>\n{{ m.content }}</s>{% endfor %}") == .zephyr)
-    }
-
-    @Test("an unknown template throws an error that says how to choose one")
-    func unknownTemplate() throws {
-        let alpaca = "{% for message in messages %}### Instruction:\n{{ message['content'] }}\n\n### Response:\n{% endfor %}"
-        #expect(throws: TokenizerError.self) { try ChatTemplate.detect(jinja: alpaca) }
-        do {
-            _ = try ChatTemplate.detect(jinja: alpaca)
-        } catch let error as TokenizerError {
-            guard case .unknownChatTemplate(let excerpt) = error else { Issue.record("wrong case \(error)"); return }
-            #expect(alpaca.hasPrefix(excerpt.replacingOccurrences(of: "…", with: "")))
-            #expect(error.description.contains("--template chatml|zephyr|llama3|none|'<format with {prompt}>'"))
-        }
     }
 
     @Test("a tokenizer without chat_template reports its config file")
