@@ -17,13 +17,19 @@ public struct ToyTaskConfig: Sendable, Hashable, Codable {
     /// Standard deviation of each hidden value table entry (topic × word, instruction × word);
     /// a word's raw value for a prompt is the sum of its topic's and its instructions' entries.
     public var valueScale: Double = 1.0
-    /// The judge's bias per content word: J = Σ q(x, w) + lengthBias·|y|.
-    public var lengthBias: Double = 1.0
+    /// The judge's small explicit bias per content word:
+    /// J = mean q(x, w) + coverageBonus·coverage + lengthBias·|y|.
+    public var lengthBias: Double = 0.05
+    /// The judge's bonus for covering the prompt's best words: coverageBonus × the fraction of
+    /// the prompt's `coverageWords` highest-valued words that the response contains.
+    public var coverageBonus: Double = 0.5
+    /// How many of each prompt's highest-valued words the coverage bonus counts (≥ 1).
+    public var coverageWords: Int = 3
     /// The judge calls a tie when |J_A − J_B| ≤ tieMargin.
     public var tieMargin: Double = 0.0
     /// Temperature of the noisy labels of offline pairs: P(A ≻ B) = σ((J_A − J_B)/T); 0 labels
     /// without noise.
-    public var labelTemperature: Double = 1.0
+    public var labelTemperature: Double = 0.5
     /// Shortest and longest reference (SFT) response, in content words.
     public var minResponseWords: Int = 3
     /// Longest reference response, in content words.

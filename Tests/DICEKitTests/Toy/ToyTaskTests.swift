@@ -37,31 +37,52 @@ struct ToyTaskTests {
         #expect(!task.isPrompt([1, 9, 8]) && !task.isPrompt([7, 8, 9]) && !task.isPrompt([1, 7]))
     }
 
-    @Test("the judge's score is Σ q(x, w) + lengthBias·|y| and its verdicts are antisymmetric")
+    @Test("the judge's score is mean q(x, w) + coverageBonus·coverage + lengthBias·|y| (naive recomputation); verdicts antisymmetric")
     func judge() throws {
-        let task = try ToyTask()
+        var config = ToyTaskConfig()
+        config.coverageBonus = 0.7
+        config.coverageWords = 4
+        config.lengthBias = 0.3
+        let task = try ToyTask(config: config)
         let judge = ToyJudge(task: task)
         var rng = SplitMix64(seed: 12)
         for prompt in try task.prompts(count: 20, seed: 4) {
             let y1 = task.referenceResponse(prompt: prompt, rng: &rng)
             let y2 = task.referenceResponse(prompt: prompt, rng: &rng)
-            let words = y1.dropLast()
+            let words = Array(y1.dropLast())
             // Raw values from the hidden tables, centred on softmax(0.5·raw) by hand.
             func raw(_ w: Int) -> Double {
                 prompt.dropFirst().reduce(task.topicValues[prompt[0]][w]) { $0 + task.instructionValues[$1 - task.config.topicCount][w] }
             }
             let weights = (1 ... 24).map { exp(0.5 * raw($0)) }
             let z = weights.reduce(0, +)
-            var mean = 0.0
-            for w in 1 ... 24 { mean += weights[w - 1] / z * raw(w) }
-            let naive = words.reduce(0.0) { $0 + raw($1) - mean }
-            #expect(abs(try task.judgeScore(prompt: prompt, response: y1) - (naive + 1.0 * Double(words.count))) < 1e-9)
-            #expect(abs(try task.quality(prompt: prompt, response: y1) - naive) < 1e-12)
+            var centre = 0.0
+            for w in 1 ... 24 { centre += weights[w - 1] / z * raw(w) }
+            var sum = 0.0
+            for w in words { sum += raw(w) - centre }
+            let mean = sum / Double(words.count)
+            // The 4 best words by raw value, found by repeated maximum (no ties in Gaussian draws).
+            var best: [Int] = []
+            for _ in 0 ..< 4 {
+                var top = 0
+                for w in 1 ... 24 where !best.contains(w) && (top == 0 || raw(w) > raw(top)) { top = w }
+                best.append(top)
+            }
+            var covered = 0
+            for b in best where words.contains(b) { covered += 1 }
+            let naive = mean + 0.7 * Double(covered) / 4 + 0.3 * Double(words.count)
+            #expect(Set(best) == task.bestWords(prompt: prompt))
+            #expect(abs(try task.judgeScore(prompt: prompt, response: y1) - naive) < 1e-9)
+            #expect(abs(try task.quality(prompt: prompt, response: y1) - mean) < 1e-12)
+            #expect(abs(try task.coverage(prompt: prompt, response: y1) - Double(covered) / 4) < 1e-12)
             #expect(y1.last == ToyTask.eos && (3 ... 10).contains(words.count))
+            // Repeating a response's words leaves its quality (an average) unchanged.
+            #expect(abs(try task.quality(prompt: prompt, response: words + words + [0]) - mean) < 1e-12)
             let v = try judge.verdict(prompt: prompt, a: y1, b: y2)
             #expect(try judge.verdict(prompt: prompt, a: y2, b: y1) == v.reversed)
             #expect(try judge.verdict(prompt: prompt, a: y1, b: y1) == .tie)
         }
+        #expect(try task.quality(prompt: task.allPrompts[0], response: [0]) == 0)
         #expect(throws: DICEError.self) { try judge.verdict(prompt: [1, 7, 8], a: [0, 5], b: [5]) }
         #expect(throws: DICEError.self) { try judge.verdict(prompt: [1, 7, 8], a: [99], b: [5]) }
         #expect(throws: DICEError.self) { try judge.verdict(prompt: [99], a: [5], b: [5]) }
@@ -110,7 +131,7 @@ struct ToyTaskTests {
     @Test("unusable configurations are rejected", arguments: [
         { (c: inout ToyTaskConfig) in c.wordCount = 100 }, { c in c.topicCount = 20 }, { c in c.instructionsPerPrompt = 7 },
         { c in c.minResponseWords = 0 }, { c in c.maxResponseWords = 2 }, { c in c.labelTemperature = -1 },
-        { c in c.lengthBias = .nan },
+        { c in c.lengthBias = .nan }, { c in c.coverageWords = 0 }, { c in c.coverageBonus = .infinity },
     ] as [@Sendable (inout ToyTaskConfig) -> Void])
     func badConfig(change: @Sendable (inout ToyTaskConfig) -> Void) {
         var c = ToyTaskConfig()
