@@ -45,31 +45,34 @@ public struct ToyDemoConfiguration: Sendable, Hashable, Codable {
     public static func standard(seed: UInt64 = 0) throws -> ToyDemoConfiguration {
         var task = ToyTaskConfig()
         task.seed = seed
-        // 8 topics × C(12, 3) instruction triples = 1760 prompts over 32 content words: 250 held
-        // out for evaluation, 1510 for SFT, D_offline and DICE.
+        // 12 topics × C(13, 3) instruction triples = 3432 prompts over 32 content words: 250 held
+        // out for evaluation (× 4 answers = 1000 comparisons per model), 3182 for SFT,
+        // D_offline (one pair each) and DICE.
         task.wordCount = 32
-        task.topicCount = 8
-        task.instructionCount = 12
+        task.topicCount = 12
+        task.instructionCount = 13
         task.instructionsPerPrompt = 3
         let vocabulary = task.wordCount + 1
-        // π_0: about one pass over D_offline (2 pairs per training prompt ≈ 3000), so that it is
-        // not fitted hard to the offline pairs.
-        let initial = DPOConfiguration(loss: try DPOLoss(beta: 0.1), learningRate: 5e-4, batchSize: 32, steps: 95,
+        // π_0: about one pass over D_offline, so that it is not fitted hard to the offline pairs.
+        let initial = DPOConfiguration(loss: try DPOLoss(beta: 0.1), learningRate: 5e-4, batchSize: 32, steps: 100,
                                        maxGradNorm: 1.0, evaluationInterval: 0, checkpointInterval: 50, seed: seed)
-        // Each round: ≈ 1500 generated + 1500 offline pairs, about two passes, constant rate.
+        // Each round: γ = 0.5 of |D_offline| = 1591 generated + 1591 offline pairs (the offline
+        // ones from the prompts not generated for), about two passes at a constant rate.
         var round = initial
-        round.steps = 190
+        round.learningRate = 2e-4
+        round.steps = 200
         return ToyDemoConfiguration(
             task: task, seed: seed,
             model: TransformerSpec(modelType: "llama", vocabularySize: vocabulary, hiddenSize: 64,
                                    intermediateSize: 128, layers: 2, heads: 4, kvHeads: 2,
                                    normEpsilon: 1e-5, ropeTheta: 10000, maxPositions: 48),
-            heldOutPrompts: 250, sftExamplesPerPrompt: 8,
+            heldOutPrompts: 250, sftExamplesPerPrompt: 4,
             sft: SFTConfiguration(learningRate: 3e-3, batchSize: 64, steps: 300, seed: seed),
-            offlinePairsPerPrompt: 2, initialDPO: initial,
+            offlinePairsPerPrompt: 1, initialDPO: initial,
+            // Answers shorter than any reference one (minResponseWords) are degenerate.
             dice: DICEConfiguration(rounds: 2, samplesPerPrompt: 8, beta: 0.1, alpha: .auto, lengthUnit: .tokens,
-                                    minValid: 4, gamma: 0.5, dpo: round, seed: seed),
-            sampling: SamplingParameters(temperature: 1.0), maxNewTokens: 24,
+                                    minLength: task.minResponseWords, minValid: 4, gamma: 0.5, dpo: round, seed: seed),
+            sampling: SamplingParameters(temperature: 1.0), maxNewTokens: 32,
             evaluationSamplesPerPrompt: 4, ablations: true, bootstrapResamples: 1000)
     }
 }

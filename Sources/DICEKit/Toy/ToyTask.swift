@@ -93,6 +93,9 @@ public struct ToyTask: Sendable {
         guard c.minResponseWords >= 1, c.maxResponseWords >= c.minResponseWords else {
             throw bad("minResponseWords … maxResponseWords", "\(c.minResponseWords) … \(c.maxResponseWords)", "1 ≤ min ≤ max")
         }
+        guard c.meanResponseWords >= Double(c.minResponseWords), c.meanResponseWords <= Double(c.maxResponseWords) else {
+            throw bad("meanResponseWords", c.meanResponseWords, "between minResponseWords (\(c.minResponseWords)) and maxResponseWords (\(c.maxResponseWords))")
+        }
         guard c.coverageWords >= 1, c.coverageWords <= c.wordCount else {
             throw bad("coverageWords", c.coverageWords, "1 … wordCount (\(c.wordCount))")
         }
@@ -237,11 +240,15 @@ public struct ToyTask: Sendable {
         promptTables[prompt]?.reference ?? [Double](repeating: 1 / Double(config.wordCount), count: config.wordCount)
     }
 
-    /// One reference response: a length uniform in minResponseWords … maxResponseWords, words
-    /// drawn i.i.d. from `referenceWordDistribution`, then EOS.
+    /// One reference response: minResponseWords plus a geometric number of extra words (another
+    /// word with probability c = (mean − min)/(mean − min + 1) after each, up to
+    /// maxResponseWords), the words drawn i.i.d. from `referenceWordDistribution`, then EOS.
     public func referenceResponse(prompt: [Int], rng: inout SplitMix64) -> [Int] {
         let p = referenceWordDistribution(prompt: prompt)
-        let n = config.minResponseWords + rng.uniformIndex(below: config.maxResponseWords - config.minResponseWords + 1)
+        let extra = config.meanResponseWords - Double(config.minResponseWords)
+        let another = extra / (extra + 1)
+        var n = config.minResponseWords
+        while n < config.maxResponseWords, rng.nextDouble() < another { n += 1 }
         return (0 ..< n).map { _ in rng.categorical(p) + 1 } + [Self.eos]
     }
 }
