@@ -53,13 +53,14 @@ public struct ToyDemoConfiguration: Sendable, Hashable, Codable {
         task.instructionCount = 13
         task.instructionsPerPrompt = 3
         let vocabulary = task.wordCount + 1
-        // π_0: about one pass over D_offline, so that it is not fitted hard to the offline pairs.
-        let initial = DPOConfiguration(loss: try DPOLoss(beta: 0.1), learningRate: 5e-4, batchSize: 32, steps: 100,
+        // π_0: about one pass over D_offline at a modest rate, so that it is not fitted hard to the
+        // offline pairs (a larger budget also inflates its answers' length).
+        let initial = DPOConfiguration(loss: try DPOLoss(beta: 0.1), learningRate: 2e-4, batchSize: 32, steps: 100,
                                        maxGradNorm: 1.0, evaluationInterval: 0, checkpointInterval: 50, seed: seed)
         // Each round: γ = 0.5 of |D_offline| = 1591 generated + 1591 offline pairs (the offline
         // ones from the prompts not generated for), about two passes at a constant rate.
         var round = initial
-        round.learningRate = 2e-4
+        round.learningRate = 1e-4
         round.steps = 200
         return ToyDemoConfiguration(
             task: task, seed: seed,

@@ -132,6 +132,32 @@ struct ToyTaskTests {
         #expect(p.indices.max { p[$0] < p[$1] } == best)
     }
 
+    /// Reference lengths: min + a geometric number of extra words, capped. Against the closed
+    /// forms: the mean min + Σ_{k=1}^{max−min} c^k, and a constant chance 1 − c of stopping after
+    /// each word below the cap (c = (mean − min)/(mean − min + 1)).
+    @Test func referenceLengths() throws {
+        var config = ToyTaskConfig()
+        config.minResponseWords = 2
+        config.meanResponseWords = 5
+        config.maxResponseWords = 9
+        let task = try ToyTask(config: config)
+        let prompt = task.allPrompts[3]
+        var rng = SplitMix64(seed: 21)
+        let n = 40_000
+        var counts = [Int](repeating: 0, count: 10)
+        for _ in 0 ..< n { counts[task.referenceResponse(prompt: prompt, rng: &rng).count - 1] += 1 }
+        let c = 3.0 / 4.0
+        let mean = (1 ... 7).reduce(2.0) { $0 + pow(c, Double($1)) }
+        let observed = Double(counts.indices.reduce(0) { $0 + $1 * counts[$1] }) / Double(n)
+        #expect(counts[0] == 0 && counts[1] == 0)
+        #expect(abs(observed - mean) < 0.03, "mean length \(observed) vs \(mean)")
+        for length in 2 ... 6 {
+            let reached = counts[length...].reduce(0, +)
+            let stopHere = Double(counts[length]) / Double(reached)
+            #expect(abs(stopHere - (1 - c)) < 0.03, "stop after \(length) words: \(stopHere)")
+        }
+    }
+
     @Test("candidate sets are distinct responses; text renders words without EOS")
     func candidates() throws {
         let task = try ToyTask()
