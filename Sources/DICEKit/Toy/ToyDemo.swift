@@ -14,8 +14,9 @@ public struct ToyDemoConfiguration: Sendable, Hashable, Codable {
     public var model: TransformerSpec
     /// Prompts held out for evaluation (the rest are DICE's prompts X and D_offline's).
     public var heldOutPrompts: Int
-    /// SFT: reference responses per training prompt, and the run.
+    /// SFT: reference responses per training prompt.
     public var sftExamplesPerPrompt: Int
+    /// The SFT run that makes π_ref.
     public var sft: SFTConfiguration
     /// Offline pairs per training prompt (each labelled by the noisy judge).
     public var offlinePairsPerPrompt: Int
@@ -147,6 +148,7 @@ public struct ToyDemoReport: Sendable, Hashable, Codable {
     /// The implicit reward's accuracy (π_0 against π_ref) on held-out offline pairs labelled
     /// by the noise-free judge.
     public var rewardAccuracy: Double
+    /// The configuration's seed.
     public var seed: UInt64
 
     enum CodingKeys: String, CodingKey {
@@ -158,14 +160,18 @@ public struct ToyDemoReport: Sendable, Hashable, Codable {
 /// Runs the demo in a folder (models and DICE runs are kept there; a rerun reuses what is
 /// complete).
 public final class ToyDemo {
+    /// What to run.
     public let configuration: ToyDemoConfiguration
+    /// Where models, runs and report.json go.
     public let folder: URL
+    /// Where every model computes.
     public let backend: any Backend
     /// Stage messages for the terminal (the library never prints).
     public var progress: ((String) -> Void)?
     /// DICE events of each run, for progress bars.
     public var events: ((_ run: String, DICEEvent) -> Void)?
 
+    /// A demo of `configuration` in `folder` on `backend` (nothing runs until `run()`).
     public init(configuration: ToyDemoConfiguration, folder: URL, backend: any Backend) {
         self.configuration = configuration
         self.folder = folder

@@ -8,9 +8,13 @@ import Foundation
 public struct ToyDemoSweep: Sendable, Hashable, Codable {
     /// Mean, sample standard deviation (n − 1; 0 for one seed), minimum and maximum across seeds.
     public struct Spread: Sendable, Hashable, Codable {
+        /// The mean across seeds.
         public var mean: Double
+        /// The sample standard deviation across seeds (JSON key `std`).
         public var standardDeviation: Double
+        /// The smallest value across seeds.
         public var min: Double
+        /// The largest value across seeds.
         public var max: Double
 
         enum CodingKeys: String, CodingKey {
@@ -33,9 +37,11 @@ public struct ToyDemoSweep: Sendable, Hashable, Codable {
     public struct Model: Sendable, Hashable, Codable {
         /// `pi_0`, `round_1`, `round_2`, or an ablation's name.
         public var name: String
+        /// The raw win rate against π_0 (`win_rate`).
         public var winRate: Spread
+        /// The length-controlled win rate against π_0 (`lc_win_rate`).
         public var lcWinRate: Spread
-        /// In words.
+        /// The mean answer length in words (`avg_length`).
         public var averageLength: Spread
 
         enum CodingKeys: String, CodingKey {
@@ -48,7 +54,9 @@ public struct ToyDemoSweep: Sendable, Hashable, Codable {
 
     /// One seed: its findings.
     public struct Seed: Sendable, Hashable, Codable {
+        /// The seed.
         public var seed: UInt64
+        /// Which of the three findings held on it.
         public var findings: ToyDemoFindings
     }
 
