@@ -51,6 +51,12 @@ struct DemoCommand: ParsableCommand {
         }
         if noAblations { configuration.ablations = false }
         let sweep = try seeds.map(ToyDemoSweep.seeds(parsing:))
+        // A sweep checks the paper's findings on every seed: they need round 2 and the ablations.
+        if sweep != nil, !configuration.ablations || configuration.dice.rounds < 2 {
+            throw DICEError.invalidParameter(
+                name: "--seeds", value: "\(configuration.dice.rounds) rounds, ablations \(configuration.ablations ? "on" : "off")",
+                expected: "at least 2 rounds with the ablations (drop --no-ablations), since the sweep checks the findings")
+        }
         // One run per folder, held until the command ends (a second one is refused at once,
         // naming this one's pid); --fresh empties the folder only once it is held.
         let lock = try RunFolderLock(folder: folder)

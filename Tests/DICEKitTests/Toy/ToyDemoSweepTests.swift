@@ -72,3 +72,23 @@ struct ToyDemoSweepTests {
         #expect(throws: DICEError.self) { try ToyDemoSweep(reports: []) }
     }
 }
+
+/// `dice demo --seeds`: a bad seed list, or a sweep that could not check the findings, is refused
+/// before any work, naming the flag, with no output folder made.
+@Suite("dice demo --seeds")
+struct DemoSeedsFlagTests {
+    @Test(arguments: [
+        (["--seeds", "3-1"], "'3-1'"),
+        (["--seeds", "0,x"], "'x'"),
+        (["--seeds", "0-1", "--no-ablations"], "ablations off"),
+    ])
+    func refusedBeforeWork(extra: [String], named: String) throws {
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        let output = folder.file("sweep")
+        guard let result = try DiceTool.run(["demo", "--output", output.path] + extra, in: folder.url) else { return }
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("--seeds") && result.stderr.contains(named), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: output.path))
+    }
+}
