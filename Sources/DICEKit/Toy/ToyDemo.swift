@@ -33,29 +33,80 @@ public struct ToyDemoConfiguration: Sendable, Hashable, Codable {
     /// Run the ablations (no length regularization; γ = 0; offline data only).
     public var ablations: Bool
 
+    /// Bootstrap resamples behind each win rate's 95% interval.
+    public var bootstrapResamples: Int
+
     /// The defaults of `dice demo`.
+    ///
+    /// Sized by what made the DICE effect robust in an independent prototype: many distinct
+    /// prompts, evaluation prompts disjoint from training ones; a few thousand pairs per round,
+    /// about half generated and half offline; about two passes over each round's set at a modest
+    /// constant learning rate; at least 1000 held-out comparisons per model.
+    /// - Throws: `DICEError.invalidParameter` only if a built-in setting were invalid.
     public static func standard(seed: UInt64 = 0) throws -> ToyDemoConfiguration {
         var task = ToyTaskConfig()
-        // 8 topics × C(10, 2) instruction pairs = 360 prompts: 300 for DICE (one offline pair
-        // each, as in the paper's data) and 60 held out for evaluation.
-        task.topicCount = 8
-        task.instructionCount = 10
+        task.seed = seed
+        // 12 topics × C(13, 3) instruction triples = 3432 prompts over 32 content words: 250 held
+        // out for evaluation (× 4 answers = 1000 comparisons per model), 3182 for SFT,
+        // D_offline (one pair each) and DICE.
+        task.wordCount = 32
+        task.topicCount = 12
+        task.instructionCount = 13
+        task.instructionsPerPrompt = 3
         let vocabulary = task.wordCount + 1
-        // A modest update budget (lr × steps): π_0 must not be fitted hard to the offline pairs.
-        let dpo = DPOConfiguration(loss: try DPOLoss(beta: 0.1), learningRate: 1e-3, batchSize: 32, steps: 30,
-                                   maxGradNorm: 1.0, evaluationInterval: 0, checkpointInterval: 10, seed: seed)
+        // π_0: about one pass over D_offline at a modest rate, so that it is not fitted hard to the
+        // offline pairs (a larger budget also inflates its answers' length).
+        let initial = DPOConfiguration(loss: try DPOLoss(beta: 0.1), learningRate: 2e-4, batchSize: 32, steps: 100,
+                                       maxGradNorm: 1.0, evaluationInterval: 0, checkpointInterval: 50, seed: seed)
+        // Each round: γ = 0.5 of |D_offline| = 1591 generated + 1591 offline pairs (the offline
+        // ones from the prompts not generated for), about two passes at a constant rate.
+        var round = initial
+        round.learningRate = 1e-4
+        round.steps = 200
         return ToyDemoConfiguration(
             task: task, seed: seed,
             model: TransformerSpec(modelType: "llama", vocabularySize: vocabulary, hiddenSize: 64,
                                    intermediateSize: 128, layers: 2, heads: 4, kvHeads: 2,
                                    normEpsilon: 1e-5, ropeTheta: 10000, maxPositions: 48),
-            heldOutPrompts: 60, sftExamplesPerPrompt: 32,
+            heldOutPrompts: 250, sftExamplesPerPrompt: 4,
             sft: SFTConfiguration(learningRate: 3e-3, batchSize: 64, steps: 300, seed: seed),
-            offlinePairsPerPrompt: 1, initialDPO: dpo,
+            offlinePairsPerPrompt: 1, initialDPO: initial,
+            // Answers shorter than any reference one (minResponseWords) are degenerate.
             dice: DICEConfiguration(rounds: 2, samplesPerPrompt: 8, beta: 0.1, alpha: .auto, lengthUnit: .tokens,
-                                    minValid: 4, gamma: 0.5, dpo: dpo, seed: seed),
-            sampling: SamplingParameters(temperature: 1.0), maxNewTokens: 24,
-            evaluationSamplesPerPrompt: 8, ablations: true)
+                                    minLength: task.minResponseWords, minValid: 4, gamma: 0.5, dpo: round, seed: seed),
+            sampling: SamplingParameters(temperature: 1.0), maxNewTokens: 32,
+            evaluationSamplesPerPrompt: 4, ablations: true, bootstrapResamples: 1000)
+    }
+}
+
+extension ToyDemoConfiguration {
+    /// The task's prompts shuffled with `seed` and split: the first `heldOutPrompts` for
+    /// evaluation, the rest for SFT, D_offline and DICE (disjoint; together every prompt).
+    /// - Throws: `DICEError.invalidParameter` for an unusable task or a held-out count outside
+    ///   1 … (prompts − 1).
+    public func promptSplit() throws -> (heldOut: [[Int]], training: [[Int]]) {
+        let all = try ToyTask(config: task).allPrompts
+        var rng = SplitMix64(seed: seed)
+        let prompts = rng.sampleWithoutReplacement(all.count, from: all.count).map { all[$0] }
+        guard heldOutPrompts > 0, heldOutPrompts < prompts.count else {
+            throw DICEError.invalidParameter(name: "held-out prompts", value: "\(heldOutPrompts)",
+                                             expected: "between 1 and \(prompts.count - 1)")
+        }
+        return (Array(prompts.prefix(heldOutPrompts)), Array(prompts.dropFirst(heldOutPrompts)))
+    }
+
+    /// The same settings with every seed (the world, initialisation, data order, sampling, each
+    /// trainer's) set to `seed`, as `standard(seed:)` sets them: how a sweep runs a
+    /// configuration file on several seeds.
+    public func withSeed(_ seed: UInt64) -> ToyDemoConfiguration {
+        var c = self
+        c.seed = seed
+        c.task.seed = seed
+        c.sft.seed = seed
+        c.initialDPO.seed = seed
+        c.dice.seed = seed
+        c.dice.dpo.seed = seed
+        return c
     }
 }
 
@@ -63,20 +114,28 @@ public struct ToyDemoConfiguration: Sendable, Hashable, Codable {
 public struct ToyDemoRow: Sendable, Hashable, Codable {
     /// 0 for π_0 itself, t for π_t.
     public var round: Int
-    /// The win rate against π_0 (ties count half).
+    /// The raw win rate against π_0 (ties as half), in [0, 1].
     public var winRate: Double
-    /// The length-controlled win rate against π_0.
+    /// The length-controlled win rate against π_0, in [0, 1].
     public var lcWinRate: Double
     /// Mean response length in words (EOS excluded).
     public var averageLength: Double
     /// The α the round used (nil for π_0).
     public var alpha: Double?
+    /// 95% percentile bootstrap interval of `winRate` (comparisons resampled).
+    public var winRateInterval: BootstrapInterval
+    /// 95% percentile bootstrap interval of `lcWinRate` (the LC model refitted per resample).
+    public var lcWinRateInterval: BootstrapInterval
+    /// Comparisons behind the rates.
+    public var comparisons: Int
 
     enum CodingKeys: String, CodingKey {
-        case round, alpha
+        case round, alpha, comparisons
         case winRate = "win_rate"
         case lcWinRate = "lc_win_rate"
         case averageLength = "avg_length"
+        case winRateInterval = "win_rate_ci"
+        case lcWinRateInterval = "lc_win_rate_ci"
     }
 }
 
@@ -131,14 +190,7 @@ public final class ToyDemo {
     public func run() throws -> ToyDemoReport {
         let c = configuration
         let task = try ToyTask(config: c.task)
-        var rng = SplitMix64(seed: c.seed)
-        let all = task.allPrompts
-        let prompts = rng.sampleWithoutReplacement(all.count, from: all.count).map { all[$0] }
-        guard c.heldOutPrompts > 0, c.heldOutPrompts < prompts.count else {
-            throw DICEError.invalidParameter(name: "held-out prompts", value: "\(c.heldOutPrompts)",
-                                             expected: "between 1 and \(prompts.count - 1)")
-        }
-        let heldOut = Array(prompts.prefix(c.heldOutPrompts)), training = Array(prompts.dropFirst(c.heldOutPrompts))
+        let (heldOut, training) = try c.promptSplit()
         let config = try ModelConfig(c.model)
         let generation = GenerationParameters(maxNewTokens: c.maxNewTokens, sampling: c.sampling,
                                               stopTokenIDs: [ToyTask.eos], batchSize: 4096)
@@ -185,11 +237,27 @@ public final class ToyDemo {
         let initial = TransformerPolicy(model: try TransformerLM(directory: initialURL, backend: backend),
                                         generation: generation)
         let baseline = try responses(initial)
+        let baselineLengths = baseline.map { $0.length(in: .tokens) }
         func row(_ policy: any Policy, round: Int, alpha: Double?) throws -> ToyDemoRow {
-            let result = try HeadToHeadResult.evaluate(prompts: evaluationPrompts, responses: try responses(policy),
-                                                       baseline: baseline, judge: judge, lengthUnit: .tokens)
-            return ToyDemoRow(round: round, winRate: result.winRate.rate, lcWinRate: result.lengthControlled.rate,
-                              averageLength: result.averageLength, alpha: alpha)
+            let answers = try responses(policy)
+            let verdicts = try evaluationPrompts.indices.map {
+                try judge.verdict(prompt: evaluationPrompts[$0], a: answers[$0], b: baseline[$0])
+            }
+            let lengths = answers.map { $0.length(in: .tokens) }
+            let lc = try LengthControlledWinRate(verdicts: verdicts, lengthsA: lengths, lengthsB: baselineLengths)
+            let scores = verdicts.map(\.score)
+            let winInterval = try BootstrapInterval.percentile(
+                count: verdicts.count, resamples: c.bootstrapResamples, seed: c.seed &+ 11) { picks in
+                picks.reduce(0) { $0 + scores[$1] } / Double(picks.count)
+            }
+            let lcInterval = try BootstrapInterval.percentile(
+                count: verdicts.count, resamples: c.bootstrapResamples, seed: c.seed &+ 11) { picks in
+                try LengthControlledWinRate(verdicts: picks.map { verdicts[$0] }, lengthsA: picks.map { lengths[$0] },
+                                            lengthsB: picks.map { baselineLengths[$0] }).rate
+            }
+            return ToyDemoRow(round: round, winRate: WinRate(verdicts).rate, lcWinRate: lc.rate,
+                              averageLength: HeadToHeadResult.mean(lengths), alpha: alpha,
+                              winRateInterval: winInterval, lcWinRateInterval: lcInterval, comparisons: verdicts.count)
         }
 
         // Reward accuracy of π_0's implicit reward on held-out pairs, labelled without noise.

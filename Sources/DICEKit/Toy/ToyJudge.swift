@@ -1,8 +1,9 @@
 // ToyJudge: the toy task's hidden ground-truth judge as a `Judge`.
 
 /// The toy task's judge: A wins when J(x, A) − J(x, B) > tieMargin, loses when it is
-/// < −tieMargin, ties otherwise, with J = Σ q(x, w) + lengthBias·|y|. Deterministic; the noisy
-/// labels of offline pairs come from `ToyTask.offlinePairs`.
+/// < −tieMargin, ties otherwise, with J = mean q(x, w) + coverageBonus·coverage + lengthBias·|y|
+/// (`ToyTask.judgeScore`). Deterministic; the noisy labels of offline pairs come from
+/// `ToyTask.offlinePairs`.
 public struct ToyJudge: Judge, Sendable {
     /// The task whose hidden values decide.
     public let task: ToyTask

@@ -1,17 +1,18 @@
 // ToyTask: a small synthetic instruction language with a hidden ground-truth judge that has a
-// length bias — the embedded task of `dice demo`, the tests and the examples.
+// small, explicit length bias — the embedded task of `dice demo`, the tests and the examples.
 //
 // Vocabulary: id 0 is EOS, ids 1 … W are content words; prompts are made of content words too
 // (a topic word, then instruction words), so the vocabulary is exactly what responses use.
-// Quality is decided token by token given the prompt: a content word w in a response to prompt
+// Quality is decided word by word given the prompt: a content word w in a response to prompt
 // x = (t; i₁ … i_k) has the raw value v(x, w) = A[t][w] + Σⱼ B[iⱼ][w] (A, B hidden Gaussian
 // tables, seeded) and is worth
 //     q(x, w) = v(x, w) − Σ_u p_ref(u | x)·v(x, u),      p_ref(w | x) ∝ exp(sftSharpness·v(x, w)),
-// i.e. values centred on the reference (SFT) word distribution, so that a reference response's
-// expected quality is 0 whatever its length. The judge scores a response
-//     J(x, y) = Σ_{w ∈ y} q(x, w) + lengthBias·|y|      (|y| in content words):
-// each word helps or hurts on its own, and the judge also likes length — at the SFT level
-// length wins only through that bias.
+// i.e. values centred on the reference (SFT) word distribution. The judge scores a response by
+// the AVERAGE value of its words, a small bonus for covering the prompt's best words, and a
+// small explicit length bias:
+//     J(x, y) = mean_{w ∈ y} q(x, w) + coverageBonus·|y ∩ top_c(x)| / c + lengthBias·|y|
+// (|y| in content words; top_c(x) the c = coverageWords highest-valued words). An average, not a
+// sum: with a sum, length would be the dominant signal of every comparison.
 
 import Foundation
 
@@ -23,9 +24,9 @@ public struct ToyTask: Sendable {
     let topicValues: [[Double]]
     /// B[i][w]: instruction i's value of word w.
     let instructionValues: [[Double]]
-    /// Per prompt: q(x, w) for w = 0 … wordCount (index 0, EOS, is 0) and p_ref(w | x) for the
-    /// content words (index k ↔ word k + 1).
-    let promptTables: [[Int]: (values: [Double], reference: [Double])]
+    /// Per prompt: q(x, w) for w = 0 … wordCount (index 0, EOS, is 0), p_ref(w | x) for the
+    /// content words (index k ↔ word k + 1), and the `coverageWords` highest-valued words.
+    let promptTables: [[Int]: (values: [Double], reference: [Double], best: Set<Int>)]
 
     /// The EOS token id.
     public static let eos = 0
@@ -55,7 +56,7 @@ public struct ToyTask: Sendable {
         let instructionValues = table(config.instructionCount)
         self.topicValues = topicValues
         self.instructionValues = instructionValues
-        var tables: [[Int]: (values: [Double], reference: [Double])] = [:]
+        var tables: [[Int]: (values: [Double], reference: [Double], best: Set<Int>)] = [:]
         for prompt in Self.allPrompts(config) {
             let raw = (1 ... w).map { word in
                 prompt.dropFirst().reduce(topicValues[prompt[0]][word]) { $0 + instructionValues[$1 - config.topicCount][word] }
@@ -66,7 +67,12 @@ public struct ToyTask: Sendable {
             let z = e.reduce(0, +)
             let reference = e.map { $0 / z }
             let mean = zip(reference, raw).reduce(0) { $0 + $1.0 * $1.1 }
-            tables[prompt] = ([0] + raw.map { $0 - mean }, reference)
+            // Highest raw value first; ties broken by the lower id.
+            let ranked = (1 ... w).sorted { (a: Int, b: Int) -> Bool in
+                let va = raw[a - 1], vb = raw[b - 1]
+                return va != vb ? va > vb : a < b
+            }
+            tables[prompt] = ([0] + raw.map { $0 - mean }, reference, Set(ranked.prefix(config.coverageWords)))
         }
         promptTables = tables
     }
@@ -87,7 +93,14 @@ public struct ToyTask: Sendable {
         guard c.minResponseWords >= 1, c.maxResponseWords >= c.minResponseWords else {
             throw bad("minResponseWords … maxResponseWords", "\(c.minResponseWords) … \(c.maxResponseWords)", "1 ≤ min ≤ max")
         }
-        for (name, v) in [("valueScale", c.valueScale), ("lengthBias", c.lengthBias), ("sftSharpness", c.sftSharpness)]
+        guard c.meanResponseWords >= Double(c.minResponseWords), c.meanResponseWords <= Double(c.maxResponseWords) else {
+            throw bad("meanResponseWords", c.meanResponseWords, "between minResponseWords (\(c.minResponseWords)) and maxResponseWords (\(c.maxResponseWords))")
+        }
+        guard c.coverageWords >= 1, c.coverageWords <= c.wordCount else {
+            throw bad("coverageWords", c.coverageWords, "1 … wordCount (\(c.wordCount))")
+        }
+        for (name, v) in [("valueScale", c.valueScale), ("lengthBias", c.lengthBias), ("sftSharpness", c.sftSharpness),
+                          ("coverageBonus", c.coverageBonus)]
         where !v.isFinite {
             throw bad(name, v, "a finite number")
         }
@@ -162,17 +175,43 @@ public struct ToyTask: Sendable {
         return values[word]
     }
 
-    /// Σ q(x, w) over the response's content words (a final EOS is ignored).
+    /// The mean of q(x, w) over the response's content words (a final EOS is ignored); 0 — the
+    /// reference level — for an empty response.
     /// - Throws: `DICEError.invalidParameter` for a prompt outside the language or a response
     ///   with a token that is not a content word (EOS allowed only last).
     public func quality(prompt: [Int], response: [Int]) throws -> Double {
-        try content(of: response, prompt: prompt).reduce(0) { $0 + wordValue(prompt: prompt, word: $1) }
+        let words = try content(of: response, prompt: prompt)
+        return meanValue(words, prompt: prompt)
     }
 
-    /// The judge's score J = Σ q(x, w) + lengthBias·|y|. Throws as `quality`.
+    /// The fraction of the prompt's `coverageWords` highest-valued words that the response
+    /// contains, in [0, 1]. Throws as `quality`.
+    public func coverage(prompt: [Int], response: [Int]) throws -> Double {
+        let words = try content(of: response, prompt: prompt)
+        return coveredFraction(words, prompt: prompt)
+    }
+
+    /// The prompt's `coverageWords` highest-valued content words (ties: lower id first); empty
+    /// for a prompt outside the language.
+    public func bestWords(prompt: [Int]) -> Set<Int> {
+        promptTables[prompt]?.best ?? []
+    }
+
+    /// The judge's score J = mean q(x, w) + coverageBonus·coverage + lengthBias·|y|, |y| in
+    /// content words. Throws as `quality`.
     public func judgeScore(prompt: [Int], response: [Int]) throws -> Double {
         let words = try content(of: response, prompt: prompt)
-        return words.reduce(0) { $0 + wordValue(prompt: prompt, word: $1) } + config.lengthBias * Double(words.count)
+        return meanValue(words, prompt: prompt) + config.coverageBonus * coveredFraction(words, prompt: prompt)
+            + config.lengthBias * Double(words.count)
+    }
+
+    func meanValue(_ words: [Int], prompt: [Int]) -> Double {
+        words.isEmpty ? 0 : words.reduce(0) { $0 + wordValue(prompt: prompt, word: $1) } / Double(words.count)
+    }
+
+    func coveredFraction(_ words: [Int], prompt: [Int]) -> Double {
+        let best = bestWords(prompt: prompt)
+        return best.isEmpty ? 0 : Double(best.intersection(words).count) / Double(best.count)
     }
 
     /// The response's content words, checked.
@@ -201,11 +240,15 @@ public struct ToyTask: Sendable {
         promptTables[prompt]?.reference ?? [Double](repeating: 1 / Double(config.wordCount), count: config.wordCount)
     }
 
-    /// One reference response: a length uniform in minResponseWords … maxResponseWords, words
-    /// drawn i.i.d. from `referenceWordDistribution`, then EOS.
+    /// One reference response: minResponseWords plus a geometric number of extra words (another
+    /// word with probability c = (mean − min)/(mean − min + 1) after each, up to
+    /// maxResponseWords), the words drawn i.i.d. from `referenceWordDistribution`, then EOS.
     public func referenceResponse(prompt: [Int], rng: inout SplitMix64) -> [Int] {
         let p = referenceWordDistribution(prompt: prompt)
-        let n = config.minResponseWords + rng.uniformIndex(below: config.maxResponseWords - config.minResponseWords + 1)
+        let extra = config.meanResponseWords - Double(config.minResponseWords)
+        let another = extra / (extra + 1)
+        var n = config.minResponseWords
+        while n < config.maxResponseWords, rng.nextDouble() < another { n += 1 }
         return (0 ..< n).map { _ in rng.categorical(p) + 1 } + [Self.eos]
     }
 }

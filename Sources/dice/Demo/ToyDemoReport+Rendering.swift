@@ -4,6 +4,14 @@
 import DICEKit
 import Foundation
 
+extension ToyDemoFindings {
+    /// "1 ✓ · 2 ✗ · 3 ✓" (finding number, held or not).
+    var summary: String {
+        [improvesOverRounds, replayHelps, lengthRegularizationHelps].enumerated()
+            .map { "\($0.offset + 1) \($0.element ? "✓" : "✗")" }.joined(separator: " · ")
+    }
+}
+
 extension ToyDemoReport {
     static let ablationTitles = [
         "no_length_regularization": "no length regularization (α = 0)",
@@ -11,25 +19,37 @@ extension ToyDemoReport {
         "offline_only": "offline data only (γ = 1)",
     ]
 
-    private static func percent(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
+    static func percent(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
+
+    /// "61.2% [58.3, 64.0]": a rate and its interval, in percent.
+    static func rate(_ x: Double, _ interval: BootstrapInterval) -> String {
+        percent(x) + String(format: " [%.1f, %.1f]", 100 * interval.lower, 100 * interval.upper)
+    }
+
+    /// The table row of `r`, named `name`.
+    static func tableRow(_ name: String, _ r: ToyDemoRow) -> String {
+        "| \(name) | \(rate(r.winRate, r.winRateInterval)) | \(rate(r.lcWinRate, r.lcWinRateInterval)) | "
+            + String(format: "%.2f", r.averageLength) + " | " + (r.alpha.map { String(format: "%.4g", $0) } ?? "—") + " |\n"
+    }
 
     /// The table: π_0, round 1, round 2 and the ablations' last rounds, against π_0.
     var markdown: String {
         var s = "# DICE on the toy task\n\n"
-        s += "Each model answers held-out prompts; the hidden judge compares every answer with π_0's.\n\n"
+        let n = rounds.first?.comparisons ?? 0
+        s += "Each model answers held-out prompts; the hidden judge compares every answer with π_0's "
+            + "(\(n) comparisons per model). Brackets: 95% bootstrap intervals.\n\n"
         s += "| model | win rate vs π_0 | LC win rate vs π_0 | avg length (words) | α |\n|---|---|---|---|---|\n"
         for r in rounds {
-            let name = r.round == 0 ? "π_0 (DPO on offline pairs)" : "DICE round \(r.round)"
-            s += "| \(name) | \(Self.percent(r.winRate)) | \(Self.percent(r.lcWinRate)) | "
-                + String(format: "%.2f", r.averageLength) + " | " + (r.alpha.map { String(format: "%.4g", $0) } ?? "—") + " |\n"
+            s += Self.tableRow(r.round == 0 ? "π_0 (DPO on offline pairs)" : "DICE round \(r.round)", r)
         }
         for name in ablations.keys.sorted() {
             guard let r = ablations[name] else { continue }
-            s += "| ablation: \(Self.ablationTitles[name] ?? name), round \(r.round) | \(Self.percent(r.winRate)) | "
-                + "\(Self.percent(r.lcWinRate)) | " + String(format: "%.2f", r.averageLength) + " | "
-                + (r.alpha.map { String(format: "%.4g", $0) } ?? "—") + " |\n"
+            s += Self.tableRow("ablation: \(Self.ablationTitles[name] ?? name), round \(r.round)", r)
         }
         s += "\nImplicit reward accuracy of π_0 (vs π_ref) on held-out pairs: \(Self.percent(rewardAccuracy)).\n"
+        if let findings = try? ToyDemoFindings(self) {
+            s += "\nThe paper's findings on this seed: " + findings.summary + ".\n"
+        }
         s += "\nSeed \(seed).\n"
         return s
     }

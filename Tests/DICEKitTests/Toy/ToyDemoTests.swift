@@ -8,7 +8,13 @@ import Testing
 struct ToyDemoTests {
     static func small() throws -> ToyDemoConfiguration {
         var c = try ToyDemoConfiguration.standard(seed: 3)
+        // 4 topics × C(6, 2) = 60 prompts over the demo's vocabulary.
+        c.task.topicCount = 4
+        c.task.instructionCount = 6
+        c.task.instructionsPerPrompt = 2
         c.heldOutPrompts = 20
+        c.offlinePairsPerPrompt = 1
+        c.bootstrapResamples = 50
         c.sftExamplesPerPrompt = 4
         c.sft.steps = 20
         c.initialDPO.steps = 4
@@ -34,6 +40,60 @@ struct ToyDemoTests {
         #expect(try Data(contentsOf: a.url.appendingPathComponent("report.json")) == first)
         let decoded = try JSONDecoder().decode(ToyDemoReport.self, from: first)
         #expect(decoded == report)
+    }
+
+    /// report.json keeps the keys `dice report` reads — rounds [{round, win_rate, lc_win_rate,
+    /// avg_length, alpha}] and ablations {name: same fields} — and adds each rate's interval.
+    @Test func reportKeys() throws {
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        var c = try Self.small()
+        c.ablations = true
+        c.dice.rounds = 1
+        _ = try ToyDemo(configuration: c, folder: folder.url, backend: CPUBackend()).run()
+        let json = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: folder.url.appendingPathComponent("report.json"))) as? [String: Any])
+        let rowKeys: Set<String> = ["round", "win_rate", "lc_win_rate", "avg_length", "alpha", "win_rate_ci",
+                                    "lc_win_rate_ci", "comparisons"]
+        let rounds = try #require(json["rounds"] as? [[String: Any]])
+        #expect(rounds.count == 2)
+        // π_0's alpha is null, so JSONEncoder omits it; every DICE row has all the keys.
+        #expect(Set(rounds[0].keys) == rowKeys.subtracting(["alpha"]) && Set(rounds[1].keys) == rowKeys)
+        let ablations = try #require(json["ablations"] as? [String: [String: Any]])
+        #expect(Set(ablations.keys) == ["no_length_regularization", "gamma_0", "offline_only"])
+        for (name, row) in ablations { #expect(Set(row.keys) == rowKeys, "\(name)") }
+        let interval = try #require(rounds[1]["lc_win_rate_ci"] as? [String: Any])
+        #expect(Set(interval.keys) == ["lower", "upper", "level", "resamples"])
+        let lc = try #require(rounds[1]["lc_win_rate"] as? Double)
+        let lower = try #require(interval["lower"] as? Double), upper = try #require(interval["upper"] as? Double)
+        #expect(lower <= lc && lc <= upper && interval["level"] as? Double == 0.95)
+        #expect(rounds[0]["comparisons"] as? Int == c.heldOutPrompts * c.evaluationSamplesPerPrompt)
+    }
+
+    /// The prompt split: held-out and training prompts are disjoint, together every prompt of
+    /// the language, the same for the same seed and different for another; the standard
+    /// demo has hundreds of held-out prompts, ≥ 1000 comparisons per model, and a vocabulary
+    /// that is exactly the task's words and EOS.
+    @Test func promptSplit() throws {
+        let c = try ToyDemoConfiguration.standard(seed: 5)
+        let (heldOut, training) = try c.promptSplit()
+        let all = try ToyTask(config: c.task).allPrompts
+        #expect(Set(heldOut).isDisjoint(with: training))
+        #expect(Set(heldOut).union(training) == Set(all) && heldOut.count + training.count == all.count)
+        #expect(heldOut.count == c.heldOutPrompts && training.count >= 1000)
+        #expect(c.heldOutPrompts * c.evaluationSamplesPerPrompt >= 1000)
+        let vocabulary = try ToyTask(config: c.task).vocabularySize
+        #expect(c.model.vocabularySize == vocabulary)
+        #expect(try c.promptSplit().heldOut == heldOut)
+        #expect(try c.withSeed(6).promptSplit().heldOut != heldOut)
+        var bad = c
+        bad.heldOutPrompts = all.count
+        #expect(throws: DICEError.self) { try bad.promptSplit() }
+    }
+
+    /// withSeed sets every seed of the configuration, as standard(seed:) does.
+    @Test func reseeding() throws {
+        #expect(try ToyDemoConfiguration.standard(seed: 0).withSeed(7) == ToyDemoConfiguration.standard(seed: 7))
     }
 
     /// Rounds 1 and 2 of the demo's DICE run, checked against what must hold whatever the
