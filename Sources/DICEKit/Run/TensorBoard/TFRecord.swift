@@ -28,7 +28,9 @@ public enum TFRecord {
     /// A last record cut short (a writer killed in the middle of an append) is left out and
     /// its bytes counted in `incompleteTail`, as TensorBoard's reader does; every complete
     /// record must check.
-    /// - Parameter path: named in errors.
+    /// - Parameters:
+    ///   - bytes: the file's contents.
+    ///   - path: named in errors.
     /// - Throws: `TensorBoardError.damaged` for a complete record whose length or data CRC
     ///   does not match.
     public static func records(in bytes: Data, path: String) throws -> (records: [Data], incompleteTail: Int) {

@@ -117,7 +117,10 @@ public struct TensorBoardEvent: Sendable, Hashable {
     // MARK: - Decoding
 
     /// Decodes an `Event` from protobuf bytes; unknown fields are skipped.
-    /// - Parameter path: the file and `offset` the record's byte offset there, named in errors.
+    /// - Parameters:
+    ///   - data: one record's data (an `Event` protobuf).
+    ///   - path: the file, named in errors.
+    ///   - offset: the record's byte offset in that file, named in errors.
     /// - Throws: `TensorBoardError.damaged` for bytes that are no valid protobuf (a field cut
     ///   short, a wire type proto3 does not use, a tag that is not UTF-8).
     public init(protobuf data: Data, path: String, offset: Int) throws {

@@ -8,7 +8,10 @@ extension JinjaTemplate {
     /// given as `reasoning_content`, `thinking` or `reasoning` is offered under both
     /// `reasoning_content` and `thinking`.
     /// - Parameters:
+    ///   - messages: the conversation, a JSON list of message objects.
+    ///   - addGenerationPrompt: the template's `add_generation_prompt`.
     ///   - variables: the template's other variables (special tokens, `enable_thinking`, `tools`, …).
+    ///   - options: limits and the clock of `strftime_now`.
     /// - Throws: `JinjaError` (.type, line 0) when `messages` is not a list of objects; what
     ///   `render` throws.
     public func renderChat(messages: JinjaValue, addGenerationPrompt: Bool, variables: [String: JinjaValue],

@@ -9,7 +9,9 @@ public struct JinjaTemplate: Sendable, Equatable, CustomStringConvertible {
     private let body: [JinjaNode]
 
     /// Parses `source`.
-    /// - Parameter limits: `maxNesting` bounds how deeply statements and expressions may nest.
+    /// - Parameters:
+    ///   - source: the template text (Jinja2 syntax).
+    ///   - limits: `maxNesting` bounds how deeply statements and expressions may nest.
     /// - Throws: `JinjaError` (.syntax or .limit) naming the line and column of the problem.
     public init(source: String, limits: JinjaLimits = JinjaLimits()) throws {
         self.source = source
