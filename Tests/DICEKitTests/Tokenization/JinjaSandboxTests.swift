@@ -28,7 +28,8 @@ struct JinjaSandboxTests {
         #expect(try render(#"{{ 1.0 }} {{ 1e15 }} {{ 1e16 }} {{ 0.0001 }} {{ 0.00001 }} {{ 1/3 }} {{ [1,"a",none,true,{"k":1.5}] }}"#)
             == "1.0 1000000000000000.0 1e+16 0.0001 1e-05 0.3333333333333333 [1, 'a', None, True, {'k': 1.5}]")
         #expect(try render(#"{{ "abc"[::-1] }} {{ [1,2,3][-2:] }} {{ 7 // -2 }} {{ -7 % 3 }} {{ 2**10 }}"#) == "cba [2, 3] -4 2 1024")
-        #expect(try render(#"{{ "a b  c".split() }} {{ "a,b".split(",") }} {{ "x" * 3 }}"#) == "['a', 'b', 'c'] ['a', 'b'] xxx")
+        #expect(try render(#"{{ "a b  c".split() }} {{ "a,b".split(",") }} {{ "x" * 3 }} {{ 2 * "y" }} {{ [0] * 2 }} {{ 2 * [1] }}"#)
+            == "['a', 'b', 'c'] ['a', 'b'] xxx yy [0, 0] [1, 1]")
         #expect(try render("{{ u }}|{{ u|length }}|{{ u is iterable }}|{{ (u ~ 1) }}") == "|0|True|1")
         #expect(try render(#"{{ "  x  "|trim }}|{{ none }}|{{ true }}|{{ [] | first }}"#) == "x|None|True|")
         #expect(try render(#"{{ 3 is number }} {{ true is number }} {{ true is boolean }} {{ "a" is sequence }}"#) == "True True True True")
@@ -63,6 +64,10 @@ struct JinjaSandboxTests {
         #expect(error("{% set l = [1] %}{{ l.append(2) }}")?.kind == .security)
         #expect(error("{% set ns = namespace() %}{% set ns._x = 1 %}")?.kind == .security)
         #expect(error("{{ 'a' + 1 }}")?.kind == .type)
+        // str * str and list * list are Python TypeErrors (they recursed until the stack overflowed:
+        // Fuzz/Corpus/FuzzChatTemplate/crash-string-times-string.jinja, found by `make fuzz`).
+        #expect(error("{{ 'a' * 'b' }}")?.kind == .type)
+        #expect(error("{{ [1] * [2] }}")?.kind == .type)
         #expect(error("{% if x %}")?.kind == .syntax)
         #expect(error("{% recursive %}")?.kind == .syntax)
         #expect(error("{{ 'unterminated }}")?.kind == .syntax)

@@ -24,14 +24,13 @@ enum JinjaOperators {
         case ("+", .array(let x), .array(let y)):
             try renderer.checkSize(x.count + y.count)
             return .array(x + y)
-        case ("*", .string(let x), _) where b.integer != nil:
-            let n = max(0, b.integer!)
+        case ("*", .string(let x), _) where b.integer != nil, ("*", _, .string(let x)) where a.integer != nil:
+            // str * int and int * str (never str * str: Python's TypeError, below).
+            let n = max(0, b.integer ?? a.integer ?? 0)
             try renderer.checkSize(x.unicodeScalars.count.multipliedReportingOverflow(by: n).overflow ? Int.max : x.unicodeScalars.count * n)
             return .string(String(repeating: x, count: n))
-        case ("*", _, .string):
-            return try binary(op, b, a, renderer: renderer)
-        case ("*", .array(let x), _) where b.integer != nil:
-            let n = max(0, b.integer!)
+        case ("*", .array(let x), _) where b.integer != nil, ("*", _, .array(let x)) where a.integer != nil:
+            let n = max(0, b.integer ?? a.integer ?? 0)
             try renderer.checkSize(x.count.multipliedReportingOverflow(by: n).overflow ? Int.max : x.count * n)
             return .array(Array([[JinjaValue]](repeating: x, count: n).joined()))
         default: break
