@@ -55,7 +55,9 @@ public final class DICEBootstrapper {
     /// Where the loop logs (label `dicekit.dice` by default, see `LogSubsystem`): at `debug`,
     /// the run's start and resume decision, every phase's start, skip and finish with its
     /// counts (samples, truncated and degenerate responses, pairs, α, replay, training steps);
-    /// nothing above `debug`. Set it to route the messages through a logger of your own.
+    /// at `notice`, a round whose replay found fewer offline pairs than γ asks for (offline pairs
+    /// are replayed only from prompts without a generated pair, so D_offline on the same prompts
+    /// as X can leave none). Set it to route the messages through a logger of your own.
     public var logger: Logger = LogSubsystem.dice.logger
 
     /// A bootstrapper with the standard pieces.
@@ -195,6 +197,11 @@ public final class DICEBootstrapper {
                                    "promptsAllEqual": "\(p.promptsAllEqual)", "alpha": "\(built.regularization.alpha)",
                                    "generatedUsed": "\(selection.generated.count)", "offlineUsed": "\(selection.offline.count)",
                                    "offlineRequested": "\(selection.requestedOffline)"])
+                if selection.offline.count < selection.requestedOffline {
+                    log.notice("replay used fewer offline pairs than γ asks for: offline pairs are replayed only from prompts without a generated pair",
+                               metadata: ["round": "\(t)", "gamma": "\(c.gamma)", "offlineRequested": "\(selection.requestedOffline)",
+                                          "offlineUsed": "\(selection.offline.count)", "generatedUsed": "\(selection.generated.count)"])
+                }
             }
             var report = try Self.readReport(layout, round: t)
             if try begin(.train) {

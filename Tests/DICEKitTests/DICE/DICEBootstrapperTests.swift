@@ -15,11 +15,14 @@ struct DICEBootstrapperTests {
         let offline: [PreferencePair]
         let configuration: DICEConfiguration
 
-        init() throws {
+        /// - Parameter offlineOnDICEPrompts: D_offline as two pairs on each DICE prompt (instead
+        ///   of 40 pairs on prompts drawn independently).
+        init(offlineOnDICEPrompts: Bool = false) throws {
             task = try ToyTask()
             prompts = try task.prompts(count: 16, seed: 1)
             candidates = try task.candidateResponses(prompts: prompts, count: 6, seed: 2)
-            offline = try task.offlinePairs(prompts: try task.prompts(count: 40, seed: 3), seed: 4)
+            offline = try task.offlinePairs(prompts: offlineOnDICEPrompts ? prompts + prompts : try task.prompts(count: 40, seed: 3),
+                                            seed: 4)
             let dpo = DPOConfiguration(loss: try DPOLoss(beta: 0.1), learningRate: 0.05, batchSize: 8, steps: 6,
                                        evaluationInterval: 1000, checkpointInterval: 2, seed: 5)
             configuration = DICEConfiguration(rounds: 2, samplesPerPrompt: 6, beta: 0.1, alpha: .auto,

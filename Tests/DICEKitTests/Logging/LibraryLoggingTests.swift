@@ -119,6 +119,35 @@ struct LibraryLoggingTests {
         #expect(!resumed.contains { $0.message == "phase started" })
     }
 
+    @Test("a round whose replay finds fewer offline pairs than γ asks for says so at notice")
+    func replayShortfall() throws {
+        // Two offline pairs on every DICE prompt: with γ = 0.5 the 16 generated pairs cover every
+        // prompt, so none of the 16 offline pairs asked for has an eligible prompt.
+        for onDICEPrompts in [false, true] {
+            let s = try DICEBootstrapperTests.Setup(offlineOnDICEPrompts: onDICEPrompts)
+            var configuration = s.configuration
+            configuration.rounds = 1
+            let folder = try ScratchFolder("logging-replay")
+            defer { folder.remove() }
+            let capture = CapturingLogHandler()
+            let b = try DICEBootstrapper(configuration: configuration)
+            b.logger = capture.logger(LogSubsystem.dice.label)
+            let report = try #require(try b.run(prompts: s.prompts, offline: s.offline, store: try s.store(),
+                                                layout: RunLayout(root: folder.url), mode: .fresh).first)
+            let notices = capture.entries.filter { $0.level > .debug }
+            if onDICEPrompts {
+                #expect(report.offlinePairsUsed < report.offlinePairsRequested)
+                #expect(notices.count == 1)
+                #expect(notices.first?.level == .notice)
+                #expect(notices.first?.metadata["offlineUsed"] == "\(report.offlinePairsUsed)")
+                #expect(notices.first?.metadata["offlineRequested"] == "\(report.offlinePairsRequested)")
+            } else {
+                #expect(report.offlinePairsUsed == report.offlinePairsRequested)
+                #expect(notices.isEmpty)
+            }
+        }
+    }
+
     @Test("the reference cache logs a miss, each save, then a hit")
     func referenceCache() throws {
         let s = try DICEBootstrapperTests.Setup()
