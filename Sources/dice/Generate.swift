@@ -20,7 +20,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Hugging Face model directory (config.json, safetensors; tokenizer.json for text prompts).")
     var model: String
 
-    @Option(help: "JSONL of {\"prompt\": str} or {\"prompt_ids\": [int]} rows.")
+    @Option(help: "JSONL of {\"prompt\": str}, {\"prompt\": [{\"role\", \"content\"}…]} (a conversation) or {\"prompt_ids\": [int]} rows.")
     var input: String
 
     @Option(help: "JSONL to write: each input row plus \"responses\".")
@@ -59,7 +59,9 @@ struct Generate: ParsableCommand {
 
     /// One input row: its fields, kept for the output, and its prompt.
     struct Row: Decodable {
-        enum Prompt { case text(String), ids([Int]) }
+        /// A prompt as given: text (one user turn), a conversation (TRL's conversational
+        /// format: `[{"role", "content"}…]`, rendered with the generation prompt), or token ids.
+        enum Prompt { case text(String), messages([ChatMessage]), ids([Int]) }
         enum Key: String, CodingKey { case prompt, prompt_ids }
 
         let fields: [String: JSONValue]
@@ -75,11 +77,21 @@ struct Generate: ParsableCommand {
                 }
                 prompt = .ids(ids)
             } else if c.contains(.prompt) {
-                let text = try c.decode(String.self, forKey: .prompt)
-                guard !text.isEmpty else {
-                    throw DecodingError.dataCorruptedError(forKey: .prompt, in: c, debugDescription: "the prompt is empty")
+                if let messages = try? c.decode([ChatMessage].self, forKey: .prompt) {
+                    guard !messages.isEmpty else {
+                        throw DecodingError.dataCorruptedError(forKey: .prompt, in: c, debugDescription: "the conversation has no messages")
+                    }
+                    prompt = .messages(messages)
+                } else {
+                    guard let text = try? c.decode(String.self, forKey: .prompt) else {
+                        throw DecodingError.dataCorruptedError(forKey: .prompt, in: c, debugDescription:
+                            "\"prompt\" must be a string or a list of {\"role\": string, \"content\": string} messages")
+                    }
+                    guard !text.isEmpty else {
+                        throw DecodingError.dataCorruptedError(forKey: .prompt, in: c, debugDescription: "the prompt is empty")
+                    }
+                    prompt = .text(text)
                 }
-                prompt = .text(text)
             } else {
                 throw DecodingError.keyNotFound(Key.prompt, .init(
                     codingPath: [], debugDescription: "a row needs \"prompt\" (a string) or \"prompt_ids\" (token ids)"))
@@ -210,21 +222,24 @@ struct Generate: ParsableCommand {
         controls.sampling(config, greedy: greedy, repetitionPenalty: repetitionPenalty)
     }
 
-    /// Token ids of every row: `prompt_ids` as given; `prompt` rendered as a user turn with
-    /// the chat template and encoded (special tokens added only without a template).
+    /// Token ids of every row: `prompt_ids` as given; a text `prompt` rendered as a user turn,
+    /// a conversation as its messages, with the chat template and the generation prompt, then
+    /// encoded (special tokens added only without a template).
     func tokenize(_ rows: [Row], tokenizer: Tokenizer?, lines: [Int]) throws -> [[Int]] {
         var chosen: ChatTemplate?
         return try rows.enumerated().map { i, row in
-            switch row.prompt {
-            case .ids(let ids):
-                return ids
-            case .text(let text):
+            func encode(_ conversation: [ChatMessage]) throws -> [Int] {
                 guard let tokenizer else {
                     throw InputError(description: "\(input):\(lines[i]): a text prompt needs tokenizer.json in \(model)")
                 }
                 if chosen == nil { chosen = try template.map(ChatTemplate.init(parsing:)) ?? tokenizer.chatTemplate }
-                let rendered = try tokenizer.applyChatTemplate([.user(text)], addGenerationPrompt: true, template: chosen)
+                let rendered = try tokenizer.applyChatTemplate(conversation, addGenerationPrompt: true, template: chosen)
                 return tokenizer.encode(rendered, addSpecialTokens: chosen == ChatTemplate.none)
+            }
+            switch row.prompt {
+            case .ids(let ids): return ids
+            case .text(let text): return try encode([.user(text)])
+            case .messages(let messages): return try encode(messages)
             }
         }
     }

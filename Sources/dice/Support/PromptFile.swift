@@ -1,5 +1,6 @@
-// PromptFile: a JSONL file of prompts — `{"prompt": str}` or `{"prompt_ids": [int]}` rows, as
-// `dice generate` reads them — turned into token ids and checked against a model.
+// PromptFile: a JSONL file of prompts — `{"prompt": str}`, `{"prompt": [{"role", "content"}…]}`
+// (TRL's conversational format) or `{"prompt_ids": [int]}` rows, as `dice generate` reads them —
+// turned into token ids and checked against a model.
 
 import DICEKit
 import Foundation
@@ -16,8 +17,9 @@ struct PromptFile {
         let description: String
     }
 
-    /// Reads `path`: ids rows as they are; text rows rendered as one user turn with
-    /// `template` and encoded without special tokens, as
+    /// Reads `path`: ids rows as they are; text rows rendered as one user turn, conversation rows
+    /// as their messages, with `template` and the generation prompt, and encoded without special
+    /// tokens, as
     /// `PreferenceDataset` encodes the prompts of preference pairs (so that the same prompt gives
     /// the same ids in both files).
     ///
@@ -33,16 +35,18 @@ struct PromptFile {
         guard !records.isEmpty else { throw InputError(description: "\(path): no prompts (the file is empty)") }
         prompts = try records.map { record in
             let line = record.line
-            let ids: [Int]
-            switch record.value.prompt {
-            case .ids(let given):
-                ids = given
-            case .text(let text):
+            func encode(_ conversation: [ChatMessage]) throws -> [Int] {
                 guard let tokenizer else {
                     throw InputError(description: "\(path):\(line): a text prompt needs a tokenizer (tokenizer.json in the model folder)")
                 }
-                let rendered = try tokenizer.applyChatTemplate([.user(text)], addGenerationPrompt: true, template: template)
-                ids = tokenizer.encode(rendered, addSpecialTokens: false)
+                let rendered = try tokenizer.applyChatTemplate(conversation, addGenerationPrompt: true, template: template)
+                return tokenizer.encode(rendered, addSpecialTokens: false)
+            }
+            let ids: [Int]
+            switch record.value.prompt {
+            case .ids(let given): ids = given
+            case .text(let text): ids = try encode([.user(text)])
+            case .messages(let messages): ids = try encode(messages)
             }
             if let bad = ids.first(where: { $0 < 0 || $0 >= vocabularySize }) {
                 throw InputError(description: "\(path):\(line): token id \(bad) is outside the model's vocabulary 0..<\(vocabularySize)")
