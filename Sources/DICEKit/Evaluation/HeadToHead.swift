@@ -13,15 +13,18 @@ public struct HeadToHeadResult: Sendable, Hashable, Codable {
     public var averageLength: Double
     /// Mean |B|.
     public var baselineAverageLength: Double
+    /// 95% bootstrap intervals of both win rates, when computed (`evaluate` computes them).
+    public var intervals: WinRateIntervals?
 
     /// Creates the value from its fields.
     public init(winRate: WinRate, lengthControlled: LengthControlledWinRate, lengthUnit: LengthUnit,
-                averageLength: Double, baselineAverageLength: Double) {
+                averageLength: Double, baselineAverageLength: Double, intervals: WinRateIntervals? = nil) {
         self.winRate = winRate
         self.lengthControlled = lengthControlled
         self.lengthUnit = lengthUnit
         self.averageLength = averageLength
         self.baselineAverageLength = baselineAverageLength
+        self.intervals = intervals
     }
 
     /// Judges `responses[i]` against `baseline[i]` for `prompts[i]` and summarises.
@@ -33,11 +36,14 @@ public struct HeadToHeadResult: Sendable, Hashable, Codable {
     ///   - judge: decides each comparison from A's side.
     ///   - lengthUnit: the unit of lengths (AlpacaEval uses characters).
     ///   - ridge: the LC fit's ridge λ.
+    ///   - resamples: bootstrap resamples of the intervals (B ≥ 2).
+    ///   - seed: seeds the bootstrap resampling.
     /// - Throws: `DICEError.invalidParameter` when the three arrays differ in length or are
     ///   empty; what the judge throws.
     public static func evaluate(prompts: [TokenizedText], responses: [TokenizedText], baseline: [TokenizedText],
                                 judge: any Judge, lengthUnit: LengthUnit = .characters,
-                                ridge: Double = LengthControlledWinRate.defaultRidge) throws -> HeadToHeadResult {
+                                ridge: Double = LengthControlledWinRate.defaultRidge, resamples: Int = 1000,
+                                seed: UInt64 = 0) throws -> HeadToHeadResult {
         guard prompts.count == responses.count, prompts.count == baseline.count else {
             throw DICEError.invalidParameter(name: "responses", value: "\(responses.count) and \(baseline.count)",
                                              expected: "one response and one baseline response per prompt (\(prompts.count))")
@@ -50,8 +56,11 @@ public struct HeadToHeadResult: Sendable, Hashable, Codable {
         let lengthsA = responses.map { $0.length(in: lengthUnit) }
         let lengthsB = baseline.map { $0.length(in: lengthUnit) }
         let lc = try LengthControlledWinRate(verdicts: verdicts, lengthsA: lengthsA, lengthsB: lengthsB, ridge: ridge)
+        let intervals = try WinRateIntervals(scores: verdicts.map(\.score), lengthsA: lengthsA, lengthsB: lengthsB,
+                                             resamples: resamples, seed: seed)
         return HeadToHeadResult(winRate: WinRate(verdicts), lengthControlled: lc, lengthUnit: lengthUnit,
-                                averageLength: mean(lengthsA), baselineAverageLength: mean(lengthsB))
+                                averageLength: mean(lengthsA), baselineAverageLength: mean(lengthsB),
+                                intervals: intervals)
     }
 
     static func mean(_ v: [Int]) -> Double { v.isEmpty ? 0 : Double(v.reduce(0, +)) / Double(v.count) }

@@ -41,12 +41,30 @@ public struct LengthControlledWinRate: Sendable, Hashable, Codable {
     /// - Throws: `DICEError.invalidParameter` when the arrays differ in length, are empty, or
     ///   λ < 0.
     public init(verdicts: [Verdict], lengthsA: [Int], lengthsB: [Int], ridge: Double = defaultRidge) throws {
-        guard verdicts.count == lengthsA.count, verdicts.count == lengthsB.count else {
+        try self.init(scores: verdicts.map(\.score), lengthsA: lengthsA, lengthsB: lengthsB, ridge: ridge)
+    }
+
+    /// Fits the model to soft outcomes with the lengths of A and B: each score is A's share of
+    /// the comparison in [0, 1] (1 a win, ½ a tie, 0 a loss; AlpacaEval's weighted annotators
+    /// give values in between, `preference − 1`). The log-loss takes them as targets.
+    ///
+    /// - Parameters:
+    ///   - scores: A's outcome in each comparison, in [0, 1].
+    ///   - lengthsA: |A| per comparison (any one unit).
+    ///   - lengthsB: |B| per comparison, in the same unit.
+    ///   - ridge: λ ≥ 0 (> 0 keeps separable data finite).
+    /// - Throws: `DICEError.invalidParameter` when the arrays differ in length, are empty, a
+    ///   score is outside [0, 1], or λ < 0.
+    public init(scores: [Double], lengthsA: [Int], lengthsB: [Int], ridge: Double = defaultRidge) throws {
+        guard scores.count == lengthsA.count, scores.count == lengthsB.count else {
             throw DICEError.invalidParameter(name: "lengths", value: "\(lengthsA.count), \(lengthsB.count)",
-                                             expected: "one length of A and of B per verdict (\(verdicts.count))")
+                                             expected: "one length of A and of B per verdict (\(scores.count))")
         }
-        guard !verdicts.isEmpty else {
+        guard !scores.isEmpty else {
             throw DICEError.invalidParameter(name: "verdicts", value: "[]", expected: "at least one comparison")
+        }
+        if let bad = scores.first(where: { !($0 >= 0 && $0 <= 1) }) {
+            throw DICEError.invalidParameter(name: "scores", value: "\(bad)", expected: "outcomes in [0, 1]")
         }
         guard ridge >= 0, ridge.isFinite else {
             throw DICEError.invalidParameter(name: "ridge", value: "\(ridge)", expected: "a finite number ≥ 0")
@@ -54,7 +72,7 @@ public struct LengthControlledWinRate: Sendable, Hashable, Codable {
         let deltas = zip(lengthsA, lengthsB).map { Double($0 - $1) }
         let scale = Self.sampleStandardDeviation(deltas)
         let features = deltas.map { scale > 0 ? tanh($0 / scale) : 0 }
-        let fit = Self.fit(features: features, targets: verdicts.map(\.score), ridge: ridge)
+        let fit = Self.fit(features: features, targets: scores, ridge: ridge)
         intercept = fit.theta.0
         lengthCoefficient = fit.theta.1
         lengthScale = scale

@@ -11,6 +11,11 @@ struct PromptFile {
     var prompts: [[Int]]
     /// The 1-based line of each prompt.
     var lines: [Int]
+    /// Each prompt as an instruction text: a text row's prompt, a conversation's last user
+    /// message, or nil for a row of token ids (the caller decodes those).
+    var instructions: [String?]
+    /// Each row's `"dataset"` string, when it has one (AlpacaEval's instructions carry it).
+    var datasets: [String?]
 
     /// A problem with a prompt file, found before any work.
     struct InputError: Error, CustomStringConvertible {
@@ -58,5 +63,16 @@ struct PromptFile {
             return ids
         }
         lines = records.map(\.line)
+        instructions = records.map { record in
+            switch record.value.prompt {
+            case .text(let text): return text
+            case .messages(let messages): return messages.last { $0.role == "user" }?.content
+            case .ids: return nil
+            }
+        }
+        datasets = records.map { record in
+            if case .string(let name)? = record.value.fields["dataset"] { return name }
+            return nil
+        }
     }
 }

@@ -41,6 +41,8 @@ struct EvalCommandTests {
         var lc_win_rate: Double
         var avg_length: Double
         var baseline_avg_length: Double
+        var win_rate_ci: BootstrapInterval
+        var lc_win_rate_ci: BootstrapInterval
     }
 
     @Test("length judge: win rate, ties, lengths and LC win rate in closed form")
@@ -95,6 +97,51 @@ struct EvalCommandTests {
         let report = try JSONDecoder().decode(Report.self, from: Data(contentsOf: folder.file("out.json")))
         #expect(report.comparisons == 15 && report.wins + report.ties + report.losses == 15)
         #expect(report.win_rate >= 0 && report.win_rate <= 1 && report.lc_win_rate >= 0 && report.lc_win_rate <= 1)
+        #expect(report.win_rate_ci.lower <= report.win_rate && report.win_rate <= report.win_rate_ci.upper)
+        #expect(report.lc_win_rate_ci.lower <= report.lc_win_rate_ci.upper && report.win_rate_ci.resamples == 1000)
+    }
+
+    @Test("--export-alpaca-eval writes model_outputs.json: one record per sample, with the prompt and the dataset")
+    func exportAlpacaEval() throws {
+        let folder = try ScratchFolder("eval-export")
+        defer { folder.remove() }
+        try ToyModelFolders.writeModel(seed: 1, to: folder.file("a"))
+        try ToyModelFolders.writePrompts(try ToyTask().prompts(count: 4, seed: 3), to: folder.file("held-out.jsonl"))
+        guard let result = try DiceTool.run(
+            ["eval", "--model", folder.file("a").path, "--prompts", folder.file("held-out.jsonl").path,
+             "--export-alpaca-eval", folder.file("outputs.json").path, "--generator", "round-2",
+             "--samples", "2", "--max-new-tokens", "6"], in: folder.url) else { return }
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.file("outputs.json"))) as? [[String: String]])
+        #expect(rows.count == 8)
+        #expect(rows.allSatisfy { Set($0.keys) == ["instruction", "output", "generator", "dataset"] })
+        #expect(rows.allSatisfy { $0["generator"] == "round-2" && $0["dataset"] == "held-out" })
+        #expect(rows[0]["instruction"] == rows[1]["instruction"] && rows[1]["instruction"] != rows[2]["instruction"])
+    }
+
+    @Test("--annotations: alpaca_eval's get_winrate figures in the report; a bad file is named and nothing is written")
+    func annotations() throws {
+        let folder = try ScratchFolder("eval-annotations")
+        defer { folder.remove() }
+        let fixtures = Fixtures.root.appendingPathComponent("alpaca-eval")
+        guard let result = try DiceTool.run(
+            ["eval", "--annotations", fixtures.appendingPathComponent("weighted.annotations.json").path,
+             "--output", folder.file("report.json").path], in: folder.url) else { return }
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.file("report.json"))) as? [String: Any])
+        let golden = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: fixtures.appendingPathComponent("weighted.winrate.json"))) as? [String: Double])
+        for key in ["win_rate", "standard_error", "n_wins", "n_wins_base", "n_draws", "n_total", "discrete_win_rate"] {
+            let value = try #require(report[key] as? Double, "\(key)")
+            #expect(abs(value - (golden[key] ?? .nan)) <= 1e-9 * max(1, abs(value)), "\(key)")
+        }
+        try Data(#"[{"instruction": "i", "output_1": "a", "output_2": "b", "preference": 7}]"#.utf8)
+            .write(to: folder.file("bad.json"))
+        guard let bad = try DiceTool.run(["eval", "--annotations", folder.file("bad.json").path,
+                                          "--output", folder.file("bad-report.json").path], in: folder.url) else { return }
+        #expect(bad.status == 1 && bad.stderr.contains("bad.json") && bad.stderr.contains("record 0")
+                && bad.stderr.contains("preference"))
+        #expect(!FileManager.default.fileExists(atPath: folder.file("bad-report.json").path))
     }
 
     @Test("unknown judges and non-toy prompts fail before sampling, naming what is allowed")
