@@ -18,6 +18,15 @@ struct ConstrainedPrompt: Sendable, Hashable, Codable {
     }
 }
 
+extension ConstraintJudge {
+    /// A judge keyed by each prompt's user message (`ConstrainedPrompt.text`).
+    init(prompts: [ConstrainedPrompt]) {
+        var table: [String: [Constraint]] = [:]
+        for p in prompts { table[p.text] = p.constraints }
+        self.init(constraints: table)
+    }
+}
+
 /// Draws constrained prompts from instructions with a seed.
 struct ConstraintDraw {
     /// Constraints per prompt, of distinct kinds (1 … the number of kinds).

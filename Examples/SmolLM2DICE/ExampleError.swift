@@ -6,14 +6,11 @@ enum ExampleError: Error, CustomStringConvertible {
     case invalidOption(name: String, value: String, expected: String)
     /// An input file that cannot be used.
     case badInput(path: String, reason: String)
-    /// The judge was asked about a prompt it was not given constraints for.
-    case unknownPrompt(String)
 
     var description: String {
         switch self {
         case let .invalidOption(name, value, expected): return "--\(name) \(value): expected \(expected)"
         case let .badInput(path, reason): return "\(path): \(reason)"
-        case let .unknownPrompt(text): return "the constraint judge has no constraints for the prompt \"\(text.prefix(80))…\""
         }
     }
 }

@@ -1,5 +1,6 @@
 // ExperimentSettings: every size and knob of the SmolLM2 DICE example (the command's options).
 
+import DICEKit
 import Foundation
 
 /// The example's settings; `settings.json` in the output folder records them, and a rerun in

@@ -16,6 +16,9 @@ struct EvalCommand: ParsableCommand {
         against response j of the baseline. Judges: \(JudgeRegistry.names.joined(separator: ", ")). \
         toy: the embedded toy task's hidden judge (prompts and responses are token ids of its vocabulary; \
         EOS, id 0, ends responses). length: prefers the longer response (a deterministic sanity check). \
+        constraints: IFEval-style verifiable constraints given on each prompt row as "constraints": \
+        [{"type": "max_words", "limit": 25}, …] (types max_words, bullet_points, no_commas, include_keywords, \
+        end_with, lowercase); more constraints met wins, then the smaller summed violation. \
         Responses are judged without their final stop token. \
         --export-alpaca-eval FILE writes the model's responses as alpaca_eval's model_outputs.json \
         (instruction, output, generator, dataset); with it, --baseline, --judge and --output may be left out. \
@@ -27,7 +30,7 @@ struct EvalCommand: ParsableCommand {
 
     @Option(help: "The model folder to evaluate (A).") var model: String?
     @Option(help: "The baseline model folder (B).") var baseline: String?
-    @Option(help: "Prompts, JSONL: {\"prompt\": str} or {\"prompt_ids\": [int]} rows.") var prompts: String?
+    @Option(help: "Prompts, JSONL: {\"prompt\": str} or {\"prompt_ids\": [int]} rows (+ \"constraints\" for --judge constraints).") var prompts: String?
     @Option(help: "The judge: \(JudgeRegistry.names.joined(separator: " | ")).") var judge: String?
     @Option(help: "The JSON report to write.") var output: String?
     @Option(help: "Write the model's responses here as alpaca_eval's model_outputs.json.") var exportAlpacaEval: String?
@@ -134,7 +137,9 @@ struct EvalCommand: ParsableCommand {
                 throw InputError(description: "\(flag) is required for a head-to-head evaluation (only --export-alpaca-eval may go without it)")
             }
         }
-        let entry = try judge.map { try JudgeRegistry.judge(named: $0, lengthUnit: unit) }
+        if let judge, !JudgeRegistry.names.contains(judge) {
+            _ = try JudgeRegistry.judge(named: judge, lengthUnit: unit)  // throws, naming the known judges
+        }
         try FlagChecks.require(samples >= 1, "--samples", samples, "a number ≥ 1")
         try FlagChecks.require(resamples >= 2, "--resamples", resamples, "a number ≥ 2")
         try sampling.check()
@@ -155,6 +160,16 @@ struct EvalCommand: ParsableCommand {
         let file = try PromptFile(path: prompts, tokenizer: modelFolder.tokenizer,
                                   template: try modelFolder.chatTemplate(template), vocabularySize: spec.vocabularySize,
                                   maxPositions: min(spec.maxPositions, baselineFolder?.spec.maxPositions ?? spec.maxPositions))
+        var constraintTable: [String: [Constraint]] = [:]
+        if judge == "constraints" {
+            for (i, prompt) in file.prompts.enumerated() {
+                guard let list = file.constraints[i] else {
+                    throw InputError(description: "\(prompts):\(file.lines[i]): the constraints judge needs \"constraints\" on every row (e.g. [{\"type\": \"max_words\", \"limit\": 25}])")
+                }
+                constraintTable[modelFolder.render(prompt)] = list
+            }
+        }
+        let entry = try judge.map { try JudgeRegistry.judge(named: $0, lengthUnit: unit, constraints: constraintTable) }
         if let entry {
             for (prompt, line) in zip(file.prompts, file.lines) {
                 if let problem = entry.checkPrompt(prompt) { throw InputError(description: "\(prompts):\(line): \(problem)") }

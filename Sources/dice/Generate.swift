@@ -62,14 +62,17 @@ struct Generate: ParsableCommand {
         /// A prompt as given: text (one user turn), a conversation (TRL's conversational
         /// format: `[{"role", "content"}…]`, rendered with the generation prompt), or token ids.
         enum Prompt { case text(String), messages([ChatMessage]), ids([Int]) }
-        enum Key: String, CodingKey { case prompt, prompt_ids }
+        enum Key: String, CodingKey { case prompt, prompt_ids, constraints }
 
         let fields: [String: JSONValue]
         let prompt: Prompt
+        /// The row's `"constraints"` (`Constraint`'s JSON form), for `dice eval --judge constraints`.
+        let constraints: [Constraint]?
 
         init(from decoder: any Decoder) throws {
             fields = try [String: JSONValue](from: decoder)
             let c = try decoder.container(keyedBy: Key.self)
+            constraints = try c.decodeIfPresent([Constraint].self, forKey: .constraints)
             if c.contains(.prompt_ids) {
                 let ids = try c.decode([Int].self, forKey: .prompt_ids)
                 guard !ids.isEmpty else {

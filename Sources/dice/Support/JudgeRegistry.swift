@@ -17,14 +17,19 @@ enum JudgeRegistry {
     }
 
     /// The names, sorted.
-    static let names = ["length", "toy"]
+    static let names = ["constraints", "length", "toy"]
 
     /// The judge called `name`.
-    /// - Parameter lengthUnit: the unit the length judge compares in.
+    /// - Parameters:
+    ///   - lengthUnit: the unit the length judge compares in.
+    ///   - constraints: the constraints judge's table (each prompt's rendered text → its
+    ///     constraints); required for "constraints".
     /// - Throws: `EvalCommand.InputError` listing the known names for an unknown one;
     ///   `DICEError` when the toy task cannot be built.
-    static func judge(named name: String, lengthUnit: LengthUnit) throws -> Entry {
+    static func judge(named name: String, lengthUnit: LengthUnit, constraints: [String: [Constraint]] = [:]) throws -> Entry {
         switch name {
+        case "constraints":
+            return Entry(judge: ConstraintJudge(constraints: constraints), stopTokenIDs: [], render: nil, checkPrompt: { _ in nil })
         case "length":
             return Entry(judge: LengthJudge(unit: lengthUnit), stopTokenIDs: [], render: nil, checkPrompt: { _ in nil })
         case "toy":

@@ -16,6 +16,9 @@ struct PromptFile {
     var instructions: [String?]
     /// Each row's `"dataset"` string, when it has one (AlpacaEval's instructions carry it).
     var datasets: [String?]
+    /// Each row's `"constraints"` (the constraints judge's; `Constraint`'s JSON form), when it
+    /// has them.
+    var constraints: [[Constraint]?]
 
     /// A problem with a prompt file, found before any work.
     struct InputError: Error, CustomStringConvertible {
@@ -74,5 +77,6 @@ struct PromptFile {
             if case .string(let name)? = record.value.fields["dataset"] { return name }
             return nil
         }
+        constraints = records.map(\.value.constraints)
     }
 }

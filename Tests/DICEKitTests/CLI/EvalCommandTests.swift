@@ -82,6 +82,36 @@ struct EvalCommandTests {
         #expect(abs(one.win_rate - 6.5 / 7) < 1e-12)
     }
 
+    @Test("constraints judge: at most 3 words, count-down models, verdicts in closed form")
+    func constraintsJudge() throws {
+        let folder = try ScratchFolder("eval-constraints")
+        defer { folder.remove() }
+        try Self.writeCountdown(step: 1, to: folder.file("one"))
+        try Self.writeCountdown(step: 2, to: folder.file("two"))
+        // Without a tokenizer a response renders as its ids, one word each: "one" writes p − 1 words,
+        // "two" ⌊(p − 1)/2⌋. Under "at most 3 words": p = 1, 2, 3 both meet it (tie); p = 5, 8 only
+        // "two" does; p = 13, 20 both miss with violation capped at 1 (tie).
+        let starts = [1, 2, 3, 5, 8, 13, 20]
+        let rows = starts.map { #"{"prompt_ids": [\#($0)], "constraints": [{"type": "max_words", "limit": 3}]}"# }
+        try Data((rows.joined(separator: "\n") + "\n").utf8).write(to: folder.file("prompts.jsonl"))
+        guard let result = try DiceTool.run(
+            ["eval", "--model", folder.file("one").path, "--baseline", folder.file("two").path,
+             "--prompts", folder.file("prompts.jsonl").path, "--judge", "constraints", "--output", folder.file("out.json").path,
+             "--samples", "2", "--temperature", "0", "--max-new-tokens", "30"], in: folder.url) else { return }
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONDecoder().decode(Report.self, from: Data(contentsOf: folder.file("out.json")))
+        #expect(report.comparisons == 14 && report.wins == 0 && report.ties == 10 && report.losses == 4)
+        #expect(abs(report.win_rate - 5.0 / 14) < 1e-12)
+        // A row without constraints is named.
+        try Data((rows.dropLast().joined(separator: "\n") + "\n{\"prompt_ids\": [4]}\n").utf8).write(to: folder.file("missing.jsonl"))
+        guard let missing = try DiceTool.run(
+            ["eval", "--model", folder.file("one").path, "--baseline", folder.file("two").path,
+             "--prompts", folder.file("missing.jsonl").path, "--judge", "constraints", "--output", folder.file("m.json").path],
+            in: folder.url) else { return }
+        #expect(missing.status == 1 && missing.stderr.contains("missing.jsonl:7") && missing.stderr.contains("constraints"))
+        #expect(!FileManager.default.fileExists(atPath: folder.file("m.json").path))
+    }
+
     @Test("toy judge runs on toy prompts and models")
     func toyJudge() throws {
         let folder = try ScratchFolder("eval-toy")
@@ -156,7 +186,7 @@ struct EvalCommandTests {
                               "--output", folder.file("out.json").path], in: folder.url)
         }
         guard let unknown = try run("gpt4"), let toy = try run("toy") else { return }
-        #expect(unknown.status == 1 && unknown.stderr.contains("gpt4") && unknown.stderr.contains("length, toy"))
+        #expect(unknown.status == 1 && unknown.stderr.contains("gpt4") && unknown.stderr.contains("constraints, length, toy"))
         #expect(toy.status == 1 && toy.stderr.contains("prompts.jsonl:2") && toy.stderr.contains("not a toy prompt"))
         #expect(!FileManager.default.fileExists(atPath: folder.file("out.json").path))
     }

@@ -1,19 +1,32 @@
 // Constraint: a verifiable instruction appended to a prompt, IFEval-style ("answer in at most
-// 25 words", "no commas", "end with the word X"), and its programmatic check.
+// 25 words", "no commas", "end with the word X"), its programmatic check, and its JSON form in
+// prompt files (`{"type": "max_words", "limit": 25}`).
 
 /// What a check found: whether the response meets the constraint, and how far off it is.
-struct ConstraintCheck: Sendable, Hashable, Codable {
+public struct ConstraintCheck: Sendable, Hashable, Codable {
     /// The constraint is met.
-    var satisfied: Bool
+    public var satisfied: Bool
     /// How far the response is from meeting it, in [0, 1]: 0 when satisfied, 1 when as far off
     /// as the scale allows. The judge uses it only to break ties in the count of satisfied
     /// constraints.
-    var violation: Double
+    public var violation: Double
+
+    /// A check result from its fields.
+    public init(satisfied: Bool, violation: Double) {
+        self.satisfied = satisfied
+        self.violation = violation
+    }
 }
 
 /// One verifiable constraint. Each case says how it reads (`instruction`) and how it is checked
 /// on the response text (`check`); the checks are deliberately literal, like IFEval's.
-enum Constraint: Sendable, Hashable, Codable {
+///
+/// JSON form (prompt files of `dice eval --judge constraints`; the example's run files): an
+/// object with `"type"` and the case's parameters — `{"type": "max_words", "limit": 25}`,
+/// `{"type": "bullet_points", "count": 3}`, `{"type": "no_commas"}`,
+/// `{"type": "include_keywords", "words": ["example"]}`, `{"type": "end_with", "word": "done"}`,
+/// `{"type": "lowercase"}`.
+public enum Constraint: Sendable, Hashable, Codable {
     /// At most `limit` words (a word: a whitespace-separated run holding a letter or digit).
     /// Violation: (words − limit) / limit, capped at 1.
     case maxWords(limit: Int)
@@ -30,13 +43,24 @@ enum Constraint: Sendable, Hashable, Codable {
     /// No uppercase letter. Violation: the share of letters that are uppercase.
     case lowercase
 
-    /// The kinds, for drawing distinct constraints per prompt.
-    enum Kind: String, Sendable, CaseIterable, Codable {
-        case maxWords, bulletPoints, noCommas, includeKeywords, endWith, lowercase
+    /// The kinds (raw values: the JSON `"type"`), for drawing distinct constraints per prompt.
+    public enum Kind: String, Sendable, CaseIterable, Codable {
+        /// `.maxWords`.
+        case maxWords = "max_words"
+        /// `.bulletPoints`.
+        case bulletPoints = "bullet_points"
+        /// `.noCommas`.
+        case noCommas = "no_commas"
+        /// `.includeKeywords`.
+        case includeKeywords = "include_keywords"
+        /// `.endWith`.
+        case endWith = "end_with"
+        /// `.lowercase`.
+        case lowercase
     }
 
     /// This constraint's kind.
-    var kind: Kind {
+    public var kind: Kind {
         switch self {
         case .maxWords: return .maxWords
         case .bulletPoints: return .bulletPoints
@@ -48,7 +72,7 @@ enum Constraint: Sendable, Hashable, Codable {
     }
 
     /// The sentence appended to the instruction.
-    var instruction: String {
+    public var instruction: String {
         switch self {
         case .maxWords(let limit):
             return "Answer in at most \(limit) words."
@@ -69,7 +93,7 @@ enum Constraint: Sendable, Hashable, Codable {
     }
 
     /// Checks `response` (the decoded answer, without special tokens).
-    func check(_ response: String) -> ConstraintCheck {
+    public func check(_ response: String) -> ConstraintCheck {
         func scaled(_ x: Double) -> Double { min(1, max(0, x)) }
         switch self {
         case .maxWords(let limit):
@@ -111,5 +135,64 @@ enum Constraint: Sendable, Hashable, Codable {
     static func bare(_ word: Substring) -> String {
         let isEdge: (Character) -> Bool = { !($0.isLetter || $0.isNumber) }
         return String(word.drop(while: isEdge).reversed().drop(while: isEdge).reversed()).lowercased()
+    }
+
+    // MARK: - JSON
+
+    private enum Keys: String, CodingKey {
+        case type, limit, count, words, word
+    }
+
+    /// Decodes the JSON form above.
+    /// - Throws: `DecodingError` naming the unknown `type` (and listing the known ones), a
+    ///   missing parameter, or a parameter out of range (a limit or count below 1, no keywords,
+    ///   an empty word).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        let name = try c.decode(String.self, forKey: .type)
+        guard let kind = Kind(rawValue: name) else {
+            throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription:
+                "unknown constraint type \"\(name)\"; known: \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        func positive(_ key: Keys) throws -> Int {
+            let n = try c.decode(Int.self, forKey: key)
+            guard n >= 1 else {
+                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "expected a number ≥ 1, found \(n)")
+            }
+            return n
+        }
+        func word(_ text: String, _ key: Keys) throws -> String {
+            guard Self.words(text).count == 1 else {
+                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription:
+                    "expected one word (letters or digits), found \"\(text)\"")
+            }
+            return text
+        }
+        switch kind {
+        case .maxWords: self = .maxWords(limit: try positive(.limit))
+        case .bulletPoints: self = .bulletPoints(count: try positive(.count))
+        case .noCommas: self = .noCommas
+        case .includeKeywords:
+            let words = try c.decode([String].self, forKey: .words)
+            guard !words.isEmpty else {
+                throw DecodingError.dataCorruptedError(forKey: .words, in: c, debugDescription: "expected at least one keyword")
+            }
+            self = .includeKeywords(words: try words.map { try word($0, .words) })
+        case .endWith: self = .endWith(word: try word(try c.decode(String.self, forKey: .word), .word))
+        case .lowercase: self = .lowercase
+        }
+    }
+
+    /// Encodes the JSON form above.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(kind.rawValue, forKey: .type)
+        switch self {
+        case .maxWords(let limit): try c.encode(limit, forKey: .limit)
+        case .bulletPoints(let count): try c.encode(count, forKey: .count)
+        case .includeKeywords(let words): try c.encode(words, forKey: .words)
+        case .endWith(let word): try c.encode(word, forKey: .word)
+        case .noCommas, .lowercase: break
+        }
     }
 }
