@@ -48,7 +48,7 @@ let package = Package(
         ),
         .target(
             name: "DICEKitCUDA",
-            dependencies: ["DICEKit", "CCUDAShim", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["DICEKit", "CCUDAShim", "CMPIShim", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "dice",

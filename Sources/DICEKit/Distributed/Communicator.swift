@@ -92,7 +92,7 @@ extension Communicator {
             }.map { values[$0].name }
             throw CommunicatorError.mismatch(what: names.isEmpty ? "the number of checked values" : names.joined(separator: ", "),
                                              ranks: differing,
-                                             detail: "rank 0: " + values.filter { names.contains($0.name) }
+                                             detail: "rank \(rank): " + values.filter { names.contains($0.name) }
                                                  .map { "\($0.name) = \($0.value)" }.joined(separator: "; "))
         }
     }
