@@ -2,6 +2,7 @@
 // started it (mpirun, srun), one process otherwise — and the steps every distributed command
 // shares (the reference log-probs by slices).
 
+import ArgumentParser
 import DICEKit
 import Foundation
 
@@ -11,6 +12,20 @@ enum DistributedLaunch {
     /// - Throws: `CommunicatorError.unavailable` when launched by MPI but Open MPI cannot be loaded.
     static func communicator() throws -> any Communicator {
         MPICommunicator.isLaunched() ? try MPICommunicator() : LocalCommunicator()
+    }
+
+    /// Fails before any work when an MPI launcher started this process with several ranks
+    /// (`OMPI_COMM_WORLD_SIZE`, `PMIX_SIZE` or `SLURM_NTASKS` above 1), for `command`s that run in
+    /// one process only; MPI is not initialised.
+    /// - Throws: `ValidationError` naming the command, the rank count and what runs in parallel.
+    static func refuseSeveralRanks(_ command: String,
+                                   environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        guard MPICommunicator.isLaunched(environment: environment) else { return }
+        let size = ["OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "SLURM_NTASKS"].compactMap { environment[$0].flatMap { Int($0) } }
+            .max() ?? 1
+        guard size > 1 else { return }
+        throw ValidationError("\(command) runs in one process, but mpirun started \(size) ranks: run it without mpirun "
+            + "(data-parallel training is `mpirun -np N dice dpo …`; see Documentation/Distributed.md)")
     }
 
     /// Runs `body` with this process's communicator and finalizes MPI after a normal end; an
