@@ -13,6 +13,9 @@ import Foundation
 /// All input is checked before any work starts; a RUN folder that holds a run is continued only
 /// with `--resume`, and only with the settings it was started with (the number of rounds may
 /// grow): `DICEBootstrapper.run` checks RUN/settings.json, this command names its flags.
+///
+/// It runs in one process: started by mpirun with several ranks it stops before any work with
+/// an error that says so (Documentation/Distributed.md).
 struct BootstrapCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bootstrap",
@@ -71,7 +74,10 @@ struct BootstrapCommand: ParsableCommand {
 
     func run() throws {
         StopSignals.install()
-        try reportingErrors(bootstrap)
+        try reportingErrors {
+            try DistributedLaunch.refuseSeveralRanks("dice bootstrap")
+            try bootstrap()
+        }
     }
 
     private func bootstrap() throws {

@@ -12,6 +12,11 @@ import Foundation
 /// copied).
 /// Reference log-probs are cached in --cache-dir, keyed by the reference weights and the
 /// tokenized data, and reused by later runs.
+///
+/// Under `mpirun -np N` (Documentation/Distributed.md) the same command trains data-parallel:
+/// the ranks check that they hold the same settings, data and weights, score the reference by
+/// slices, and each takes a share of every batch; rank 0 alone writes the output folder.
+/// `--zero 1` shards AdamW's moments over the ranks.
 struct DPOCommand: ParsableCommand {
     @OptionGroup var backendOptions: BackendOptions
     static let configuration = CommandConfiguration(
@@ -40,13 +45,17 @@ struct DPOCommand: ParsableCommand {
     var cacheDir: String?
     @Flag(help: "Continue from OUTPUT/checkpoint when it exists.") var resume = false
     @OptionGroup var tensorBoard: TensorBoardOptions
+    @Option(parsing: .unconditional, help: "Under mpirun: 1 shards AdamW's moments over the ranks (ZeRO stage 1); 0 (default) keeps a whole copy on every rank.")
+    var zero = 0
 
     func run() throws {
         StopSignals.install()
-        try reportingErrors(train)
+        try DistributedLaunch.run(train)
     }
 
-    private func train() throws {
+    private func train(_ communicator: any Communicator) throws {
+        let leader = communicator.rank == 0
+        try FlagChecks.require(zero >= 0 && zero <= 1, "--zero", zero, "0 or 1")
         var configuration = try training.configuration(beta: beta, seed: seed)
         configuration.validationSize = valSize
         configuration.evaluationInterval = evalEvery
@@ -70,18 +79,34 @@ struct DPOCommand: ParsableCommand {
         // One run per folder, held until the command ends; what the folder holds is checked
         // before the reference pass: a run there needs --resume, and a resumed run must read the
         // models and pairs it was started with (their fingerprints are in its checkpoint).
-        let lock = try RunFolderLock(folder: outputURL)
-        defer { lock.release() }
+        // Under several ranks: every rank must hold the same settings, pairs and weights; only
+        // rank 0 holds the folder's lock and checks what the folder holds, and the ranks agree on
+        // the outcome before any work.
         let referenceURL = reference.map { URL(fileURLWithPath: $0) }
         let policyFingerprint = try policy.weightsFingerprint()
         let weightsFingerprint = try referenceURL.map { try ModelDirectory.read(from: $0).weightsFingerprint() }
             ?? policyFingerprint
+        try communicator.requireSame([
+            ("the settings", "\(configuration) zero \(zero) resume \(resume) template \(chatTemplate.description) eos \(pairData.appendEos)"),
+            ("--output", outputURL.standardizedFileURL.path),
+            ("--data (the tokenized pairs)", PreferenceDataset.fingerprint(pairs, template: chatTemplate.description, appendEOS: pairData.appendEos)),
+            ("--model (its weights)", policyFingerprint), ("--reference (its weights)", weightsFingerprint),
+        ])
+        let lock = try communicator.agree { leader ? try RunFolderLock(folder: outputURL) : nil }
+        defer { lock?.release() }
         let trainer = StandardDPOTrainer(configuration: configuration, checkpointFolder: outputURL, resume: resume)
+        trainer.communicator = communicator
+        if zero == 1 {
+            trainer.optimizer = ShardedOptimizer(try configuration.optimizer.makeOptimizer(weightDecay: configuration.weightDecay),
+                                                 communicator: communicator)
+        }
         trainer.inputs = ["--model": "weights " + policyFingerprint, "--reference": "weights " + weightsFingerprint]
-        if resume {
-            _ = try trainer.resumableStep(pairs: pairs, parameterCount: policy.trainableParameters.values.count)
-        } else {
-            try DPORunFolder.refuseExistingRun(in: outputURL, output: output)
+        try communicator.agree {
+            if resume {
+                _ = try trainer.resumableStep(pairs: pairs, parameterCount: policy.trainableParameters.values.count)
+            } else if leader {
+                try DPORunFolder.refuseExistingRun(in: outputURL, output: output)
+            }
         }
 
         // Reference log-probs: from the cache, or computed (loading the reference only then).
@@ -90,14 +115,19 @@ struct DPOCommand: ParsableCommand {
             dataFingerprint: PreferenceDataset.fingerprint(pairs, template: chatTemplate.description, appendEOS: pairData.appendEos))
         var referenceBar = ProgressBar(total: pairs.count, label: "reference")
         var computed = false
-        let referenceLogProbs = try ReferenceLogProbCache(folder: cacheURL).logProbs(
-            key: key, pairs: pairs,
-            reference: {
-                computed = true
-                return try referenceURL.map { try TransformerLM(directory: $0, backend: backend) } ?? policy
-            },
-            batchSize: training.microBatchSize ?? min(training.batchSize, 8), progress: { done, _ in referenceBar.update(done) })
-        if computed { referenceBar.finish() } else { warn("reference log-probs: cached (\(cacheURL.path)/\(key).json)") }
+        let referenceModel: () throws -> any ReferenceModel = {
+            computed = true
+            return try referenceURL.map { try TransformerLM(directory: $0, backend: backend) } ?? policy
+        }
+        let referenceBatch = training.microBatchSize ?? min(training.batchSize, 8)
+        let referenceLogProbs = communicator.size > 1
+            ? try DistributedLaunch.referenceLogProbs(ReferenceLogProbCache(folder: cacheURL), key: key, pairs: pairs,
+                                                      batchSize: referenceBatch, communicator: communicator,
+                                                      reference: referenceModel)
+            : try ReferenceLogProbCache(folder: cacheURL).logProbs(
+                key: key, pairs: pairs, reference: referenceModel,
+                batchSize: referenceBatch, progress: { done, _ in referenceBar.update(done) })
+        if computed { referenceBar.finish() } else if leader { warn("reference log-probs: cached (\(cacheURL.path)/\(key).json)") }
         if StopSignals.received != nil {
             warn("stopped before the first update (the reference log-probs are cached); run the command again to train")
             throw StopSignals.exitCode
@@ -109,7 +139,8 @@ struct DPOCommand: ParsableCommand {
         }
         let summary = try runTraining(trainer, policy: policy, pairs: pairs, reference: referenceLogProbs,
                                       outputURL: outputURL, tensorBoardFolder: tensorBoardFolder, label: "dpo",
-                                      export: export)
+                                      communicator: communicator, export: export)
+        guard leader else { return }
         try export(outputURL)
         if let m = summary.lastStep {
             print(String(format: "trained %d steps: loss %.4f, rewards/accuracies %.3f, rewards/margins %.4f → %@",

@@ -10,7 +10,8 @@ import Foundation
 /// against a zero reference is −log σ(r_chosen − r_rejected)), with the same batches, schedules,
 /// validation split, metrics.jsonl (`rewards/accuracies` is the reward accuracy), TensorBoard
 /// events, OUTPUT/checkpoint/ and --resume. At the end OUTPUT/ holds the reward model as a
-/// Hugging Face `…ForSequenceClassification` directory that transformers loads.
+/// Hugging Face `…ForSequenceClassification` directory that transformers loads. It runs in one
+/// process (several MPI ranks are refused before any work).
 struct RMCommand: ParsableCommand {
     @OptionGroup var backendOptions: BackendOptions
     static let configuration = CommandConfiguration(
@@ -36,7 +37,10 @@ struct RMCommand: ParsableCommand {
 
     func run() throws {
         StopSignals.install()
-        try reportingErrors(train)
+        try reportingErrors {
+            try DistributedLaunch.refuseSeveralRanks("dice rm")
+            try train()
+        }
     }
 
     private func train() throws {

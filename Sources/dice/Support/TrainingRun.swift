@@ -8,12 +8,18 @@ import Foundation
 /// Trains `policy` with `trainer`, writing OUTPUT/metrics.jsonl (one row per update, validation
 /// rows with the `eval_` prefix) and, unless `tensorBoardFolder` is nil, the same scalars as
 /// TensorBoard events; `export` writes the model into the folder it is given (checkpoints).
-/// - Parameter label: the progress bar's label.
+/// Under several ranks only rank 0 writes and shows progress, and a signal to any rank stops
+/// every rank at the same update.
+/// - Parameters:
+///   - label: the progress bar's label.
+///   - communicator: the ranks of a data-parallel run (one process by default).
 /// - Throws: what the trainer throws; `StopSignals.exitCode` after a signal stopped the run
 ///   (the update checkpointed).
 func runTraining(_ trainer: StandardDPOTrainer, policy: any TrainablePolicy, pairs: [PreferencePair],
                  reference: ReferenceLogProbs, outputURL: URL, tensorBoardFolder: URL?, label: String,
+                 communicator: any Communicator = LocalCommunicator(),
                  export: @escaping (URL) throws -> Void) throws -> DPOTrainingSummary {
+    let leader = communicator.rank == 0
     let metricsURL = outputURL.appendingPathComponent("metrics.jsonl")
     var rows: [Data] = []
     var bar = ProgressBar(total: trainer.configuration.steps, label: label)
@@ -31,6 +37,7 @@ func runTraining(_ trainer: StandardDPOTrainer, policy: any TrainablePolicy, pai
     trainer.observer = { event in
         switch event {
         case .resumed(let step):
+            guard leader else { break }
             rows = previousRows(metricsURL, upTo: step)
             if let tensorBoardFolder {
                 board = try TensorBoardWriter(directory: tensorBoardFolder,
@@ -38,15 +45,25 @@ func runTraining(_ trainer: StandardDPOTrainer, policy: any TrainablePolicy, pai
             }
             warn("resuming from step \(step)")
         case .step(let m):
-            rows.append(try encoder.encode(m))
-            try writeRows(rows, to: metricsURL)
-            try logToTensorBoard(m)
-            bar.update(m.step, detail: String(format: "loss %.4f acc %.2f margin %.4f", m.loss, m.rewardsAccuracies,
-                                              m.rewardsMargins))
             stepsDone = m.step
-            // SIGINT/SIGTERM: the trainer checkpoints this update, then stops.
+            if leader {
+                rows.append(try encoder.encode(m))
+                try writeRows(rows, to: metricsURL)
+                try logToTensorBoard(m)
+                bar.update(m.step, detail: String(format: "loss %.4f acc %.2f margin %.4f", m.loss, m.rewardsAccuracies,
+                                                  m.rewardsMargins))
+            }
+            // SIGINT/SIGTERM: the trainer checkpoints this update, then stops (every rank at the
+            // same update: a signal to any rank stops them all).
+            if communicator.size > 1 {
+                let signalled = try communicator.allGather(StopSignals.received.map { [UInt8(truncatingIfNeeded: $0)] } ?? [])
+                if let first = signalled.first(where: { !$0.isEmpty }) {
+                    throw StopSignals.request ?? RunStopped(reason: StopSignals.name(Int32(first[0])))
+                }
+            }
             if let stop = StopSignals.request { throw stop }
         case .validation(let m):
+            guard leader else { break }
             rows.append(try encoder.encode(m))
             try writeRows(rows, to: metricsURL)
             try logToTensorBoard(m)
