@@ -6,20 +6,23 @@ import Foundation
 
 enum TransformersPython {
     /// The first candidate that imports torch and transformers; nil when none does.
-    static let url: URL? = {
+    static let url: URL? = python(importing: "torch, transformers")
+
+    /// DICEKIT_PYTHON, else /tmp/venv/bin/python: the first that runs `import <modules>`.
+    static func python(importing modules: String) -> URL? {
         let candidates = [ProcessInfo.processInfo.environment["DICEKIT_PYTHON"], "/tmp/venv/bin/python"].compactMap { $0 }
         return candidates.map { URL(fileURLWithPath: $0) }.first { url in
             guard FileManager.default.isExecutableFile(atPath: url.path) else { return false }
             let process = Process()
             process.executableURL = url
-            process.arguments = ["-c", "import torch, transformers"]
+            process.arguments = ["-c", "import " + modules]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             guard (try? process.run()) != nil else { return false }
             process.waitUntilExit()
             return process.terminationStatus == 0
         }
-    }()
+    }
 
     /// A script's failure: its status and standard error.
     struct Failure: Error, CustomStringConvertible {

@@ -49,9 +49,6 @@ public struct RewardModelJudge: Judge {
     /// The verdict from `preference` (the prompt's text is the instruction).
     /// - Throws: what `preference` throws.
     public func verdict(prompt: TokenizedText, a: TokenizedText, b: TokenizedText) throws -> Verdict {
-        let p = try preference(instruction: prompt.text, a: a.text, b: b.text)
-        if p > 0.5 + tieMargin { return .win }
-        if p < 0.5 - tieMargin { return .loss }
-        return .tie
+        Verdict(preference: try preference(instruction: prompt.text, a: a.text, b: b.text), tieMargin: tieMargin)
     }
 }

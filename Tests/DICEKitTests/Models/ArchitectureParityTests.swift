@@ -134,18 +134,5 @@ struct ArchitectureParityTests {
     }
 
     /// DICEKIT_PYTHON, else /tmp/venv/bin/python: the first that imports transformers.
-    static let python: String? = {
-        let candidates = [ProcessInfo.processInfo.environment["DICEKIT_PYTHON"], "/tmp/venv/bin/python"].compactMap { $0 }
-        return candidates.first { path in
-            guard FileManager.default.isExecutableFile(atPath: path) else { return false }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: path)
-            process.arguments = ["-c", "import torch, transformers"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            guard (try? process.run()) != nil else { return false }
-            process.waitUntilExit()
-            return process.terminationStatus == 0
-        }
-    }()
+    static let python: String? = TransformersPython.url?.path
 }
