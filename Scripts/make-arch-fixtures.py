@@ -30,6 +30,12 @@ Each directory gets, as Scripts/make_fixtures.py writes for the older ones,
 and
     greedy.json         {"prompt": ids, "tokens": 24 ids}: transformers' greedy continuation
                         (generate, do_sample=False, float32 weights, no eos stop)
+
+Tests/Fixtures/gguf/tiny-gemma3.gguf is the gemma3 fixture's weights (F32) written as llama.cpp's
+convert_hf_to_gguf.py writes a Gemma 3: `gemma3.*` metadata (window 4, head_dim 16, global RoPE
+base 1e6 with linear scaling 2), llama.cpp tensor names, and every norm weight stored + 1. GGUF
+keeps no layer types, local RoPE base or query_pre_attn_scalar (llama.cpp fixes them: every sixth
+layer global, 10000, head_dim), so its 3 layers are all local.
 """
 
 import argparse
@@ -196,6 +202,61 @@ def make_models():
         print(f"{name}: {sorted(os.listdir(target))}")
 
 
+# MARK: - GGUF
+
+GEMMA3_GGUF_BLOCK = {
+    "input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
+    "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output", "self_attn.q_norm": "attn_q_norm",
+    "self_attn.k_norm": "attn_k_norm", "post_attention_layernorm": "post_attention_norm",
+    "pre_feedforward_layernorm": "ffn_norm", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
+    "mlp.down_proj": "ffn_down", "post_feedforward_layernorm": "post_ffw_norm",
+}
+
+
+def make_gemma3_gguf():
+    import numpy as np
+    from gguf import GGUFWriter
+    from safetensors.numpy import load_file
+    source = FIXTURES / "models" / "gemma3"
+    config = json.loads((source / "config.json").read_text())
+    weights = load_file(str(source / "model.safetensors"))
+    path = FIXTURES / "gguf" / "tiny-gemma3.gguf"
+    w = GGUFWriter(str(path), "gemma3")
+    w.add_uint32("gemma3.context_length", config["max_position_embeddings"])
+    w.add_uint32("gemma3.embedding_length", config["hidden_size"])
+    w.add_uint32("gemma3.block_count", config["num_hidden_layers"])
+    w.add_uint32("gemma3.feed_forward_length", config["intermediate_size"])
+    w.add_uint32("gemma3.attention.head_count", config["num_attention_heads"])
+    w.add_uint32("gemma3.attention.head_count_kv", config["num_key_value_heads"])
+    w.add_uint32("gemma3.attention.key_length", config["head_dim"])
+    w.add_uint32("gemma3.attention.value_length", config["head_dim"])
+    w.add_float32("gemma3.attention.layer_norm_rms_epsilon", config["rms_norm_eps"])
+    w.add_float32("gemma3.rope.freq_base", config["rope_parameters"]["full_attention"]["rope_theta"])
+    w.add_string("gemma3.rope.scaling.type", "linear")
+    w.add_float32("gemma3.rope.scaling.factor", config["rope_parameters"]["full_attention"]["factor"])
+    w.add_uint32("gemma3.attention.sliding_window", config["sliding_window"])
+    w.add_uint32("tokenizer.ggml.bos_token_id", config["bos_token_id"])
+    w.add_uint32("tokenizer.ggml.eos_token_id", config["eos_token_id"])
+    for name in sorted(weights):
+        value = weights[name].astype(np.float32)
+        if name.endswith("norm.weight"):
+            value = value + np.float32(1)  # convert_hf_to_gguf.py's Gemma norm_shift
+        if name == "model.embed_tokens.weight":
+            gguf_name = "token_embd.weight"
+        elif name == "model.norm.weight":
+            gguf_name = "output_norm.weight"
+        else:
+            parts = name.split(".")
+            module = ".".join(parts[3:-1])
+            gguf_name = f"blk.{parts[2]}.{GEMMA3_GGUF_BLOCK[module]}.{parts[-1]}"
+        w.add_tensor(gguf_name, value)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    print(f"gguf: {path.name} ({path.stat().st_size} bytes)")
+
+
 # MARK: - Checking a directory written by DICEKit
 
 def check_dicekit_dir(directory, reference, tolerance):
@@ -227,6 +288,7 @@ def main():
             parser.error("--check-dicekit-dir needs --reference")
         sys.exit(check_dicekit_dir(args.check_dicekit_dir, args.reference, args.tolerance))
     make_models()
+    make_gemma3_gguf()
 
 
 if __name__ == "__main__":
