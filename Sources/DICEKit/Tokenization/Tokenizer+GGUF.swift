@@ -11,8 +11,17 @@
 //        the file or rebuilt from the scores (transformers' `generate_merges`); Metaspace
 //        pre-tokenizer (prepend first, no split); decoders Replace ▁→" ", ByteFallback, Fuse,
 //        Strip(1 left); "<s>", "</s>", "<unk>" added when absent (LlamaTokenizer's defaults).
-// In both, tokens typed CONTROL (3) are special added tokens (in a byte-level vocabulary only
-// those spelled in the byte alphabet), USER_DEFINED (4) ones plain added tokens, and the BOS,
+//   tokenizer.ggml.model "llama" with general.architecture gemma, gemma2 or gemma3 (transformers'
+//        `gemma_tokenizer`, i.e. GemmaTokenizer): tokens made only of whitespace with a space in
+//        them respelled as that many "▁"; merges from the file or rebuilt with the (respelled)
+//        token's position as its score (earlier is better), not the file's scores; normalizer
+//        Replace " "→"▁", pre-tokenizer Split(" ", MergedWithPrevious) (a no-op after the
+//        normalizer), BPE with byte fallback, fused unknowns and unk "<unk>"; decoders Replace ▁→" ",
+//        ByteFallback, Fuse (no Strip); "<pad>", "<eos>", "<bos>", "<unk>", "<mask>" added when
+//        absent (GemmaTokenizer's defaults).
+// In all, tokens typed CONTROL (3) are special added tokens (in a byte-level vocabulary only
+// those spelled in the byte alphabet), USER_DEFINED (4) ones plain added tokens when the
+// vocabulary has them as spelled (so not Gemma's respelled space runs), and the BOS,
 // EOS, unknown and padding tokens special; the post-processor adds BOS when `add_bos_token`
 // (default: true for "llama", false for "gpt2") and EOS when `add_eos_token`.
 
@@ -65,15 +74,17 @@ extension GGUFFile {
             throw GGUFError.invalidMetadata(path: path, key: "tokenizer.ggml.model",
                                             expected: "\"gpt2\" or \"llama\", found \"\(model)\"")
         }
-        if model == "llama", ["gemma", "gemma2", "gemma3", "phi3"].contains(architecture) {
+        if model == "llama", architecture == "phi3" {
             throw GGUFError.invalidMetadata(path: path, key: "general.architecture",
                                             expected: "an architecture whose SentencePiece tokenizer DICEKit rebuilds (not \(architecture))")
         }
         let byteLevel = model == "gpt2"
+        let gemma = model == "llama" && Self.gemmaArchitectures.contains(architecture)
         guard let tokenValues = metadata["tokenizer.ggml.tokens"] else {
             throw GGUFError.missingMetadata(path: path, key: "tokenizer.ggml.tokens")
         }
-        let tokens = try strings(tokenValues, key: "tokenizer.ggml.tokens")
+        let fileTokens = try strings(tokenValues, key: "tokenizer.ggml.tokens")
+        let tokens = gemma ? fileTokens.map(Self.gemmaSpelling) : fileTokens
         let types = try metadata["tokenizer.ggml.token_type"].map { try ints($0, key: "tokenizer.ggml.token_type") } ?? []
 
         // Vocabulary (last occurrence wins, as in a Python dict comprehension).
@@ -111,14 +122,15 @@ extension GGUFFile {
                 throw GGUFError.invalidMetadata(path: path, key: "tokenizer.ggml.scores",
                                                 expected: "\(tokens.count) scores, found \(scores.count)")
             }
-            merges = Self.generateMerges(tokens: tokens, scores: scores)
+            // Gemma's merges follow the order of its tokens, not its scores.
+            merges = Self.generateMerges(tokens: tokens, scores: gemma ? tokens.indices.map { -Double($0) } : scores)
         }
 
         // Added tokens: builder defaults (new ids when absent), control / user-defined tokens, then
         // the special tokens of the configuration.
         var added: [Int: (content: String, special: Bool)] = [:]
         var nextID = tokens.count
-        let defaults = byteLevel ? ["<|endoftext|>"] : ["<s>", "</s>", "<unk>"]
+        let defaults = byteLevel ? ["<|endoftext|>"] : gemma ? ["<pad>", "<eos>", "<bos>", "<unk>", "<mask>"] : ["<s>", "</s>", "<unk>"]
         var extraTokens: [String: Int] = [:]
         for token in defaults {
             if let id = vocab[token] {
@@ -130,7 +142,7 @@ extension GGUFFile {
             }
         }
         for (id, type) in types.enumerated() where id < tokens.count {
-            let token = tokens[id]
+            let token = fileTokens[id]
             if type == 3, !byteLevel || token.unicodeScalars.allSatisfy(alphabet.contains) {
                 added[vocab[token] ?? id] = (token, true)
             } else if type == 4, let existing = vocab[token] {
@@ -145,8 +157,8 @@ extension GGUFFile {
                 throw GGUFError.invalidMetadata(path: path, key: metadataKey,
                                                 expected: "a token id in 0..<\(tokens.count), found \(id)")
             }
-            special[key] = tokens[id]
-            added[vocab[tokens[id]] ?? id] = (tokens[id], true)
+            special[key] = fileTokens[id]
+            added[vocab[fileTokens[id]] ?? id] = (fileTokens[id], true)
         }
 
         let addBOS = try flag("tokenizer.ggml.add_bos_token") ?? !byteLevel
@@ -154,15 +166,23 @@ extension GGUFFile {
 
         // tokenizer.json.
         var modelJSON: [String: Any] = [
-            "type": "BPE", "dropout": NSNull(), "unk_token": NSNull(), "fuse_unk": !byteLevel,
+            "type": "BPE", "dropout": NSNull(), "unk_token": gemma ? "<unk>" : NSNull(), "fuse_unk": !byteLevel,
             "byte_fallback": !byteLevel, "ignore_merges": false, "vocab": vocab, "merges": merges,
         ]
         modelJSON["continuing_subword_prefix"] = byteLevel ? "" : NSNull()
         modelJSON["end_of_word_suffix"] = byteLevel ? "" : NSNull()
 
+        var normalizer: Any = NSNull()
         let preTokenizer: [String: Any]
         let decoder: [String: Any]
-        if byteLevel {
+        if gemma {
+            normalizer = ["type": "Replace", "pattern": ["String": " "], "content": "\u{2581}"]
+            preTokenizer = ["type": "Split", "pattern": ["String": " "], "behavior": "MergedWithPrevious", "invert": false]
+            decoder = ["type": "Sequence", "decoders": [
+                ["type": "Replace", "pattern": ["String": "\u{2581}"], "content": " "],
+                ["type": "ByteFallback"], ["type": "Fuse"],
+            ]]
+        } else if byteLevel {
             let pre = try optionalString("tokenizer.ggml.pre") ?? "default"
             if Self.unsupportedPreTokenizers.contains(pre) {
                 throw TokenizerError.unsupportedPattern(path: path + " (tokenizer.ggml.pre)", pattern: pre)
@@ -205,7 +225,7 @@ extension GGUFFile {
         }
         let tokenizerJSON: [String: Any] = [
             "version": "1.0", "truncation": NSNull(), "padding": NSNull(), "added_tokens": addedJSON,
-            "normalizer": NSNull(), "pre_tokenizer": preTokenizer, "post_processor": postProcessor,
+            "normalizer": normalizer, "pre_tokenizer": preTokenizer, "post_processor": postProcessor,
             "decoder": decoder, "model": modelJSON,
         ]
 
@@ -223,6 +243,23 @@ extension GGUFFile {
         } catch {
             throw GGUFError.invalidMetadata(path: path, key: "tokenizer.ggml.*", expected: "values that form a tokenizer: \(error)")
         }
+    }
+
+    /// The `general.architecture` values whose "llama" vocabulary transformers rebuilds as Gemma's.
+    static let gemmaArchitectures: Set<String> = ["gemma", "gemma2", "gemma3"]
+
+    /// A Gemma token as GemmaTokenizer looks it up: one made only of whitespace (Python's
+    /// `str.strip`) with at least one U+0020 becomes as many "▁" as it has scalars ("  " → "▁▁").
+    static func gemmaSpelling(_ token: String) -> String {
+        let scalars = token.unicodeScalars
+        guard scalars.contains(" "), scalars.allSatisfy(Self.isPythonWhitespace) else { return token }
+        return String(repeating: "\u{2581}", count: scalars.count)
+    }
+
+    /// Python's `str.isspace` for one scalar: the White_Space property plus the separators
+    /// U+001C…U+001F, which Python also strips.
+    static func isPythonWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+        (0x1C...0x1F).contains(scalar.value) || scalar.properties.isWhitespace
     }
 
     /// transformers' `generate_merges(vocab, vocab_scores)` with `vocab` = {token: id} (the last
