@@ -75,6 +75,7 @@ extension TransformerLM {
         let n = tokens.count
         let x = try Tensor(zeros: [n, c], on: b)
         try Tensor.embedding(ids: tokens, table: p.value(tokenEmbedding), into: x)
+        if let scale = layout.embeddingScale { x.scale(by: scale) }
         if let positionEmbedding {
             let pos = try Tensor(zeros: [n, c], on: b)
             try Tensor.embedding(ids: positions, table: p.value(positionEmbedding), into: pos)

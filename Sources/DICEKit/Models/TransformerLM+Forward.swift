@@ -18,6 +18,7 @@ extension TransformerLM {
         let n = batch.tokens.count
         var x = try Tensor(uninitialized: [n, c], on: b)
         try Tensor.embedding(ids: batch.tokens, table: p.value(tokenEmbedding), into: x)
+        if let scale = layout.embeddingScale { x.scale(by: scale) }
         if let positionEmbedding {
             let pos = try Tensor(uninitialized: [n, c], on: b)
             try Tensor.embedding(ids: batch.positions, table: p.value(positionEmbedding), into: pos)
@@ -61,10 +62,11 @@ extension TransformerLM {
         for (block, saved) in zip(blocks, state.blocks).reversed() {
             dx = try block.backward(saved, dout: dx, positions: batch.positions, sequences: batch.sequences, p)
         }
-        try Tensor.embeddingBackward(ids: batch.tokens, dout: dx, dtable: p.gradient(tokenEmbedding))
         if let positionEmbedding {
             try Tensor.embeddingBackward(ids: batch.positions, dout: dx, dtable: p.gradient(positionEmbedding))
         }
+        if let scale = layout.embeddingScale { dx.scale(by: scale) }
+        try Tensor.embeddingBackward(ids: batch.tokens, dout: dx, dtable: p.gradient(tokenEmbedding))
     }
 
     /// The logits of every position of each sequence: `result[s]` is `[T_s × V]`, row-major.

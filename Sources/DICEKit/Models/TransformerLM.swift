@@ -39,23 +39,31 @@ public final class TransformerLM {
         }
         func norm(_ n: ModelLayout.Norm) throws -> Normalization {
             Normalization(kind: n.kind == .rms ? .rms : .layer, weight: try entry(n.module + ".weight"),
-                          bias: n.hasBias ? try entry(n.module + ".bias") : nil, epsilon: n.epsilon)
+                          bias: n.hasBias ? try entry(n.module + ".bias") : nil, epsilon: n.epsilon,
+                          unitOffset: n.unitOffset)
         }
         func block(_ b: ModelLayout.Block) throws -> TransformerBlock {
-            let projections: SelfAttention.Projections = switch b.attention.projections {
-            case let .separate(q, k, v, theta): .separate(q: try linear(q), k: try linear(k), v: try linear(v), ropeTheta: theta)
+            let a = b.attention
+            let projections: SelfAttention.Projections = switch a.projections {
+            case let .separate(q, k, v, rope):
+                .separate(q: try linear(q), k: try linear(k), v: try linear(v),
+                          inverseFrequencies: rope.inverseFrequencies(headSize: a.headSize))
             case let .fused(qkv): .fused(qkv: try linear(qkv))
             }
             let feedForward: FeedForward.Kind = switch b.feedForward {
             case let .swiglu(gate, up, down): .swiglu(gate: try linear(gate), up: try linear(up), down: try linear(down))
+            case let .geglu(gate, up, down): .geglu(gate: try linear(gate), up: try linear(up), down: try linear(down))
             case let .gelu(fc, proj): .gelu(fc: try linear(fc), proj: try linear(proj))
             }
             return TransformerBlock(
                 attentionNorm: try norm(b.attentionNorm),
-                attention: SelfAttention(projections: projections, output: try linear(b.attention.output),
-                                         heads: b.attention.heads, kvHeads: b.attention.kvHeads,
-                                         headSize: b.attention.headSize),
-                feedForwardNorm: try norm(b.feedForwardNorm), feedForward: FeedForward(kind: feedForward))
+                attention: SelfAttention(projections: projections, output: try linear(a.output),
+                                         heads: a.heads, kvHeads: a.kvHeads, headSize: a.headSize,
+                                         queryNorm: try a.queryNorm.map(norm), keyNorm: try a.keyNorm.map(norm),
+                                         window: a.window, scale: a.scale ?? 1 / Float(a.headSize).squareRoot()),
+                postAttentionNorm: try b.postAttentionNorm.map(norm),
+                feedForwardNorm: try norm(b.feedForwardNorm), feedForward: FeedForward(kind: feedForward),
+                postFeedForwardNorm: try b.postFeedForwardNorm.map(norm))
         }
         self.config = config
         self.spec = config.spec

@@ -72,7 +72,7 @@ struct ModelConfigTests {
             try Self.decode(#"{"model_type": "bert", "vocab_size": 10}"#, path: "/m/config.json")
         }
         #expect(error == .unsupportedModelType(path: "/m/config.json", modelType: "bert",
-                                               supported: ["llama", "mistral", "qwen2", "gpt2"]))
+                                               supported: ["llama", "mistral", "qwen2", "qwen3", "gpt2", "gemma3_text", "gemma3"]))
     }
 
     @Test("an unsupported architecture is named")
@@ -94,7 +94,9 @@ struct ModelConfigTests {
 
     @Test("invalid or unsupported values name the key", arguments: [
         (#", "num_attention_heads": 2, "hidden_act": "gelu""#, "hidden_act"),
-        (#", "num_attention_heads": 2, "rope_scaling": {"rope_type": "llama3", "factor": 8.0}"#, "rope_scaling"),
+        (#", "num_attention_heads": 2, "rope_scaling": {"rope_type": "llama3", "factor": 8.0}"#, "rope_scaling.low_freq_factor"),
+        (#", "num_attention_heads": 2, "rope_scaling": {"type": "dynamic", "factor": 2.0}"#, "rope_scaling.rope_type"),
+        (#", "num_attention_heads": 2, "rope_scaling": {"rope_type": "linear"}"#, "rope_scaling.factor"),
         (#", "num_attention_heads": 2, "rope_parameters": {"rope_type": "yarn", "rope_theta": 1.0}"#, "rope_parameters.rope_type"),
         (#", "num_attention_heads": 4, "num_key_value_heads": 3"#, "num_key_value_heads"),
         (#", "num_attention_heads": 3"#, "hidden_size"),
