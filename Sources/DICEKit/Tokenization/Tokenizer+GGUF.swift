@@ -87,16 +87,15 @@ extension GGUFFile {
         let tokens = gemma ? fileTokens.map(Self.gemmaSpelling) : fileTokens
         let types = try metadata["tokenizer.ggml.token_type"].map { try ints($0, key: "tokenizer.ggml.token_type") } ?? []
 
-        // Vocabulary (last occurrence wins, as in a Python dict comprehension).
-        var vocab: [String: Int] = [:]
-        var spelled: [String] = []
-        spelled.reserveCapacity(tokens.count)
+        // Vocabulary (last occurrence wins, as in a Python dict comprehension; tokens told apart by
+        // their exact scalars, as Python's str: Gemma has both "é" and "e\u{301}").
+        var vocab: [ExactString: Int] = [:]
+        var vocabOrder: [String] = []
         let alphabet = Set(ByteLevel.scalarForByte)
         for (id, token) in tokens.enumerated() {
             let spelling = byteLevel && !token.unicodeScalars.allSatisfy(alphabet.contains)
                 ? String(String.UnicodeScalarView(ByteLevel.encode(Array(token.unicodeScalars)))) : token
-            vocab[spelling] = id
-            spelled.append(spelling)
+            if vocab.updateValue(id, forKey: ExactString(spelling)) == nil { vocabOrder.append(spelling) }
         }
 
         // Merges.
@@ -133,7 +132,7 @@ extension GGUFFile {
         let defaults = byteLevel ? ["<|endoftext|>"] : gemma ? ["<pad>", "<eos>", "<bos>", "<unk>", "<mask>"] : ["<s>", "</s>", "<unk>"]
         var extraTokens: [String: Int] = [:]
         for token in defaults {
-            if let id = vocab[token] {
+            if let id = vocab[ExactString(token)] {
                 added[id] = (token, true)
             } else if extraTokens[token] == nil {
                 extraTokens[token] = nextID
@@ -144,8 +143,8 @@ extension GGUFFile {
         for (id, type) in types.enumerated() where id < tokens.count {
             let token = fileTokens[id]
             if type == 3, !byteLevel || token.unicodeScalars.allSatisfy(alphabet.contains) {
-                added[vocab[token] ?? id] = (token, true)
-            } else if type == 4, let existing = vocab[token] {
+                added[vocab[ExactString(token)] ?? id] = (token, true)
+            } else if type == 4, let existing = vocab[ExactString(token)] {
                 added[existing] = (token, added[existing]?.special ?? false)
             }
         }
@@ -158,19 +157,29 @@ extension GGUFFile {
                                                 expected: "a token id in 0..<\(tokens.count), found \(id)")
             }
             special[key] = fileTokens[id]
-            added[vocab[fileTokens[id]] ?? id] = (fileTokens[id], true)
+            added[vocab[ExactString(fileTokens[id])] ?? id] = (fileTokens[id], true)
         }
 
         let addBOS = try flag("tokenizer.ggml.add_bos_token") ?? !byteLevel
         let addEOS = try flag("tokenizer.ggml.add_eos_token") ?? false
 
-        // tokenizer.json.
-        var modelJSON: [String: Any] = [
-            "type": "BPE", "dropout": NSNull(), "unk_token": gemma ? "<unk>" : NSNull(), "fuse_unk": !byteLevel,
-            "byte_fallback": !byteLevel, "ignore_merges": false, "vocab": vocab, "merges": merges,
-        ]
-        modelJSON["continuing_subword_prefix"] = byteLevel ? "" : NSNull()
-        modelJSON["end_of_word_suffix"] = byteLevel ? "" : NSNull()
+        // tokenizer.json. The model section is written by hand: a `[String: Any]` vocabulary would
+        // merge canonically equivalent tokens.
+        var modelJSON = "{\"type\":\"BPE\",\"dropout\":null,\"unk_token\":\(gemma ? "\"<unk>\"" : "null")"
+        modelJSON += ",\"fuse_unk\":\(!byteLevel),\"byte_fallback\":\(!byteLevel),\"ignore_merges\":false"
+        modelJSON += byteLevel ? ",\"continuing_subword_prefix\":\"\",\"end_of_word_suffix\":\"\""
+            : ",\"continuing_subword_prefix\":null,\"end_of_word_suffix\":null"
+        modelJSON += ",\"vocab\":{"
+        for (index, token) in vocabOrder.enumerated() {
+            if index > 0 { modelJSON += "," }
+            modelJSON += Self.jsonString(token) + ":" + String(vocab[ExactString(token)] ?? 0)
+        }
+        modelJSON += "},\"merges\":["
+        for (index, merge) in merges.enumerated() {
+            if index > 0 { modelJSON += "," }
+            modelJSON += "[" + merge.map(Self.jsonString).joined(separator: ",") + "]"
+        }
+        modelJSON += "]}"
 
         var normalizer: Any = NSNull()
         let preTokenizer: [String: Any]
@@ -208,7 +217,7 @@ extension GGUFFile {
         var single: [[String: Any]] = []
         var specialTokens: [String: Any] = [:]
         func specialPiece(_ token: String) -> [String: Any] {
-            let id = vocab[token] ?? extraTokens[token] ?? 0
+            let id = vocab[ExactString(token)] ?? extraTokens[token] ?? 0
             specialTokens[token] = ["id": token, "ids": [id], "tokens": [token]]
             return ["SpecialToken": ["id": token, "type_id": 0]]
         }
@@ -226,7 +235,7 @@ extension GGUFFile {
         let tokenizerJSON: [String: Any] = [
             "version": "1.0", "truncation": NSNull(), "padding": NSNull(), "added_tokens": addedJSON,
             "normalizer": normalizer, "pre_tokenizer": preTokenizer, "post_processor": postProcessor,
-            "decoder": decoder, "model": modelJSON,
+            "decoder": decoder,
         ]
 
         // tokenizer_config.json.
@@ -238,11 +247,39 @@ extension GGUFFile {
         if let template = try optionalString("tokenizer.chat_template") { config["chat_template"] = template }
 
         do {
-            return (try JSONSerialization.data(withJSONObject: tokenizerJSON, options: [.sortedKeys]),
-                    try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys, .prettyPrinted]))
+            // The other sections, then `"model": …` before the closing brace.
+            var tokenizer = try JSONSerialization.data(withJSONObject: tokenizerJSON, options: [.sortedKeys])
+            guard tokenizer.last == UInt8(ascii: "}") else {
+                throw GGUFError.invalidMetadata(path: path, key: "tokenizer.ggml.*", expected: "a tokenizer that serializes")
+            }
+            tokenizer.removeLast()
+            tokenizer.append(contentsOf: Array((",\"model\":" + modelJSON + "}").utf8))
+            return (tokenizer, try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys, .prettyPrinted]))
+        } catch let error as GGUFError {
+            throw error
         } catch {
             throw GGUFError.invalidMetadata(path: path, key: "tokenizer.ggml.*", expected: "values that form a tokenizer: \(error)")
         }
+    }
+
+    /// `text` as a JSON string literal: quotes, backslashes and control characters escaped, every
+    /// other scalar as is (UTF-8).
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 
     /// The `general.architecture` values whose "llama" vocabulary transformers rebuilds as Gemma's.
