@@ -38,6 +38,8 @@ build: deps
 # needed) is installed from PyPI into .build-nvrtc/ when pip is available, so that the CUDA
 # kernels' compile tests run; without it they are skipped with the reason. Debian's chromium is
 # installed when missing, for the headless-browser tests of `dice report`; they skip without it.
+# Open MPI (openmpi-bin, libopenmpi-dev) and iproute2 are installed when missing, for the
+# data-parallel tests under mpirun (Documentation/Distributed.md); they skip without them.
 NVRTC_LIB := .build-nvrtc/nvidia/cuda_nvrtc/lib/libnvrtc.so.12
 test: deps
 	@if [ ! -f $(NVRTC_LIB) ]; then \
@@ -52,6 +54,16 @@ test: deps
 		echo "Installing chromium (the dice report browser tests)…"; \
 		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium) \
 			|| echo "(could not install chromium: the dice report browser tests will be skipped)"; \
+	fi
+	@if ! command -v mpirun >/dev/null 2>&1 || ! dpkg -s libopenmpi-dev >/dev/null 2>&1; then \
+		echo "Installing Open MPI (the data-parallel tests under mpirun)…"; \
+		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq openmpi-bin libopenmpi-dev) \
+			|| echo "(could not install Open MPI: the MPI tests will be skipped)"; \
+	fi
+	@if ! command -v ip >/dev/null 2>&1; then \
+		echo "Installing iproute2 (the two-namespace MPI test)…"; \
+		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq iproute2) \
+			|| echo "(could not install iproute2: the two-namespace MPI test will be skipped)"; \
 	fi
 	$(SWIFT) build --build-tests -c release -Xswiftc -enable-testing
 	@if [ -f $(NVRTC_LIB) ]; then export DICEKIT_LIBNVRTC="$${DICEKIT_LIBNVRTC:-$(CURDIR)/$(NVRTC_LIB)}"; fi; \

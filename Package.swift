@@ -28,9 +28,16 @@ let package = Package(
             name: "CKernels",
             path: "Sources/CKernels"
         ),
+        // Open MPI (libmpi.so.40) and NCCL (libnccl.so.2) bound at run time with dlopen/dlsym, so
+        // that DICEKit builds and runs without either (Documentation/Distributed.md).
+        .target(
+            name: "CMPIShim",
+            path: "Sources/CMPIShim",
+            linkerSettings: [.linkedLibrary("dl")]
+        ),
         .target(
             name: "DICEKit",
-            dependencies: ["CBLAS", "CKernels", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CBLAS", "CKernels", "CMPIShim", .product(name: "Logging", package: "swift-log")]
         ),
         // The CUDA driver, cuBLAS and NVRTC types and function signatures that DICEKitCUDA uses,
         // bound at run time with dlopen/dlsym (no CUDA toolkit at build time).
@@ -41,7 +48,7 @@ let package = Package(
         ),
         .target(
             name: "DICEKitCUDA",
-            dependencies: ["DICEKit", "CCUDAShim", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["DICEKit", "CCUDAShim", "CMPIShim", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "dice",

@@ -22,15 +22,19 @@ public final class TransformerLM {
     let positionEmbedding: ParameterStore.Entry?
     let blocks: [TransformerBlock]
     let finalNorm: Normalization
-    /// `[V, C]`: `lm_head.weight`, or the token embedding when tied.
+    /// `[V, C]`: `lm_head.weight`, or the token embedding when tied; `[labels, C]`
+    /// `score.weight` under a score head.
     let outputProjection: ParameterStore.Entry
+
+    /// What the final hidden state is projected to (`config.head`).
+    public var head: OutputHead { config.head }
 
     /// A model of `config`'s architecture with all weights zero (load or initialise them next).
     /// - Throws: `ModelError.invalidSpec` (duplicate weight names in the layout);
     ///   `BackendError.allocationFailed`.
     public init(config: ModelConfig, backend: any Backend) throws {
         let layout = config.layout
-        let p = try ParameterStore(shapes: layout.weights, on: backend)
+        let p = try ParameterStore(shapes: config.expectedWeights(), on: backend)
         func entry(_ name: String) throws -> ParameterStore.Entry { try p.entry(name) }
         func table(_ t: ModelLayout.Table) throws -> ParameterStore.Entry { try entry(t.module + ".weight") }
         func linear(_ l: ModelLayout.Linear) throws -> Linear {
@@ -73,7 +77,19 @@ public final class TransformerLM {
         positionEmbedding = try layout.positionEmbedding.map(table)
         blocks = try layout.blocks.map(block)
         finalNorm = try norm(layout.finalNorm)
-        outputProjection = try layout.outputProjection.map(table) ?? tokenEmbedding
+        if case .score = config.head {
+            outputProjection = try entry(OutputHead.scoreWeightName)
+        } else {
+            outputProjection = try layout.outputProjection.map(table) ?? tokenEmbedding
+        }
+    }
+
+    /// Throws unless the model predicts next tokens (a sequence classifier has no
+    /// next-token distribution to score, sample or decode from).
+    /// - Throws: `ModelError.invalidSpec` for a score head.
+    func requireLanguageModelHead() throws {
+        guard case let .score(labels) = head else { return }
+        throw ModelError.invalidSpec("this model is a sequence classifier (a score head with \(labels) label(s)), not a causal language model: load it as a RewardModel")
     }
 
     /// A model of `spec` (its architecture found by `spec.modelType` in `registry`) with all

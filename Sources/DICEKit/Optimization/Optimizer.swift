@@ -35,6 +35,11 @@ public protocol Optimizer: AnyObject {
     func update(_ parameters: any TrainableParameters, learningRate: Double) throws
     /// The state, copied to the host.
     func state() -> OptimizerState
+    /// The whole state, as a checkpoint records it: `state()` for an optimizer that holds all of
+    /// it; for one sharded over ranks (`ShardedOptimizer`) the ranks' shards gathered, which is a
+    /// collective that every rank calls. The default is `state()`.
+    /// - Throws: what the gathering throws (`CommunicatorError`).
+    func checkpointState() throws -> OptimizerState
     /// Replaces the state with a saved one (for `parameterCount` parameters on `backend`).
     /// - Throws: `OptimizationError.stateMismatch` naming the buffer whose shape disagrees, or a
     ///   missing buffer.
@@ -57,6 +62,9 @@ public enum OptimizationError: Error, Sendable, Equatable, CustomStringConvertib
 }
 
 extension Optimizer {
+    /// `state()`: an optimizer that holds all its state.
+    public func checkpointState() throws -> OptimizerState { state() }
+
     /// A buffer of `count` values uploaded from `tensors[name]`.
     static func restoredBuffer(_ name: String, from tensors: [String: HostTensor], count: Int,
                                on backend: any Backend) throws -> BufferSlice {

@@ -53,6 +53,10 @@ public struct ToyDemoConfiguration: Sendable, Hashable, Codable {
         task.topicCount = 12
         task.instructionCount = 13
         task.instructionsPerPrompt = 3
+        // Each topic asks for answers of its own length L (3 … 8 words); the reference answers
+        // are L ± 1 words and the judge penalises stopping early or late, so that DPO cannot move
+        // the policy's answer length far with little push (the geometric lengths let it).
+        task.lengthTarget = ToyLengthTarget()
         let vocabulary = task.wordCount + 1
         // π_0: about one pass over D_offline at a modest rate, so that it is not fitted hard to the
         // offline pairs (a larger budget also inflates its answers' length).
@@ -71,9 +75,8 @@ public struct ToyDemoConfiguration: Sendable, Hashable, Codable {
             heldOutPrompts: 250, sftExamplesPerPrompt: 4,
             sft: SFTConfiguration(learningRate: 3e-3, batchSize: 64, steps: 300, seed: seed),
             offlinePairsPerPrompt: 1, initialDPO: initial,
-            // Answers shorter than any reference one (minResponseWords) are degenerate.
             dice: DICEConfiguration(rounds: 2, samplesPerPrompt: 8, beta: 0.1, alpha: .auto, lengthUnit: .tokens,
-                                    minLength: task.minResponseWords, minValid: 4, gamma: 0.5, dpo: round, seed: seed),
+                                    minLength: 1, minValid: 4, gamma: 0.5, dpo: round, seed: seed),
             sampling: SamplingParameters(temperature: 1.0), maxNewTokens: 32,
             evaluationSamplesPerPrompt: 4, ablations: true, bootstrapResamples: 1000)
     }

@@ -171,6 +171,12 @@ public struct ReferenceLogProbCache: Sendable {
         return partial
     }
 
+    /// Stores the complete `values` of `key` (atomically; e.g. gathered from several ranks).
+    /// - Throws: `FormatError` for an unwritable folder or file.
+    public func store(_ values: ReferenceLogProbs, key: String) throws {
+        try write(Stored(key: key, count: values.chosen.count, chosen: values.chosen, rejected: values.rejected))
+    }
+
     private func read(_ key: String) throws -> Stored? {
         let url = file(key)
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }

@@ -52,6 +52,10 @@ public struct SFTConfiguration: Sendable, Hashable, Codable {
 /// Trains a policy to maximise Σ log π(response | prompt), averaged over response tokens
 /// (`loss = −Σ_i log π(y_i|x_i) / Σ_i |y_i|` per batch, the usual token-mean NLL), one
 /// `TrainingStep` per batch.
+///
+/// With a `communicator` of several ranks, each rank takes its share of every batch (the loss
+/// still normalised by the whole batch's response tokens) and the gradients are summed over the
+/// ranks before clipping (`AllReduceGradientReducer`); the observer sees the whole batch's loss.
 public struct SFTTrainer {
     /// The run's settings.
     public var configuration: SFTConfiguration
@@ -62,6 +66,8 @@ public struct SFTTrainer {
     public var reducer: any GradientReducer
     /// Receives (step, loss) after every update; throwing stops the run.
     public var observer: ((_ step: Int, _ loss: Double) throws -> Void)?
+    /// The ranks that train together (`LocalCommunicator`, one process, by default).
+    public var communicator: any Communicator = LocalCommunicator()
 
     /// A trainer; a trailing closure is the `observer`.
     public init(configuration: SFTConfiguration, optimizer: (any Optimizer)? = nil,
@@ -87,7 +93,9 @@ public struct SFTTrainer {
         }
         let optimizer = try self.optimizer ?? c.optimizer.makeOptimizer(weightDecay: c.weightDecay)
         let update = TrainingStep(optimizer: optimizer, learningRate: c.learningRate, schedule: c.schedule,
-                                  maxGradNorm: c.maxGradNorm, reducer: reducer, gradientNormName: "SFT gradient norm")
+                                  maxGradNorm: c.maxGradNorm,
+                                  reducer: communicator.size > 1 ? AllReduceGradientReducer(communicator, after: reducer) : reducer,
+                                  gradientNormName: "SFT gradient norm")
         let parameters = policy.trainableParameters
         var order = DPODataOrder(count: examples.count, seed: c.seed)
         var last = Double.nan
@@ -95,13 +103,23 @@ public struct SFTTrainer {
             let batch = order.next(c.batchSize).map { examples[$0] }
             let tokens = Double(max(1, batch.reduce(0) { $0 + $1.response.count }))
             var loss = Double.nan
+            let share = Array(batch[communicator.shard(of: batch.count)])
             try update.apply(to: parameters, index: step) {
-                let (logps, pullback) = try policy.logProbsWithPullback(batch)
+                guard !share.isEmpty else {
+                    loss = 0
+                    return
+                }
+                let (logps, pullback) = try policy.logProbsWithPullback(share)
                 loss = -logps.reduce(0, +) / tokens
                 guard loss.isFinite else {
                     throw DPOTrainingError.nonFinite(step: step + 1, quantity: "SFT loss", lastCheckpointStep: nil)
                 }
-                try pullback([Double](repeating: -1 / tokens, count: batch.count))
+                try pullback([Double](repeating: -1 / tokens, count: share.count))
+            }
+            if communicator.size > 1 {
+                var total = [loss]
+                try communicator.allReduceSum(&total)
+                loss = total[0]
             }
             last = loss
             try observer?(step + 1, loss)

@@ -30,6 +30,15 @@ import Logging
 /// An observer that throws `RunStopped` at `.step` or `.validation` stops the run cleanly: the
 /// update is finished (validated when due), checkpointed, and then the error is rethrown.
 /// A checkpoint records `inputs`; a resume under other inputs is refused.
+///
+/// Data parallelism: with a `communicator` of several ranks, every rank runs `train` with the
+/// same pairs and settings; each takes its contiguous share (`Communicator.shard(of:)`) of every
+/// global batch, the loss derivatives stay scaled to the global batch, and the gradients are
+/// summed over the ranks (`AllReduceGradientReducer`, after `reducer`) before clipping, so every
+/// rank applies the same update. Metrics cover the whole batch (the ranks' log-probs are
+/// gathered); validation runs on every rank; only rank 0 writes checkpoints (and calls
+/// `exportModel`), and every rank resumes from them (on several hosts the output folder must be
+/// shared).
 public final class StandardDPOTrainer: DPOTrainer {
     /// The run's settings (batches, schedule, clipping, validation, checkpoints, seed).
     public let configuration: DPOConfiguration
@@ -59,6 +68,9 @@ public final class StandardDPOTrainer: DPOTrainer {
     /// checkpoint written and the end; at `trace` every update's loss, gradient norm and
     /// learning rate.
     public var logger: Logger = LogSubsystem.training.logger
+    /// The ranks that train together (`LocalCommunicator`, one process, by default); see the
+    /// type's description.
+    public var communicator: any Communicator = LocalCommunicator()
 
     /// A trainer; a trailing closure is the `observer`. `loss` and `optimizer` replace the
     /// configuration's (nil: the configuration's); `reducer` is called on every update's
@@ -92,8 +104,10 @@ public final class StandardDPOTrainer: DPOTrainer {
         let parameters = policy.trainableParameters
         let backend = parameters.backend
         let optimizer = try self.optimizer ?? c.optimizer.makeOptimizer(weightDecay: c.weightDecay)
+        let communicator = self.communicator, writes = communicator.rank == 0
         let update = TrainingStep(optimizer: optimizer, learningRate: c.learningRate, schedule: c.schedule,
-                                  maxGradNorm: c.maxGradNorm, reducer: reducer)
+                                  maxGradNorm: c.maxGradNorm,
+                                  reducer: communicator.size > 1 ? AllReduceGradientReducer(communicator, after: reducer) : reducer)
         let validation = DPODataOrder.validationIndices(count: pairs.count, size: c.validationSize, seed: c.seed)
         let held = Set(validation)
         let training = (0..<pairs.count).filter { !held.contains($0) }
@@ -103,7 +117,7 @@ public final class StandardDPOTrainer: DPOTrainer {
         var lastCheckpoint: Int?
         var summary = DPOTrainingSummary(steps: 0)
 
-        if let folder = checkpointFolder {
+        if let folder = checkpointFolder, writes {
             AtomicFile.removeLeftovers(in: folder)
             DPOCheckpoint.removeLeftovers(in: folder)
         }
@@ -128,9 +142,11 @@ public final class StandardDPOTrainer: DPOTrainer {
             let chosenTokens = batch.reduce(0) { $0 + pairs[$1].chosen.count }
             var measured: [PairLogProbs] = []
             var batchLoss = 0.0
+            // This rank's share of the global batch (all of it in one process).
+            let share = Array(batch[communicator.shard(of: batch.count)])
             let outcome = try update.apply(to: parameters, index: step, lastCheckpointStep: lastCheckpoint) {
-                for start in stride(from: 0, to: batch.count, by: c.microBatchSize) {
-                    let micro = Array(batch[start..<min(batch.count, start + c.microBatchSize)])
+                for start in stride(from: 0, to: share.count, by: c.microBatchSize) {
+                    let micro = Array(share[start..<min(share.count, start + c.microBatchSize)])
                     let (logps, pullback) = try policy.logProbsWithPullback(micro.flatMap { [pairs[$0].chosenPair, pairs[$0].rejectedPair] })
                     guard logps.count == 2 * micro.count, logps.allSatisfy(\.isFinite) else {
                         throw DPOTrainingError.nonFinite(step: step + 1, quantity: "policy log-probs", lastCheckpointStep: lastCheckpoint)
@@ -152,6 +168,7 @@ public final class StandardDPOTrainer: DPOTrainer {
                 }
             }
             step += 1
+            if communicator.size > 1 { (measured, batchLoss) = try Self.gather(measured, loss: batchLoss, over: communicator) }
 
             let epoch = Double(order.consumed) / Double(max(1, training.count))
             var metrics = DPOMetrics.measure(measured, loss: batchLoss, beta: loss.beta, step: step, epoch: epoch,
@@ -174,12 +191,18 @@ public final class StandardDPOTrainer: DPOTrainer {
             }
             if let folder = checkpointFolder,
                last || stop != nil || (c.checkpointInterval > 0 && step % c.checkpointInterval == 0) {
+                // Every rank takes part in gathering a sharded optimizer's state; rank 0 writes.
+                let optimizerState = try optimizer.checkpointState()
+                guard writes else {
+                    if let stop { throw stop }
+                    continue
+                }
                 let state = DPOCheckpoint.State(step: step, configuration: c, dataFingerprint: fingerprint,
                                                 parameterCount: parameters.values.count, loss: loss.name,
                                                 optimizer: optimizer.name,
                                                 optimizerStep: optimizer.step, dataOrder: order,
                                                 inputs: inputs.isEmpty ? nil : inputs)
-                let values = backend.download(parameters.values), optimizerState = optimizer.state()
+                let values = backend.download(parameters.values)
                 guard values.allSatisfy(\.isFinite),
                       optimizerState.tensors.values.allSatisfy({ $0.values.allSatisfy(\.isFinite) }) else {
                     throw DPOTrainingError.nonFinite(step: step, quantity: "parameters or optimizer state",
@@ -236,6 +259,27 @@ public final class StandardDPOTrainer: DPOTrainer {
         try Self.checkContribution(part, pairs: values.count, loss: loss)
         return DPOMetrics.measure(values, loss: part.loss, beta: loss.beta, step: step, epoch: epoch,
                                   isValidation: true)
+    }
+
+    /// Every rank's log-probs of its share (in rank order: the batch's order) and the sum of the
+    /// ranks' losses (each already scaled to the global batch).
+    private static func gather(_ measured: [PairLogProbs], loss: Double, over communicator: any Communicator) throws
+        -> ([PairLogProbs], Double) {
+        let flat = [loss] + measured.flatMap {
+            [$0.policyChosen, $0.policyRejected, $0.referenceChosen, $0.referenceRejected,
+             Double($0.chosenLength), Double($0.rejectedLength)]
+        }
+        let parts = try communicator.allGather(Distribution.bytes(flat)).map(Distribution.doubles)
+        var all: [PairLogProbs] = [], total = 0.0
+        for part in parts {
+            total += part.first ?? 0
+            for k in stride(from: 1, to: part.count - 5, by: 6) {
+                all.append(PairLogProbs(policyChosen: part[k], policyRejected: part[k + 1], referenceChosen: part[k + 2],
+                                        referenceRejected: part[k + 3], chosenLength: Int(part[k + 4]),
+                                        rejectedLength: Int(part[k + 5])))
+            }
+        }
+        return (all, total)
     }
 
     /// Refuses a loss contribution whose derivatives do not cover `pairs` pairs.

@@ -17,6 +17,10 @@ import Foundation
 /// plain path, 8 × 2 × (64 + 64) per update. Peak memory is each process's RSS high-water mark
 /// (VmHWM); DICEKit's is reset before training so that setting up the peer's files is not
 /// counted.
+///
+/// `--ranks N` runs the same update data-parallel over N ranks (the command starts itself under
+/// `mpirun -np N`; each rank takes N-th of the 8 pairs, gradients all-reduced): pairs/s is then the
+/// whole job's, and `bytes_sent_per_update` what rank 0 sent per update. No peer then.
 struct BenchDPO: ParsableCommand {
     @OptionGroup var backendOptions: BackendOptions
     static let configuration = CommandConfiguration(
@@ -33,6 +37,9 @@ struct BenchDPO: ParsableCommand {
     @Option(help: "Python with torch + transformers, to run the PyTorch peer in the same run.")
     var python: String?
 
+    @Option(help: "Data-parallel ranks (started with mpirun; 1: this process alone).")
+    var ranks = 1
+
     struct Report: Encodable {
         let backend: String
         let threads: Int
@@ -46,9 +53,25 @@ struct BenchDPO: ParsableCommand {
         let first_loss: Double
         let first_grad_norm: Double
         let peer: [String: JSONValue]?
+        let ranks: Int
+        /// Bytes rank 0 sent per timed update (0 for one rank).
+        let bytes_sent_per_update: Double
     }
 
     func run() throws {
+        if ranks > 1 && !MPICommunicator.isLaunched() {
+            try MPILauncher.relaunch(ranks: ranks)
+            return
+        }
+        try reportingErrors {
+            let communicator = try DistributedLaunch.communicator()
+            try measure(communicator)
+            (communicator as? MPICommunicator)?.finalize()
+        }
+    }
+
+    private func measure(_ communicator: any Communicator) throws {
+        let python = communicator.size > 1 ? nil : self.python
         let backend = try backendOptions.makeBackend()
         let pairsCount = 8, prompt = 64, response = 64
         var rng = SplitMix64(seed: 3)
@@ -92,13 +115,14 @@ struct BenchDPO: ParsableCommand {
         var first: DPOMetrics?
         let pause = 0.25
         var start = DispatchTime.now().uptimeNanoseconds
+        var sentBefore = 0
         let config = DPOConfiguration(loss: try DPOLoss(kind: .sigmoid, beta: 0.1), optimizer: .adamw, learningRate: 5e-7,
                                       batchSize: pairsCount, steps: repeats + 1, maxGradNorm: 1.0,
                                       evaluationInterval: 0, checkpointInterval: 0)
-        _ = try StandardDPOTrainer(configuration: config) { event in
+        let trainer = StandardDPOTrainer(configuration: config) { event in
             guard case .step(let m) = event else { return }
             let now = DispatchTime.now().uptimeNanoseconds
-            if m.step == 1 { first = m } else { times.append(Double(now - start) / 1e9) }
+            if m.step == 1 { first = m; sentBefore = communicator.bytesSent } else { times.append(Double(now - start) / 1e9) }
             if m.step > 1, let peer = session {
                 Thread.sleep(forTimeInterval: pause)
                 do {
@@ -110,7 +134,10 @@ struct BenchDPO: ParsableCommand {
             }
             Thread.sleep(forTimeInterval: pause)
             start = DispatchTime.now().uptimeNanoseconds
-        }.train(model, pairs: pairs, reference: shifted)
+        }
+        trainer.communicator = communicator
+        _ = try trainer.train(model, pairs: pairs, reference: shifted)
+        guard communicator.rank == 0 else { return }
         let best = times.min() ?? .infinity
         let tokens = pairsCount * 2 * (prompt + response)
         var peer: [String: JSONValue]?
@@ -125,12 +152,16 @@ struct BenchDPO: ParsableCommand {
         let report = Report(backend: backend.name, threads: backend.threads, pairs: pairsCount, tokens_per_step: tokens,
                             pairs_per_s: Double(pairsCount) / best, tokens_per_s: Double(tokens) / best,
                             peak_rss_mib: PeakMemory.mebibytes(), host_steal_percent: steal.percent, first_loss: first?.loss ?? .nan,
-                            first_grad_norm: first?.gradNorm ?? .nan, peer: peer)
+                            first_grad_norm: first?.gradNorm ?? .nan, peer: peer, ranks: communicator.size,
+                            bytes_sent_per_update: Double(communicator.bytesSent - sentBefore) / Double(max(1, repeats)))
         if json {
             try printJSON(report)
             return
         }
-        print("DPO update, small model, \(pairsCount) pairs × (prompt \(prompt), chosen \(response), rejected \(response)), AdamW, clip 1.0, \(backend.threads) threads")
+        print("DPO update, small model, \(pairsCount) pairs × (prompt \(prompt), chosen \(response), rejected \(response)), AdamW, clip 1.0, \(communicator.size) rank(s) × \(backend.threads) threads")
+        if communicator.size > 1 {
+            print(String(format: "  sent by rank 0 per update: %.1f MiB", report.bytes_sent_per_update / 1_048_576))
+        }
         print(String(format: "  DICEKit  %7.2f pairs/s  %8.0f tokens/s  peak RSS %7.0f MiB  first step: loss %.6f grad_norm %.6f",
                      report.pairs_per_s, report.tokens_per_s, report.peak_rss_mib, report.first_loss, report.first_grad_norm))
         if let peer {

@@ -14,6 +14,8 @@ struct BackendOptions: ParsableArguments {
     @Option(help: "Compute backend: cpu, cuda (an NVIDIA GPU; an error when unusable), or auto (CUDA when usable, else CPU).")
     var backend: BackendChoice = .cpu
 
+    @Option(parsing: .unconditional, help: "CPU compute threads (default: DICEKIT_THREADS, else every core; e.g. 1 per rank under mpirun).")
+    var threads: Int?
     @Option(parsing: .unconditional, help: "CUDA device ordinal (with --backend cuda or auto).")
     var cudaDevice = 0
 
@@ -25,7 +27,11 @@ struct BackendOptions: ParsableArguments {
     ///   `CUDAError` that names what is missing and the environment variable that points at it.
     func makeBackend() throws -> any Backend {
         guard cudaDevice >= 0 else { throw ValidationError("--cuda-device \(cudaDevice): expected a device ordinal ≥ 0") }
-        return try backend.makeBackend(cudaDevice: cudaDevice, matmulPrecision: cudaMatmul)
+        let made = try backend.makeBackend(cudaDevice: cudaDevice, matmulPrecision: cudaMatmul)
+        let setting = threads ?? ProcessInfo.processInfo.environment["DICEKIT_THREADS"].flatMap { Int($0) }
+        guard let setting, made is CPUBackend else { return made }
+        guard setting >= 1 else { throw ValidationError("--threads \(setting) (or DICEKIT_THREADS): expected a number ≥ 1") }
+        return CPUBackend(threads: setting)
     }
 }
 

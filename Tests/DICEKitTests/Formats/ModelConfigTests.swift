@@ -75,18 +75,38 @@ struct ModelConfigTests {
                                                supported: ["llama", "mistral", "qwen2", "qwen3", "gpt2", "gemma3_text", "gemma3"]))
     }
 
+    @Test("a …ForSequenceClassification class gives a score head: num_labels, else id2label, else transformers' 2")
+    func sequenceClassifier() throws {
+        let base = #""model_type": "llama", "vocab_size": 10, "hidden_size": 16, "intermediate_size": 24, "num_hidden_layers": 1, "num_attention_heads": 2"#
+        for (extra, labels) in [("", 2), (#", "num_labels": 1"#, 1), (#", "id2label": {"0": "a", "1": "b", "2": "c"}"#, 3)] {
+            let config = try Self.decode(#"{"architectures": ["LlamaForSequenceClassification"], "#  + base + extra + "}",
+                                         path: "/m/config.json")
+            #expect(config.head == .score(labels: labels))
+            #expect(config.expectedWeights().last.map { $0.name } == "score.weight")
+            #expect(config.expectedWeights().last.map { $0.shape } == [labels, 16])
+            #expect(!config.expectedWeights().contains { $0.name == "lm_head.weight" })
+        }
+        #expect(try Self.decode("{" + base + "}", path: "/m/config.json").head == .languageModel)
+        let error = #expect(throws: FormatError.self) {
+            try Self.decode(#"{"architectures": ["LlamaForSequenceClassification"], "num_labels": 0, "# + base + "}",
+                            path: "/m/config.json")
+        }
+        guard case .invalidConfig(_, let key, _) = error else { Issue.record("got \(String(describing: error))"); return }
+        #expect(key == "num_labels")
+    }
+
     @Test("an unsupported architecture is named")
     func unsupportedArchitecture() {
         let error = #expect(throws: FormatError.self) {
             try Self.decode("""
-            {"architectures": ["LlamaForSequenceClassification"], "model_type": "llama", "vocab_size": 10,
+            {"architectures": ["LlamaForTokenClassification"], "model_type": "llama", "vocab_size": 10,
              "hidden_size": 16, "intermediate_size": 24, "num_hidden_layers": 1, "num_attention_heads": 2}
             """, path: "/m/config.json")
         }
         guard case .unsupportedArchitecture(let path, let architecture, let supported) = error else {
             Issue.record("got \(String(describing: error))"); return
         }
-        #expect(path == "/m/config.json" && architecture == "LlamaForSequenceClassification")
+        #expect(path == "/m/config.json" && architecture == "LlamaForTokenClassification")
         #expect(supported.contains("Qwen2ForCausalLM") && supported.contains("GPT2LMHeadModel"))
     }
 

@@ -1,0 +1,59 @@
+// Open MPI collectives of `dice` under mpirun on this host: every collective against sums and
+// concatenations computed in the test's own loops (`dice collectives`), and a rank that stops
+// answering named by the others' deadline.
+
+import Foundation
+import Testing
+
+@Suite("MPI collectives (2 ranks under mpirun)", .serialized)
+struct MPICollectivesTests {
+    @Test("all-reduce, reduce-scatter, all-gather, broadcast and barrier give the rank-order results")
+    func collectives() throws {
+        if let reason = MPIRun.unavailable {
+            print("skipped: \(reason)")
+            return
+        }
+        let folder = try ScratchFolder("mpi-collectives")
+        defer { folder.remove() }
+        let result = try MPIRun.run(ranks: 2, ["collectives", "--count", "100003"], in: folder.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        for line in ["ranks 2", "allReduceSum Float 100003: bit-identical", "allReduceSum Double 100003: bit-identical",
+                     "reduceScatterSum: every rank", "allGather: variable-length", "broadcast: root 1", "barrier"] {
+            #expect(result.stdout.contains(line), "missing '\(line)' in \(result.stdout)")
+        }
+    }
+
+    @Test("a rank that stops answering is named by the others within the collective timeout")
+    func lostRank() throws {
+        if let reason = MPIRun.unavailable {
+            print("skipped: \(reason)")
+            return
+        }
+        let folder = try ScratchFolder("mpi-lost")
+        defer { folder.remove() }
+        let result = try MPIRun.run(ranks: 2, ["collectives", "--hang-rank", "1", "--timeout", "3"], in: folder.url,
+                                    limit: 120)
+        #expect(result.status != 0)
+        #expect(result.seconds < 60, "took \(result.seconds) s")
+        #expect(result.stderr.contains("rank 1 was lost"), "\(result.stderr)")
+    }
+}
+
+@Suite("dice bootstrap under several ranks")
+struct MPIBootstrapRefusalTests {
+    @Test("dice bootstrap started with 2 ranks refuses before any work, saying it runs in one process")
+    func refused() throws {
+        if let reason = MPIRun.unavailable {
+            print("skipped: \(reason)")
+            return
+        }
+        let folder = try ScratchFolder("mpi-bootstrap")
+        defer { folder.remove() }
+        try ToyModelFolders.bootstrapInputs(in: folder.url)
+        let result = try MPIRun.run(ranks: 2, ToyModelFolders.bootstrapArguments(folder.url, run: "run"), in: folder.url,
+                                    limit: 120)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("dice bootstrap runs in one process, but mpirun started 2 ranks"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("run").path), "a rank started the run")
+    }
+}
