@@ -61,6 +61,15 @@ run() {
     done
     # The CPU figures of the same machine, for the DPO speed-up.
     timeout "$STEP_SECONDS" "$BUNDLE/dice" bench dpo --backend cpu --json | tee "$RESULTS/bench-dpo-cpu.json" || status=$?
+    # Data parallelism on the CPU cores (issue 20's target: 4 ranks × 4 threads against 1 × 16),
+    # where Open MPI is installed. The NCCL tests (NCCLLibraryTests, a single-GPU all-reduce) ran
+    # with the CUDA tests above, NCCL found in site-packages/nvidia/nccl/lib or DICEKIT_LIBNCCL.
+    if command -v mpirun >/dev/null; then
+        timeout "$STEP_SECONDS" "$BUNDLE/dice" bench dpo --threads 16 --json | tee "$RESULTS/bench-dpo-cpu-1x16.json" || status=$?
+        timeout $((STEP_SECONDS * 2)) "$BUNDLE/dice" bench dpo --ranks 4 --threads 4 --json | tee "$RESULTS/bench-dpo-cpu-4x4.json" || status=$?
+    else
+        echo "note: no mpirun here: the data-parallel CPU benchmark was not run" >&2
+    fi
     grep -q "skipped" "$RESULTS/tests.txt" && { echo "note: some CUDA tests were skipped (see $RESULTS/tests.txt)" >&2; }
     exit "$status"
 }

@@ -1,5 +1,6 @@
 // NCCL bound at run time: a clear error when it is missing; where it is present (DICEKIT_LIBNCCL
-// or the nvidia-nccl-cu12 wheel), its version and a unique id, which need no GPU.
+// or the nvidia-nccl-cu12 wheel), its version and a unique id, which need no GPU; on a GPU, a
+// communicator of one rank and its all-reduce (Scripts/gpu-check.sh runs it).
 
 import DICEKit
 import DICEKitCUDA
@@ -33,5 +34,27 @@ struct NCCLLibraryTests {
         let id = try library.uniqueID()
         #expect(id.count == 128)
         #expect(id.contains { $0 != 0 })
+    }
+
+    @Test("one GPU: a one-rank NCCL communicator (its id shared over the local communicator) all-reduces in place",
+          .enabled(if: Availability.hasDevice, Availability.deviceComment))
+    func singleGPUAllReduce() throws {
+        let library: NCCLLibrary
+        do {
+            library = try NCCLLibrary()
+        } catch {
+            print("skipped: NCCL not installed here (\(error))")
+            return
+        }
+        let backend = try CUDABackend()
+        let nccl = try NCCLCommunicator(library: library, host: LocalCommunicator(), backend: backend)
+        #expect(nccl.rank == 0 && nccl.size == 1)
+        let values = (0..<1000).map { Float($0) * 0.5 - 3 }
+        let slice = BufferSlice(try backend.allocate(values.count))
+        backend.upload(values, to: slice)
+        try nccl.allReduceSum(slice)
+        #expect(backend.download(slice) == values, "the sum over one rank is the buffer itself")
+        try NCCLGradientReducer(nccl).reduce(slice.slice(10, 500), on: backend)
+        #expect(backend.download(slice) == values)
     }
 }
