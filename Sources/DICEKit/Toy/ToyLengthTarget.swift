@@ -16,20 +16,22 @@
 /// L − spread + Binomial(2·spread, ½) words (at least 1).
 public struct ToyLengthTarget: Sendable, Hashable, Codable {
     /// Shortest per-topic target length L, in content words (≥ 1).
-    public var minWords: Int = 3
+    public var minWords: Int = 6
     /// Longest per-topic target length L, in content words (≥ minWords); each topic's L is drawn
     /// uniformly from minWords … maxWords with the task's seed.
-    public var maxWords: Int = 8
+    public var maxWords: Int = 6
     /// Half-width of the reference lengths around L, in words (≥ 0): L − spread + a
     /// Binomial(2·spread, ½) draw, so L itself is the most common length.
-    public var spread: Int = 1
+    public var spread: Int = 2
     /// The judge's cost of each missing slot (an answer shorter than L), in value units before
     /// the division by L (≥ 0).
     public var shortfallPenalty: Double = 1.0
-    /// The judge's cost of each word past L, in value units before the division by L (≥ 0).
-    public var overrunPenalty: Double = 1.0
+    /// The judge's cost of each word past L, in value units before the division by L (≥ 0; 0:
+    /// words past L are simply not counted, and only the judge's `lengthBias` rewards them).
+    public var overrunPenalty: Double = 0
 
-    /// The defaults.
+    /// The defaults (the demo's): L = 6 for every topic, reference answers of 4 … 8 words, a
+    /// missing slot costs 1, words past L are not counted.
     public init() {}
 
     /// - Throws: `DICEError.invalidParameter` naming the first unusable field.

@@ -12,7 +12,9 @@
 // small explicit length bias:
 //     J(x, y) = mean_{w ∈ y} q(x, w) + coverageBonus·|y ∩ top_c(x)| / c + lengthBias·|y|
 // (|y| in content words; top_c(x) the c = coverageWords highest-valued words). An average, not a
-// sum: with a sum, length would be the dominant signal of every comparison.
+// sum: with a sum, length would be the dominant signal of every comparison. With a
+// `ToyLengthTarget` (the demo's), answers have a target length L and the mean runs over L slots
+// (a missing word costs shortfallPenalty, a word past L overrunPenalty): see ToyLengthTarget.
 
 import Foundation
 
