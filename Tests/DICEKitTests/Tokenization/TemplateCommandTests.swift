@@ -8,12 +8,12 @@ import Testing
 
 @Suite("dice template")
 struct TemplateCommandTests {
-    /// A model folder: the gpt2_bytelevel fixture tokenizer with `template` as its chat template.
-    func modelFolder(_ scratch: ScratchFolder, template: String) throws -> URL {
+    /// A model folder: the fixture tokenizer `tokenizer` with `template` as its chat template.
+    func modelFolder(_ scratch: ScratchFolder, template: String, tokenizer: String = "gpt2_bytelevel") throws -> URL {
         let model = scratch.file("model")
         try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
-        try TokenizerFixtures.tokenizerJSON("gpt2_bytelevel").write(to: model.appendingPathComponent("tokenizer.json"))
-        let configURL = TokenizerFixtures.directory("gpt2_bytelevel").appendingPathComponent("tokenizer_config.json")
+        try TokenizerFixtures.tokenizerJSON(tokenizer).write(to: model.appendingPathComponent("tokenizer.json"))
+        let configURL = TokenizerFixtures.directory(tokenizer).appendingPathComponent("tokenizer_config.json")
         guard case .dict(var config) = try JinjaValue(jsonText: String(contentsOf: configURL, encoding: .utf8)) else {
             throw JinjaError(.type, "config", line: 0, column: 0)
         }
@@ -27,11 +27,17 @@ struct TemplateCommandTests {
         let scratch = try ScratchFolder("dice-template")
         defer { scratch.remove() }
         let source = try String(contentsOf: JinjaGoldenTests.directory.appendingPathComponent("qwen3.jinja"), encoding: .utf8)
-        let model = try modelFolder(scratch, template: source)
         guard case .array(let cases)? = JinjaGoldenTests.field(try JinjaGoldenTests.goldens(), "cases") else {
             Issue.record("no cases")
             return
         }
+        // The tokenizer the goldens were made with (Scripts/make-template-goldens.py: qwen2_split).
+        let qwen3 = cases.filter { JinjaGoldenTests.field($0, "template") == .string("qwen3") }
+        guard case .string(let tokenizer)? = qwen3.first.flatMap({ JinjaGoldenTests.field($0, "tokenizer") }) else {
+            Issue.record("no qwen3 case names its tokenizer")
+            return
+        }
+        let model = try modelFolder(scratch, template: source, tokenizer: tokenizer)
         var expected: [(JinjaValue, JinjaValue)] = []
         var lines: [String] = []
         for c in cases where JinjaGoldenTests.field(c, "template") == .string("qwen3") {
