@@ -91,6 +91,22 @@ struct ToyDemoTests {
         #expect(throws: DICEError.self) { try bad.promptSplit() }
     }
 
+    /// The standard demo's answers have a target length, DICE's length filter keeps exactly the
+    /// reference answers' lengths (every SFT answer passes it), and π_0, the rounds' DPO and the
+    /// implicit reward share one β.
+    @Test func standardLengthsAndBeta() throws {
+        let c = try ToyDemoConfiguration.standard(seed: 2)
+        let target = try #require(c.task.lengthTarget)
+        let maxLength = try #require(c.dice.maxLength)
+        #expect(c.dice.minLength == target.minWords - target.spread && maxLength == target.maxWords + target.spread)
+        let task = try ToyTask(config: c.task)
+        let examples = try task.sftExamples(prompts: Array(try c.promptSplit().training.prefix(200)), perPrompt: 4, seed: 1)
+        let lengths = examples.map { $0.response.count - 1 }
+        #expect(lengths.allSatisfy { (c.dice.minLength ... maxLength).contains($0) })
+        #expect(lengths.min() == c.dice.minLength && lengths.max() == maxLength)
+        #expect(c.initialDPO.loss.beta == c.dice.beta && c.dice.dpo.loss.beta == c.dice.beta)
+    }
+
     /// withSeed sets every seed of the configuration, as standard(seed:) does.
     @Test func reseeding() throws {
         #expect(try ToyDemoConfiguration.standard(seed: 0).withSeed(7) == ToyDemoConfiguration.standard(seed: 7))
