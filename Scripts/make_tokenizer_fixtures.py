@@ -17,6 +17,18 @@ shaped like the real tokenizer.json files DICEKit must read:
                    SmolLM2's ChatML template with a default system message.
   mistral_metaspace SentencePiece-style BPE with the Metaspace pre-tokenizer (prepend_scheme
                    "first", split false) and Metaspace decoder, ChatML template.
+  qwen2_split      Qwen2/Qwen3's pipeline: NFC normalizer, Sequence[Split(Qwen-2 regex: single digits),
+                   ByteLevel(no prefix space, no regex)], ByteLevel post-processor and decoder without
+                   prefix space or offset trimming, <|endoftext|>/<|im_start|>/<|im_end|> specials and
+                   non-special <think>/</think>, Qwen3's chat template.
+  gemma_spm        Gemma (1/2/3)'s pipeline: Replace(" " → "▁") normalizer with no prefix "▁",
+                   Split(" ", MergedWithPrevious) pre-tokenizer (a no-op after the normalizer: the
+                   whole text is one BPE word, as in the real file), BPE with byte_fallback, fuse_unk
+                   and <0x00>..<0xFF> tokens, decoders Replace/ByteFallback/Fuse (no Strip), <bos>
+                   TemplateProcessing, Gemma 3's chat template.
+
+The last three are trained on TRAIN_CORPUS + MULTILINGUAL_CORPUS; every fixture is checked on
+FIXTURE_CORPUS + MULTILINGUAL_CORPUS (scripts, emoji sequences, CJK, code and whitespace runs).
 
 For each it records golden ids (with and without special tokens), decoded strings (with and
 without skip_special_tokens), decodings of arbitrary id sequences, and chat-template renderings
@@ -33,6 +45,7 @@ from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalize
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures", "tokenizers")
 
 GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+QWEN2_PATTERN = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
 LLAMA3_PATTERN = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
 
 CHATML_TEMPLATE = (
@@ -127,6 +140,42 @@ FIXTURE_CORPUS = [
     "Ω≈ç√∫ ¡™£¢∞§¶ œ∑´®†¥",
 ]
 
+# A multilingual corpus: many scripts (RTL, Indic, Thai without spaces, CJK, Hangul), emoji
+# sequences (ZWJ, skin tones, flags, keycaps, variation selectors), astral-plane letters, code in
+# several languages, and runs of spaces, tabs and newlines.
+MULTILINGUAL_CORPUS = [
+    "مرحبا بالعالم، كيف حالك اليوم؟ ٣٤٥ كتاباً",
+    "שלום עולם! מה שלומך?",
+    "नमस्ते दुनिया, आप कैसे हैं? १२३ किताबें",
+    "বাংলা ভাষা এবং தமிழ் மொழி",
+    "สวัสดีชาวโลกภาษาไทยไม่มีช่องว่าง",
+    "東京は日本の首都です。カタカナとひらがな、そして漢字。",
+    "我喜欢机器学习和自然语言处理，价格是１２３元。",
+    "안녕하세요 세계! 한국어 문장입니다.",
+    "Tiếng Việt có dấu: ắ ằ ẳ ẵ ặ, đường phố.",
+    "İstanbul ıi İI; Größe Straße; Ærøskøbing; Łódź; Čeština",
+    "Ελληνικά: Καλημέρα κόσμε. Русский: Привет, мир! Українська: Їжак ґанок.",
+    "🤖🚀🔥💯 ✨ 👩🏾‍🔬 🏳️‍🌈 1️⃣ #️⃣ 🇯🇵🇺🇸",
+    "I ❤️ NY 🗽!! Emoji-in-words: ok👍done, 😀😀😀",
+    "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𝕄𝕒𝕥𝕙 𐍈 𓀀 and full-width ＡＢＣ１２３",
+    "∀x∈ℝ: x² ≥ 0 ⇒ √(x²) = |x|; ∑ᵢ aᵢ ≤ ∞",
+    "O'Neill's 'quoted' text — it’s “curly” and «guillemets» …",
+    "def fib(n: int) -> int:\n    if n < 2:\n        return n\n    return fib(n - 1) + fib(n - 2)\n",
+    "fn main() {\n\tlet v: Vec<u8> = vec![1, 2, 3];\n\tprintln!(\"{:?}\", v);\n}\n",
+    '{"key": [1, 2.5e-3, null, true], "nested": {"a": "b\\n"}}',
+    "<div class=\"x\">\n  <p>Hello &amp; welcome</p>\n</div>",
+    "$ ls -la | grep '^d' && echo \"done\" > /dev/null 2>&1",
+    "SELECT name, COUNT(*) FROM users WHERE age >= 18 GROUP BY name;",
+    "a" + " " * 17 + "b" + "\t" * 5 + "c",
+    "\n" * 7 + "seven newlines" + "\r\n" * 3,
+    "        sixteen   \t \t  mixed   \n\n   indentation        ",
+    "end with spaces and tabs \t \t ",
+    "Pneumonoultramicroscopicsilicovolcanoconiosis antidisestablishmentarianism",
+    "price: $1,234.56 (≈ €1.100,00) — 50% off!!! ###",
+    "e\u0301\u0302 stacked marks, a\u200db zwj, x\ufe0f vs16, \u00ad soft hyphen",
+    "日本語 mixed with English and 123 numbers と emoji 🎌",
+]
+
 CHATS = [
     ([{"role": "user", "content": "Hello!"}], True),
     ([{"role": "user", "content": "Hello!"}], False),
@@ -141,7 +190,7 @@ CHATS = [
 ]
 
 
-def byte_level_bpe(pattern_split, ignore_merges, special_tokens, vocab_size):
+def byte_level_bpe(pattern_split, ignore_merges, special_tokens, vocab_size, corpus=None, trim_offsets=True):
     tok = Tokenizer(models.BPE(ignore_merges=ignore_merges))
     if pattern_split == "digits":
         tok.pre_tokenizer = pre_tokenizers.Sequence([
@@ -153,13 +202,53 @@ def byte_level_bpe(pattern_split, ignore_merges, special_tokens, vocab_size):
     else:
         tok.pre_tokenizer = pre_tokenizers.Sequence([
             pre_tokenizers.Split(Regex(pattern_split), behavior="isolated", invert=False),
-            pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=False),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=trim_offsets, use_regex=False),
         ])
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=special_tokens,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    tok.train_from_iterator(TRAIN_CORPUS * 3, trainer)
+    tok.train_from_iterator((corpus or TRAIN_CORPUS) * 3, trainer)
     return tok
+
+
+def qwen2_bpe(vocab_size):
+    """Qwen2/Qwen3's tokenizer.json pipeline around a BPE trained on the multilingual corpus."""
+    tok = byte_level_bpe(QWEN2_PATTERN, False, ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], vocab_size,
+                         corpus=TRAIN_CORPUS + MULTILINGUAL_CORPUS, trim_offsets=False)
+    tok.normalizer = normalizers.NFC()
+    tok.decoder = decoders.ByteLevel(add_prefix_space=False, trim_offsets=False, use_regex=False)
+    tok.add_tokens([AddedToken("<think>", normalized=False, special=False),
+                    AddedToken("</think>", normalized=False, special=False)])
+    return tok
+
+
+def gemma_bpe(vocab_size):
+    """Gemma's tokenizer.json pipeline around a SentencePiece-style BPE trained on the multilingual
+    corpus. Training splits words with Metaspace (so merges stay inside words, as SentencePiece's
+    do); the saved pipeline is the real one, which does not split at all."""
+    tok = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True, fuse_unk=True))
+    tok.normalizer = normalizers.Replace(" ", "▁")
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="never", split=True)
+    specials = ["<pad>", "<eos>", "<bos>", "<unk>", "<mask>", "[multimodal]", "<start_of_turn>", "<end_of_turn>"]
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False)
+    tok.train_from_iterator((TRAIN_CORPUS + MULTILINGUAL_CORPUS) * 3, trainer)
+    spec = json.loads(tok.to_str())
+    # <0x00>..<0xFF> right after the specials, renumbering the rest of the vocabulary.
+    vocab = sorted(spec["model"]["vocab"].items(), key=lambda kv: kv[1])
+    head, rest = vocab[:len(specials)], vocab[len(specials):]
+    byte_tokens = [f"<0x{b:02X}>" for b in range(256)]
+    ordered = [t for t, _ in head] + byte_tokens + [t for t, _ in rest if t not in byte_tokens]
+    spec["model"]["vocab"] = {t: i for i, t in enumerate(ordered)}
+    spec["added_tokens"] = [
+        {"id": i, "content": t, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False,
+         "special": t != "[multimodal]"} for i, t in enumerate(specials)]
+    spec["normalizer"] = {"type": "Replace", "pattern": {"String": " "}, "content": "▁"}
+    spec["pre_tokenizer"] = {"type": "Split", "pattern": {"String": " "}, "behavior": "MergedWithPrevious",
+                             "invert": False}
+    spec["decoder"] = {"type": "Sequence", "decoders": [
+        {"type": "Replace", "pattern": {"String": "▁"}, "content": " "},
+        {"type": "ByteFallback"}, {"type": "Fuse"}]}
+    return Tokenizer.from_str(json.dumps(spec))
 
 
 def sentencepiece_bpe(vocab_size, metaspace):
@@ -218,7 +307,7 @@ def write_fixture(name, tok, config, post_template=None):
         json.dump(config, f, ensure_ascii=False, indent=2)
 
     cases = []
-    for text in FIXTURE_CORPUS:
+    for text in FIXTURE_CORPUS + MULTILINGUAL_CORPUS:
         plain = tok.encode(text, add_special_tokens=False).ids
         special = tok.encode(text, add_special_tokens=True).ids
         cases.append({
@@ -394,6 +483,24 @@ def main():
     write_fixture("mistral_metaspace", mistral, {
         "bos_token": "<s>", "eos_token": "<|im_end|>", "unk_token": "<unk>", "add_bos_token": True,
         "chat_template": CHATML_TEMPLATE}, post_template=post)
+
+
+    # (f) Qwen2/Qwen3: NFC + Split(Qwen-2 regex) + ByteLevel, Qwen3's chat template.
+    with open(os.path.join(ROOT, "..", "chat-templates", "qwen3.jinja"), encoding="utf-8") as f:
+        qwen3_template = f.read()
+    qwen = qwen2_bpe(900)
+    write_fixture("qwen2_split", qwen, {
+        "bos_token": None, "eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "unk_token": None,
+        "add_bos_token": False, "chat_template": qwen3_template}, post_template=processors.ByteLevel(trim_offsets=False))
+
+    # (g) Gemma: Replace normalizer, no-op Split, byte fallback, <bos> template, Gemma 3's chat template.
+    with open(os.path.join(ROOT, "..", "chat-templates", "gemma-3.jinja"), encoding="utf-8") as f:
+        gemma_template = f.read()
+    gemma = gemma_bpe(900)
+    post = processors.TemplateProcessing(single="<bos> $A", pair="<bos> $A <bos> $B", special_tokens=[("<bos>", 2)])
+    write_fixture("gemma_spm", gemma, {
+        "bos_token": "<bos>", "eos_token": "<eos>", "unk_token": "<unk>", "pad_token": "<pad>",
+        "add_bos_token": True, "add_eos_token": False, "chat_template": gemma_template}, post_template=post)
 
 
 if __name__ == "__main__":

@@ -3,13 +3,27 @@
 
 Same shape as DICEKit's benchmark: 16 sequences (8 DPO pairs × chosen/rejected), prompt 64 and
 response 64 tokens each, Llama small model (V 8192, C 512, I 1536, 8 layers, 8 heads, 4 KV
-heads), fp32, eager attention. Log-probs are computed the way TRL does (full logits,
-log_softmax, gather, prompt masked). Prints one JSON object.
+heads), or with --shape gemma3 a Gemma-3-270M-like model (Gemma3ForCausalLM: V 8192, C 640,
+I 2048, 6 layers (5 local with window 64, 1 global), 4 heads over 1 KV head of size 256, tied),
+fp32, eager attention. Log-probs are computed the way TRL does (full logits, log_softmax,
+gather, prompt masked). Prints one JSON object.
 """
 import argparse, json, time
 
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM
+from transformers import Gemma3ForCausalLM, Gemma3TextConfig, LlamaConfig, LlamaForCausalLM
+
+
+def build(shape):
+    if shape == "gemma3":
+        cfg = Gemma3TextConfig(vocab_size=8192, hidden_size=640, intermediate_size=2048, num_hidden_layers=6,
+                               num_attention_heads=4, num_key_value_heads=1, head_dim=256, sliding_window=64,
+                               query_pre_attn_scalar=256, max_position_embeddings=2048, tie_word_embeddings=True)
+        return cfg, Gemma3ForCausalLM(cfg)
+    cfg = LlamaConfig(vocab_size=8192, hidden_size=512, intermediate_size=1536, num_hidden_layers=8,
+                      num_attention_heads=8, num_key_value_heads=4, rope_theta=10000.0,
+                      max_position_embeddings=2048, tie_word_embeddings=False)
+    return cfg, LlamaForCausalLM(cfg)
 
 
 def main():
@@ -19,13 +33,12 @@ def main():
     ap.add_argument("--sequences", type=int, default=16)
     ap.add_argument("--prompt", type=int, default=64)
     ap.add_argument("--response", type=int, default=64)
+    ap.add_argument("--shape", choices=["small", "gemma3"], default="small")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    cfg = LlamaConfig(vocab_size=8192, hidden_size=512, intermediate_size=1536, num_hidden_layers=8,
-                      num_attention_heads=8, num_key_value_heads=4, rope_theta=10000.0,
-                      max_position_embeddings=2048, tie_word_embeddings=False)
-    model = LlamaForCausalLM(cfg).float()
+    cfg, model = build(a.shape)
+    model = model.float()
     model.config._attn_implementation = "eager"
     total = a.prompt + a.response
     ids = torch.randint(0, cfg.vocab_size, (a.sequences, total))
@@ -53,7 +66,7 @@ def main():
 
     both = best(fwd_bwd)
     tokens = a.sequences * total
-    print(json.dumps({"peer": "pytorch " + torch.__version__, "threads": a.threads, "tokens": tokens,
+    print(json.dumps({"peer": "pytorch " + torch.__version__, "shape": a.shape, "threads": a.threads, "tokens": tokens,
                       "forward_tokens_per_s": tokens / fwd, "forward_backward_tokens_per_s": tokens / both}))
 
 

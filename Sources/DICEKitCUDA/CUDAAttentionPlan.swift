@@ -4,7 +4,8 @@ import DICEKit
 /// Kernels/AttentionKernels.swift): one work item per query row, and for every key row the
 /// (sequence, score column) uses of it, so that one warp owns each dQ row and each dK/dV row.
 struct CUDAAttentionPlan: Equatable {
-    /// [S, 6]: queryStart, queryCount, keyStart, keyCount, prefixStart, prefixCount.
+    /// [S, 7]: queryStart, queryCount, keyStart, keyCount, prefixStart, prefixCount, window (0:
+    /// none).
     var sequences: [Int32] = []
     /// [W, 2]: (sequence, query index within it).
     var items: [Int32] = []
@@ -20,7 +21,8 @@ struct CUDAAttentionPlan: Equatable {
     init(_ batch: [AttentionSequence]) {
         var uses: [Int: [(Int, Int)]] = [:]
         for (s, seq) in batch.enumerated() {
-            sequences += [seq.queryStart, seq.queryCount, seq.keyStart, seq.keyCount, seq.prefixStart, seq.prefixCount]
+            sequences += [seq.queryStart, seq.queryCount, seq.keyStart, seq.keyCount, seq.prefixStart, seq.prefixCount,
+                          seq.window ?? 0]
                 .map { Int32($0) }
             for i in 0..<seq.queryCount { items += [Int32(s), Int32(i)] }
             for j in 0..<(seq.prefixCount + seq.keyCount) {

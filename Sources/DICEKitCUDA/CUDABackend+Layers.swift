@@ -93,19 +93,40 @@ extension CUDABackend {
                 .pointer(address(dgate)), .pointer(address(dup)), .int64(gate.count)])
     }
 
+    /// `out = gelu(gate) · up` elementwise (tanh form).
+    public func geglu(gate: BufferSlice, up: BufferSlice, into out: BufferSlice) {
+        precondition(gate.count == up.count && gate.count == out.count, "geglu counts")
+        launch(.geglu, elements: gate.count,
+               [.pointer(address(gate)), .pointer(address(up)), .pointer(address(out)), .int64(gate.count)])
+    }
+
+    /// `dgate += dout · up · gelu'(gate)` and `dup += dout · gelu(gate)`.
+    public func gegluBackward(gate: BufferSlice, up: BufferSlice, dout: BufferSlice,
+                              dgate: BufferSlice, dup: BufferSlice) {
+        precondition(gate.count == up.count && gate.count == dout.count
+                     && gate.count == dgate.count && gate.count == dup.count, "geglu backward counts")
+        launch(.gegluBackward, elements: gate.count,
+               [.pointer(address(gate)), .pointer(address(up)), .pointer(address(dout)),
+                .pointer(address(dgate)), .pointer(address(dup)), .int64(gate.count)])
+    }
+
     // MARK: - Positions
 
     /// Rotary position embedding in place (rotate-half layout): x `[N, heads, D]`, `positions`
-    /// `[N]` copied to the device; `inverse` rotates back (the backward).
+    /// `[N]` and `inverseFrequencies` `[D/2]` copied to the device; `inverse` rotates back (the
+    /// backward).
     public func rope(_ x: BufferSlice, positions: [Int32], heads: Int, headSize: Int,
-                     theta: Float, inverse: Bool) {
+                     inverseFrequencies: [Float], inverse: Bool) {
         precondition(headSize % 2 == 0, "RoPE needs an even head size, got \(headSize)")
+        precondition(inverseFrequencies.count == headSize / 2, "RoPE needs D/2 inverse frequencies")
         precondition(x.count >= positions.count * heads * headSize, "rope input too small")
         guard !positions.isEmpty && heads > 0 && headSize > 0 else { return }
         let devicePositions = deviceInts(positions)
+        let frequencies = scratch(inverseFrequencies.count)
+        copyToDevice(inverseFrequencies, frequencies.address)
         launch(.rope, elements: positions.count * heads * headSize / 2,
-               [.pointer(address(x)), .pointer(devicePositions.address), .int64(positions.count),
-                .int32(heads), .int32(headSize), .float(theta), .float(inverse ? -1 : 1)])
+               [.pointer(address(x)), .pointer(devicePositions.address), .pointer(frequencies.address),
+                .int64(positions.count), .int32(heads), .int32(headSize), .float(inverse ? -1 : 1)])
     }
 
     // MARK: - Log-probabilities

@@ -10,6 +10,7 @@ enum CUDAKernel: String, CaseIterable, Sendable {
     case layerNorm = "dk_layernorm", layerNormBackward = "dk_layernorm_backward"
     case gelu = "dk_gelu", geluBackward = "dk_gelu_backward"
     case swiglu = "dk_swiglu", swigluBackward = "dk_swiglu_backward"
+    case geglu = "dk_geglu", gegluBackward = "dk_geglu_backward"
     case rope = "dk_rope"
     case logSoftmaxGather = "dk_log_softmax_gather"
     case logSoftmaxGatherBackward = "dk_log_softmax_gather_backward"
@@ -25,7 +26,7 @@ enum CUDAKernel: String, CaseIterable, Sendable {
             .elementwise
         case .embedding, .embeddingBackward: .embedding
         case .rmsNorm, .rmsNormBackward, .layerNorm, .layerNormBackward: .normalization
-        case .gelu, .geluBackward, .swiglu, .swigluBackward: .activation
+        case .gelu, .geluBackward, .swiglu, .swigluBackward, .geglu, .gegluBackward: .activation
         case .rope: .rope
         case .logSoftmaxGather, .logSoftmaxGatherBackward: .logSoftmax
         case .adamW, .sgd: .optimizer

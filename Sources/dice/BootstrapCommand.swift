@@ -55,6 +55,8 @@ struct BootstrapCommand: ParsableCommand {
     @Option(help: "Held-out preference pairs (JSONL): each round reports its implicit reward's accuracy on them.")
     var heldOut: String?
     @Option(parsing: .unconditional, help: "Pairs per scoring pass.") var scoringBatchSize = 64
+    @Option(help: "What ranks the samples: implicit (DPO's implicit reward of π_{t−1} against π_{t−2}) or rm:DIR (a reward model, e.g. from dice rm, with the policy's vocabulary; --length-alpha is then in its reward units).")
+    var rewarder = "implicit"
     @OptionGroup var backendOptions: BackendOptions
     @OptionGroup var sampling: SamplingOptions
     @OptionGroup var dpo: DPOOptions
@@ -112,6 +114,7 @@ struct BootstrapCommand: ParsableCommand {
         let policyWeights = try policyFolder.readWeights(flag: "--policy").weightsFingerprint()
         let referenceWeights = try referenceFolder.readWeights(flag: "--reference").weightsFingerprint()
         let layout = RunLayout(root: URL(fileURLWithPath: output))
+        let rewardModel = try rewardModel(vocabularySize: spec.vocabularySize, backend: backend)
 
         let template = try policyFolder.chatTemplate(self.template)
         let promptFile = try PromptFile(path: prompts, tokenizer: policyFolder.tokenizer, template: template,
@@ -141,6 +144,7 @@ struct BootstrapCommand: ParsableCommand {
             "the --policy weights": policyWeights,
             "the --reference weights": referenceWeights,
             "the sampling settings": String(decoding: try encoder.encode(generation), as: UTF8.self),
+            "the rewarder": try rewardModel.map { "rm weights " + (try $0.network.weightsFingerprint()) } ?? "implicit",
             "the held-out pairs": heldOutPairs.map { PreferenceDataset.fingerprint($0, template: "held-out", appendEOS: false) } ?? "none",
         ]
 
@@ -148,6 +152,10 @@ struct BootstrapCommand: ParsableCommand {
                                              layout: layout, backend: backend, generation: generation,
                                              tokenizer: policyFolder.tokenizer)
         let bootstrapper = try DICEBootstrapper(configuration: configuration, render: policyFolder.render)
+        if let rewardModel {
+            let rewarder = try RewardModelRewarder(model: rewardModel, batchSize: configuration.scoringBatchSize)
+            bootstrapper.makeRewarder = { _, _, _ in rewarder }
+        }
         if let heldOutPairs {
             bootstrapper.evaluator = { round, policy in
                 (nil, try DICERound.rewardAccuracy(of: policy, reference: try store.scorer(.pi(round - 1)), on: heldOutPairs,
@@ -201,6 +209,21 @@ struct BootstrapCommand: ParsableCommand {
         print(Self.table(reports, unit: unit))
         print("Final model: \(store.directory(for: .policy(rounds)).path)")
         print("Report: \(layout.reportJSON.path) (and report.md; per round: round-t/report.json)")
+    }
+
+    /// The reward model of `--rewarder rm:DIR` (nil for the implicit reward).
+    /// - Throws: `InputError` for another value, or an RM whose vocabulary is not the policy's;
+    ///   what loading the reward model throws (naming config.json's field when it is not one).
+    private func rewardModel(vocabularySize: Int, backend: any Backend) throws -> RewardModel? {
+        if rewarder == "implicit" { return nil }
+        guard rewarder.hasPrefix("rm:"), rewarder.count > 3 else {
+            throw InputError(description: "--rewarder \(rewarder): expected implicit or rm:DIR")
+        }
+        let folder = try ModelFolder(String(rewarder.dropFirst(3)), flag: "--rewarder rm:")
+        guard folder.config.vocabSize == vocabularySize else {
+            throw InputError(description: "--rewarder \(rewarder): vocabulary of \(folder.config.vocabSize) tokens, the policy's has \(vocabularySize) (the reward model scores the policy's token ids)")
+        }
+        return try RewardModel(directory: folder.url, backend: backend)
     }
 
     /// Offline or held-out pairs, tokenized as `dice dpo` does (errors name the file and line).

@@ -33,7 +33,7 @@ struct DPOCommand: ParsableCommand {
     )
 
     @Option(help: "The policy's Hugging Face model folder (also the reference unless --reference).") var model: String
-    @Option(help: "Preference pairs, JSONL.") var data: String
+    @OptionGroup var pairData: PairDataOptions
     @Option(help: "Output folder: final model, metrics.jsonl, checkpoint/.") var output: String
     @Option(help: "The reference model folder (default: the initial policy).") var reference: String?
     @Option(parsing: .unconditional, help: "β (> 0, at most Float32's largest, 3.4e38).") var beta = 0.1
@@ -41,14 +41,6 @@ struct DPOCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Pairs held out for validation.") var valSize = 0
     @Option(parsing: .unconditional, help: "Validate every N updates (0: at the end only).") var evalEvery = 50
     @Option(parsing: .unconditional, help: "Seed (validation split, shuffling).") var seed: UInt64 = 0
-    @Option(help: "Chat template: chatml, zephyr, llama3, none, or a format with {prompt} (default: the tokenizer's, else none).")
-    var template: String?
-    @Flag(help: "Append EOS to every response.") var appendEos = false
-    @Option(parsing: .unconditional, help: "Longest prompt + response, in tokens (default: the model's context).")
-    var maxLength: Int?
-    @Option(help: "error | truncate.") var truncation = "error"
-    @Option(parsing: .unconditional, help: "With --truncation truncate: the prompt's length limit (default: half of --max-length).")
-    var maxPromptLength: Int?
     @Option(help: "Folder of cached reference log-probs (default: $XDG_CACHE_HOME/dicekit/reference-logprobs, else $HOME/.cache/dicekit/reference-logprobs).")
     var cacheDir: String?
     @Flag(help: "Continue from OUTPUT/checkpoint when it exists.") var resume = false
@@ -68,8 +60,7 @@ struct DPOCommand: ParsableCommand {
         configuration.validationSize = valSize
         configuration.evaluationInterval = evalEvery
         // Flags that need no model or data, and the cache folder, before anything is read.
-        try FlagChecks.require(maxLength, atLeast: 2, "--max-length", "a number ≥ 2 (a prompt token and a response token)")
-        try FlagChecks.require(maxPromptLength, atLeast: 1, "--max-prompt-length")
+        try pairData.checkFlags()
         let cacheURL = try cacheDir.map { URL(fileURLWithPath: $0) } ?? Self.defaultCacheFolder()
         let modelURL = URL(fileURLWithPath: model), outputURL = URL(fileURLWithPath: output)
         let tensorBoardFolder = try tensorBoard.folder(default: outputURL.appendingPathComponent("tensorboard"))
@@ -77,32 +68,9 @@ struct DPOCommand: ParsableCommand {
         var directory = try ModelDirectory.read(from: modelURL)
         let policy = try TransformerLM(directory, backend: backend)
         directory.tensors = [:]
-        let tokenizerFile = modelURL.appendingPathComponent("tokenizer.json")
-        let tokenizer = FileManager.default.fileExists(atPath: tokenizerFile.path) ? try Tokenizer(directory: modelURL) : nil
-        let chatTemplate: ChatTemplate = try template.map { try ChatTemplate(parsing: $0) }
-            ?? (try tokenizer?.defaultChatTemplate ?? ChatTemplate.none)
-        let limit = maxLength ?? policy.spec.maxPositions
-        guard limit <= policy.spec.maxPositions else {
-            throw ValidationError("--max-length \(limit) exceeds the model's context of \(policy.spec.maxPositions)")
-        }
-        let policyKind: TruncationPolicy
-        switch truncation {
-        case "error": policyKind = .error
-        case "truncate":
-            let promptLimit = maxPromptLength ?? limit / 2
-            try FlagChecks.require(promptLimit < limit, "--max-prompt-length", promptLimit,
-                                   "a number below --max-length \(limit) (room for the responses)")
-            policyKind = .truncate(maxPromptLength: promptLimit)
-        default: throw ValidationError("--truncation must be error or truncate")
-        }
-        let encoding = PreferenceDataset.Encoding(tokenizer: tokenizer, template: chatTemplate, appendEOS: appendEos,
-                                                  eosTokenID: tokenizer?.eosTokenID ?? directory.config.eosTokenId?.first)
-        let dataset = try PreferenceDataset(contentsOf: URL(fileURLWithPath: data), encoding: encoding, maxLength: limit,
-                                            truncation: policyKind)
-        for (line, reason) in dataset.dropped.prefix(5) { warn("\(data):\(line): dropped: \(reason)") }
-        if dataset.dropped.count > 5 { warn("… \(dataset.dropped.count) pairs dropped in all") }
-        if dataset.truncatedCount > 0 { warn("\(dataset.truncatedCount) pairs truncated to \(limit) tokens") }
-        let pairs = dataset.pairs
+        let loaded = try pairData.load(modelURL: modelURL, context: policy.spec.maxPositions,
+                                       eosTokenID: directory.config.eosTokenId?.first)
+        let pairs = loaded.pairs, chatTemplate = loaded.template
         // The validation split is checked against the pairs before any model is scored.
         try DPOOptions.withFlagNames { try configuration.validate(pairs: pairs.count) }
         try training.checkBatchSize(atMost: pairs.count - valSize,
@@ -119,9 +87,9 @@ struct DPOCommand: ParsableCommand {
         let weightsFingerprint = try referenceURL.map { try ModelDirectory.read(from: $0).weightsFingerprint() }
             ?? policyFingerprint
         try communicator.requireSame([
-            ("the settings", "\(configuration) zero \(zero) resume \(resume) template \(chatTemplate.description) eos \(appendEos)"),
+            ("the settings", "\(configuration) zero \(zero) resume \(resume) template \(chatTemplate.description) eos \(pairData.appendEos)"),
             ("--output", outputURL.standardizedFileURL.path),
-            ("--data (the tokenized pairs)", PreferenceDataset.fingerprint(pairs, template: chatTemplate.description, appendEOS: appendEos)),
+            ("--data (the tokenized pairs)", PreferenceDataset.fingerprint(pairs, template: chatTemplate.description, appendEOS: pairData.appendEos)),
             ("--model (its weights)", policyFingerprint), ("--reference (its weights)", weightsFingerprint),
         ])
         let lock = try communicator.agree { leader ? try RunFolderLock(folder: outputURL) : nil }
@@ -144,7 +112,7 @@ struct DPOCommand: ParsableCommand {
         // Reference log-probs: from the cache, or computed (loading the reference only then).
         let key = ReferenceLogProbCache.key(
             weightsFingerprint: weightsFingerprint,
-            dataFingerprint: PreferenceDataset.fingerprint(pairs, template: chatTemplate.description, appendEOS: appendEos))
+            dataFingerprint: PreferenceDataset.fingerprint(pairs, template: chatTemplate.description, appendEOS: pairData.appendEos))
         var referenceBar = ProgressBar(total: pairs.count, label: "reference")
         var computed = false
         let referenceModel: () throws -> any ReferenceModel = {
@@ -165,70 +133,13 @@ struct DPOCommand: ParsableCommand {
             throw StopSignals.exitCode
         }
 
-        let metricsURL = outputURL.appendingPathComponent("metrics.jsonl")
-        var rows: [Data] = []
-        var bar = ProgressBar(total: training.steps, label: "dpo")
-        let encoder = JSONL.sortedEncoder()
         let export: (URL) throws -> Void = { url in
             try policy.modelDirectory(config: directory.config, generationConfig: directory.generationConfig).write(to: url)
             try copyTokenizerFiles(from: modelURL, to: url)
         }
-        var stepsDone = 0
-        // The TensorBoard file holds what metrics.jsonl holds: started at the first row logged
-        // (or, on resume, with the rows kept up to the checkpoint), then appended row by row.
-        var board: TensorBoardWriter?
-        func logToTensorBoard(_ m: DPOMetrics) throws {
-            guard let tensorBoardFolder else { return }
-            if board == nil { board = try TensorBoardWriter(directory: tensorBoardFolder) }
-            try board?.add(m.tensorBoardScalars, step: m.step)
-        }
-        trainer.exportModel = export
-        trainer.observer = { event in
-            switch event {
-            case .resumed(let step):
-                guard leader else { break }
-                rows = previousRows(metricsURL, upTo: step)
-                if let tensorBoardFolder {
-                    board = try TensorBoardWriter(directory: tensorBoardFolder,
-                                                  history: try TensorBoardOptions.rows(ofMetrics: rows, file: metricsURL))
-                }
-                warn("resuming from step \(step)")
-            case .step(let m):
-                stepsDone = m.step
-                if leader {
-                    rows.append(try encoder.encode(m))
-                    try writeRows(rows, to: metricsURL)
-                    try logToTensorBoard(m)
-                    bar.update(m.step, detail: String(format: "loss %.4f acc %.2f margin %.4f", m.loss, m.rewardsAccuracies,
-                                                      m.rewardsMargins))
-                }
-                // SIGINT/SIGTERM: the trainer checkpoints this update, then stops (every rank at the
-                // same update: a signal to any rank stops them all).
-                if communicator.size > 1 {
-                    let signalled = try communicator.allGather(StopSignals.received.map { [UInt8(truncatingIfNeeded: $0)] } ?? [])
-                    if let first = signalled.first(where: { !$0.isEmpty }) {
-                        throw StopSignals.request ?? RunStopped(reason: StopSignals.name(Int32(first[0])))
-                    }
-                }
-                if let stop = StopSignals.request { throw stop }
-            case .validation(let m):
-                guard leader else { break }
-                rows.append(try encoder.encode(m))
-                try writeRows(rows, to: metricsURL)
-                try logToTensorBoard(m)
-            case .checkpoint:
-                break
-            }
-        }
-        let summary: DPOTrainingSummary
-        do {
-            summary = try trainer.train(policy, pairs: pairs, reference: referenceLogProbs)
-        } catch is RunStopped {
-            bar.finish()
-            warn("stopped at step \(stepsDone); --resume continues")
-            throw StopSignals.exitCode
-        }
-        bar.finish()
+        let summary = try runTraining(trainer, policy: policy, pairs: pairs, reference: referenceLogProbs,
+                                      outputURL: outputURL, tensorBoardFolder: tensorBoardFolder, label: "dpo",
+                                      communicator: communicator, export: export)
         guard leader else { return }
         try export(outputURL)
         if let m = summary.lastStep {
@@ -261,23 +172,4 @@ func copyTokenizerFiles(from source: URL, to destination: URL) throws {
         guard FileManager.default.fileExists(atPath: from.path) else { continue }
         try AtomicFile.write(try Data(contentsOf: from), to: destination.appendingPathComponent(name))
     }
-}
-
-/// The rows of an earlier metrics.jsonl whose step is at most `step` (a resumed run's history).
-private func previousRows(_ url: URL, upTo step: Int) -> [Data] {
-    guard let data = try? Data(contentsOf: url) else { return [] }
-    return data.split(separator: 0x0A).compactMap { line in
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-              let s = object["step"] as? Int, s <= step else { return nil }
-        return Data(line)
-    }
-}
-
-private func writeRows(_ rows: [Data], to url: URL) throws {
-    var out = Data()
-    for row in rows {
-        out.append(row)
-        out.append(0x0A)
-    }
-    try AtomicFile.write(out, to: url)
 }

@@ -13,12 +13,16 @@ struct EvalCommand: ParsableCommand {
         abstract: "Judge a model against a baseline model on prompts (win rate, LC win rate, lengths).",
         discussion: """
         Both models sample --samples responses per prompt with the same seed; response j of the model is judged \
-        against response j of the baseline. Judges: \(JudgeRegistry.names.joined(separator: ", ")). \
+        against response j of the baseline. Judges: \(JudgeRegistry.allNames). \
         toy: the embedded toy task's hidden judge (prompts and responses are token ids of its vocabulary; \
         EOS, id 0, ends responses). length: prefers the longer response (a deterministic sanity check). \
         constraints: IFEval-style verifiable constraints given on each prompt row as "constraints": \
         [{"type": "max_words", "limit": 25}, …] (types max_words, bullet_points, no_commas, include_keywords, \
         end_with, lowercase); more constraints met wins, then the smaller summed violation. \
+        llm:DIR: a local chat model (with a chat template) asked which of two answers is better, in both orders; \
+        its preference is read from the probabilities of the tokens "1" and "2". \
+        rm:DIR: a reward model (dice rm; a one-label …ForSequenceClassification folder), Bradley–Terry on its \
+        scores: A wins when σ(r_A − r_B) > ½. \
         Responses are judged without their final stop token. \
         --export-alpaca-eval FILE writes the model's responses as alpaca_eval's model_outputs.json \
         (instruction, output, generator, dataset); with it, --baseline, --judge and --output may be left out. \
@@ -31,7 +35,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "The model folder to evaluate (A).") var model: String?
     @Option(help: "The baseline model folder (B).") var baseline: String?
     @Option(help: "Prompts, JSONL: {\"prompt\": str} or {\"prompt_ids\": [int]} rows (+ \"constraints\" for --judge constraints).") var prompts: String?
-    @Option(help: "The judge: \(JudgeRegistry.names.joined(separator: " | ")).") var judge: String?
+    @Option(help: "The judge: \(JudgeRegistry.allNames.replacingOccurrences(of: ", ", with: " | ")).") var judge: String?
     @Option(help: "The JSON report to write.") var output: String?
     @Option(help: "Write the model's responses here as alpaca_eval's model_outputs.json.") var exportAlpacaEval: String?
     @Option(help: "The generator name in --export-alpaca-eval records (default: the model folder's name).")
@@ -137,9 +141,7 @@ struct EvalCommand: ParsableCommand {
                 throw InputError(description: "\(flag) is required for a head-to-head evaluation (only --export-alpaca-eval may go without it)")
             }
         }
-        if let judge, !JudgeRegistry.names.contains(judge) {
-            _ = try JudgeRegistry.judge(named: judge, lengthUnit: unit)  // throws, naming the known judges
-        }
+        if let judge { try JudgeRegistry.validate(judge) }
         try FlagChecks.require(samples >= 1, "--samples", samples, "a number ≥ 1")
         try FlagChecks.require(resamples >= 2, "--resamples", resamples, "a number ≥ 2")
         try sampling.check()
@@ -160,16 +162,21 @@ struct EvalCommand: ParsableCommand {
         let file = try PromptFile(path: prompts, tokenizer: modelFolder.tokenizer,
                                   template: try modelFolder.chatTemplate(template), vocabularySize: spec.vocabularySize,
                                   maxPositions: min(spec.maxPositions, baselineFolder?.spec.maxPositions ?? spec.maxPositions))
+        // What a text judge reads as the prompt: the instruction (a text row, a conversation's last
+        // user message), else the decoded ids.
+        func promptText(_ i: Int) -> String { file.instructions[i] ?? modelFolder.render(file.prompts[i]) }
         var constraintTable: [String: [Constraint]] = [:]
         if judge == "constraints" {
-            for (i, prompt) in file.prompts.enumerated() {
+            for i in file.prompts.indices {
                 guard let list = file.constraints[i] else {
                     throw InputError(description: "\(prompts):\(file.lines[i]): the constraints judge needs \"constraints\" on every row (e.g. [{\"type\": \"max_words\", \"limit\": 25}])")
                 }
-                constraintTable[modelFolder.render(prompt)] = list
+                constraintTable[promptText(i)] = list
             }
         }
-        let entry = try judge.map { try JudgeRegistry.judge(named: $0, lengthUnit: unit, constraints: constraintTable) }
+        let entry = try judge.map {
+            try JudgeRegistry.judge(named: $0, lengthUnit: unit, constraints: constraintTable, backend: backend)
+        }
         if let entry {
             for (prompt, line) in zip(file.prompts, file.lines) {
                 if let problem = entry.checkPrompt(prompt) { throw InputError(description: "\(prompts):\(line): \(problem)") }
@@ -223,8 +230,9 @@ struct EvalCommand: ParsableCommand {
         guard let baselineFolder, let baseline, runs.count == 2, let entry, let judge, let reportURL else { return }
         let baselineParameters = runs[1].1
         let b = try responses(baselineFolder, baselineParameters, label: "baseline")
-        let promptTexts = file.prompts.flatMap { p in
-            Array(repeating: TokenizedText(text: entry.render?(p) ?? modelFolder.render(p), tokens: p), count: samples)
+        let promptTexts = file.prompts.indices.flatMap { i in
+            let p = file.prompts[i]
+            return Array(repeating: TokenizedText(text: entry.render?(p) ?? promptText(i), tokens: p), count: samples)
         }
         let result = try HeadToHeadResult.evaluate(prompts: promptTexts, responses: a, baseline: b, judge: entry.judge,
                                                    lengthUnit: unit, resamples: resamples, seed: seed)

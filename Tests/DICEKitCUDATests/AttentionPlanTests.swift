@@ -21,7 +21,7 @@ struct AttentionPlanTests {
     @Test(arguments: batches)
     func tablesCoverTheBatch(_ batch: [AttentionSequence]) {
         let plan = CUDAAttentionPlan(batch)
-        #expect(plan.sequences.count == 6 * batch.count)
+        #expect(plan.sequences.count == 7 * batch.count)
         var items: [[Int32]] = []
         for w in 0..<plan.itemCount { items.append([plan.items[2 * w], plan.items[2 * w + 1]]) }
         let wantItems = batch.enumerated().flatMap { s, seq in (0..<seq.queryCount).map { [Int32(s), Int32($0)] } }

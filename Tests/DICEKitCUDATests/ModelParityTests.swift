@@ -8,7 +8,7 @@ import Testing
 /// device; skipped with the reason otherwise.
 @Suite("CUDA models vs CPU", .enabled(if: Availability.hasDevice, Availability.deviceComment))
 struct ModelParityTests {
-    static let modelNames = ["llama-gqa-tied", "qwen2-bias", "gpt2"]
+    static let modelNames = ["llama-gqa-tied", "qwen2-bias", "gpt2", "llama3-scaled", "mistral-window", "qwen3", "gemma3"]
 
     /// Tests/Fixtures/<path>: from `DICEKIT_FIXTURES` when set (a test runner copied to another
     /// machine, see Scripts/gpu-check.sh), else the working folder's Tests/Fixtures, else the

@@ -23,8 +23,15 @@ enum Fixtures {
         root.appendingPathComponent("models").appendingPathComponent(name)
     }
 
-    /// The three fixture models.
-    static let modelNames = ["llama-gqa-tied", "qwen2-bias", "gpt2"]
+    /// The fixture models: the three of Scripts/make_fixtures.py (with greedy goldens in
+    /// Tests/Fixtures/generation/) and the newer architectures.
+    static let modelNames = generationGoldenNames + architectureModelNames
+
+    /// The models of Scripts/make_fixtures.py, which Scripts/make_generation_fixtures.py covers.
+    static let generationGoldenNames = ["llama-gqa-tied", "qwen2-bias", "gpt2"]
+
+    /// The models of Scripts/make-arch-fixtures.py (goldens, greedy.json).
+    static let architectureModelNames = ["llama3-scaled", "mistral-window", "qwen3", "gemma3"]
 }
 
 /// A fresh, empty scratch folder under the system temp folder; removed by `remove()`.

@@ -58,6 +58,11 @@ public struct BufferSlice {
 /// A sequence may also see a shared *prefix*: keys `[prefixStart, prefixStart + prefixCount)`,
 /// visible to all of its queries and logically placed before its own keys. Prefix sharing uses
 /// it: a prompt is computed once and the chosen and rejected responses both attend to it.
+///
+/// With a sliding `window` W, number the sequence's keys by score column (the prefix's, then its
+/// own, from 0; the column of a key is its position): the query in column c sees only the
+/// columns c' with c − W < c' ≤ c, as transformers' sliding-window mask (Mistral, Gemma's local
+/// layers).
 public struct AttentionSequence: Sendable, Hashable {
     /// The first query row of the sequence in the query buffer.
     public var queryStart: Int
@@ -71,17 +76,38 @@ public struct AttentionSequence: Sendable, Hashable {
     public var prefixStart: Int
     /// How many shared prefix key/value rows every query of the sequence also sees (0: none).
     public var prefixCount: Int
+    /// The sliding window W (> 0): each query sees at most its last W key columns; nil: all
+    /// earlier ones.
+    public var window: Int?
 
-    /// A sequence with its query rows, its own key rows and an optional shared key prefix (rows of
-    /// the packed buffers; see the type's description for what each query sees).
+    /// A sequence with its query rows, its own key rows, an optional shared key prefix (rows of
+    /// the packed buffers) and an optional sliding window (see the type's description for what
+    /// each query sees).
     public init(queryStart: Int, queryCount: Int, keyStart: Int, keyCount: Int,
-                prefixStart: Int = 0, prefixCount: Int = 0) {
+                prefixStart: Int = 0, prefixCount: Int = 0, window: Int? = nil) {
         self.queryStart = queryStart
         self.queryCount = queryCount
         self.keyStart = keyStart
         self.keyCount = keyCount
         self.prefixStart = prefixStart
         self.prefixCount = prefixCount
+        self.window = window
+    }
+
+    /// This sequence with the sliding window `window` (nil: none).
+    public func windowed(_ window: Int?) -> AttentionSequence {
+        var s = self
+        s.window = window
+        return s
+    }
+
+    /// The score columns query `i` (0-based within the sequence) sees: `first ..< end`, where
+    /// `end = prefixCount + keyCount − queryCount + i + 1` and `first` is 0, or `end − window`
+    /// with a window.
+    public func visibleColumns(query i: Int) -> Range<Int> {
+        let end = prefixCount + keyCount - queryCount + i + 1
+        guard let window else { return 0..<end }
+        return max(0, end - window)..<end
     }
 
     /// A self-attention sequence: `count` tokens at `start` in both the query and key buffers,
@@ -105,7 +131,7 @@ public struct AttentionSequence: Sendable, Hashable {
                          && s.queryStart >= 0 && s.queryStart + s.queryCount <= queries
                          && s.keyStart >= 0 && s.keyStart + s.keyCount <= keys
                          && s.prefixCount >= 0 && s.prefixStart >= 0
-                         && s.prefixStart + s.prefixCount <= keys,
+                         && s.prefixStart + s.prefixCount <= keys && (s.window ?? 1) > 0,
                          "attention sequence \(s) outside \(queries) queries / \(keys) keys")
         }
     }
@@ -246,19 +272,27 @@ public protocol Backend: AnyObject, Sendable {
     /// dgate += dout · up · silu'(gate); dup += dout · silu(gate).
     func swigluBackward(gate: BufferSlice, up: BufferSlice, dout: BufferSlice,
                         dgate: BufferSlice, dup: BufferSlice)
+    /// GeGLU (Gemma): out = gelu(gate) · up with the tanh form of `gelu`, all `[N, I]`.
+    func geglu(gate: BufferSlice, up: BufferSlice, into out: BufferSlice)
+    /// dgate += dout · up · gelu'(gate); dup += dout · gelu(gate).
+    func gegluBackward(gate: BufferSlice, up: BufferSlice, dout: BufferSlice,
+                       dgate: BufferSlice, dup: BufferSlice)
 
     // MARK: - Positions
 
     /// Rotary position embedding in place, Hugging Face's "rotate half" layout: for each token
     /// `n`, head and `i < D/2`, the pair `(x[i], x[i + D/2])` is rotated by the angle
-    /// `positions[n] · theta^(−2i/D)`. x `[N, heads, D]`. `inverse` rotates by the negative
-    /// angle, which is the backward (the rotation's transpose) applied to a gradient.
+    /// `Float(positions[n]) · inverseFrequencies[i]` (cos and sin in Float32, as transformers).
+    /// x `[N, heads, D]`; `inverseFrequencies` `[D/2]` (`RotaryEmbedding.inverseFrequencies`:
+    /// θ^(−2i/D), or scaled). `inverse` rotates by the negative angle, which is the backward
+    /// (the rotation's transpose) applied to a gradient.
     func rope(_ x: BufferSlice, positions: [Int32], heads: Int, headSize: Int,
-              theta: Float, inverse: Bool)
+              inverseFrequencies: [Float], inverse: Bool)
 
     // MARK: - Attention
 
-    /// Causal grouped-query attention over packed sequences.
+    /// Causal grouped-query attention over packed sequences, each with its optional sliding
+    /// window (`AttentionSequence.window`).
     /// q `[Nq, H, D]`, k and v `[Nk, G, D]`, out `[Nq, H, D]`; query head `h` reads key/value
     /// head `h / (H / G)`; scores are scaled by `scale` (usually 1/sqrt(D)). Saves the
     /// log-sum-exp of every score row in lse `[Nq, H]` for the backward.

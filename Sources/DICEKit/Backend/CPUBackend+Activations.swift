@@ -1,7 +1,7 @@
 import CKernels
 import Foundation
 
-// GELU (tanh form) and SwiGLU on the CPU.
+// GELU (tanh form), SwiGLU and GeGLU on the CPU.
 
 extension CPUBackend {
     /// √(2/π), the constant of the tanh approximation.
@@ -55,6 +55,38 @@ extension CPUBackend {
         loop.forEachChunk(gate.count, grain: 1 << 14) { r in
             let i = r.lowerBound
             ck_swiglu_backward(level, pg + i, pu + i, pd + i, pdg + i, pdu + i, Int64(r.count))
+        }
+    }
+
+    /// `out = gelu(gate) · up` elementwise, tanh form of GELU (Gemma's `gelu_pytorch_tanh`).
+    public func geglu(gate: BufferSlice, up: BufferSlice, into out: BufferSlice) {
+        precondition(gate.count == up.count && gate.count == out.count, "geglu counts")
+        let pg = pointer(gate), pu = pointer(up), po = pointer(out)
+        loop.forEachChunk(gate.count, grain: 1 << 14) { r in
+            for i in r {
+                let v = pg[i]
+                let t = tanhf(Self.geluScale * (v + Self.geluCubic * v * v * v))
+                po[i] = 0.5 * v * (1 + t) * pu[i]
+            }
+        }
+    }
+
+    /// `dgate += dout · up · gelu'(gate)` and `dup += dout · gelu(gate)`.
+    public func gegluBackward(gate: BufferSlice, up: BufferSlice, dout: BufferSlice,
+                              dgate: BufferSlice, dup: BufferSlice) {
+        precondition(gate.count == up.count && gate.count == dout.count
+                     && gate.count == dgate.count && gate.count == dup.count,
+                     "geglu backward counts")
+        let pg = pointer(gate), pu = pointer(up), pd = pointer(dout)
+        let pdg = pointer(dgate), pdu = pointer(dup)
+        loop.forEachChunk(gate.count, grain: 1 << 14) { r in
+            for i in r {
+                let v = pg[i]
+                let t = tanhf(Self.geluScale * (v + Self.geluCubic * v * v * v))
+                let dt = (1 - t * t) * Self.geluScale * (1 + 3 * Self.geluCubic * v * v)
+                pdu[i] += pd[i] * 0.5 * v * (1 + t)
+                pdg[i] += pd[i] * pu[i] * (0.5 * (1 + t) + 0.5 * v * dt)
+            }
         }
     }
 }

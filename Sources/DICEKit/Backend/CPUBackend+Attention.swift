@@ -7,7 +7,8 @@ import Foundation
 // T = prefix + Tk keys, the head's rows are strided views of the packed buffers (row stride
 // H·D for q and out, G·D for k and v), so each product is an sgemm with a leading dimension,
 // one per key part (the shared prefix, then the sequence's own keys):
-//   S = scale · Q Kᵀ           [Tq, T]    (query i sees the prefix and own keys 0 ... Tk − Tq + i)
+//   S = scale · Q Kᵀ           [Tq, T]    (query i sees the prefix and own keys 0 ... Tk − Tq + i,
+//                                          or with a window W only the last W of those columns)
 //   P = softmax(S), lse = log Σ exp(S) per row
 //   O = P V                    [Tq, D]
 // The backward recomputes P from lse (no [Tq, T] tensor is kept between the passes):
@@ -76,11 +77,12 @@ extension CPUBackend {
                 }
                 for i in 0..<tq {
                     let row = scores + i * total
-                    let visible = total - tq + i + 1
-                    let l = logSumExp(row, visible)
+                    let visible = s.visibleColumns(query: i)
+                    let l = logSumExp(row + visible.lowerBound, visible.count)
                     pl[(s.queryStart + i) * heads + h] = l
-                    _ = ck_exp_shift_sum(simd, row, Int64(visible), l)
-                    for j in visible..<total { row[j] = 0 }
+                    _ = ck_exp_shift_sum(simd, row + visible.lowerBound, Int64(visible.count), l)
+                    for j in 0..<visible.lowerBound { row[j] = 0 }
+                    for j in visible.upperBound..<total { row[j] = 0 }
                 }
                 for (n, part) in parts.enumerated() {
                     Self.sgemm(transposeA: false, transposeB: false, m: tq, n: headSize, k: part.count,
@@ -118,10 +120,16 @@ extension CPUBackend {
             for i in 0..<tq {
                 // The group's heads are adjacent in the row: one call reads the keys once.
                 let row = (s.queryStart + i) * qStride + g * group * headSize
-                let visible = total - tq + i + 1
-                let fromPrefix = min(s.prefixCount, visible)
+                let visible = s.visibleColumns(query: i)
+                // The visible columns split into prefix rows first ..< prefixEnd and own rows
+                // ownFirst ..< ownEnd (a window may start inside either part).
+                let first = visible.lowerBound, prefixEnd = min(s.prefixCount, visible.upperBound)
+                let fromPrefix = max(0, prefixEnd - first)
+                let ownFirst = max(0, first - s.prefixCount), ownEnd = visible.upperBound - s.prefixCount
+                let prefixOffset = min(first, s.prefixCount) * kStride, ownOffset = ownFirst * kStride
                 ck_attend_heads(level, Int32(group), pq + row, Int64(headSize), scale,
-                                prefixK, prefixV, Int64(fromPrefix), ownK, ownV, Int64(visible - fromPrefix),
+                                prefixK + prefixOffset, prefixV + prefixOffset, Int64(fromPrefix),
+                                ownK + ownOffset, ownV + ownOffset, Int64(max(0, ownEnd - ownFirst)),
                                 Int64(kStride), scores, po + row, pl + (s.queryStart + i) * heads + g * group)
             }
         }
@@ -173,10 +181,11 @@ extension CPUBackend {
                         // dS = P ⊙ (dP − Σ_d dO·O), written over dP.
                         for i in 0..<tq {
                             let row = p + i * total, drow = dp + i * total
-                            let visible = total - tq + i + 1
+                            let visible = s.visibleColumns(query: i)
                             let l = pl[(s.queryStart + i) * heads + h]
-                            _ = ck_exp_shift_sum(simd, row, Int64(visible), l)
-                            for j in visible..<total { row[j] = 0 }
+                            _ = ck_exp_shift_sum(simd, row + visible.lowerBound, Int64(visible.count), l)
+                            for j in 0..<visible.lowerBound { row[j] = 0 }
+                            for j in visible.upperBound..<total { row[j] = 0 }
                             var delta: Float = 0
                             let o = oh + i * qStride, d = doh + i * qStride
                             for c in 0..<headSize { delta += o[c] * d[c] }

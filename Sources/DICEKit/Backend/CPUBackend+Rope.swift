@@ -4,17 +4,14 @@ import Foundation
 
 extension CPUBackend {
     /// Rotary position embedding in place, Hugging Face's rotate-half layout: x `[N, heads, D]`,
-    /// `positions` `[N]`, frequencies `1/θ^(2i/D)` computed in Float32 as transformers does;
-    /// `inverse` rotates back (the backward).
+    /// `positions` `[N]`, `inverseFrequencies` `[D/2]` (computed once per layer on the host,
+    /// see `RotaryEmbedding`); `inverse` rotates back (the backward).
     public func rope(_ x: BufferSlice, positions: [Int32], heads: Int, headSize: Int,
-                     theta: Float, inverse: Bool) {
+                     inverseFrequencies inverseFrequency: [Float], inverse: Bool) {
         precondition(headSize % 2 == 0, "RoPE needs an even head size, got \(headSize)")
+        precondition(inverseFrequency.count == headSize / 2, "RoPE needs D/2 inverse frequencies")
         precondition(x.count >= positions.count * heads * headSize, "rope input too small")
         let half = headSize / 2
-        // inv_freq as transformers computes it: 1 / θ^(2i/D), in Float32.
-        let inverseFrequency = (0..<half).map { i in
-            1 / powf(theta, Float(2 * i) / Float(headSize))
-        }
         let px = pointer(x)
         let sign: Float = inverse ? -1 : 1
         // cos/sin per distinct position (packed batches repeat positions across sequences, and

@@ -235,7 +235,10 @@ public final class DICEBootstrapper {
                         throw stop
                     }
                 }
-                let summary = try round.train(policy, on: pairs, reference: try store.scorer(plan.trainingReference),
+                // The score phase's log π_{t−1} of a generated response is this round's reference
+                // log-prob for it (the rewarder's policy is π_{t−1}, the reference too).
+                let summary = try round.train(policy, on: pairs, known: records.map(\.referenceLogProbs),
+                                              reference: try store.scorer(plan.trainingReference),
                                               trainer: trainer, batchSize: c.scoringBatchSize)
                 try logged.writeAll()
                 try store.save(policy, as: plan.output)

@@ -59,7 +59,8 @@ public struct DICERound {
         for (p, group) in groups.enumerated() {
             for (s, response) in group.enumerated() {
                 records.append(SampleRecord(promptIndex: p, sampleIndex: s, tokens: response.ids,
-                                            text: render(response.ids), finishReason: response.finishReason))
+                                            text: render(response.ids), finishReason: response.finishReason,
+                                            samplerLogProb: response.logProb))
             }
         }
         return records
@@ -79,7 +80,10 @@ public struct DICERound {
             }
             return TokenPair(prompt: prompts[sample.promptIndex], response: sample.tokens)
         }
-        let scores = try rewarder.scores(units)
+        // π_{t−1} sampled and is the rewarder's policy: the log-probs its sampler reported are known.
+        let known = plan.sampler == plan.rewardPolicy ? samples.map(\.samplerLogProb) : []
+        let scores = known.contains { $0 != nil } ? try rewarder.scores(units, knownPolicyLogProbs: known)
+            : try rewarder.scores(units)
         let piece = "ImplicitRewarder \(type(of: rewarder))"
         guard scores.count == samples.count else {
             throw DICEError.policyContract(reason: "\(piece) returned \(scores.count) scores for \(samples.count) samples")

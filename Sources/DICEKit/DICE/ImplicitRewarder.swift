@@ -23,6 +23,18 @@ public protocol ImplicitRewarder {
     /// One score per pair, in order.
     /// - Throws: what the underlying models throw for unusable pairs.
     func scores(_ batch: [TokenPair]) throws -> [RewardScore]
+
+    /// One score per pair, given the policy's log-probs that are already known (one entry per
+    /// pair, nil where unknown; e.g. what the sampler computed). The default ignores them.
+    /// - Throws: as `scores(_:)`.
+    func scores(_ batch: [TokenPair], knownPolicyLogProbs: [Double?]) throws -> [RewardScore]
+}
+
+extension ImplicitRewarder {
+    /// `scores(_:)`: a rewarder that has no policy log-probs ignores the known ones.
+    public func scores(_ batch: [TokenPair], knownPolicyLogProbs: [Double?]) throws -> [RewardScore] {
+        try scores(batch)
+    }
 }
 
 /// DPO's implicit reward: `r(x, y) = β · [Σ log π(y|x) − Σ log π_ref(y|x)]`, sums over the
@@ -60,15 +72,34 @@ public struct DPOImplicitRewarder: ImplicitRewarder {
     /// - Throws: what the scorers throw; `DICEError.policyContract` when a scorer returns the
     ///   wrong number of values.
     public func scores(_ batch: [TokenPair]) throws -> [RewardScore] {
+        try scores(batch, knownPolicyLogProbs: [])
+    }
+
+    /// β · (log π − log π_ref) per pair, the policy run only on the pairs whose log π is not in
+    /// `knownPolicyLogProbs` (empty: none known).
+    /// - Throws: as `scores(_:)`; `DICEError.invalidParameter` when `knownPolicyLogProbs` is
+    ///   neither empty nor one entry per pair.
+    public func scores(_ batch: [TokenPair], knownPolicyLogProbs known: [Double?]) throws -> [RewardScore] {
+        guard known.isEmpty || known.count == batch.count else {
+            throw DICEError.invalidParameter(name: "knownPolicyLogProbs", value: "\(known.count) values",
+                                             expected: "none or one per pair (\(batch.count))")
+        }
         var out: [RewardScore] = []
         out.reserveCapacity(batch.count)
         var start = 0
         while start < batch.count {
-            let chunk = Array(batch[start ..< min(batch.count, start + batchSize)])
-            let lp = try policy.logProbs(chunk)
+            let range = start ..< min(batch.count, start + batchSize)
+            let chunk = Array(batch[range])
+            let unknown = range.filter { known.isEmpty || known[$0] == nil }
+            let computed = unknown.isEmpty ? [] : try policy.logProbs(unknown.map { batch[$0] })
+            guard computed.count == unknown.count else {
+                throw DICEError.policyContract(reason: "a scorer returned \(computed.count) log-probabilities for \(unknown.count) pairs")
+            }
+            var lp = range.map { known.isEmpty ? 0 : known[$0] ?? 0 }
+            for (j, i) in unknown.enumerated() { lp[i - range.lowerBound] = computed[j] }
             let lr = try reference.logProbs(chunk)
-            guard lp.count == chunk.count, lr.count == chunk.count else {
-                throw DICEError.policyContract(reason: "a scorer returned \(lp.count) and \(lr.count) log-probabilities for \(chunk.count) pairs")
+            guard lr.count == chunk.count else {
+                throw DICEError.policyContract(reason: "the reference returned \(lr.count) log-probabilities for \(chunk.count) pairs")
             }
             for i in chunk.indices {
                 out.append(RewardScore(reward: beta * (lp[i] - lr[i]), policyLogProb: lp[i], referenceLogProb: lr[i]))

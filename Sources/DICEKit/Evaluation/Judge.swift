@@ -38,6 +38,12 @@ public enum Verdict: String, Sendable, Hashable, Codable, CaseIterable {
         }
     }
 
+    /// The verdict of a preference `p` = P(A better than B): a win above ½ + `tieMargin`, a
+    /// loss below ½ − `tieMargin`, else a tie.
+    public init(preference p: Double, tieMargin: Double) {
+        self = p > 0.5 + tieMargin ? .win : p < 0.5 - tieMargin ? .loss : .tie
+    }
+
     /// The same outcome from B's side.
     public var reversed: Verdict {
         switch self {

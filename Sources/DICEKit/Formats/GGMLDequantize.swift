@@ -30,6 +30,10 @@ enum GGMLDequantize {
             for b in 0..<blocks { q4_0(source, b * 18, y + b * 32) }
         case .q4_1:
             for b in 0..<blocks { q4_1(source, b * 20, y + b * 32) }
+        case .q5_0:
+            for b in 0..<blocks { q5_0(source, b * 22, y + b * 32) }
+        case .q5_1:
+            for b in 0..<blocks { q5_1(source, b * 24, y + b * 32) }
         case .q4_K:
             for b in 0..<blocks { q4_K(source, b * 144, y + b * 256) }
         case .q6_K:
@@ -71,6 +75,41 @@ enum GGMLDequantize {
             let q = s[at + 4 + j]
             y[j] = Float(q & 0x0F) * d + m
             y[j + 16] = Float(q >> 4) * d + m
+        }
+    }
+
+    /// The 5-bit values of a Q5_0/Q5_1 block whose fifth bits `qh` (a little-endian u32) start at
+    /// `at` and nibbles at `at + 4` (ggml's `dequantize_row_q5_0` bit layout): element j < 16 takes
+    /// the low nibble of byte j and bit j of qh, element j + 16 the high nibble and bit j + 16.
+    @inline(__always)
+    static func fiveBit(_ s: UnsafeRawBufferPointer, _ at: Int, _ j: Int) -> (Int, Int) {
+        let qh = s.loadUnaligned(fromByteOffset: at, as: UInt32.self).littleEndian
+        let q = s[at + 4 + j]
+        let high0 = Int(((qh >> UInt32(j)) << 4) & 0x10)
+        let high1 = Int((qh >> UInt32(j + 12)) & 0x10)
+        return (Int(q & 0x0F) | high0, Int(q >> 4) | high1)
+    }
+
+    /// block_q5_0 { fp16 d; u8 qh[4]; u8 qs[16] }: y = (q − 16)·d.
+    @inline(__always)
+    static func q5_0(_ s: UnsafeRawBufferPointer, _ at: Int, _ y: UnsafeMutablePointer<Float>) {
+        let d = half(s, at)
+        for j in 0..<16 {
+            let (x0, x1) = fiveBit(s, at + 2, j)
+            y[j] = Float(x0 - 16) * d
+            y[j + 16] = Float(x1 - 16) * d
+        }
+    }
+
+    /// block_q5_1 { fp16 d; fp16 m; u8 qh[4]; u8 qs[16] }: y = q·d + m.
+    @inline(__always)
+    static func q5_1(_ s: UnsafeRawBufferPointer, _ at: Int, _ y: UnsafeMutablePointer<Float>) {
+        let d = half(s, at)
+        let m = half(s, at + 2)
+        for j in 0..<16 {
+            let (x0, x1) = fiveBit(s, at + 4, j)
+            y[j] = Float(x0) * d + m
+            y[j + 16] = Float(x1) * d + m
         }
     }
 

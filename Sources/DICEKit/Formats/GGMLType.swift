@@ -21,6 +21,11 @@ public struct GGMLType: RawRepresentable, Sendable, Hashable, CustomStringConver
     public static let q4_0 = GGMLType(rawValue: 2)
     /// 32-element blocks: fp16 scale d and min m, 16 bytes of 4-bit q; x = q·d + m.
     public static let q4_1 = GGMLType(rawValue: 3)
+    /// 32-element blocks: fp16 scale d, 4 bytes of fifth bits, 16 bytes of 4-bit q; x = (q − 16)·d.
+    public static let q5_0 = GGMLType(rawValue: 6)
+    /// 32-element blocks: fp16 scale d and min m, 4 bytes of fifth bits, 16 bytes of 4-bit q;
+    /// x = q·d + m.
+    public static let q5_1 = GGMLType(rawValue: 7)
     /// 32-element blocks: fp16 scale d, 32 signed bytes q; x = q·d.
     public static let q8_0 = GGMLType(rawValue: 8)
     /// 256-element super-blocks: fp16 d and dmin, 12 bytes of packed 6-bit scales and mins for 8
@@ -33,7 +38,7 @@ public struct GGMLType: RawRepresentable, Sendable, Hashable, CustomStringConver
     public static let bf16 = GGMLType(rawValue: 30)
 
     /// The types DICEKit dequantises.
-    public static let dequantizable: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q4_K, .q6_K]
+    public static let dequantizable: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q6_K]
 
     /// Whether `GGUFFile.tensor(_:)` can read this type.
     public var isDequantizable: Bool { Self.dequantizable.contains(self) }

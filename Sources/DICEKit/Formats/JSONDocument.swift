@@ -56,8 +56,9 @@ struct JSONDocument {
     struct Object {
         /// Keys in order of first appearance, each once.
         var keys: [String] = []
-        /// The value of each key (the last one written for a repeated key).
-        var members: [String: Node] = [:]
+        /// The value of each key (the last one written for a repeated key). Keys are told apart
+        /// by their exact scalars, as Python's json module does: "é" and "e\u{301}" are two keys.
+        var members: [ExactString: Node] = [:]
     }
 
     /// Deepest nesting of arrays and objects accepted (that of Foundation's JSONDecoder).
@@ -170,7 +171,7 @@ private struct Parser {
             }
             position += 1
             let member = try value(depth: depth)
-            if object.members.updateValue(member, forKey: key) == nil { object.keys.append(key) }
+            if object.members.updateValue(member, forKey: ExactString(key)) == nil { object.keys.append(key) }
             skipSpace()
             guard position < bytes.count else { throw syntax("unexpected end of data, expected ',' or '}'") }
             switch bytes[position] {

@@ -119,7 +119,7 @@ struct JSONInputDecoder: Decoder {
         case .object(let object):
             var out: [String: JSONValue] = [:]
             for key in object.keys {
-                if let member = object.members[key] { out[key] = try child(member, NameKey(key)).jsonValue() }
+                if let member = object.members[ExactString(key)] { out[key] = try child(member, NameKey(key)).jsonValue() }
             }
             return .object(out)
         }
@@ -155,10 +155,10 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     var codingPath: [any CodingKey] { decoder.codingPath }
     var allKeys: [Key] { object.keys.compactMap { Key(stringValue: $0) } }
 
-    func contains(_ key: Key) -> Bool { object.members[key.stringValue] != nil }
+    func contains(_ key: Key) -> Bool { object.members[ExactString(key.stringValue)] != nil }
 
     func child(_ key: Key) throws -> JSONInputDecoder {
-        guard let node = object.members[key.stringValue] else {
+        guard let node = object.members[ExactString(key.stringValue)] else {
             throw DecodingError.keyNotFound(key, .init(codingPath: codingPath,
                                                        debugDescription: "missing field \"\(key.stringValue)\""))
         }
@@ -193,7 +193,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func superDecoder() throws -> any Decoder {
         let key = NameKey("super")
-        guard let node = object.members[key.stringValue] else {
+        guard let node = object.members[ExactString(key.stringValue)] else {
             throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "missing field \"super\""))
         }
         return decoder.child(node, key)

@@ -11,6 +11,7 @@
 // Sampling runs on the host (`Sampler`), each sample with its own `SplitMix64` stream keyed by
 // (prompt row, sample index), so results do not depend on the batch layout.
 
+import CKernels
 import Foundation
 import Logging
 
@@ -113,6 +114,7 @@ public final class Generator {
         let limit: Int           // new-token cap for this prompt
         var rng: SplitMix64
         var ids: [Int] = []
+        var logProb = 0.0        // Σ log p(ids) under the raw logits
         var seen: [Int]          // distinct ids of prompt + response (repetition penalty only)
         var seenSet: Set<Int>
         var finish: FinishReason?
@@ -142,10 +144,13 @@ public final class Generator {
             }
         }
         var scratch = [Float](repeating: 0, count: v)
-        for s in running.indices {
-            let p = running[s].prompt
-            scratch.replaceSubrange(0..<v, with: promptLogits[(p * v)..<((p + 1) * v)])
-            scratch.withUnsafeMutableBufferPointer { choose(&running[s], row: $0) }
+        try promptLogits.withUnsafeBufferPointer { raw in
+            guard let raw = raw.baseAddress else { throw GenerationError.invalidCache(reason: "no logits") }
+            for s in running.indices {
+                let p = running[s].prompt
+                scratch.replaceSubrange(0..<v, with: promptLogits[(p * v)..<((p + 1) * v)])
+                scratch.withUnsafeMutableBufferPointer { choose(&running[s], row: $0, raw: raw + p * v) }
+            }
         }
         report(running, prompts: prompts.count, &status, progress)
 
@@ -156,13 +161,18 @@ public final class Generator {
                 let r = running[s]
                 return DecodeSegment(slot: r.slot, start: r.promptLength + r.ids.count - 1, tokens: [r.ids[r.ids.count - 1]])
             }
-            var logits = try model.decode(segments, cache: cache)
+            let raw = try model.decode(segments, cache: cache)
+            var logits = raw  // the sampler overwrites its rows; `raw` keeps the model's logits
             // Rows are independent (own logits, own state, own generator): sample them in parallel.
-            logits.withUnsafeMutableBufferPointer { all in
-                running.withUnsafeMutableBufferPointer { states in
-                    guard let rows = all.baseAddress, let states = states.baseAddress else { return }
-                    samplingLoop.forEach(active.count) { row in
-                        choose(&states[active[row]], row: UnsafeMutableBufferPointer(start: rows + row * v, count: v))
+            raw.withUnsafeBufferPointer { original in
+                logits.withUnsafeMutableBufferPointer { all in
+                    running.withUnsafeMutableBufferPointer { states in
+                        guard let rows = all.baseAddress, let original = original.baseAddress,
+                              let states = states.baseAddress else { return }
+                        samplingLoop.forEach(active.count) { row in
+                            choose(&states[active[row]], row: UnsafeMutableBufferPointer(start: rows + row * v, count: v),
+                                   raw: original + row * v)
+                        }
                     }
                 }
             }
@@ -175,14 +185,18 @@ public final class Generator {
             "firstRow": "\(firstRow)", "prompts": "\(prompts.count)", "samples": "\(running.count)",
             "tokens": "\(tokens)", "truncated": "\(running.filter { $0.finish != .stop }.count)"])
         return (0..<prompts.count).map { p in
-            running[(p * k)..<((p + 1) * k)].map { GeneratedSample(ids: $0.ids, finishReason: $0.finish ?? .length) }
+            running[(p * k)..<((p + 1) * k)].map {
+                GeneratedSample(ids: $0.ids, finishReason: $0.finish ?? .length, logProb: $0.logProb)
+            }
         }
     }
 
-    /// Draws the next token of `r` from its logits `row` (overwritten) and decides whether
-    /// the response has finished.
-    private func choose(_ r: inout Running, row: UnsafeMutableBufferPointer<Float>) {
+    /// Draws the next token of `r` from its logits `row` (overwritten), adds its log-probability
+    /// under the model's logits `raw` (`V` values, left as they are: log-softmax at the token, as
+    /// the scoring kernel computes it) and decides whether the response has finished.
+    private func choose(_ r: inout Running, row: UnsafeMutableBufferPointer<Float>, raw: UnsafePointer<Float>) {
         let token = sampler.sample(row, penalized: r.seen, using: &r.rng)
+        r.logProb += Double(raw[token] - ck_log_sum_exp(Sampler.simd, raw, Int64(row.count)))
         r.ids.append(token)
         if parameters.sampling.repetitionPenalty != 1, r.seenSet.insert(token).inserted { r.seen.append(token) }
         if stopIDs.contains(token) || stopStrings?.matches(r.ids) == true {

@@ -1,8 +1,9 @@
-/// The MLP of a block: SwiGLU (`down(silu(gate(x)) · up(x))`, Llama) or GELU
-/// (`proj(gelu(fc(x)))`, GPT-2).
+/// The MLP of a block: SwiGLU (`down(silu(gate(x)) · up(x))`, Llama), GeGLU
+/// (`down(gelu(gate(x)) · up(x))`, Gemma) or GELU (`proj(gelu(fc(x)))`, GPT-2).
 struct FeedForward {
     enum Kind {
         case swiglu(gate: Linear, up: Linear, down: Linear)
+        case geglu(gate: Linear, up: Linear, down: Linear)
         case gelu(fc: Linear, proj: Linear)
     }
 
@@ -10,8 +11,8 @@ struct FeedForward {
 
     struct Saved {
         let input: Tensor
-        let first: Tensor      // gate (SwiGLU) or fc output (GELU), [N, I]
-        let up: Tensor?        // [N, I], SwiGLU only
+        let first: Tensor      // gate (SwiGLU, GeGLU) or fc output (GELU), [N, I]
+        let up: Tensor?        // [N, I], gated MLPs only
         let activation: Tensor // [N, I]
     }
 
@@ -19,13 +20,17 @@ struct FeedForward {
     func forward(_ x: Tensor, into out: Tensor, _ p: ParameterStore, rowwise: Bool = false) throws -> Saved {
         let n = x.shape[0], b = p.backend
         switch kind {
-        case let .swiglu(gate, up, down):
+        case let .swiglu(gate, up, down), let .geglu(gate, up, down):
             let g = try Tensor(uninitialized: [n, gate.outputSize], on: b)
             let u = try Tensor(uninitialized: [n, up.outputSize], on: b)
             let a = try Tensor(uninitialized: [n, gate.outputSize], on: b)
             try gate.forward(x, into: g, p, rowwise: rowwise)
             try up.forward(x, into: u, p, rowwise: rowwise)
-            try Tensor.swiglu(gate: g, up: u, into: a)
+            if case .geglu = kind {
+                try Tensor.geglu(gate: g, up: u, into: a)
+            } else {
+                try Tensor.swiglu(gate: g, up: u, into: a)
+            }
             try down.forward(a, into: out, p, rowwise: rowwise)
             return Saved(input: x, first: g, up: u, activation: a)
         case let .gelu(fc, proj):
@@ -44,11 +49,15 @@ struct FeedForward {
         let b = p.backend
         let da = try Tensor(uninitialized: s.activation.shape, on: b)
         switch kind {
-        case let .swiglu(gate, up, down):
+        case let .swiglu(gate, up, down), let .geglu(gate, up, down):
             guard let u = s.up else { return }
             try down.backward(x: s.activation, dy: dout, dx: da, p, overwrite: true)
             let dg = try Tensor(zeros: s.first.shape, on: b), du = try Tensor(zeros: u.shape, on: b)
-            try Tensor.swigluBackward(gate: s.first, up: u, dout: da, dgate: dg, dup: du)
+            if case .geglu = kind {
+                try Tensor.gegluBackward(gate: s.first, up: u, dout: da, dgate: dg, dup: du)
+            } else {
+                try Tensor.swigluBackward(gate: s.first, up: u, dout: da, dgate: dg, dup: du)
+            }
             try gate.backward(x: s.input, dy: dg, dx: dx, p, overwrite: true)
             try up.backward(x: s.input, dy: du, dx: dx, p)
         case let .gelu(fc, proj):

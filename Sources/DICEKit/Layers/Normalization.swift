@@ -1,4 +1,5 @@
-/// A per-row normalisation layer: RMSNorm (Llama) or LayerNorm (GPT-2).
+/// A per-row normalisation layer: RMSNorm (Llama; Gemma's scales by 1 + weight) or LayerNorm
+/// (GPT-2).
 struct Normalization {
     enum Kind { case rms, layer }
 
@@ -6,6 +7,20 @@ struct Normalization {
     let weight: ParameterStore.Entry
     let bias: ParameterStore.Entry?
     let epsilon: Float
+    /// Whether the scale is `1 + weight` (Gemma): the kernels then run with that sum, and the
+    /// gradient of the sum is the weight's.
+    var unitOffset = false
+
+    /// The scale the kernels multiply by: the weight, or `1 + weight` (computed in Float32, as
+    /// Gemma's `1.0 + self.weight.float()`).
+    private func scale(_ p: ParameterStore) throws -> Tensor {
+        let w = p.value(weight)
+        guard unitOffset else { return w }
+        let shifted = try Tensor(uninitialized: w.shape, on: p.backend)
+        shifted.fill(1)
+        try w.add(shifted, into: shifted)
+        return shifted
+    }
 
     /// What the backward needs from the forward.
     struct Saved {
@@ -20,7 +35,7 @@ struct Normalization {
         let rstd = try Tensor(uninitialized: [rows], on: p.backend)
         switch kind {
         case .rms:
-            try x.rmsNorm(weight: p.value(weight), epsilon: epsilon, into: out, rstd: rstd)
+            try x.rmsNorm(weight: scale(p), epsilon: epsilon, into: out, rstd: rstd)
             return Saved(input: x, mean: nil, rstd: rstd)
         case .layer:
             guard let bias else { throw ModelError.missingParameter(name: weight.name.replacingOccurrences(of: "weight", with: "bias")) }
@@ -35,7 +50,7 @@ struct Normalization {
     func backward(_ saved: Saved, dout: Tensor, dx: Tensor, _ p: ParameterStore) throws {
         switch kind {
         case .rms:
-            try saved.input.rmsNormBackward(weight: p.value(weight), rstd: saved.rstd, dout: dout, dx: dx,
+            try saved.input.rmsNormBackward(weight: scale(p), rstd: saved.rstd, dout: dout, dx: dx,
                                             dweight: p.gradient(weight))
         case .layer:
             guard let bias, let mean = saved.mean else { return }

@@ -12,11 +12,13 @@ extension SelfAttention {
 
     /// out `[N, C]` = attention(x `[N, C]`) for new tokens at absolute `positions`, whose
     /// keys and values are first written into `keys`/`values` `[S·P, G, D]` at `writes`;
-    /// `sequences` address q rows and cache rows (keyStart = slot·P, keyCount = length).
+    /// `sequences` address q rows and cache rows (keyStart = slot·P, keyCount = length). The cache
+    /// keeps every position; a sliding window masks the old ones.
     func decode(_ x: Tensor, positions: [Int32], writes: [CacheWrite], sequences: [AttentionSequence],
                 keys: Tensor, values: Tensor, into out: Tensor, _ p: ParameterStore) throws {
         let n = x.shape[0], b = p.backend
-        let (q, k, v) = try project(x, positions: positions, p, rowwise: true)
+        let projected = try project(x, positions: positions, p, rowwise: true)
+        let q = projected.q, k = projected.k, v = projected.v
         for w in writes {
             let cacheRows = w.cacheRow ..< w.cacheRow + w.count
             try k.rows(w.row ..< w.row + w.count).copy(into: keys.rows(cacheRows))
@@ -24,7 +26,8 @@ extension SelfAttention {
         }
         let attended = try Tensor(zeros: [n, heads, headSize], on: b)
         let lse = try Tensor(zeros: [n, heads], on: b)
-        try Tensor.attention(q: q, k: keys, v: values, into: attended, lse: lse, sequences: sequences, scale: scale)
+        try Tensor.attention(q: q, k: keys, v: values, into: attended, lse: lse, sequences: windowed(sequences),
+                             scale: scale)
         try output.forward(attended.reshaped([n, heads * headSize]), into: out, p, rowwise: true)
     }
 }

@@ -1,15 +1,20 @@
-/// One pre-norm transformer block: `x + attn(norm1(x))`, then `h + mlp(norm2(h))`.
+/// One pre-norm transformer block: `x + post1(attn(norm1(x)))`, then
+/// `h + post2(mlp(norm2(h)))`; the post-norms (Gemma) are optional.
 struct TransformerBlock {
     let attentionNorm: Normalization
     let attention: SelfAttention
+    var postAttentionNorm: Normalization?
     let feedForwardNorm: Normalization
     let feedForward: FeedForward
+    var postFeedForwardNorm: Normalization?
 
     struct Saved {
         let attentionNorm: Normalization.Saved
         let attention: SelfAttention.Saved
+        let postAttentionNorm: Normalization.Saved?
         let feedForwardNorm: Normalization.Saved
         let feedForward: FeedForward.Saved
+        let postFeedForwardNorm: Normalization.Saved?
         /// The rows the output kept (nil: all), and the input's row count.
         let outputRows: [Range<Int>]?
         let inputRows: Int
@@ -24,19 +29,39 @@ struct TransformerBlock {
         let b = p.backend
         let h1 = try Tensor(uninitialized: x.shape, on: b)
         let s1 = try attentionNorm.forward(x, into: h1, p)
-        let a = try Tensor(uninitialized: x.shape, on: b)
+        var a = try Tensor(uninitialized: x.shape, on: b)
         let sa = try attention.forward(h1, positions: positions, sequences: sequences, into: a, p)
+        let sp1 = try postAttentionNorm.map { norm in try Self.postNorm(norm, &a, p) }
         var mid = try Tensor(uninitialized: x.shape, on: b)
         try x.add(a, into: mid)
         if let outputRows { mid = try Self.gather(mid, outputRows) }
         let h2 = try Tensor(uninitialized: mid.shape, on: b)
         let s2 = try feedForwardNorm.forward(mid, into: h2, p)
-        let m = try Tensor(uninitialized: mid.shape, on: b)
+        var m = try Tensor(uninitialized: mid.shape, on: b)
         let sm = try feedForward.forward(h2, into: m, p)
+        let sp2 = try postFeedForwardNorm.map { norm in try Self.postNorm(norm, &m, p) }
         let out = try Tensor(uninitialized: mid.shape, on: b)
         try mid.add(m, into: out)
-        return (out, Saved(attentionNorm: s1, attention: sa, feedForwardNorm: s2, feedForward: sm,
-                           outputRows: outputRows, inputRows: x.shape[0]))
+        return (out, Saved(attentionNorm: s1, attention: sa, postAttentionNorm: sp1, feedForwardNorm: s2,
+                           feedForward: sm, postFeedForwardNorm: sp2, outputRows: outputRows, inputRows: x.shape[0]))
+    }
+
+    /// Replaces the branch output `branch` by `norm(branch)`, returning what the norm saved.
+    static func postNorm(_ norm: Normalization, _ branch: inout Tensor, _ p: ParameterStore) throws -> Normalization.Saved {
+        let normalized = try Tensor(uninitialized: branch.shape, on: p.backend)
+        let saved = try norm.forward(branch, into: normalized, p)
+        branch = normalized
+        return saved
+    }
+
+    /// The gradient at a post-norm's input from `dout` at its output (a new tensor); the norm's
+    /// weight gradient accumulates. Without a post-norm, `dout` itself.
+    static func postNormBackward(_ norm: Normalization?, _ saved: Normalization.Saved?, dout: Tensor,
+                                 _ p: ParameterStore) throws -> Tensor {
+        guard let norm, let saved else { return dout }
+        let dx = try Tensor(zeros: dout.shape, on: p.backend)
+        try norm.backward(saved, dout: dout, dx: dx, p)
+        return dx
     }
 
     /// Back-propagates through the block: `dout` holds ∂L/∂out (the forward's output shape) and
@@ -46,7 +71,8 @@ struct TransformerBlock {
                   _ p: ParameterStore) throws -> Tensor {
         let b = p.backend
         let dh2 = try Tensor(uninitialized: dout.shape, on: b)
-        try feedForward.backward(s.feedForward, dout: dout, dx: dh2, p)
+        let dm = try Self.postNormBackward(postFeedForwardNorm, s.postFeedForwardNorm, dout: dout, p)
+        try feedForward.backward(s.feedForward, dout: dm, dx: dh2, p)
         try feedForwardNorm.backward(s.feedForwardNorm, dout: dh2, dx: dout, p)
         var dresidual = dout
         if let rows = s.outputRows {
@@ -54,7 +80,8 @@ struct TransformerBlock {
             Self.scatter(dout, rows, into: dresidual)
         }
         let dh1 = try Tensor(uninitialized: dresidual.shape, on: b)
-        try attention.backward(s.attention, dout: dresidual, positions: positions,
+        let da = try Self.postNormBackward(postAttentionNorm, s.postAttentionNorm, dout: dresidual, p)
+        try attention.backward(s.attention, dout: da, positions: positions,
                                sequences: sequences, dx: dh1, p)
         try attentionNorm.backward(s.attentionNorm, dout: dh1, dx: dresidual, p)
         return dresidual

@@ -27,8 +27,24 @@ struct PackedBatch {
     /// - Throws: `ModelError.invalidInput` for an empty prompt, an id outside the vocabulary
     ///   or a sequence longer than `spec.maxPositions`.
     init(pairs: [TokenPair], spec: TransformerSpec, sharePrompts: Bool = true) throws {
+        try pack(pairs, spec: spec, sharePrompts: sharePrompts, sequenceEnds: false)
+    }
+
+    /// Packs prompt/response pairs for a sequence classifier: a pair's input is the whole
+    /// prompt + response, and only its last row produces an output (`outputRows[i]` is pair i's
+    /// last token, in pair order; no targets). An empty response ends at the prompt's last token.
+    /// Prompts are shared as in `init(pairs:spec:sharePrompts:)`.
+    /// - Throws: as `init(pairs:spec:sharePrompts:)`.
+    init(sequenceEndsOf pairs: [TokenPair], spec: TransformerSpec, sharePrompts: Bool = true) throws {
+        try pack(pairs, spec: spec, sharePrompts: sharePrompts, sequenceEnds: true)
+    }
+
+    /// Lays out `pairs` grouped by prompt (first-appearance order): the prompt minus its last
+    /// token once per group, then each member's input — the prompt's last token and the response
+    /// (minus its last token when scoring), whose queries see the shared prefix.
+    private mutating func pack(_ pairs: [TokenPair], spec: TransformerSpec, sharePrompts: Bool,
+                               sequenceEnds: Bool) throws {
         targetRanges = Array(repeating: 0..<0, count: pairs.count)
-        // The pairs to score, grouped by prompt (first-appearance order).
         var groups: [[Int]] = []
         var groupOfPrompt: [[Int]: Int] = [:]
         for (i, pair) in pairs.enumerated() {
@@ -36,7 +52,7 @@ struct PackedBatch {
                 throw ModelError.invalidInput(sequence: i, reason: "the prompt is empty (it needs at least one token, e.g. BOS)")
             }
             try Self.check(pair.prompt + pair.response, sequence: i, spec: spec)
-            if pair.response.isEmpty { continue }
+            if pair.response.isEmpty && !sequenceEnds { continue }
             if sharePrompts, let g = groupOfPrompt[pair.prompt] {
                 groups[g].append(i)
             } else {
@@ -44,6 +60,7 @@ struct PackedBatch {
                 groups.append([i])
             }
         }
+        var ends = [Range<Int>](repeating: 0..<0, count: sequenceEnds ? pairs.count : 0)
         for group in groups {
             let prompt = pairs[group[0]].prompt
             let promptStart = tokens.count, p = prompt.count
@@ -57,18 +74,23 @@ struct PackedBatch {
             }
             for i in group {
                 let response = pairs[i].response
-                let input = [prompt[p - 1]] + response.dropLast()
+                let input = [prompt[p - 1]] + (sequenceEnds ? response[...] : response.dropLast())
                 let base = tokens.count
                 tokens += input.map { Int32($0) }
                 positions += (0..<input.count).map { Int32(shared + $0) }
                 sequences.append(AttentionSequence(start: base, count: input.count,
                                                    prefixStart: promptStart, prefixCount: shared))
+                if sequenceEnds {
+                    ends[i] = (base + input.count - 1)..<(base + input.count)
+                    continue
+                }
                 outputRows.append(base..<(base + input.count))
                 let start = targets.count
                 targets += response.map { Int32($0) }
                 targetRanges[i] = start..<targets.count
             }
         }
+        if sequenceEnds { outputRows = ends }
     }
 
     /// Packs whole sequences with every row selected (for logits of all positions).

@@ -27,9 +27,10 @@ extension TransformerLM {
     /// - Throws: `GenerationError.invalidSegment` (naming the segment) for an empty segment, a
     ///   slot out of range or used twice, a `start` beyond the slot's cached length, a segment
     ///   running past the cache's capacity or a token id outside the vocabulary;
-    ///   `GenerationError.invalidCache` for a cache made for another architecture. Nothing is
-    ///   computed when it throws.
+    ///   `GenerationError.invalidCache` for a cache made for another architecture;
+    ///   `ModelError.invalidSpec` for a score head. Nothing is computed when it throws.
     public func decode(_ segments: [DecodeSegment], cache: KVCache) throws -> [Float] {
+        try requireLanguageModelHead()
         guard cache.spec == spec else {
             throw GenerationError.invalidCache(reason: "the cache was made for another model architecture")
         }
@@ -75,6 +76,7 @@ extension TransformerLM {
         let n = tokens.count
         let x = try Tensor(zeros: [n, c], on: b)
         try Tensor.embedding(ids: tokens, table: p.value(tokenEmbedding), into: x)
+        if let scale = layout.embeddingScale { x.scale(by: scale) }
         if let positionEmbedding {
             let pos = try Tensor(zeros: [n, c], on: b)
             try Tensor.embedding(ids: positions, table: p.value(positionEmbedding), into: pos)

@@ -12,34 +12,87 @@ extension TransformerLM {
         let logits: Tensor              // [R, V]
     }
 
-    /// Runs the network on a packed batch and computes logits for its selected rows only.
-    func forward(_ batch: PackedBatch) throws -> ForwardState {
+    /// Runs the blocks on a packed batch: the final residual rows that produce outputs `[R, C]`,
+    /// and each block's saved state when `keep` (for a backward pass). An inference pass keeps
+    /// none, so that only one block's activations are alive at a time.
+    private func trunk(_ batch: PackedBatch, keep: Bool) throws -> (selected: Tensor, saved: [TransformerBlock.Saved]) {
         let b = backend, p = parameters, c = spec.hiddenSize
         let n = batch.tokens.count
         var x = try Tensor(uninitialized: [n, c], on: b)
         try Tensor.embedding(ids: batch.tokens, table: p.value(tokenEmbedding), into: x)
+        if let scale = layout.embeddingScale { x.scale(by: scale) }
         if let positionEmbedding {
             let pos = try Tensor(uninitialized: [n, c], on: b)
             try Tensor.embedding(ids: batch.positions, table: p.value(positionEmbedding), into: pos)
             try x.add(pos, into: x)
         }
         var saved: [TransformerBlock.Saved] = []
-        saved.reserveCapacity(blocks.count)
+        saved.reserveCapacity(keep ? blocks.count : 0)
         // The last block computes only the rows that produce logits.
         for (l, block) in blocks.enumerated() {
             let (out, s) = try block.forward(x, positions: batch.positions, sequences: batch.sequences,
                                              outputRows: l == blocks.count - 1 ? batch.outputRows : nil, p)
-            saved.append(s)
+            if keep { saved.append(s) }
             x = out
         }
         let selected = blocks.isEmpty ? try TransformerBlock.gather(x, batch.outputRows) : x
+        return (selected, saved)
+    }
+
+    /// Runs the network on a packed batch and computes logits for its selected rows only.
+    func forward(_ batch: PackedBatch) throws -> ForwardState {
+        let b = backend, p = parameters, c = spec.hiddenSize
+        let (selected, saved) = try trunk(batch, keep: true)
         let r = selected.shape[0]
         let normalized = try Tensor(uninitialized: [r, c], on: b)
         let normSaved = try finalNorm.forward(selected, into: normalized, p)
-        let logits = try Tensor(uninitialized: [r, spec.vocabularySize], on: b)
+        let logits = try Tensor(uninitialized: [r, outputProjection.shape[0]], on: b)
         try normalized.matmul(p.value(outputProjection), transposeOther: true, into: logits)
         return ForwardState(batch: batch, blocks: saved, selected: selected, finalNorm: normSaved,
                             normalized: normalized, logits: logits)
+    }
+
+    /// The outputs `[r, O]` of final residual rows `[r, C]`: the final norm, then the output
+    /// projection.
+    private func project(_ rows: Tensor) throws -> Tensor {
+        let r = rows.shape[0]
+        let normalized = try Tensor(uninitialized: [r, spec.hiddenSize], on: backend)
+        _ = try finalNorm.forward(rows, into: normalized, parameters)
+        let out = try Tensor(uninitialized: [r, outputProjection.shape[0]], on: backend)
+        try normalized.matmul(parameters.value(outputProjection), transposeOther: true, into: out)
+        return out
+    }
+
+    /// The outputs `[R, O]` of a batch's selected rows from an inference pass (no activations
+    /// kept): for heads with few outputs (a score head).
+    func inferenceOutputs(_ batch: PackedBatch) throws -> [Float] {
+        try project(trunk(batch, keep: false).selected).toArray()
+    }
+
+    /// The largest logits chunk of an inference pass, in Float32 elements (64 MiB): log-probs
+    /// never hold `[R, V]` logits for every selected row at once.
+    static let logitsChunkElements = 1 << 24
+
+    /// log p(target) of each selected row `[R]` from an inference pass: the blocks keep no
+    /// activations, and the final norm, the projection and the log-softmax run on chunks of at
+    /// most `logitsChunkElements` logits. Each row's value is the one `forward` gives.
+    private func inferenceLogProbs(_ batch: PackedBatch) throws -> [Float] {
+        let selected = try trunk(batch, keep: false).selected
+        let r = selected.shape[0], v = outputProjection.shape[0]
+        let chunk = max(1, Self.logitsChunkElements / max(1, v))
+        var out: [Float] = []
+        out.reserveCapacity(r)
+        var start = 0
+        while start < r {
+            let rows = start..<min(r, start + chunk)
+            let logits = try project(try selected.rows(rows))
+            let logp = try Tensor(uninitialized: [rows.count], on: backend)
+            let lse = try Tensor(uninitialized: [rows.count], on: backend)
+            try logits.logSoftmaxGather(targets: Array(batch.targets[rows]), into: logp, lse: lse)
+            out += logp.toArray()
+            start = rows.upperBound
+        }
+        return out
     }
 
     /// Accumulates every parameter's gradient from ∂L/∂logits `[R, V]` of a forward pass.
@@ -61,16 +114,18 @@ extension TransformerLM {
         for (block, saved) in zip(blocks, state.blocks).reversed() {
             dx = try block.backward(saved, dout: dx, positions: batch.positions, sequences: batch.sequences, p)
         }
-        try Tensor.embeddingBackward(ids: batch.tokens, dout: dx, dtable: p.gradient(tokenEmbedding))
         if let positionEmbedding {
             try Tensor.embeddingBackward(ids: batch.positions, dout: dx, dtable: p.gradient(positionEmbedding))
         }
+        if let scale = layout.embeddingScale { dx.scale(by: scale) }
+        try Tensor.embeddingBackward(ids: batch.tokens, dout: dx, dtable: p.gradient(tokenEmbedding))
     }
 
     /// The logits of every position of each sequence: `result[s]` is `[T_s × V]`, row-major.
     /// - Throws: `ModelError.invalidInput` for empty sequences, ids outside the vocabulary or
-    ///   sequences longer than the context.
+    ///   sequences longer than the context; `ModelError.invalidSpec` for a score head.
     public func logits(_ sequences: [[Int]]) throws -> [[Float]] {
+        try requireLanguageModelHead()
         let batch = try PackedBatch(sequencesOfTokens: sequences, spec: spec)
         let state = try forward(batch)
         let all = state.logits.toArray()
@@ -88,11 +143,17 @@ extension TransformerLM {
 extension TransformerLM: DifferentiableSequenceScorer {
     /// Σ log p(response token | everything before it) of each pair, in nats (Float32 per token,
     /// summed in Float64), from one packed forward pass (no padding; logits only at response
-    /// positions).
+    /// positions). No activations are kept for a backward, and the logits are made and reduced
+    /// in chunks of rows, so memory does not grow with `[tokens × V]`.
     /// - Throws: `ModelError.invalidInput` naming the pair (an empty prompt, an id
-    ///   outside the vocabulary, more tokens than the context); `BackendError.allocationFailed`.
+    ///   outside the vocabulary, more tokens than the context); `BackendError.allocationFailed`;
+    ///   `ModelError.invalidSpec` for a score head.
     public func logProbs(_ batch: [TokenPair]) throws -> [Double] {
-        try scored(batch).logProbs
+        try requireLanguageModelHead()
+        let packed = try PackedBatch(pairs: batch, spec: spec, sharePrompts: sharesPrompts)
+        guard packed.selectedCount > 0 else { return [Double](repeating: 0, count: batch.count) }
+        let tokens = try inferenceLogProbs(packed)
+        return packed.targetRanges.map { range in range.reduce(0.0) { $0 + Double(tokens[$1]) } }
     }
 
     /// `logProbs(_:)` and its pullback: given ∂L/∂logp (one value per pair) it runs the backward
@@ -124,6 +185,7 @@ extension TransformerLM: DifferentiableSequenceScorer {
     /// Forward pass plus the gather: per-pair sums (Double) and what the pullback needs.
     private func scored(_ batch: [TokenPair]) throws
         -> (logProbs: [Double], state: ForwardState?, lse: Tensor?, packed: PackedBatch) {
+        try requireLanguageModelHead()
         let packed = try PackedBatch(pairs: batch, spec: spec, sharePrompts: sharesPrompts)
         guard packed.selectedCount > 0 else {
             return ([Double](repeating: 0, count: batch.count), nil, nil, packed)

@@ -38,7 +38,7 @@ extension TransformerLM {
     /// the same spec and weights).
     /// - Throws: `ModelError.invalidSpec` when `config` describes another architecture.
     public func modelDirectory(config: ModelConfig, generationConfig: GenerationConfig? = nil) throws -> ModelDirectory {
-        guard config.spec == spec, config.layout == layout else {
+        guard config.spec == spec, config.layout == layout, config.head == head else {
             throw ModelError.invalidSpec("config.json describes another architecture than this model's")
         }
         var tensors: [String: HostTensor] = [:]

@@ -22,15 +22,19 @@ public final class TransformerLM {
     let positionEmbedding: ParameterStore.Entry?
     let blocks: [TransformerBlock]
     let finalNorm: Normalization
-    /// `[V, C]`: `lm_head.weight`, or the token embedding when tied.
+    /// `[V, C]`: `lm_head.weight`, or the token embedding when tied; `[labels, C]`
+    /// `score.weight` under a score head.
     let outputProjection: ParameterStore.Entry
+
+    /// What the final hidden state is projected to (`config.head`).
+    public var head: OutputHead { config.head }
 
     /// A model of `config`'s architecture with all weights zero (load or initialise them next).
     /// - Throws: `ModelError.invalidSpec` (duplicate weight names in the layout);
     ///   `BackendError.allocationFailed`.
     public init(config: ModelConfig, backend: any Backend) throws {
         let layout = config.layout
-        let p = try ParameterStore(shapes: layout.weights, on: backend)
+        let p = try ParameterStore(shapes: config.expectedWeights(), on: backend)
         func entry(_ name: String) throws -> ParameterStore.Entry { try p.entry(name) }
         func table(_ t: ModelLayout.Table) throws -> ParameterStore.Entry { try entry(t.module + ".weight") }
         func linear(_ l: ModelLayout.Linear) throws -> Linear {
@@ -39,23 +43,31 @@ public final class TransformerLM {
         }
         func norm(_ n: ModelLayout.Norm) throws -> Normalization {
             Normalization(kind: n.kind == .rms ? .rms : .layer, weight: try entry(n.module + ".weight"),
-                          bias: n.hasBias ? try entry(n.module + ".bias") : nil, epsilon: n.epsilon)
+                          bias: n.hasBias ? try entry(n.module + ".bias") : nil, epsilon: n.epsilon,
+                          unitOffset: n.unitOffset)
         }
         func block(_ b: ModelLayout.Block) throws -> TransformerBlock {
-            let projections: SelfAttention.Projections = switch b.attention.projections {
-            case let .separate(q, k, v, theta): .separate(q: try linear(q), k: try linear(k), v: try linear(v), ropeTheta: theta)
+            let a = b.attention
+            let projections: SelfAttention.Projections = switch a.projections {
+            case let .separate(q, k, v, rope):
+                .separate(q: try linear(q), k: try linear(k), v: try linear(v),
+                          inverseFrequencies: rope.inverseFrequencies(headSize: a.headSize))
             case let .fused(qkv): .fused(qkv: try linear(qkv))
             }
             let feedForward: FeedForward.Kind = switch b.feedForward {
             case let .swiglu(gate, up, down): .swiglu(gate: try linear(gate), up: try linear(up), down: try linear(down))
+            case let .geglu(gate, up, down): .geglu(gate: try linear(gate), up: try linear(up), down: try linear(down))
             case let .gelu(fc, proj): .gelu(fc: try linear(fc), proj: try linear(proj))
             }
             return TransformerBlock(
                 attentionNorm: try norm(b.attentionNorm),
-                attention: SelfAttention(projections: projections, output: try linear(b.attention.output),
-                                         heads: b.attention.heads, kvHeads: b.attention.kvHeads,
-                                         headSize: b.attention.headSize),
-                feedForwardNorm: try norm(b.feedForwardNorm), feedForward: FeedForward(kind: feedForward))
+                attention: SelfAttention(projections: projections, output: try linear(a.output),
+                                         heads: a.heads, kvHeads: a.kvHeads, headSize: a.headSize,
+                                         queryNorm: try a.queryNorm.map(norm), keyNorm: try a.keyNorm.map(norm),
+                                         window: a.window, scale: a.scale ?? 1 / Float(a.headSize).squareRoot()),
+                postAttentionNorm: try b.postAttentionNorm.map(norm),
+                feedForwardNorm: try norm(b.feedForwardNorm), feedForward: FeedForward(kind: feedForward),
+                postFeedForwardNorm: try b.postFeedForwardNorm.map(norm))
         }
         self.config = config
         self.spec = config.spec
@@ -65,7 +77,19 @@ public final class TransformerLM {
         positionEmbedding = try layout.positionEmbedding.map(table)
         blocks = try layout.blocks.map(block)
         finalNorm = try norm(layout.finalNorm)
-        outputProjection = try layout.outputProjection.map(table) ?? tokenEmbedding
+        if case .score = config.head {
+            outputProjection = try entry(OutputHead.scoreWeightName)
+        } else {
+            outputProjection = try layout.outputProjection.map(table) ?? tokenEmbedding
+        }
+    }
+
+    /// Throws unless the model predicts next tokens (a sequence classifier has no
+    /// next-token distribution to score, sample or decode from).
+    /// - Throws: `ModelError.invalidSpec` for a score head.
+    func requireLanguageModelHead() throws {
+        guard case let .score(labels) = head else { return }
+        throw ModelError.invalidSpec("this model is a sequence classifier (a score head with \(labels) label(s)), not a causal language model: load it as a RewardModel")
     }
 
     /// A model of `spec` (its architecture found by `spec.modelType` in `registry`) with all

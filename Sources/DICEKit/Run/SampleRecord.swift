@@ -17,16 +17,22 @@ public struct SampleRecord: Sendable, Hashable, Codable {
     public var finishReason: FinishReason
     /// The reward and log-probabilities, once scored.
     public var score: RewardScore?
+    /// Σ log π(tokens | prompt) under the policy that sampled it, in nats, as its sampler
+    /// computed it from the logits it drew from (`GeneratedSample.logProb`); nil when the
+    /// sampler does not report it. Scoring uses it as the policy's log-prob (π_{t−1} samples and
+    /// is the rewarder's policy), so π_{t−1} is not run a second time.
+    public var samplerLogProb: Double?
 
     /// Creates the value from its fields.
     public init(promptIndex: Int, sampleIndex: Int, tokens: [Int], text: String,
-                finishReason: FinishReason, score: RewardScore? = nil) {
+                finishReason: FinishReason, score: RewardScore? = nil, samplerLogProb: Double? = nil) {
         self.promptIndex = promptIndex
         self.sampleIndex = sampleIndex
         self.tokens = tokens
         self.text = text
         self.finishReason = finishReason
         self.score = score
+        self.samplerLogProb = samplerLogProb
     }
 
     /// The response's length in `unit`: Unicode scalars of `text` (what Python's `len` counts)

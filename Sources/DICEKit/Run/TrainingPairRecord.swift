@@ -33,6 +33,12 @@ public struct TrainingPairRecord: Sendable, Hashable, Codable {
     public var chosenTokens: [Int]?
     /// The dispreferred response's token ids (as `chosenTokens`).
     public var rejectedTokens: [Int]?
+    /// Σ log π_{t−1}(chosen | prompt), nats, when the score phase already computed it (a
+    /// generated pair ranked by the implicit reward, whose policy π_{t−1} is also the round's
+    /// DPO reference): training uses it instead of a second reference pass. Nil otherwise.
+    public var chosenReferenceLogProb: Double?
+    /// Σ log π_{t−1}(rejected | prompt), as `chosenReferenceLogProb`.
+    public var rejectedReferenceLogProb: Double?
 
     /// Creates the value from its fields.
     public init(source: PairSource, prompt: String, chosen: String, rejected: String,
@@ -46,10 +52,20 @@ public struct TrainingPairRecord: Sendable, Hashable, Codable {
         self.rejectedTokens = rejectedTokens
     }
 
-    /// A generated pair of the prompt `prompt` (text and token ids).
+    /// A generated pair of the prompt `prompt` (text and token ids), with the policy
+    /// log-probabilities its scores carry as the reference log-probabilities (see
+    /// `chosenReferenceLogProb`).
     public init(generated pair: GeneratedPair, prompt: String, promptTokens: [Int]) {
         self.init(source: .generated, prompt: prompt, chosen: pair.chosen.text, rejected: pair.rejected.text,
                   promptTokens: promptTokens, chosenTokens: pair.chosen.tokens, rejectedTokens: pair.rejected.tokens)
+        chosenReferenceLogProb = pair.chosen.score?.policyLogProb
+        rejectedReferenceLogProb = pair.rejected.score?.policyLogProb
+    }
+
+    /// Both reference log-probabilities, when the record carries them.
+    public var referenceLogProbs: (chosen: Double, rejected: Double)? {
+        guard let chosenReferenceLogProb, let rejectedReferenceLogProb else { return nil }
+        return (chosenReferenceLogProb, rejectedReferenceLogProb)
     }
 
     /// The pair as token ids, or nil when a token field is missing.

@@ -103,6 +103,18 @@ extension Tensor {
                                     dgate: dgate.storage, dup: dup.storage)
     }
 
+    /// The gradient of `geglu(gate:up:into:)`: `dgate += dout · up · gelu'(gate)` and
+    /// `dup += dout · gelu(gate)`; all five the same shape.
+    /// - Throws: `TensorError.shapeMismatch`.
+    public static func gegluBackward(gate: Tensor, up: Tensor, dout: Tensor, dgate: Tensor,
+                                     dup: Tensor) throws {
+        let op = "gegluBackward"
+        try gate.expectBackend(of: [up, dout, dgate, dup], op)
+        for t in [up, dout, dgate, dup] { try t.expectShape(gate.shape, op) }
+        gate.backend.gegluBackward(gate: gate.storage, up: up.storage, dout: dout.storage,
+                                   dgate: dgate.storage, dup: dup.storage)
+    }
+
     // MARK: - Attention
 
     /// The gradient of `attention(q:k:v:into:lse:sequences:scale:)`: dq `[Nq, H, D]`, dk and dv

@@ -222,12 +222,24 @@ extension Tensor {
         gate.backend.swiglu(gate: gate.storage, up: up.storage, into: out.storage)
     }
 
+    /// GeGLU: out = gelu(gate) · up (tanh form of GELU), all of one shape.
+    /// - Throws: `TensorError.shapeMismatch`.
+    public static func geglu(gate: Tensor, up: Tensor, into out: Tensor) throws {
+        try up.expectShape(gate.shape, "geglu")
+        try out.expectShape(gate.shape, "geglu")
+        gate.backend.geglu(gate: gate.storage, up: up.storage, into: out.storage)
+    }
+
     /// Positions RoPE accepts: `0..<maxRopePosition` (far beyond any model's context; the
     /// kernel tabulates one cos/sin row per position up to the largest).
     public static let maxRopePosition: Int32 = 1 << 22
 
-    /// Rotary embedding in place on `self` `[N, heads, D]` at `positions` (`N` of them).
-    public func applyRope(positions: [Int32], theta: Float, inverse: Bool = false) throws {
+    /// Rotary embedding in place on `self` `[N, heads, D]` at `positions` (`N` of them), with
+    /// the per-layer `inverseFrequencies` `[D/2]` (`RotaryEmbedding.inverseFrequencies`).
+    /// - Throws: `TensorError` for a shape that is not `[N, heads, even D]`, a position count
+    ///   other than N, a frequency count other than D/2, or a position outside
+    ///   `0..<maxRopePosition`.
+    public func applyRope(positions: [Int32], inverseFrequencies: [Float], inverse: Bool = false) throws {
         let op = "rope"
         guard shape.count == 3, shape[2] % 2 == 0 else {
             throw TensorError.invalidArgument(operation: op, reason: "input must be [N, heads, even D], got \(shape)")
@@ -235,12 +247,15 @@ extension Tensor {
         guard positions.count == shape[0] else {
             throw TensorError.shapeMismatch(operation: op, expected: [shape[0]], actual: [positions.count])
         }
+        guard inverseFrequencies.count == shape[2] / 2 else {
+            throw TensorError.shapeMismatch(operation: op, expected: [shape[2] / 2], actual: [inverseFrequencies.count])
+        }
         if let bad = positions.firstIndex(where: { $0 < 0 || $0 >= Tensor.maxRopePosition }) {
             throw TensorError.indexOutOfRange(operation: op, index: Int(positions[bad]), position: bad,
                                               bound: Int(Tensor.maxRopePosition))
         }
         backend.rope(storage, positions: positions, heads: shape[1], headSize: shape[2],
-                     theta: theta, inverse: inverse)
+                     inverseFrequencies: inverseFrequencies, inverse: inverse)
     }
 
     // MARK: - Attention
@@ -283,6 +298,9 @@ extension Tensor {
                   s.prefixStart >= 0, s.prefixCount >= 0, s.prefixStart + s.prefixCount <= k.shape[0] else {
                 throw TensorError.invalidArgument(
                     operation: op, reason: "sequence \(i) (\(s)) does not fit \(q.shape[0]) queries and \(k.shape[0]) keys")
+            }
+            if let window = s.window, window <= 0 {
+                throw TensorError.invalidArgument(operation: op, reason: "sequence \(i) has window \(window) (expected > 0)")
             }
         }
         return (heads, kvHeads, headSize)

@@ -11,7 +11,8 @@ import Foundation
 
 /// The `model` object of tokenizer.json (BPE only).
 struct BPEModelJSON: Decodable {
-    var vocab: [String: Int]
+    /// Token → id, tokens told apart by their exact scalars (see `ExactString`).
+    var vocab: [ExactString: Int]
     var merges: [MergeJSON]
     var unkToken: String?
     var fuseUnk: Bool
@@ -39,7 +40,12 @@ struct BPEModelJSON: Decodable {
         guard c.contains(.merges) else {
             throw c.contains(.type) ? UnsupportedComponent.missingMerges : UnsupportedComponent.model("(no type)")
         }
-        vocab = try c.decode([String: Int].self, forKey: .vocab)
+        // Not `[String: Int]`: that would merge canonically equivalent tokens ("é" and "e\u{301}").
+        let tokens = try c.nestedContainer(keyedBy: TokenKey.self, forKey: .vocab)
+        var vocab: [ExactString: Int] = [:]
+        vocab.reserveCapacity(tokens.allKeys.count)
+        for key in tokens.allKeys { vocab[ExactString(key.stringValue)] = try tokens.decode(Int.self, forKey: key) }
+        self.vocab = vocab
         merges = try c.decode([MergeJSON].self, forKey: .merges)
         unkToken = try c.decodeIfPresent(String.self, forKey: .unkToken)
         fuseUnk = try c.decodeIfPresent(Bool.self, forKey: .fuseUnk) ?? false
@@ -48,6 +54,14 @@ struct BPEModelJSON: Decodable {
         continuingSubwordPrefix = try c.decodeIfPresent(String.self, forKey: .continuingSubwordPrefix)
         endOfWordSuffix = try c.decodeIfPresent(String.self, forKey: .endOfWordSuffix)
     }
+}
+
+/// A vocabulary entry's key in tokenizer.json (any string).
+private struct TokenKey: CodingKey {
+    let stringValue: String
+    init(stringValue: String) { self.stringValue = stringValue }
+    var intValue: Int? { nil }
+    init?(intValue: Int) { nil }
 }
 
 /// One merge: `"a b"` (older files) or `["a", "b"]` (tokenizers ≥ 0.20). `parts` must have two
@@ -70,8 +84,8 @@ struct MergeJSON: Decodable {
 
 /// A byte-pair-encoding model with its merge table and word cache.
 struct BPEModel: Sendable {
-    /// Token string → id.
-    let vocab: [String: Int]
+    /// Token string → id (tokens told apart by their exact scalars).
+    let vocab: [ExactString: Int]
     /// (left id, right id) packed as `left << 32 | right` → (rank, merged id).
     let merges: [UInt64: (rank: Int, id: Int)]
     /// The unknown token's id, when the model has one.
@@ -97,17 +111,17 @@ struct BPEModel: Sendable {
                                                   reason: "expected two tokens, got \(merge.parts.count): \(merge.parts)")
             }
             let (a, b) = (merge.parts[0], merge.parts[1])
-            guard let aID = vocab[a] else {
+            guard let aID = vocab[ExactString(a)] else {
                 throw TokenizerError.invalidMerge(path: path, index: rank, reason: "'\(a)' is not in the vocabulary")
             }
-            guard let bID = vocab[b] else {
+            guard let bID = vocab[ExactString(b)] else {
                 throw TokenizerError.invalidMerge(path: path, index: rank, reason: "'\(b)' is not in the vocabulary")
             }
             var bTail = b
             if prefixBytes > 0, let prefix = json.continuingSubwordPrefix, b.hasPrefix(prefix) {
                 bTail = String(b.dropFirst(prefix.count))
             }
-            guard let newID = vocab[a + bTail] else {
+            guard let newID = vocab[ExactString(a + bTail)] else {
                 throw TokenizerError.invalidMerge(path: path, index: rank,
                                                   reason: "merged token '\(a + bTail)' is not in the vocabulary")
             }
@@ -116,7 +130,7 @@ struct BPEModel: Sendable {
         }
         self.merges = merges
         if let unk = json.unkToken {
-            guard let id = vocab[unk] else {
+            guard let id = vocab[ExactString(unk)] else {
                 throw TokenizerError.unknownToken(path: path, token: unk, context: "model.unk_token")
             }
             unkID = id
@@ -125,7 +139,7 @@ struct BPEModel: Sendable {
         }
         fuseUnk = json.fuseUnk
         byteFallbackIDs = json.byteFallback
-            ? (0..<256).map { json.vocab[Self.byteToken(UInt8($0))] }
+            ? (0..<256).map { json.vocab[ExactString(Self.byteToken(UInt8($0)))] }
             : nil
         ignoreMerges = json.ignoreMerges
         continuingSubwordPrefix = json.continuingSubwordPrefix
@@ -144,7 +158,7 @@ struct BPEModel: Sendable {
     /// The token ids of one pre-tokenized word (empty for an empty word).
     func tokenize(_ word: [Unicode.Scalar]) -> [Int] {
         guard !word.isEmpty else { return [] }
-        let string = String(String.UnicodeScalarView(word))
+        let string = ExactString(String(String.UnicodeScalarView(word)))
         if ignoreMerges, let id = vocab[string] { return [id] }
         if let hit = cache.get(string) { return hit }
         let ids = Self.mergeAll(initialSymbols(word), merges: merges)
@@ -161,7 +175,7 @@ struct BPEModel: Sendable {
             var s = String(scalar)
             if i > 0, let prefix = continuingSubwordPrefix { s = prefix + s }
             if i == word.count - 1, let suffix = endOfWordSuffix { s += suffix }
-            if let id = vocab[s] {
+            if let id = vocab[ExactString(s)] {
                 if pendingUnk, let unk = unkID { symbols.append(unk); pendingUnk = false }
                 symbols.append(id)
                 continue
@@ -279,23 +293,24 @@ struct MergeQueue {
     }
 }
 
-/// A bounded word → ids cache shared by all copies of a tokenizer.
+/// A bounded word → ids cache shared by all copies of a tokenizer, keyed by exact scalars (two
+/// canonically equivalent words may encode differently).
 ///
 /// `@unchecked Sendable`: the dictionary is only touched while holding `lock`.
 final class WordCache: @unchecked Sendable {
-    private var entries: [String: [Int]] = [:]
+    private var entries: [ExactString: [Int]] = [:]
     private let lock = NSLock()
     private let capacity: Int
 
     init(capacity: Int) { self.capacity = capacity }
 
-    func get(_ word: String) -> [Int]? {
+    func get(_ word: ExactString) -> [Int]? {
         lock.lock(); defer { lock.unlock() }
         return entries[word]
     }
 
     /// Stores `ids` unless the cache is full (as in tokenizers, a full cache stops growing).
-    func set(_ word: String, _ ids: [Int]) {
+    func set(_ word: ExactString, _ ids: [Int]) {
         lock.lock(); defer { lock.unlock() }
         if entries.count < capacity { entries[word] = ids }
     }

@@ -11,8 +11,17 @@
 //        the file or rebuilt from the scores (transformers' `generate_merges`); Metaspace
 //        pre-tokenizer (prepend first, no split); decoders Replace ▁→" ", ByteFallback, Fuse,
 //        Strip(1 left); "<s>", "</s>", "<unk>" added when absent (LlamaTokenizer's defaults).
-// In both, tokens typed CONTROL (3) are special added tokens (in a byte-level vocabulary only
-// those spelled in the byte alphabet), USER_DEFINED (4) ones plain added tokens, and the BOS,
+//   tokenizer.ggml.model "llama" with general.architecture gemma, gemma2 or gemma3 (transformers'
+//        `gemma_tokenizer`, i.e. GemmaTokenizer): tokens made only of whitespace with a space in
+//        them respelled as that many "▁"; merges from the file or rebuilt with the (respelled)
+//        token's position as its score (earlier is better), not the file's scores; normalizer
+//        Replace " "→"▁", pre-tokenizer Split(" ", MergedWithPrevious) (a no-op after the
+//        normalizer), BPE with byte fallback, fused unknowns and unk "<unk>"; decoders Replace ▁→" ",
+//        ByteFallback, Fuse (no Strip); "<pad>", "<eos>", "<bos>", "<unk>", "<mask>" added when
+//        absent (GemmaTokenizer's defaults).
+// In all, tokens typed CONTROL (3) are special added tokens (in a byte-level vocabulary only
+// those spelled in the byte alphabet), USER_DEFINED (4) ones plain added tokens when the
+// vocabulary has them as spelled (so not Gemma's respelled space runs), and the BOS,
 // EOS, unknown and padding tokens special; the post-processor adds BOS when `add_bos_token`
 // (default: true for "llama", false for "gpt2") and EOS when `add_eos_token`.
 
@@ -65,27 +74,28 @@ extension GGUFFile {
             throw GGUFError.invalidMetadata(path: path, key: "tokenizer.ggml.model",
                                             expected: "\"gpt2\" or \"llama\", found \"\(model)\"")
         }
-        if model == "llama", ["gemma", "gemma2", "gemma3", "phi3"].contains(architecture) {
+        if model == "llama", architecture == "phi3" {
             throw GGUFError.invalidMetadata(path: path, key: "general.architecture",
                                             expected: "an architecture whose SentencePiece tokenizer DICEKit rebuilds (not \(architecture))")
         }
         let byteLevel = model == "gpt2"
+        let gemma = model == "llama" && Self.gemmaArchitectures.contains(architecture)
         guard let tokenValues = metadata["tokenizer.ggml.tokens"] else {
             throw GGUFError.missingMetadata(path: path, key: "tokenizer.ggml.tokens")
         }
-        let tokens = try strings(tokenValues, key: "tokenizer.ggml.tokens")
+        let fileTokens = try strings(tokenValues, key: "tokenizer.ggml.tokens")
+        let tokens = gemma ? fileTokens.map(Self.gemmaSpelling) : fileTokens
         let types = try metadata["tokenizer.ggml.token_type"].map { try ints($0, key: "tokenizer.ggml.token_type") } ?? []
 
-        // Vocabulary (last occurrence wins, as in a Python dict comprehension).
-        var vocab: [String: Int] = [:]
-        var spelled: [String] = []
-        spelled.reserveCapacity(tokens.count)
+        // Vocabulary (last occurrence wins, as in a Python dict comprehension; tokens told apart by
+        // their exact scalars, as Python's str: Gemma has both "é" and "e\u{301}").
+        var vocab: [ExactString: Int] = [:]
+        var vocabOrder: [String] = []
         let alphabet = Set(ByteLevel.scalarForByte)
         for (id, token) in tokens.enumerated() {
             let spelling = byteLevel && !token.unicodeScalars.allSatisfy(alphabet.contains)
                 ? String(String.UnicodeScalarView(ByteLevel.encode(Array(token.unicodeScalars)))) : token
-            vocab[spelling] = id
-            spelled.append(spelling)
+            if vocab.updateValue(id, forKey: ExactString(spelling)) == nil { vocabOrder.append(spelling) }
         }
 
         // Merges.
@@ -111,17 +121,18 @@ extension GGUFFile {
                 throw GGUFError.invalidMetadata(path: path, key: "tokenizer.ggml.scores",
                                                 expected: "\(tokens.count) scores, found \(scores.count)")
             }
-            merges = Self.generateMerges(tokens: tokens, scores: scores)
+            // Gemma's merges follow the order of its tokens, not its scores.
+            merges = Self.generateMerges(tokens: tokens, scores: gemma ? tokens.indices.map { -Double($0) } : scores)
         }
 
         // Added tokens: builder defaults (new ids when absent), control / user-defined tokens, then
         // the special tokens of the configuration.
         var added: [Int: (content: String, special: Bool)] = [:]
         var nextID = tokens.count
-        let defaults = byteLevel ? ["<|endoftext|>"] : ["<s>", "</s>", "<unk>"]
+        let defaults = byteLevel ? ["<|endoftext|>"] : gemma ? ["<pad>", "<eos>", "<bos>", "<unk>", "<mask>"] : ["<s>", "</s>", "<unk>"]
         var extraTokens: [String: Int] = [:]
         for token in defaults {
-            if let id = vocab[token] {
+            if let id = vocab[ExactString(token)] {
                 added[id] = (token, true)
             } else if extraTokens[token] == nil {
                 extraTokens[token] = nextID
@@ -130,10 +141,10 @@ extension GGUFFile {
             }
         }
         for (id, type) in types.enumerated() where id < tokens.count {
-            let token = tokens[id]
+            let token = fileTokens[id]
             if type == 3, !byteLevel || token.unicodeScalars.allSatisfy(alphabet.contains) {
-                added[vocab[token] ?? id] = (token, true)
-            } else if type == 4, let existing = vocab[token] {
+                added[vocab[ExactString(token)] ?? id] = (token, true)
+            } else if type == 4, let existing = vocab[ExactString(token)] {
                 added[existing] = (token, added[existing]?.special ?? false)
             }
         }
@@ -145,24 +156,42 @@ extension GGUFFile {
                 throw GGUFError.invalidMetadata(path: path, key: metadataKey,
                                                 expected: "a token id in 0..<\(tokens.count), found \(id)")
             }
-            special[key] = tokens[id]
-            added[vocab[tokens[id]] ?? id] = (tokens[id], true)
+            special[key] = fileTokens[id]
+            added[vocab[ExactString(fileTokens[id])] ?? id] = (fileTokens[id], true)
         }
 
         let addBOS = try flag("tokenizer.ggml.add_bos_token") ?? !byteLevel
         let addEOS = try flag("tokenizer.ggml.add_eos_token") ?? false
 
-        // tokenizer.json.
-        var modelJSON: [String: Any] = [
-            "type": "BPE", "dropout": NSNull(), "unk_token": NSNull(), "fuse_unk": !byteLevel,
-            "byte_fallback": !byteLevel, "ignore_merges": false, "vocab": vocab, "merges": merges,
-        ]
-        modelJSON["continuing_subword_prefix"] = byteLevel ? "" : NSNull()
-        modelJSON["end_of_word_suffix"] = byteLevel ? "" : NSNull()
+        // tokenizer.json. The model section is written by hand: a `[String: Any]` vocabulary would
+        // merge canonically equivalent tokens.
+        var modelJSON = "{\"type\":\"BPE\",\"dropout\":null,\"unk_token\":\(gemma ? "\"<unk>\"" : "null")"
+        modelJSON += ",\"fuse_unk\":\(!byteLevel),\"byte_fallback\":\(!byteLevel),\"ignore_merges\":false"
+        modelJSON += byteLevel ? ",\"continuing_subword_prefix\":\"\",\"end_of_word_suffix\":\"\""
+            : ",\"continuing_subword_prefix\":null,\"end_of_word_suffix\":null"
+        modelJSON += ",\"vocab\":{"
+        for (index, token) in vocabOrder.enumerated() {
+            if index > 0 { modelJSON += "," }
+            modelJSON += Self.jsonString(token) + ":" + String(vocab[ExactString(token)] ?? 0)
+        }
+        modelJSON += "},\"merges\":["
+        for (index, merge) in merges.enumerated() {
+            if index > 0 { modelJSON += "," }
+            modelJSON += "[" + merge.map(Self.jsonString).joined(separator: ",") + "]"
+        }
+        modelJSON += "]}"
 
+        var normalizer: Any = NSNull()
         let preTokenizer: [String: Any]
         let decoder: [String: Any]
-        if byteLevel {
+        if gemma {
+            normalizer = ["type": "Replace", "pattern": ["String": " "], "content": "\u{2581}"]
+            preTokenizer = ["type": "Split", "pattern": ["String": " "], "behavior": "MergedWithPrevious", "invert": false]
+            decoder = ["type": "Sequence", "decoders": [
+                ["type": "Replace", "pattern": ["String": "\u{2581}"], "content": " "],
+                ["type": "ByteFallback"], ["type": "Fuse"],
+            ]]
+        } else if byteLevel {
             let pre = try optionalString("tokenizer.ggml.pre") ?? "default"
             if Self.unsupportedPreTokenizers.contains(pre) {
                 throw TokenizerError.unsupportedPattern(path: path + " (tokenizer.ggml.pre)", pattern: pre)
@@ -188,7 +217,7 @@ extension GGUFFile {
         var single: [[String: Any]] = []
         var specialTokens: [String: Any] = [:]
         func specialPiece(_ token: String) -> [String: Any] {
-            let id = vocab[token] ?? extraTokens[token] ?? 0
+            let id = vocab[ExactString(token)] ?? extraTokens[token] ?? 0
             specialTokens[token] = ["id": token, "ids": [id], "tokens": [token]]
             return ["SpecialToken": ["id": token, "type_id": 0]]
         }
@@ -205,8 +234,8 @@ extension GGUFFile {
         }
         let tokenizerJSON: [String: Any] = [
             "version": "1.0", "truncation": NSNull(), "padding": NSNull(), "added_tokens": addedJSON,
-            "normalizer": NSNull(), "pre_tokenizer": preTokenizer, "post_processor": postProcessor,
-            "decoder": decoder, "model": modelJSON,
+            "normalizer": normalizer, "pre_tokenizer": preTokenizer, "post_processor": postProcessor,
+            "decoder": decoder,
         ]
 
         // tokenizer_config.json.
@@ -218,11 +247,56 @@ extension GGUFFile {
         if let template = try optionalString("tokenizer.chat_template") { config["chat_template"] = template }
 
         do {
-            return (try JSONSerialization.data(withJSONObject: tokenizerJSON, options: [.sortedKeys]),
-                    try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys, .prettyPrinted]))
+            // The other sections, then `"model": …` before the closing brace.
+            var tokenizer = try JSONSerialization.data(withJSONObject: tokenizerJSON, options: [.sortedKeys])
+            guard tokenizer.last == UInt8(ascii: "}") else {
+                throw GGUFError.invalidMetadata(path: path, key: "tokenizer.ggml.*", expected: "a tokenizer that serializes")
+            }
+            tokenizer.removeLast()
+            tokenizer.append(contentsOf: Array((",\"model\":" + modelJSON + "}").utf8))
+            return (tokenizer, try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys, .prettyPrinted]))
+        } catch let error as GGUFError {
+            throw error
         } catch {
             throw GGUFError.invalidMetadata(path: path, key: "tokenizer.ggml.*", expected: "values that form a tokenizer: \(error)")
         }
+    }
+
+    /// `text` as a JSON string literal: quotes, backslashes and control characters escaped, every
+    /// other scalar as is (UTF-8).
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    /// The `general.architecture` values whose "llama" vocabulary transformers rebuilds as Gemma's.
+    static let gemmaArchitectures: Set<String> = ["gemma", "gemma2", "gemma3"]
+
+    /// A Gemma token as GemmaTokenizer looks it up: one made only of whitespace (Python's
+    /// `str.strip`) with at least one U+0020 becomes as many "▁" as it has scalars ("  " → "▁▁").
+    static func gemmaSpelling(_ token: String) -> String {
+        let scalars = token.unicodeScalars
+        guard scalars.contains(" "), scalars.allSatisfy(Self.isPythonWhitespace) else { return token }
+        return String(repeating: "\u{2581}", count: scalars.count)
+    }
+
+    /// Python's `str.isspace` for one scalar: the White_Space property plus the separators
+    /// U+001C…U+001F, which Python also strips.
+    static func isPythonWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+        (0x1C...0x1F).contains(scalar.value) || scalar.properties.isWhitespace
     }
 
     /// transformers' `generate_merges(vocab, vocab_scores)` with `vocab` = {token: id} (the last

@@ -118,13 +118,13 @@ public struct Tokenizer: Sendable {
         var maxID = -1
         for id in spec.model.vocab.values { maxID = max(maxID, id) }
         for token in spec.addedTokens { maxID = max(maxID, token.id) }
-        for (what, id) in spec.model.vocab.map({ ("model.vocab['\($0.key)']", $0.value) })
+        for (what, id) in spec.model.vocab.map({ ("model.vocab['\($0.key.value)']", $0.value) })
             + spec.addedTokens.map({ ("added_tokens '\($0.content)'", $0.id) }) where id < 0 || id > 50_000_000 {
             throw TokenizerError.malformedJSON(path: path, codingPath: what,
                                                reason: "token id \(id) is outside 0..<50000000")
         }
         var tokens = [Int: String](minimumCapacity: spec.model.vocab.count + spec.addedTokens.count)
-        for (token, id) in spec.model.vocab { tokens[id] = token }
+        for (token, id) in spec.model.vocab { tokens[id] = token.value }
         for token in spec.addedTokens { tokens[token.id] = token.content }
         self.tokens = tokens
         vocabularySize = maxID + 1
@@ -171,7 +171,7 @@ public struct Tokenizer: Sendable {
 
     /// The id of `token` (an added token or a vocabulary entry), or nil.
     public func tokenID(_ token: String) -> Int? {
-        added.byContent[token] ?? model.vocab[token]
+        added.byContent[token] ?? model.vocab[ExactString(token)]
     }
 
     /// The token string of `id`, or nil when `id` is out of range or unused.

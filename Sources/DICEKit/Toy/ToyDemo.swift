@@ -53,10 +53,21 @@ public struct ToyDemoConfiguration: Sendable, Hashable, Codable {
         task.topicCount = 12
         task.instructionCount = 13
         task.instructionsPerPrompt = 3
+        // Answers have a target length L = 6 words: the reference answers are 4 … 8 words
+        // (L − 2 + Binomial(4, ½)), the judge counts the first L words as L slots, each missing
+        // one costs 1, and words past L count only through the small length bias (0.02 a word).
+        // With geometric lengths DPO moved the answer length far with little push.
+        let target = ToyLengthTarget()
+        task.lengthTarget = target
         let vocabulary = task.wordCount + 1
         // π_0: about one pass over D_offline at a modest rate, so that it is not fitted hard to the
         // offline pairs (a larger budget also inflates its answers' length).
-        let initial = DPOConfiguration(loss: try DPOLoss(beta: 0.1), learningRate: 2e-4, batchSize: 32, steps: 100,
+        // β = 0.5 throughout (π_0, the DICE rounds' DPO and their implicit reward): answers are
+        // about 7 tokens, and with β = 0.1 DPO drives each pair's log-ratio margin to 10–20 nats
+        // — the round-2 implicit reward (π_1 against π_0) then agreed with the judge on about 60%
+        // of its pairs, against 70–77% with β = 0.5 (seeds 100 and 101).
+        let beta = 0.5
+        let initial = DPOConfiguration(loss: try DPOLoss(beta: beta), learningRate: 2e-4, batchSize: 32, steps: 100,
                                        maxGradNorm: 1.0, evaluationInterval: 0, checkpointInterval: 50, seed: seed)
         // Each round: γ = 0.5 of |D_offline| = 1591 generated + 1591 offline pairs (the offline
         // ones from the prompts not generated for), about two passes at a constant rate.
@@ -71,9 +82,11 @@ public struct ToyDemoConfiguration: Sendable, Hashable, Codable {
             heldOutPrompts: 250, sftExamplesPerPrompt: 4,
             sft: SFTConfiguration(learningRate: 3e-3, batchSize: 64, steps: 300, seed: seed),
             offlinePairsPerPrompt: 1, initialDPO: initial,
-            // Answers shorter than any reference one (minResponseWords) are degenerate.
-            dice: DICEConfiguration(rounds: 2, samplesPerPrompt: 8, beta: 0.1, alpha: .auto, lengthUnit: .tokens,
-                                    minLength: task.minResponseWords, minValid: 4, gamma: 0.5, dpo: round, seed: seed),
+            // Answers outside the reference lengths (L ± 2 words) are degenerate: DICE's filter
+            // keeps each round's pairs inside the lengths the judge and π_ref know.
+            dice: DICEConfiguration(rounds: 2, samplesPerPrompt: 8, beta: beta, alpha: .auto, lengthUnit: .tokens,
+                                    minLength: target.minWords - target.spread,
+                                    maxLength: target.maxWords + target.spread, minValid: 4, gamma: 0.5, dpo: round, seed: seed),
             sampling: SamplingParameters(temperature: 1.0), maxNewTokens: 32,
             evaluationSamplesPerPrompt: 4, ablations: true, bootstrapResamples: 1000)
     }

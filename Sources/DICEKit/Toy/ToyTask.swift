@@ -12,7 +12,9 @@
 // small explicit length bias:
 //     J(x, y) = mean_{w ∈ y} q(x, w) + coverageBonus·|y ∩ top_c(x)| / c + lengthBias·|y|
 // (|y| in content words; top_c(x) the c = coverageWords highest-valued words). An average, not a
-// sum: with a sum, length would be the dominant signal of every comparison.
+// sum: with a sum, length would be the dominant signal of every comparison. With a
+// `ToyLengthTarget` (the demo's), answers have a target length L and the mean runs over L slots
+// (a missing word costs shortfallPenalty, a word past L overrunPenalty): see ToyLengthTarget.
 
 import Foundation
 
@@ -27,6 +29,8 @@ public struct ToyTask: Sendable {
     /// Per prompt: q(x, w) for w = 0 … wordCount (index 0, EOS, is 0), p_ref(w | x) for the
     /// content words (index k ↔ word k + 1), and the `coverageWords` highest-valued words.
     let promptTables: [[Int]: (values: [Double], reference: [Double], best: Set<Int>)]
+    /// L per topic (index 0 unused), when the config has a `lengthTarget`.
+    let targetLengths: [Int]?
 
     /// The EOS token id.
     public static let eos = 0
@@ -75,6 +79,16 @@ public struct ToyTask: Sendable {
             tables[prompt] = ([0] + raw.map { $0 - mean }, reference, Set(ranked.prefix(config.coverageWords)))
         }
         promptTables = tables
+        if let target = config.lengthTarget {
+            // Its own stream: the hidden value tables do not depend on whether there is a target.
+            var lengths = SplitMix64(seed: config.seed, stream: 0x4C_45_4E)
+            let choices = target.maxWords - target.minWords + 1
+            targetLengths = (0 ... config.topicCount).map { t in
+                t == 0 ? 0 : target.minWords + Int(lengths.next() % UInt64(choices))
+            }
+        } else {
+            targetLengths = nil
+        }
     }
 
     static func validate(_ c: ToyTaskConfig) throws {
@@ -104,6 +118,7 @@ public struct ToyTask: Sendable {
         where !v.isFinite {
             throw bad(name, v, "a finite number")
         }
+        try c.lengthTarget?.validate()
         for (name, v) in [("tieMargin", c.tieMargin), ("labelTemperature", c.labelTemperature)] where !(v >= 0 && v.isFinite) {
             throw bad(name, v, "a finite number ≥ 0")
         }
@@ -176,7 +191,9 @@ public struct ToyTask: Sendable {
     }
 
     /// The mean of q(x, w) over the response's content words (a final EOS is ignored); 0 — the
-    /// reference level — for an empty response.
+    /// reference level — for an empty response. With a `lengthTarget` (target L for the
+    /// prompt's topic), the mean over L slots instead: (Σ of the first min(n, L) words' q −
+    /// shortfallPenalty·max(0, L − n) − overrunPenalty·max(0, n − L)) / L.
     /// - Throws: `DICEError.invalidParameter` for a prompt outside the language or a response
     ///   with a token that is not a content word (EOS allowed only last).
     public func quality(prompt: [Int], response: [Int]) throws -> Double {
@@ -185,7 +202,7 @@ public struct ToyTask: Sendable {
     }
 
     /// The fraction of the prompt's `coverageWords` highest-valued words that the response
-    /// contains, in [0, 1]. Throws as `quality`.
+    /// contains (with a `lengthTarget`: among its first L words), in [0, 1]. Throws as `quality`.
     public func coverage(prompt: [Int], response: [Int]) throws -> Double {
         let words = try content(of: response, prompt: prompt)
         return coveredFraction(words, prompt: prompt)
@@ -206,12 +223,25 @@ public struct ToyTask: Sendable {
     }
 
     func meanValue(_ words: [Int], prompt: [Int]) -> Double {
-        words.isEmpty ? 0 : words.reduce(0) { $0 + wordValue(prompt: prompt, word: $1) } / Double(words.count)
+        if let target = config.lengthTarget, let l = targetLength(prompt: prompt) {
+            let counted = words.prefix(l).reduce(0) { $0 + wordValue(prompt: prompt, word: $1) }
+            let missing = Double(max(0, l - words.count)), extra = Double(max(0, words.count - l))
+            return (counted - target.shortfallPenalty * missing - target.overrunPenalty * extra) / Double(l)
+        }
+        return words.isEmpty ? 0 : words.reduce(0) { $0 + wordValue(prompt: prompt, word: $1) } / Double(words.count)
     }
 
     func coveredFraction(_ words: [Int], prompt: [Int]) -> Double {
         let best = bestWords(prompt: prompt)
-        return best.isEmpty ? 0 : Double(best.intersection(words).count) / Double(best.count)
+        let counted = targetLength(prompt: prompt).map { Array(words.prefix($0)) } ?? words
+        return best.isEmpty ? 0 : Double(best.intersection(counted).count) / Double(best.count)
+    }
+
+    /// The target answer length L of the prompt's topic, in content words; nil without a
+    /// `lengthTarget` or for a prompt outside the language.
+    public func targetLength(prompt: [Int]) -> Int? {
+        guard let targetLengths, isPrompt(prompt) else { return nil }
+        return targetLengths[prompt[0]]
     }
 
     /// The response's content words, checked.
@@ -242,9 +272,15 @@ public struct ToyTask: Sendable {
 
     /// One reference response: minResponseWords plus a geometric number of extra words (another
     /// word with probability c = (mean − min)/(mean − min + 1) after each, up to
-    /// maxResponseWords), the words drawn i.i.d. from `referenceWordDistribution`, then EOS.
+    /// maxResponseWords) — or, with a `lengthTarget`, L − spread + Binomial(2·spread, ½) words
+    /// (at least 1) — the words drawn i.i.d. from `referenceWordDistribution`, then EOS.
     public func referenceResponse(prompt: [Int], rng: inout SplitMix64) -> [Int] {
         let p = referenceWordDistribution(prompt: prompt)
+        if let target = config.lengthTarget, let l = targetLength(prompt: prompt) {
+            var n = l - target.spread
+            for _ in 0 ..< 2 * target.spread where rng.nextDouble() < 0.5 { n += 1 }
+            return (0 ..< max(1, n)).map { _ in rng.categorical(p) + 1 } + [Self.eos]
+        }
         let extra = config.meanResponseWords - Double(config.minResponseWords)
         let another = extra / (extra + 1)
         var n = config.minResponseWords

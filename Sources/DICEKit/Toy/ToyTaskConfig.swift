@@ -43,6 +43,11 @@ public struct ToyTaskConfig: Sendable, Hashable, Codable {
     /// How much better than uniform the reference responses' words are: each word is drawn with
     /// probability ∝ exp(sftSharpness · v(x, w)), v the raw value (0: uniform).
     public var sftSharpness: Double = 0.5
+    /// Per-topic target answer lengths (nil: none). With a target, reference lengths are
+    /// L ± spread instead of the geometric ones above (min/mean/maxResponseWords are unused) and
+    /// the judge's mean runs over L slots with shortfall and overrun penalties
+    /// (`ToyLengthTarget`).
+    public var lengthTarget: ToyLengthTarget?
 
     /// The defaults.
     public init() {}

@@ -1,4 +1,4 @@
-// CUDA C: GELU (tanh form) and SwiGLU, forward and backward.
+// CUDA C: GELU (tanh form), SwiGLU and GeGLU, forward and backward.
 
 extension CUDAKernelFamily {
     static let activationSource = #"""
@@ -43,6 +43,29 @@ extension CUDAKernelFamily {
             float sigma = 1.0f / (1.0f + expf(-g));
             dup[i] += dout[i] * g * sigma;
             dgate[i] += dout[i] * up[i] * sigma * (1.0f + g * (1.0f - sigma));
+        }
+    }
+
+    // out = gelu(gate) · up (tanh form). gate, up, out [n].
+    extern "C" __global__ void dk_geglu(const float *gate, const float *up, float *out,
+                                        long long n) {
+        DK_FOR_EACH(i, n) {
+            float v = gate[i];
+            float t = tanhf(DK_GELU_SCALE * (v + DK_GELU_CUBIC * v * v * v));
+            out[i] = 0.5f * v * (1.0f + t) * up[i];
+        }
+    }
+
+    // dgate += dout · up · gelu'(gate); dup += dout · gelu(gate).
+    extern "C" __global__ void dk_geglu_backward(const float *gate, const float *up,
+                                                 const float *dout, float *dgate, float *dup,
+                                                 long long n) {
+        DK_FOR_EACH(i, n) {
+            float v = gate[i];
+            float t = tanhf(DK_GELU_SCALE * (v + DK_GELU_CUBIC * v * v * v));
+            float dt = (1.0f - t * t) * DK_GELU_SCALE * (1.0f + 3.0f * DK_GELU_CUBIC * v * v);
+            dup[i] += dout[i] * 0.5f * v * (1.0f + t);
+            dgate[i] += dout[i] * up[i] * (0.5f * (1.0f + t) + 0.5f * v * dt);
         }
     }
 

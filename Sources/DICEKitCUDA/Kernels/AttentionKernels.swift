@@ -1,13 +1,15 @@
 // CUDA C: causal grouped-query attention over packed sequences, one warp per row.
 //
 // The host describes the batch with small integer tables (see CUDAAttentionPlan):
-//   seqs    [S, 6]  queryStart, queryCount, keyStart, keyCount, prefixStart, prefixCount
+//   seqs    [S, 7]  queryStart, queryCount, keyStart, keyCount, prefixStart, prefixCount,
+//                   window (0: none)
 //   items   [W, 2]  (sequence, query i within it), one per query row
 //   keyRows [R]     the distinct key rows read by any sequence
 //   offsets [R + 1] CSR offsets into entries
 //   entries [E, 2]  (sequence, score column j) for each use of a key row
 // Score column j of a sequence is its prefix key j (j < prefixCount), else its own key
-// j − prefixCount; query i sees columns 0 ... total − queryCount + i (total = prefix + keys).
+// j − prefixCount; query i sees columns 0 ... total − queryCount + i (total = prefix + keys),
+// or with a window W only the last W of them.
 // Each lane holds the head dimensions d = lane + 32·t, t < DK_MAX_SLOTS (D ≤ 256).
 // The forward keeps a running (online) softmax; the backward recomputes P from the saved
 // log-sum-exp. dQ is accumulated per query row and dK, dV per key row, each by one warp, in a
@@ -21,6 +23,11 @@ extension CUDAKernelFamily {
         return j < sq[5] ? (long long)sq[4] + j : (long long)sq[2] + (j - sq[5]);
     }
 
+    // The first score column a query whose columns end before `visible` sees.
+    __device__ __forceinline__ int dk_first_column(const int *sq, int visible) {
+        return sq[6] > 0 && visible > sq[6] ? visible - sq[6] : 0;
+    }
+
     // out [Nq, H, D] and lse [Nq, H] from q [Nq, H, D], k, v [Nk, G, D].
     extern "C" __global__ void dk_attention_forward(const float *q, const float *k,
                                                     const float *v, float *out, float *lse,
@@ -31,7 +38,7 @@ extension CUDAKernelFamily {
         int lane = threadIdx.x % DK_WARP;
         if (warp >= (long long)itemCount * heads) return;
         int item = (int)(warp / heads), h = (int)(warp % heads);
-        const int *sq = seqs + 6 * items[2 * item];
+        const int *sq = seqs + 7 * items[2 * item];
         int i = items[2 * item + 1];
         int total = sq[5] + sq[3];
         int visible = total - sq[1] + i + 1;
@@ -45,7 +52,7 @@ extension CUDAKernelFamily {
             acc[t] = 0.0f;
         }
         float m = -__int_as_float(0x7f800000), l = 0.0f;
-        for (int j = 0; j < visible; j++) {
+        for (int j = dk_first_column(sq, visible); j < visible; j++) {
             long long offset = (dk_key_row(sq, j) * kvHeads + g) * headSize;
             const float *kr = k + offset, *vr = v + offset;
             float dot = 0.0f;
@@ -84,7 +91,7 @@ extension CUDAKernelFamily {
         int lane = threadIdx.x % DK_WARP;
         if (warp >= (long long)itemCount * heads) return;
         int item = (int)(warp / heads), h = (int)(warp % heads);
-        const int *sq = seqs + 6 * items[2 * item];
+        const int *sq = seqs + 7 * items[2 * item];
         int i = items[2 * item + 1];
         int total = sq[5] + sq[3];
         int visible = total - sq[1] + i + 1;
@@ -102,7 +109,7 @@ extension CUDAKernelFamily {
         }
         float di = dk_warp_sum(dd);
         float li = lse[row * heads + h];
-        for (int j = 0; j < visible; j++) {
+        for (int j = dk_first_column(sq, visible); j < visible; j++) {
             long long offset = (dk_key_row(sq, j) * kvHeads + g) * headSize;
             const float *kr = k + offset, *vr = v + offset;
             float sd = 0.0f, pd = 0.0f;
@@ -150,12 +157,15 @@ extension CUDAKernelFamily {
             dva[t] = 0.0f;
         }
         for (int e = offsets[r]; e < offsets[r + 1]; e++) {
-            const int *sq = seqs + 6 * entries[2 * e];
+            const int *sq = seqs + 7 * entries[2 * e];
             int j = entries[2 * e + 1];
             int tq = sq[1], total = sq[5] + sq[3];
             int first = j - (total - tq);
             if (first < 0) first = 0;
-            for (int i = first; i < tq; i++) {
+            // With a window W, query i sees column j while total − tq + i − W < j.
+            int end = sq[6] > 0 ? j + sq[6] - (total - tq) : tq;
+            if (end > tq) end = tq;
+            for (int i = first; i < end; i++) {
                 long long row = (long long)sq[0] + i;
                 for (int h = g * group; h < (g + 1) * group; h++) {
                     long long qb = (row * heads + h) * headSize;

@@ -457,14 +457,16 @@ enum ForwardConformance {
         if c.tokens > 2 { positions[2] = 0 }
         let sx = try makeSlice(backend, x)
         backend.rope(sx, positions: positions, heads: c.heads, headSize: c.headSize,
-                     theta: c.theta, inverse: false)
+                     inverseFrequencies: RotaryEmbedding(theta: Double(c.theta)).inverseFrequencies(headSize: c.headSize),
+                     inverse: false)
         t.expectClose(backend.download(sx),
                     NaiveKernels.rope(x.doubles, positions: positions, heads: c.heads,
                                       headSize: c.headSize, theta: Double(c.theta)),
                     rtol: c.tolerance, atol: c.tolerance, "rope(x)")
         backend.upload(x, to: sx)
         backend.rope(sx, positions: positions, heads: c.heads, headSize: c.headSize,
-                     theta: c.theta, inverse: true)
+                     inverseFrequencies: RotaryEmbedding(theta: Double(c.theta)).inverseFrequencies(headSize: c.headSize),
+                     inverse: true)
         t.expectClose(backend.download(sx),
                     NaiveKernels.rope(x.doubles, positions: positions, heads: c.heads,
                                       headSize: c.headSize, theta: Double(c.theta),
@@ -490,11 +492,11 @@ enum ForwardConformance {
 
         /// Packed self-attention sequences of the given lengths, end to end.
         static func packed(_ name: String, lengths: [Int], heads: Int, kvHeads: Int,
-                           headSize: Int, scale: Float? = nil, seed: UInt64 = 1) -> Self {
+                           headSize: Int, scale: Float? = nil, window: Int? = nil, seed: UInt64 = 1) -> Self {
             var sequences: [AttentionSequence] = []
             var start = 0
             for n in lengths {
-                sequences.append(AttentionSequence(start: start, count: n))
+                sequences.append(AttentionSequence(start: start, count: n).windowed(window))
                 start += n
             }
             return AttentionCase(name: name, heads: heads, kvHeads: kvHeads, headSize: headSize,
@@ -505,13 +507,13 @@ enum ForwardConformance {
         /// Decode-style: short query blocks at the end of longer cached key ranges that do not
         /// start where the queries start, with unused key rows between them.
         static func decode(_ name: String, heads: Int, kvHeads: Int, headSize: Int,
-                           seed: UInt64 = 1) -> Self {
+                           window: Int? = nil, seed: UInt64 = 1) -> Self {
             let sequences = [
                 AttentionSequence(queryStart: 0, queryCount: 1, keyStart: 2, keyCount: 9),
                 AttentionSequence(queryStart: 1, queryCount: 3, keyStart: 13, keyCount: 10),
                 AttentionSequence(queryStart: 4, queryCount: 1, keyStart: 23, keyCount: 1),
                 AttentionSequence(queryStart: 5, queryCount: 2, keyStart: 24, keyCount: 5),
-            ]
+            ].map { $0.windowed(window) }
             return AttentionCase(name: name, heads: heads, kvHeads: kvHeads, headSize: headSize,
                                  sequences: sequences, queryRows: 7, keyRows: 31, seed: seed)
         }
@@ -528,6 +530,11 @@ enum ForwardConformance {
         .packed("GQA 4, long 70 and 37, scale 0.3", lengths: [70, 37], heads: 8, kvHeads: 2,
                 headSize: 16, scale: 0.3, seed: 5),
         .decode("decode MHA", heads: 3, kvHeads: 3, headSize: 5, seed: 6),
+        .packed("GQA 2, window 4, lengths 1 3 7 13", lengths: [1, 3, 7, 13], heads: 4, kvHeads: 2,
+                headSize: 8, window: 4, seed: 11),
+        .packed("GQA 4, window 9, long 70 and 37", lengths: [70, 37], heads: 8, kvHeads: 2,
+                headSize: 16, window: 9, seed: 12),
+        .decode("decode GQA 2, window 3", heads: 4, kvHeads: 2, headSize: 8, window: 3, seed: 13),
         .decode("decode GQA 2", heads: 4, kvHeads: 2, headSize: 8, seed: 7),
         .decode("decode GQA 4", heads: 8, kvHeads: 2, headSize: 4, seed: 8),
         // Head sizes of real models (GPU kernels tile D).

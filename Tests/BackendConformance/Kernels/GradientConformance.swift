@@ -343,7 +343,8 @@ enum GradientConformance {
         let positions = (0 ..< tokens).map { _ in Int32(rng.index(50)) }
         let theta: Float = 10_000
         let grad = try makeSlice(backend, w)
-        backend.rope(grad, positions: positions, heads: heads, headSize: headSize, theta: theta,
+        backend.rope(grad, positions: positions, heads: heads, headSize: headSize,
+                     inverseFrequencies: RotaryEmbedding(theta: Double(theta)).inverseFrequencies(headSize: headSize),
                      inverse: true)
         let numeric = finiteDifferences(of: {
             dot(w.doubles, NaiveKernels.rope($0, positions: positions, heads: heads,
@@ -364,6 +365,9 @@ enum GradientConformance {
         .packed("GQA 4, lengths 3 1 13 7", lengths: [3, 1, 13, 7], heads: 4, kvHeads: 1,
                 headSize: 4, scale: 0.8, seed: 23),
         .decode("decode GQA 2", heads: 4, kvHeads: 2, headSize: 3, seed: 24),
+        .packed("GQA 2, window 4, lengths 13 7 3 1", lengths: [13, 7, 3, 1], heads: 4, kvHeads: 2,
+                headSize: 3, window: 4, seed: 25),
+        .decode("decode GQA 2, window 3", heads: 4, kvHeads: 2, headSize: 3, window: 3, seed: 26),
     ]
 
     /// dq, dk and dv against finite differences; the backward runs on one thread and on three

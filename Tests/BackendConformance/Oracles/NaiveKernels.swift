@@ -208,7 +208,8 @@ public enum NaiveKernels {
 
     /// Causal grouped-query attention over packed sequences, straight from the definition:
     /// for query i of a sequence and head h, s_j = scale · q·k_j over keys
-    /// j = 0 ... keyCount − queryCount + i of that sequence (kv head h / (H/G)),
+    /// j = 0 ... keyCount − queryCount + i of that sequence (kv head h / (H/G)); with a window W
+    /// only the last W of those j,
     /// out = Σ_j softmax(s)_j v_j, lse = log Σ_j e^(s_j).
     /// q `[Nq, H, D]`, k, v `[Nk, G, D]`; out `[Nq, H, D]`, lse `[Nq, H]` (rows no sequence
     /// covers stay 0).
@@ -223,10 +224,11 @@ public enum NaiveKernels {
             for i in 0 ..< s.queryCount {
                 let row = s.queryStart + i
                 let visible = s.keyCount - s.queryCount + i + 1  // keys 0 ..< visible
+                let first = s.window.map { max(0, visible - $0) } ?? 0  // a window hides the older ones
                 for h in 0 ..< heads {
                     let g = h / groupSize
-                    var scores = [Double](repeating: 0, count: visible)
-                    for j in 0 ..< visible {
+                    var scores = [Double](repeating: -Double.infinity, count: visible)
+                    for j in first ..< visible {
                         let key = s.keyStart + j
                         var dot = 0.0
                         for d in 0 ..< D {
@@ -236,9 +238,9 @@ public enum NaiveKernels {
                     }
                     let mx = scores.max() ?? 0
                     var z = 0.0
-                    for j in 0 ..< visible { z += exp(scores[j] - mx) }
+                    for j in first ..< visible { z += exp(scores[j] - mx) }
                     lse[row * heads + h] = mx + log(z)
-                    for j in 0 ..< visible {
+                    for j in first ..< visible {
                         let p = exp(scores[j] - mx) / z
                         let key = s.keyStart + j
                         for d in 0 ..< D {

@@ -117,8 +117,15 @@ final class FaultyBackend: Backend {
         base.swigluBackward(gate: gate, up: up, dout: dout, dgate: dgate, dup: dup)
     }
 
-    func rope(_ x: BufferSlice, positions: [Int32], heads: Int, headSize: Int, theta: Float, inverse: Bool) {
-        base.rope(x, positions: positions, heads: heads, headSize: headSize, theta: theta, inverse: inverse)
+    func geglu(gate: BufferSlice, up: BufferSlice, into out: BufferSlice) { base.geglu(gate: gate, up: up, into: out) }
+    func gegluBackward(gate: BufferSlice, up: BufferSlice, dout: BufferSlice, dgate: BufferSlice, dup: BufferSlice) {
+        base.gegluBackward(gate: gate, up: up, dout: dout, dgate: dgate, dup: dup)
+    }
+
+    func rope(_ x: BufferSlice, positions: [Int32], heads: Int, headSize: Int, inverseFrequencies: [Float],
+              inverse: Bool) {
+        base.rope(x, positions: positions, heads: heads, headSize: headSize, inverseFrequencies: inverseFrequencies,
+                  inverse: inverse)
     }
 
     func attention(q: BufferSlice, k: BufferSlice, v: BufferSlice, into out: BufferSlice, lse: BufferSlice,

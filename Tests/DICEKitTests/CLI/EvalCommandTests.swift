@@ -112,6 +112,42 @@ struct EvalCommandTests {
         #expect(!FileManager.default.fileExists(atPath: folder.file("m.json").path))
     }
 
+    @Test("llm:DIR judge: a judge model whose LM head is zero finds every comparison a tie (both orders, ½ each)")
+    func llmJudge() throws {
+        let folder = try ScratchFolder("eval-llm")
+        defer { folder.remove() }
+        try Self.writeCountdown(step: 1, to: folder.file("one"))
+        try Self.writeCountdown(step: 2, to: folder.file("two"))
+        let tokenizerFolder = TokenizerFixtures.directory("gpt2_bytelevel")
+        let vocabulary = try TokenizerFixtures.tokenizer("gpt2_bytelevel").vocabularySize
+        let spec = TransformerSpec(modelType: "llama", vocabularySize: vocabulary, hiddenSize: 16, intermediateSize: 32,
+                                   layers: 1, heads: 2, kvHeads: 1, maxPositions: 1024)
+        let judgeModel = try TransformerLM(spec: spec, backend: CPUBackend(threads: 1))
+        try judgeModel.initializeRandomly(seed: 5)
+        try judgeModel.parameters.set("lm_head.weight", [Float](repeating: 0, count: vocabulary * 16))
+        try judgeModel.modelDirectory(config: ModelConfig(spec)).write(to: folder.file("judge"))
+        for file in ["tokenizer.json", "tokenizer_config.json"] {
+            try FileManager.default.copyItem(at: tokenizerFolder.appendingPathComponent(file),
+                                             to: folder.file("judge").appendingPathComponent(file))
+        }
+        try ToyModelFolders.writePrompts([[3], [8], [13]], to: folder.file("prompts.jsonl"))
+        guard let result = try DiceTool.run(
+            ["eval", "--model", folder.file("one").path, "--baseline", folder.file("two").path,
+             "--prompts", folder.file("prompts.jsonl").path, "--judge", "llm:" + folder.file("judge").path,
+             "--output", folder.file("out.json").path, "--temperature", "0", "--max-new-tokens", "20"],
+            in: folder.url) else { return }
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONDecoder().decode(Report.self, from: Data(contentsOf: folder.file("out.json")))
+        #expect(report.comparisons == 3 && report.ties == 3 && report.win_rate == 0.5)
+        // A judge folder without a tokenizer is named before any sampling.
+        guard let bad = try DiceTool.run(
+            ["eval", "--model", folder.file("one").path, "--baseline", folder.file("two").path,
+             "--prompts", folder.file("prompts.jsonl").path, "--judge", "llm:" + folder.file("one").path,
+             "--output", folder.file("bad.json").path], in: folder.url) else { return }
+        #expect(bad.status == 1 && bad.stderr.contains("tokenizer"))
+        #expect(!FileManager.default.fileExists(atPath: folder.file("bad.json").path))
+    }
+
     @Test("toy judge runs on toy prompts and models")
     func toyJudge() throws {
         let folder = try ScratchFolder("eval-toy")

@@ -12,20 +12,7 @@ import Testing
 /// A Python that imports `tensorboard`, and a reader of event folders through it.
 enum TensorBoardPython {
     /// DICEKIT_PYTHON, else /tmp/venv/bin/python: the first that imports `tensorboard`.
-    static let url: URL? = {
-        let candidates = [ProcessInfo.processInfo.environment["DICEKIT_PYTHON"], "/tmp/venv/bin/python"].compactMap { $0 }
-        return candidates.map { URL(fileURLWithPath: $0) }.first { url in
-            guard FileManager.default.isExecutableFile(atPath: url.path) else { return false }
-            let process = Process()
-            process.executableURL = url
-            process.arguments = ["-c", "import tensorboard.backend.event_processing.event_accumulator"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            guard (try? process.run()) != nil else { return false }
-            process.waitUntilExit()
-            return process.terminationStatus == 0
-        }
-    }()
+    static let url: URL? = TransformersPython.python(importing: "tensorboard.backend.event_processing.event_accumulator")
 
     static let reason: Comment = "no Python with the tensorboard package (set DICEKIT_PYTHON, or make /tmp/venv with pip install tensorboard)"
 

@@ -77,6 +77,16 @@ struct RoundAssemblyTests {
             PreferencePair(prompt: prompts[built.pairs[$0].promptIndex], chosen: built.pairs[$0].chosen.tokens,
                            rejected: built.pairs[$0].rejected.tokens)
         } + selection.offline.map { offline[$0] })
+        // Generated rows carry π_0's log-probs from the score phase: round 1's DPO reference.
+        for record in training {
+            let pair = try #require(record.preferencePair)
+            if record.source == .generated {
+                #expect(record.chosenReferenceLogProb == (try policy.logProbs([pair.chosenPair])[0]))
+                #expect(record.rejectedReferenceLogProb == (try policy.logProbs([pair.rejectedPair])[0]))
+            } else {
+                #expect(record.referenceLogProbs == nil)
+            }
+        }
         // Generated and offline prompts are disjoint by token ids.
         let generatedPrompts = Set(training.filter { $0.source == .generated }.compactMap(\.promptTokens))
         #expect(training.filter { $0.source == .offline }.allSatisfy { !generatedPrompts.contains($0.promptTokens ?? []) })
@@ -102,5 +112,53 @@ struct RoundAssemblyTests {
         let next = resumed.next(rounds: 1)
         #expect(next?.round == 1 && next?.phase == .train)
         #expect(resumed.isCompleted(round: 1, phase: .pair) && !resumed.isCompleted(round: 1, phase: .train))
+    }
+
+    /// A scorer that counts the pairs it is asked for.
+    final class CountingScorer: SequenceScorer {
+        let inner: any SequenceScorer
+        var scored: [TokenPair] = []
+        init(_ inner: any SequenceScorer) { self.inner = inner }
+        func logProbs(_ batch: [TokenPair]) throws -> [Double] {
+            scored += batch
+            return try inner.logProbs(batch)
+        }
+    }
+
+    /// A trainer that keeps the reference log-probs it is given and trains nothing.
+    final class RecordingTrainer: DPOTrainer {
+        var observer: ((DPOEvent) throws -> Void)?
+        var reference: ReferenceLogProbs?
+        func train(_ policy: any TrainablePolicy, pairs: [PreferencePair], reference: ReferenceLogProbs) throws -> DPOTrainingSummary {
+            self.reference = reference
+            return DPOTrainingSummary(steps: 0)
+        }
+    }
+
+    @Test("training uses the known reference log-probs as given and computes only the others")
+    func knownReference() throws {
+        let task = try ToyTask()
+        let prompts = try task.prompts(count: 6, seed: 1)
+        let candidates = try task.candidateResponses(prompts: prompts, count: 3, seed: 2)
+        let reference = try TabularPolicy(prompts: prompts, responses: candidates)
+        let policy = try TabularPolicy(prompts: prompts, responses: candidates)
+        let pairs = prompts.indices.map { PreferencePair(prompt: prompts[$0], chosen: candidates[$0][0], rejected: candidates[$0][1]) }
+        let known: [(chosen: Double, rejected: Double)?] = pairs.indices.map { $0 % 2 == 0 ? (-1.5 - Double($0), -2.5) : nil }
+        let round = try DICERound(plan: try #require(try RoundPlan.plans(rounds: 1).first), prompts: prompts, render: task.render)
+        let counting = CountingScorer(reference), trainer = RecordingTrainer()
+        _ = try round.train(policy, on: pairs, known: known, reference: counting, trainer: trainer, batchSize: 2)
+        let given = try #require(trainer.reference)
+        #expect(counting.scored.count == 2 * pairs.indices.filter { $0 % 2 == 1 }.count)
+        for i in pairs.indices {
+            if let value = known[i] {
+                #expect(given.chosen[i] == value.chosen && given.rejected[i] == value.rejected)
+            } else {
+                #expect(given.chosen[i] == (try reference.logProbs([pairs[i].chosenPair])[0]))
+                #expect(given.rejected[i] == (try reference.logProbs([pairs[i].rejectedPair])[0]))
+            }
+        }
+        #expect(throws: DICEError.self) {
+            _ = try round.train(policy, on: pairs, known: [nil], reference: counting, trainer: trainer)
+        }
     }
 }

@@ -72,21 +72,41 @@ struct ModelConfigTests {
             try Self.decode(#"{"model_type": "bert", "vocab_size": 10}"#, path: "/m/config.json")
         }
         #expect(error == .unsupportedModelType(path: "/m/config.json", modelType: "bert",
-                                               supported: ["llama", "mistral", "qwen2", "gpt2"]))
+                                               supported: ["llama", "mistral", "qwen2", "qwen3", "gpt2", "gemma3_text", "gemma3"]))
+    }
+
+    @Test("a …ForSequenceClassification class gives a score head: num_labels, else id2label, else transformers' 2")
+    func sequenceClassifier() throws {
+        let base = #""model_type": "llama", "vocab_size": 10, "hidden_size": 16, "intermediate_size": 24, "num_hidden_layers": 1, "num_attention_heads": 2"#
+        for (extra, labels) in [("", 2), (#", "num_labels": 1"#, 1), (#", "id2label": {"0": "a", "1": "b", "2": "c"}"#, 3)] {
+            let config = try Self.decode(#"{"architectures": ["LlamaForSequenceClassification"], "#  + base + extra + "}",
+                                         path: "/m/config.json")
+            #expect(config.head == .score(labels: labels))
+            #expect(config.expectedWeights().last.map { $0.name } == "score.weight")
+            #expect(config.expectedWeights().last.map { $0.shape } == [labels, 16])
+            #expect(!config.expectedWeights().contains { $0.name == "lm_head.weight" })
+        }
+        #expect(try Self.decode("{" + base + "}", path: "/m/config.json").head == .languageModel)
+        let error = #expect(throws: FormatError.self) {
+            try Self.decode(#"{"architectures": ["LlamaForSequenceClassification"], "num_labels": 0, "# + base + "}",
+                            path: "/m/config.json")
+        }
+        guard case .invalidConfig(_, let key, _) = error else { Issue.record("got \(String(describing: error))"); return }
+        #expect(key == "num_labels")
     }
 
     @Test("an unsupported architecture is named")
     func unsupportedArchitecture() {
         let error = #expect(throws: FormatError.self) {
             try Self.decode("""
-            {"architectures": ["LlamaForSequenceClassification"], "model_type": "llama", "vocab_size": 10,
+            {"architectures": ["LlamaForTokenClassification"], "model_type": "llama", "vocab_size": 10,
              "hidden_size": 16, "intermediate_size": 24, "num_hidden_layers": 1, "num_attention_heads": 2}
             """, path: "/m/config.json")
         }
         guard case .unsupportedArchitecture(let path, let architecture, let supported) = error else {
             Issue.record("got \(String(describing: error))"); return
         }
-        #expect(path == "/m/config.json" && architecture == "LlamaForSequenceClassification")
+        #expect(path == "/m/config.json" && architecture == "LlamaForTokenClassification")
         #expect(supported.contains("Qwen2ForCausalLM") && supported.contains("GPT2LMHeadModel"))
     }
 
@@ -94,7 +114,9 @@ struct ModelConfigTests {
 
     @Test("invalid or unsupported values name the key", arguments: [
         (#", "num_attention_heads": 2, "hidden_act": "gelu""#, "hidden_act"),
-        (#", "num_attention_heads": 2, "rope_scaling": {"rope_type": "llama3", "factor": 8.0}"#, "rope_scaling"),
+        (#", "num_attention_heads": 2, "rope_scaling": {"rope_type": "llama3", "factor": 8.0}"#, "rope_scaling.low_freq_factor"),
+        (#", "num_attention_heads": 2, "rope_scaling": {"type": "dynamic", "factor": 2.0}"#, "rope_scaling.rope_type"),
+        (#", "num_attention_heads": 2, "rope_scaling": {"rope_type": "linear"}"#, "rope_scaling.factor"),
         (#", "num_attention_heads": 2, "rope_parameters": {"rope_type": "yarn", "rope_theta": 1.0}"#, "rope_parameters.rope_type"),
         (#", "num_attention_heads": 4, "num_key_value_heads": 3"#, "num_key_value_heads"),
         (#", "num_attention_heads": 3"#, "hidden_size"),

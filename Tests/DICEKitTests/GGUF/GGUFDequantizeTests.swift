@@ -6,7 +6,7 @@ import Testing
 /// Scripts/make_gguf_fixtures.py): bit-identical, as both follow ggml's `dequantize_row_*`.
 @Suite("GGUF dequantisation")
 struct GGUFDequantizeTests {
-    static let names = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q4_K", "Q6_K", "F32_3d"]
+    static let names = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q6_K", "F32_3d"]
 
     @Test(arguments: names)
     func matchesGGUFPy(_ name: String) throws {

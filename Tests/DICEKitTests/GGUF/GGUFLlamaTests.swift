@@ -100,7 +100,7 @@ struct GGUFLlamaTests {
         b.u32(8)
         b.string("mamba")
         let file = try GGUFFile(data: b.data, path: "m.gguf")
-        #expect(throws: GGUFError.unsupportedArchitecture(path: "m.gguf", architecture: "mamba", supported: ["llama"])) {
+        #expect(throws: GGUFError.unsupportedArchitecture(path: "m.gguf", architecture: "mamba", supported: ["llama", "gemma3"])) {
             try file.modelDirectory()
         }
     }

@@ -26,7 +26,7 @@ struct GGUFTokenizerTests {
         let chat_template: String?
     }
 
-    static let files = ["tiny-llama.gguf", "tokenizer-bpe.gguf", "tokenizer-spm.gguf"]
+    static let files = ["tiny-llama.gguf", "tokenizer-bpe.gguf", "tokenizer-spm.gguf", "tokenizer-gemma.gguf"]
 
     static func golden(_ file: String) throws -> Golden {
         let all = try JSONDecoder().decode([String: Golden].self,

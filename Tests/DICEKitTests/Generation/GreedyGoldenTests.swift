@@ -20,7 +20,7 @@ struct GreedyGoldenTests {
         let cases: [Case]
     }
 
-    @Test(arguments: Fixtures.modelNames)
+    @Test(arguments: Fixtures.generationGoldenNames)
     func greedyMatchesTransformers(_ name: String) throws {
         let url = Fixtures.root.appendingPathComponent("generation/\(name).json")
         let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: url))

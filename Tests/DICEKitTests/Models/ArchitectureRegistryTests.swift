@@ -104,15 +104,20 @@ struct ArchitectureRegistryTests {
     @Test("the standard registry lists exactly the supported model types, classes and GGUF architectures")
     func standardRegistry() throws {
         let registry = ArchitectureRegistry.standard
-        #expect(registry.modelTypes == ["llama", "mistral", "qwen2", "gpt2"])
-        #expect(registry.transformersClasses == ["LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "GPT2LMHeadModel"])
-        #expect(registry.ggufArchitectures == ["llama"])
+        #expect(registry.modelTypes == ["llama", "mistral", "qwen2", "qwen3", "gpt2", "gemma3_text", "gemma3"])
+        #expect(registry.transformersClasses == ["LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM",
+                                                 "GPT2LMHeadModel", "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration"])
+        #expect(registry.ggufArchitectures == ["llama", "gemma3"])
         func id(_ type: (any Architecture.Type)?) -> ObjectIdentifier? { type.map { ObjectIdentifier($0) } }
         #expect(id(registry.architecture(modelType: "llama")) == ObjectIdentifier(LlamaConfig.self))
         #expect(id(registry.architecture(modelType: "mistral")) == ObjectIdentifier(LlamaConfig.self))
         #expect(id(registry.architecture(modelType: "qwen2")) == ObjectIdentifier(Qwen2Config.self))
         #expect(id(registry.architecture(modelType: "gpt2")) == ObjectIdentifier(GPT2Config.self))
+        #expect(id(registry.architecture(modelType: "qwen3")) == ObjectIdentifier(Qwen3Config.self))
+        #expect(id(registry.architecture(modelType: "gemma3_text")) == ObjectIdentifier(Gemma3TextConfig.self))
+        #expect(id(registry.architecture(modelType: "gemma3")) == ObjectIdentifier(Gemma3TextConfig.self))
         #expect(id(registry.architecture(modelType: "t5")) == nil)
+        #expect(id(registry.ggufArchitecture(named: "gemma3")) == ObjectIdentifier(Gemma3TextConfig.self))
         #expect(id(registry.ggufArchitecture(named: "llama")) == ObjectIdentifier(LlamaConfig.self))
         #expect(id(registry.ggufArchitecture(named: "gpt2")) == nil)
         #expect(ModelConfig.supportedModelTypes == registry.modelTypes)
@@ -128,8 +133,8 @@ struct ArchitectureRegistryTests {
         #expect(throws: ModelError.modelTypeTaken(modelType: "llama", by: "LlamaConfig")) {
             try registry.register(LlamaConfig.self)
         }
-        #expect(registry.modelTypes == ["llama", "mistral", "qwen2", "gpt2", "tiny"])
-        #expect(ArchitectureRegistry.standard.modelTypes == ["llama", "mistral", "qwen2", "gpt2"])
+        #expect(registry.modelTypes == ["llama", "mistral", "qwen2", "qwen3", "gpt2", "gemma3_text", "gemma3", "tiny"])
+        #expect(ArchitectureRegistry.standard.modelTypes == ["llama", "mistral", "qwen2", "qwen3", "gpt2", "gemma3_text", "gemma3"])
     }
 
     @Test("an unsupported model_type is refused naming it and listing the supported ones")
@@ -139,10 +144,10 @@ struct ArchitectureRegistryTests {
                                    path: "/m/config.json")
         }
         #expect(error == .unsupportedModelType(path: "/m/config.json", modelType: "tiny",
-                                               supported: ["llama", "mistral", "qwen2", "gpt2"]))
+                                               supported: ["llama", "mistral", "qwen2", "qwen3", "gpt2", "gemma3_text", "gemma3"]))
         let spec = TransformerSpec(modelType: "t5", vocabularySize: 10, hiddenSize: 8, intermediateSize: 16,
                                    layers: 1, heads: 2, kvHeads: 2)
-        #expect(throws: ModelError.invalidSpec("model type \"t5\" is not one of [\"llama\", \"mistral\", \"qwen2\", \"gpt2\"]")) {
+        #expect(throws: ModelError.invalidSpec("model type \"t5\" is not one of [\"llama\", \"mistral\", \"qwen2\", \"qwen3\", \"gpt2\", \"gemma3_text\", \"gemma3\"]")) {
             try TransformerLM(spec: spec, backend: CPUBackend())
         }
     }
@@ -187,6 +192,10 @@ struct ArchitectureRegistryTests {
                         heads: 4, kvHeads: 1, attentionBias: true),
         TransformerSpec(modelType: "gpt2", vocabularySize: 20, hiddenSize: 16, intermediateSize: 64, layers: 2,
                         heads: 4, kvHeads: 4, maxPositions: 32, tiedEmbeddings: true),
+        TransformerSpec(modelType: "qwen3", vocabularySize: 20, hiddenSize: 16, intermediateSize: 24, layers: 1,
+                        heads: 4, kvHeads: 1, headSize: 8),
+        TransformerSpec(modelType: "gemma3_text", vocabularySize: 20, hiddenSize: 16, intermediateSize: 24, layers: 7,
+                        heads: 4, kvHeads: 1, headSize: 8, normEpsilon: 1e-6, ropeTheta: 1e6, tiedEmbeddings: true),
     ])
     func specRoundTrip(spec: TransformerSpec) throws {
         let config = try ModelConfig(spec)
@@ -203,6 +212,10 @@ struct ArchitectureRegistryTests {
                         heads: 2, kvHeads: 2, mlpBias: true),
         TransformerSpec(modelType: "qwen2", vocabularySize: 20, hiddenSize: 16, intermediateSize: 24, layers: 1,
                         heads: 2, kvHeads: 2),
+        TransformerSpec(modelType: "qwen3", vocabularySize: 20, hiddenSize: 16, intermediateSize: 24, layers: 1,
+                        heads: 2, kvHeads: 2, attentionBias: true),
+        TransformerSpec(modelType: "gemma3_text", vocabularySize: 20, hiddenSize: 16, intermediateSize: 24, layers: 1,
+                        heads: 2, kvHeads: 2, mlpBias: true),
         TransformerSpec(modelType: "gpt2", vocabularySize: 20, hiddenSize: 16, intermediateSize: 24, layers: 1,
                         heads: 4, kvHeads: 2, tiedEmbeddings: true),
         TransformerSpec(modelType: "llama", vocabularySize: 20, hiddenSize: 12, intermediateSize: 24, layers: 1,

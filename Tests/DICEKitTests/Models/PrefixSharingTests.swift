@@ -3,7 +3,8 @@ import Testing
 @testable import DICEKit
 
 /// Prefix sharing (a prompt computed once for all the responses to it) gives the same
-/// log-probs and gradients as the plain layout, on every fixture architecture.
+/// log-probs and gradients as the plain layout, on every fixture architecture (sliding windows
+/// included: Mistral's and Gemma's window of 4 starts inside the shared 9-token prompt).
 @Suite("Prefix sharing")
 struct PrefixSharingTests {
     static func batch(vocabulary: Int) -> [TokenPair] {
@@ -16,9 +17,9 @@ struct PrefixSharingTests {
                 TokenPair(prompt: p1, response: ids(7))]
     }
 
-    @Test(arguments: TransformerGoldenTests.models)
+    @Test(arguments: Fixtures.modelNames)
     func sharedEqualsPlain(_ name: String) throws {
-        let model = try TransformerLM(directory: TransformerGoldenTests.fixture(name), backend: CPUBackend())
+        let model = try TransformerLM(directory: Fixtures.model(name), backend: CPUBackend())
         let pairs = Self.batch(vocabulary: model.spec.vocabularySize)
         let weights = [1.0, -0.7, 0.3, 2.0, -1.1, 0.5, 0.9]
         var results: [([Double], [Float])] = []

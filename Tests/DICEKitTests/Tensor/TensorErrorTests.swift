@@ -88,10 +88,13 @@ struct TensorErrorTests {
 
     @Test func ropeRejectsOddHeadSizeAndPositionCount() throws {
         let x = try Tensor(zeros: [2, 1, 3], on: backend)
-        #expect(throws: TensorError.self) { try x.applyRope(positions: [0, 1], theta: 10000) }
+        #expect(throws: TensorError.self) { try x.applyRope(positions: [0, 1], inverseFrequencies: [1]) }
         let y = try Tensor(zeros: [2, 1, 4], on: backend)
         #expect(throws: TensorError.shapeMismatch(operation: "rope", expected: [2], actual: [3])) {
-            try y.applyRope(positions: [0, 1, 2], theta: 10000)
+            try y.applyRope(positions: [0, 1, 2], inverseFrequencies: [1, 0.01])
+        }
+        #expect(throws: TensorError.shapeMismatch(operation: "rope", expected: [2], actual: [3])) {
+            try y.applyRope(positions: [0, 1], inverseFrequencies: [1, 0.1, 0.01])
         }
     }
 }

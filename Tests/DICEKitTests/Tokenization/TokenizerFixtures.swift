@@ -5,7 +5,8 @@ import Foundation
 
 enum TokenizerFixtures {
     /// The fixture tokenizers, one directory each under Tests/Fixtures/tokenizers.
-    static let names = ["gpt2_bytelevel", "llama3_split", "llama2_spm", "mistral_metaspace", "digits_bytelevel"]
+    static let names = ["gpt2_bytelevel", "llama3_split", "llama2_spm", "mistral_metaspace", "digits_bytelevel",
+                        "qwen2_split", "gemma_spm"]
 
     /// Tests/Fixtures, found by walking up from this source file.
     static let root: URL = {

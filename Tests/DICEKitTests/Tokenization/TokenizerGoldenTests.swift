@@ -87,7 +87,7 @@ struct TokenizerGoldenTests {
     }
 
     @Test("decode(encode(text)) round-trips the corpus for byte-level tokenizers",
-          arguments: ["gpt2_bytelevel", "llama3_split"])
+          arguments: ["gpt2_bytelevel", "llama3_split", "qwen2_split"])
     func roundTrip(name: String) throws {
         let tokenizer = try TokenizerFixtures.tokenizer(name)
         // "<mask>" swallows the space on its left (lstrip), so those texts cannot round-trip.

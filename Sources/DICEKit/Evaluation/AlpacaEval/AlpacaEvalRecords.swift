@@ -43,13 +43,13 @@ struct AlpacaEvalRecords {
 
         /// The error for a field of the wrong kind or value.
         func invalid(_ field: String, expected: String, found: String) -> AlpacaEvalError {
-            .invalidField(path: path, index: index, field: field, offset: object.members[field]?.offset ?? 0,
+            .invalidField(path: path, index: index, field: field, offset: object.members[ExactString(field)]?.offset ?? 0,
                           expected: expected, found: found)
         }
 
         /// A required string field.
         func string(_ field: String) throws -> String {
-            guard let node = object.members[field] else {
+            guard let node = object.members[ExactString(field)] else {
                 throw AlpacaEvalError.missingField(path: path, index: index, field: field)
             }
             guard case .string(let text) = node.value else {
@@ -60,7 +60,7 @@ struct AlpacaEvalRecords {
 
         /// A string field that may be absent or null.
         func optionalString(_ field: String) throws -> String? {
-            guard let node = object.members[field], !node.isNull else { return nil }
+            guard let node = object.members[ExactString(field)], !node.isNull else { return nil }
             guard case .string(let text) = node.value else {
                 throw invalid(field, expected: "a string", found: node.value.kindName)
             }
@@ -69,7 +69,7 @@ struct AlpacaEvalRecords {
 
         /// A required number field (nil for `null` when `nullable`).
         func number(_ field: String, nullable: Bool) throws -> Double? {
-            guard let node = object.members[field] else {
+            guard let node = object.members[ExactString(field)] else {
                 throw AlpacaEvalError.missingField(path: path, index: index, field: field)
             }
             if node.isNull, nullable { return nil }

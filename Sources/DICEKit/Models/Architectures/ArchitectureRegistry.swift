@@ -19,7 +19,9 @@ public struct ArchitectureRegistry: Sendable {
     public static let standard = ArchitectureRegistry(builtIn: [
         LlamaConfig.self,  // llama, mistral
         Qwen2Config.self,  // qwen2
+        Qwen3Config.self,  // qwen3
         GPT2Config.self,   // gpt2
+        Gemma3TextConfig.self,  // gemma3_text, gemma3 (its text part)
     ])
 
     private init(builtIn: [any Architecture.Type]) {

@@ -21,7 +21,8 @@ extension LlamaConfig: GGUFArchitecture {
     ///
     /// - Throws: `GGUFError.unsupportedArchitecture` (another `general.architecture`),
     ///   `.missingMetadata` / `.invalidMetadata` naming the key (RoPE scaling other than
-    ///   none/linear factor 1 is refused).
+    ///   none/linear factor 1 is refused, and so is a `rope_freqs.weight` tensor: llama.cpp's
+    ///   form of Llama 3.1's `llama3` scaling, which the GGUF reader does not apply yet).
     public init(gguf file: GGUFFile) throws {
         let path = file.path
         let architecture = try file.optionalString("general.architecture")
@@ -36,6 +37,11 @@ extension LlamaConfig: GGUFArchitecture {
                 throw GGUFError.invalidMetadata(path: path, key: prefix + "rope.scaling.type",
                                                 expected: "none (RoPE scaling \"\(scaling)\" is not supported)")
             }
+        }
+        if file.tensorInfo("rope_freqs.weight") != nil {
+            throw GGUFError.invalidMetadata(path: path, key: "rope_freqs.weight",
+                                            expected: "no per-frequency RoPE factors (llama3 RoPE scaling is read from "
+                                                + "config.json, not from GGUF: convert the Hugging Face directory instead)")
         }
         func number(_ key: String) throws -> Double? {
             guard let value = file.metadata[key] else { return nil }

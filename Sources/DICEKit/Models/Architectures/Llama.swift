@@ -20,13 +20,14 @@ import Foundation
 /// `mlp.{gate,up}_proj.weight` [I, C], `mlp.down_proj.weight` [C, I]; `model.norm.weight` [C];
 /// `lm_head.weight` [V, C] unless tied.
 ///
-/// Decoding accepts both `rope_theta` at the top level (transformers 4) and
-/// `rope_parameters.rope_theta` (transformers 5). It throws `FormatError.invalidConfig` (key and
-/// reason; the file path is filled in by `ModelConfig.load`) for: `hidden_act` other than silu,
-/// RoPE scaling other than "default", sizes that are not positive, heads not divisible by KV
-/// heads, `hidden_size` ≠ heads × head size without an explicit `head_dim`, and an odd head
-/// size. Mistral's `sliding_window` is kept: attention is full-causal within it, so a model must
-/// refuse sequences longer than the window.
+/// Decoding accepts both `rope_theta` / `rope_scaling` at the top level (transformers 4) and
+/// `rope_parameters` (transformers 5); RoPE types "default", "linear" and "llama3" (Llama 3.1/3.2:
+/// factor, low/high frequency factors, original context). It throws `FormatError.invalidConfig`
+/// (key and reason; the file path is filled in by `ModelConfig.load`) for: `hidden_act` other
+/// than silu, another RoPE type (listing the supported ones) or a missing scaling field, sizes
+/// that are not positive, heads not divisible by KV heads, `hidden_size` ≠ heads × head size
+/// without an explicit `head_dim`, and an odd head size. Mistral's `sliding_window` is enforced:
+/// a query at position i attends to keys i − W < j ≤ i, in training, scoring and decoding.
 public struct LlamaConfig: Codable, Sendable, Hashable {
     /// The `model_type` values of the architecture.
     public enum ModelType: String, Codable, Sendable, Hashable, CaseIterable {
@@ -64,6 +65,8 @@ public struct LlamaConfig: Codable, Sendable, Hashable {
     public var rmsNormEps: Double
     /// RoPE base θ (`rope_theta` or `rope_parameters.rope_theta`); default 10000.
     public var ropeTheta: Double
+    /// RoPE scaling (`rope_parameters` / `rope_scaling`: none, linear or llama3).
+    public var ropeScaling: RotaryEmbedding.Scaling = .unscaled
     /// `max_position_embeddings`.
     public var maxPositionEmbeddings: Int
     /// `tie_word_embeddings`: the LM head is the embedding matrix (default false).
@@ -81,7 +84,7 @@ public struct LlamaConfig: Codable, Sendable, Hashable {
     public var eosTokenId: TokenIDs?
     /// `pad_token_id`.
     public var padTokenId: Int?
-    /// `sliding_window` (Mistral).
+    /// `sliding_window` (Mistral): each query attends to at most this many latest positions.
     public var slidingWindow: Int?
     /// `torch_dtype` / `dtype`: the dtype weights are stored in ("float32", "bfloat16", …).
     public var torchDtype: String
@@ -94,6 +97,10 @@ public struct LlamaConfig: Codable, Sendable, Hashable {
     public var hasOutputBias: Bool { modelType == .llama && attentionBias }
     /// Whether gate/up/down projections have biases (Llama with `mlp_bias`).
     public var hasMLPBias: Bool { modelType == .llama && mlpBias }
+    /// The RoPE of every layer: θ and the scaling.
+    public var rope: RotaryEmbedding { RotaryEmbedding(theta: ropeTheta, scaling: ropeScaling) }
+    /// The sliding window of every layer (Mistral's `sliding_window`).
+    var attentionWindow: Int? { slidingWindow }
 
     /// A configuration; defaults follow transformers' `LlamaConfig` (except `rmsNormEps`, 1e-6).
     /// `precondition`s the structural rules that decoding throws for (programmer error here).
@@ -175,32 +182,6 @@ public struct LlamaConfig: Codable, Sendable, Hashable {
         case dtype
     }
 
-    /// RoPE parameters as transformers 5 writes them (`rope_parameters`) or transformers 4's
-    /// `rope_scaling`.
-    struct RopeParameters: Codable {
-        var ropeTheta: Double?
-        var ropeType: String?
-        var type: String?
-
-        enum CodingKeys: String, CodingKey {
-            case ropeTheta = "rope_theta"
-            case ropeType = "rope_type"
-            case type
-        }
-
-        /// θ from `rope_parameters` (transformers 5), else top-level `rope_theta`, else 10000.
-        /// - Throws: `FormatError.invalidConfig` for any RoPE type or scaling but "default".
-        static func theta(parameters: RopeParameters?, topLevel: Double?, scaling: RopeParameters?) throws -> Double {
-            if let kind = parameters?.ropeType ?? parameters?.type, kind != "default" {
-                throw ConfigJSON.invalid("rope_parameters.rope_type", "RoPE type \"\(kind)\" is not supported (expected \"default\")")
-            }
-            if let kind = scaling?.ropeType ?? scaling?.type, kind != "default" {
-                throw ConfigJSON.invalid("rope_scaling", "RoPE scaling \"\(kind)\" is not supported (expected null)")
-            }
-            return parameters?.ropeTheta ?? topLevel ?? 10000
-        }
-    }
-
     /// Decodes a Hugging Face config.json of model_type llama or mistral.
     ///
     /// - Throws: `FormatError.invalidConfig` / `.unsupportedModelType` /
@@ -237,10 +218,12 @@ public struct LlamaConfig: Codable, Sendable, Hashable {
         padTokenId = try c.decodeIfPresent(Int.self, forKey: .padTokenId)
         torchDtype = try c.decodeIfPresent(String.self, forKey: .dtype)
             ?? c.decodeIfPresent(String.self, forKey: .torchDtype) ?? "float32"
-        ropeTheta = try RopeParameters.theta(
+        let rope = try RopeParameters.rope(
             parameters: c.decodeIfPresent(RopeParameters.self, forKey: .ropeParameters),
             topLevel: c.decodeIfPresent(Double.self, forKey: .ropeTheta),
             scaling: c.decodeIfPresent(RopeParameters.self, forKey: .ropeScaling))
+        ropeTheta = rope.theta
+        ropeScaling = rope.scaling
         let window = try c.decodeIfPresent(Int.self, forKey: .slidingWindow)
         slidingWindow = modelType == .mistral ? window : nil
         try validate()
@@ -255,7 +238,8 @@ public struct LlamaConfig: Codable, Sendable, Hashable {
     }
 
     /// Writes config.json keys that transformers 4 and 5 both read: `architectures`,
-    /// `model_type`, the sizes, `rope_theta` and `rope_parameters`, `torch_dtype` and `dtype`.
+    /// `model_type`, the sizes, `rope_theta` and `rope_parameters` (and `rope_scaling` when
+    /// scaled), `torch_dtype` and `dtype`.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode([modelType.architecture], forKey: .architectures)
@@ -269,7 +253,8 @@ public struct LlamaConfig: Codable, Sendable, Hashable {
         try c.encodeIfPresent(headDim, forKey: .headDim)
         try c.encode(rmsNormEps, forKey: .rmsNormEps)
         try c.encode(ropeTheta, forKey: .ropeTheta)
-        try c.encode(RopeParameters(ropeTheta: ropeTheta, ropeType: "default"), forKey: .ropeParameters)
+        try c.encode(RopeParameters(rope), forKey: .ropeParameters)
+        if ropeScaling != .unscaled { try c.encode(RopeParameters(rope), forKey: .ropeScaling) }
         try c.encode(maxPositionEmbeddings, forKey: .maxPositionEmbeddings)
         try c.encode(tieWordEmbeddings, forKey: .tieWordEmbeddings)
         if modelType == .llama {
@@ -345,16 +330,23 @@ protocol LlamaBlockDesign {
     var headDim: Int? { get }
     var headSize: Int { get }
     var rmsNormEps: Double { get }
-    var ropeTheta: Double { get }
+    var rope: RotaryEmbedding { get }
     var maxPositionEmbeddings: Int { get }
     var tieWordEmbeddings: Bool { get }
     var hiddenAct: String { get }
     var hasQKVBias: Bool { get }
     var hasOutputBias: Bool { get }
     var hasMLPBias: Bool { get }
+    /// The sliding window every layer attends in (Mistral's `sliding_window`); nil: none.
+    var attentionWindow: Int? { get }
+    /// Whether each query and key head is RMS-normalised before RoPE (Qwen3's q_norm, k_norm).
+    var hasQKNorm: Bool { get }
 }
 
 extension LlamaBlockDesign {
+    /// No q/k norms, unless the architecture says so.
+    var hasQKNorm: Bool { false }
+
     /// Sizes positive and at most 2^24, silu, H % G == 0, C % H == 0 without `head_dim`, an even
     /// head size, positive finite ε and θ.
     /// - Throws: `FormatError.invalidConfig` naming the config key (path filled in later).
@@ -391,8 +383,8 @@ extension LlamaBlockDesign {
         guard rmsNormEps > 0, rmsNormEps.isFinite else {
             throw ConfigJSON.invalid("rms_norm_eps", "expected a positive number, found \(rmsNormEps)")
         }
-        guard ropeTheta > 0, ropeTheta.isFinite else {
-            throw ConfigJSON.invalid("rope_theta", "expected a positive number, found \(ropeTheta)")
+        guard rope.theta > 0, rope.theta.isFinite else {
+            throw ConfigJSON.invalid("rope_theta", "expected a positive number, found \(rope.theta)")
         }
     }
 
@@ -401,7 +393,7 @@ extension LlamaBlockDesign {
         TransformerSpec(modelType: modelType, vocabularySize: vocabSize, hiddenSize: hiddenSize,
                         intermediateSize: intermediateSize, layers: numHiddenLayers, heads: numAttentionHeads,
                         kvHeads: numKeyValueHeads, headSize: headSize, normEpsilon: Float(rmsNormEps),
-                        ropeTheta: Float(ropeTheta), maxPositions: maxPositionEmbeddings,
+                        ropeTheta: Float(rope.theta), maxPositions: maxPositionEmbeddings,
                         tiedEmbeddings: tieWordEmbeddings, attentionBias: hasQKVBias, outputBias: hasOutputBias,
                         mlpBias: hasMLPBias)
     }
@@ -420,9 +412,14 @@ extension LlamaBlockDesign {
                 projections: .separate(q: linear("self_attn.q_proj", c, q, bias: hasQKVBias),
                                        k: linear("self_attn.k_proj", c, kv, bias: hasQKVBias),
                                        v: linear("self_attn.v_proj", c, kv, bias: hasQKVBias),
-                                       ropeTheta: Float(ropeTheta)),
+                                       rope: rope),
                 output: linear("self_attn.o_proj", q, c, bias: hasOutputBias),
-                heads: numAttentionHeads, kvHeads: numKeyValueHeads, headSize: headSize)
+                heads: numAttentionHeads, kvHeads: numKeyValueHeads, headSize: headSize,
+                queryNorm: hasQKNorm ? ModelLayout.Norm(.rms, module: prefix + "self_attn.q_norm", width: headSize,
+                                                        epsilon: epsilon) : nil,
+                keyNorm: hasQKNorm ? ModelLayout.Norm(.rms, module: prefix + "self_attn.k_norm", width: headSize,
+                                                      epsilon: epsilon) : nil,
+                window: attentionWindow)
             return ModelLayout.Block(
                 attentionNorm: ModelLayout.Norm(.rms, module: prefix + "input_layernorm", width: c, epsilon: epsilon),
                 attention: attention,

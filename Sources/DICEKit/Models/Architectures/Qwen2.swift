@@ -34,6 +34,8 @@ public struct Qwen2Config: Codable, Sendable, Hashable {
     public var rmsNormEps: Double
     /// RoPE base θ (`rope_theta` or `rope_parameters.rope_theta`); default 10000.
     public var ropeTheta: Double
+    /// RoPE scaling (`rope_parameters` / `rope_scaling`: none, linear or llama3).
+    public var ropeScaling: RotaryEmbedding.Scaling = .unscaled
     /// `max_position_embeddings`.
     public var maxPositionEmbeddings: Int
     /// `tie_word_embeddings` (default false).
@@ -155,10 +157,12 @@ public struct Qwen2Config: Codable, Sendable, Hashable {
         padTokenId = try c.decodeIfPresent(Int.self, forKey: .padTokenId)
         torchDtype = try c.decodeIfPresent(String.self, forKey: .dtype)
             ?? c.decodeIfPresent(String.self, forKey: .torchDtype) ?? "float32"
-        ropeTheta = try LlamaConfig.RopeParameters.theta(
-            parameters: c.decodeIfPresent(LlamaConfig.RopeParameters.self, forKey: .ropeParameters),
+        let rope = try RopeParameters.rope(
+            parameters: c.decodeIfPresent(RopeParameters.self, forKey: .ropeParameters),
             topLevel: c.decodeIfPresent(Double.self, forKey: .ropeTheta),
-            scaling: c.decodeIfPresent(LlamaConfig.RopeParameters.self, forKey: .ropeScaling))
+            scaling: c.decodeIfPresent(RopeParameters.self, forKey: .ropeScaling))
+        ropeTheta = rope.theta
+        ropeScaling = rope.scaling
         if try c.decodeIfPresent(Bool.self, forKey: .useSlidingWindow) == true {
             throw ConfigJSON.invalid("use_sliding_window", "sliding-window attention is not supported (expected false)")
         }
@@ -180,7 +184,8 @@ public struct Qwen2Config: Codable, Sendable, Hashable {
         try c.encodeIfPresent(headDim, forKey: .headDim)
         try c.encode(rmsNormEps, forKey: .rmsNormEps)
         try c.encode(ropeTheta, forKey: .ropeTheta)
-        try c.encode(LlamaConfig.RopeParameters(ropeTheta: ropeTheta, ropeType: "default"), forKey: .ropeParameters)
+        try c.encode(RopeParameters(rope), forKey: .ropeParameters)
+        if ropeScaling != .unscaled { try c.encode(RopeParameters(rope), forKey: .ropeScaling) }
         try c.encode(maxPositionEmbeddings, forKey: .maxPositionEmbeddings)
         try c.encode(tieWordEmbeddings, forKey: .tieWordEmbeddings)
         try c.encode(false, forKey: .useSlidingWindow)
@@ -205,6 +210,10 @@ extension Qwen2Config: Architecture, LlamaBlockDesign {
 
     /// Always: biases on q, k and v.
     var hasQKVBias: Bool { true }
+    /// The RoPE of every layer: θ and the scaling.
+    public var rope: RotaryEmbedding { RotaryEmbedding(theta: ropeTheta, scaling: ropeScaling) }
+    /// None: `use_sliding_window` is refused.
+    var attentionWindow: Int? { nil }
     /// Never: no bias on o_proj.
     var hasOutputBias: Bool { false }
     /// Never: no MLP biases.
