@@ -52,13 +52,14 @@ struct GeneratorTests {
         let all = try Generator(model: model, parameters: Self.sampling(seed: 3)).generate(prompts: Self.prompts)
         // The same ids and ends; the log-probs to float rounding (the decoding matmuls see other
         // row counts, so their last bits may differ).
+        // (Split in two: under load the type checker gave up on it as one expression.)
+        func sameSample(_ u: GeneratedSample, _ v: GeneratedSample) -> Bool {
+            guard u.ids == v.ids, u.finishReason == v.finishReason else { return false }
+            let p = u.logProb ?? .nan, q = v.logProb ?? .nan
+            return abs(p - q) <= 1e-6 * max(1, abs(v.logProb ?? 0))
+        }
         func same(_ a: [[GeneratedSample]], _ b: [[GeneratedSample]]) -> Bool {
-            a.count == b.count && zip(a, b).allSatisfy { x, y in
-                x.count == y.count && zip(x, y).allSatisfy { u, v in
-                    u.ids == v.ids && u.finishReason == v.finishReason
-                        && abs((u.logProb ?? .nan) - (v.logProb ?? .nan)) <= 1e-6 * max(1, abs(v.logProb ?? 0))
-                }
-            }
+            a.count == b.count && zip(a, b).allSatisfy { x, y in x.count == y.count && zip(x, y).allSatisfy(sameSample) }
         }
         // One prompt per batch, and two prompts per batch.
         for batchSize in [1, 6] {
