@@ -27,6 +27,13 @@ public protocol Communicator: AnyObject {
     /// The `Double` form of `reduceScatterSum(_:)`.
     /// - Throws: `CommunicatorError`.
     func reduceScatterSum(_ values: [Double]) throws -> [Double]
+    /// The element-wise sum of every rank's `values` `[n]`, in place on every rank, in rank
+    /// order (a reduce-scatter, then an all-gather of the shards).
+    /// - Throws: `CommunicatorError`.
+    func allReduceSum(_ values: inout [Float]) throws
+    /// The `Double` form of `allReduceSum(_:)`.
+    /// - Throws: `CommunicatorError`.
+    func allReduceSum(_ values: inout [Double]) throws
     /// Every rank's `bytes` (any length, each rank its own), indexed by rank.
     /// - Throws: `CommunicatorError`.
     func allGather(_ bytes: [UInt8]) throws -> [[UInt8]]
@@ -48,8 +55,8 @@ extension Communicator {
     /// This rank's range of `count` elements (`shard(of:rank:size:)`).
     public func shard(of count: Int) -> Range<Int> { Distribution.shard(of: count, rank: rank, size: size) }
 
-    /// The element-wise sum of every rank's `values` `[n]` on every rank, deterministic (see the
-    /// protocol): a reduce-scatter, then an all-gather of the shards.
+    /// The default all-reduce: `reduceScatterSum`, then the shards all-gathered as bytes (a
+    /// communicator may exchange the shards in place instead, as `MPICommunicator` does).
     /// - Throws: `CommunicatorError`.
     public func allReduceSum(_ values: inout [Float]) throws {
         guard size > 1 else { return }
@@ -57,7 +64,7 @@ extension Communicator {
         values = try Distribution.floats(allGather(Distribution.bytes(mine)).flatMap { $0 })
     }
 
-    /// The `Double` form of `allReduceSum(_:)`.
+    /// The default `Double` all-reduce (see the `Float` form).
     /// - Throws: `CommunicatorError`.
     public func allReduceSum(_ values: inout [Double]) throws {
         guard size > 1 else { return }

@@ -97,6 +97,19 @@ public final class MPICommunicator: Communicator {
         try reduceScatter(values, operation: "the reduce-scatter of \(values.count) Double values")
     }
 
+    /// See `Communicator.allReduceSum(_:)`: the reduce-scatter, then each rank's shard of the
+    /// sum sent from and received into `values` itself (no further copies).
+    /// - Throws: `CommunicatorError`.
+    public func allReduceSum(_ values: inout [Float]) throws {
+        try allReduceInPlace(&values, operation: "the all-reduce of \(values.count) Float values")
+    }
+
+    /// The `Double` form of `allReduceSum(_:)`.
+    /// - Throws: `CommunicatorError`.
+    public func allReduceSum(_ values: inout [Double]) throws {
+        try allReduceInPlace(&values, operation: "the all-reduce of \(values.count) Double values")
+    }
+
     /// See `Communicator.allGather(_:)` (lengths first, then the bytes).
     /// - Throws: `CommunicatorError`.
     public func allGather(_ bytes: [UInt8]) throws -> [[UInt8]] {
@@ -167,6 +180,24 @@ public final class MPICommunicator: Communicator {
         guard size > 1 else { return }
         try exchange((0..<size).filter { $0 != rank }, operation: "a barrier", send: { _ in (nil, 0) },
                      receive: { _ in (nil, 0) })
+    }
+
+    private func allReduceInPlace<T: BinaryFloatingPoint>(_ values: inout [T], operation: String) throws {
+        guard size > 1, !values.isEmpty else { return }
+        let count = values.count, stride = MemoryLayout<T>.stride
+        let sum = try reduceScatter(values, operation: operation)
+        let own = Distribution.shard(of: count, rank: rank, size: size)
+        let peers = (0..<size).filter { $0 != rank }
+        values.replaceSubrange(own, with: sum)
+        try values.withUnsafeMutableBytes { buffer in
+            let base = buffer.baseAddress
+            try exchange(peers, operation: operation,
+                         send: { _ in (base.map { UnsafeRawPointer($0 + own.lowerBound * stride) }, own.count * stride) },
+                         receive: { peer in
+                             let s = Distribution.shard(of: count, rank: peer, size: size)
+                             return (base.map { $0 + s.lowerBound * stride }, s.count * stride)
+                         })
+        }
     }
 
     private func reduceScatter<T: BinaryFloatingPoint>(_ values: [T], operation: String) throws -> [T] {
