@@ -117,41 +117,20 @@ extension LlamaConfig: GGUFArchitecture {
     /// The Hugging Face name of a llama.cpp tensor name, or nil for tensors the Llama model does
     /// not use (e.g. `rope_freqs.weight`).
     public static func huggingFaceName(ggufName: String) -> String? {
-        switch ggufName {
-        case "token_embd.weight": return "model.embed_tokens.weight"
-        case "output_norm.weight": return "model.norm.weight"
-        case "output.weight": return "lm_head.weight"
-        default: break
-        }
-        let parts = ggufName.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0] == "blk", let layer = Int(parts[1]), layer >= 0,
-              String(layer) == parts[1], parts[3] == "weight" || parts[3] == "bias",
-              let module = blockModules[String(parts[2])] else { return nil }
-        return "model.layers.\(layer).\(module).\(parts[3])"
+        names.huggingFaceName(ggufName: ggufName)
     }
 
     /// The llama.cpp name of a Hugging Face tensor name (the inverse of `huggingFaceName`).
     public static func ggufName(huggingFaceName: String) -> String? {
-        switch huggingFaceName {
-        case "model.embed_tokens.weight": return "token_embd.weight"
-        case "model.norm.weight": return "output_norm.weight"
-        case "lm_head.weight": return "output.weight"
-        default: break
-        }
-        let parts = huggingFaceName.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count >= 5, parts[0] == "model", parts[1] == "layers", let layer = Int(parts[2]),
-              let suffix = parts.last, suffix == "weight" || suffix == "bias" else { return nil }
-        let module = parts[3..<(parts.count - 1)].joined(separator: ".")
-        guard let short = blockModules.first(where: { $0.value == module })?.key else { return nil }
-        return "blk.\(layer).\(short).\(suffix)"
+        names.ggufName(huggingFaceName: huggingFaceName)
     }
 
     /// llama.cpp block tensor → transformers module inside `model.layers.N`.
-    private static let blockModules: [String: String] = [
+    private static let names = LlamaStyleGGUFNames(blockModules: [
         "attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
         "attn_output": "self_attn.o_proj", "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj",
         "ffn_down": "mlp.down_proj", "attn_norm": "input_layernorm", "ffn_norm": "post_attention_layernorm",
-    ]
+    ])
 
     // MARK: - Q/K permutation
 
