@@ -38,9 +38,15 @@ final class Experiment {
         try prepareFolder()
         var seconds: [String: Double] = [:]
         let started = Date()
-        func timed<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
+        let clock = PhaseClock()
+        // A stage's wall time; a leaf stage (no rounds inside) is also a phase of the clock.
+        func timed<T>(_ stage: String, leaf: Bool = true, _ body: () throws -> T) rethrows -> T {
             let t = Date()
-            defer { seconds[stage, default: 0] += Date().timeIntervalSince(t) }
+            if leaf { clock.start(stage) }
+            defer {
+                if leaf { clock.stop() }
+                seconds[stage, default: 0] += Date().timeIntervalSince(t)
+            }
             return try body()
         }
 
@@ -89,8 +95,7 @@ final class Experiment {
         let inputs = DICEInputs(referenceURL: referenceURL, initialURL: initialURL, generation: generation,
                                 training: training, trainingIDs: trainingIDs, offline: offline, tokenizer: tokenizer,
                                 judge: judge)
-        let clock = PhaseClock()
-        let dice = try timed("dice rounds") { try diceRounds(inputs, folder: "run", label: "dice", rewardModel: nil, clock: clock) }
+        let dice = try timed("dice rounds", leaf: false) { try diceRounds(inputs, folder: "run", label: "dice", rewardModel: nil, clock: clock) }
         for (report, directory) in dice.models { try evaluate(report.output.description, directory) }
         var rounds = dice.rows
 
@@ -98,11 +103,11 @@ final class Experiment {
         // the implicit reward.
         var rewardModel: RewardModelRow?
         if s.comparisons {
-            let offlineOnly = try timed("offline only") { try offlineOnlyRounds(inputs, clock: clock) }
+            let offlineOnly = try timed("offline only", leaf: false) { try offlineOnlyRounds(inputs, clock: clock) }
             for (t, directory) in offlineOnly.enumerated() { try evaluate("offline_only_\(t + 1)", directory) }
-            let rm = try timed("reward model") { try trainRewardModel(inputs, clock: clock) }
+            let rm = try timed("reward model", leaf: false) { try trainRewardModel(inputs, clock: clock) }
             rewardModel = rm.row
-            let rmRun = try timed("rm rounds") { try diceRounds(inputs, folder: "run-rm", label: "rm", rewardModel: rm.url, clock: clock) }
+            let rmRun = try timed("rm rounds", leaf: false) { try diceRounds(inputs, folder: "run-rm", label: "rm", rewardModel: rm.url, clock: clock) }
             for (report, directory) in rmRun.models { try evaluate("rm_\(report.round)", directory) }
             rounds += rmRun.rows
         }
@@ -110,7 +115,7 @@ final class Experiment {
         seconds["total"] = Date().timeIntervalSince(started)
         let report = ExperimentReport(
             settings: s, model: model.path, offlinePairs: offline.count, offlineTies: ties, rows: rows, rounds: rounds,
-            rewardModel: rewardModel, seconds: seconds, phases: clock.seconds.map { PhaseTime(phase: $0.label, seconds: $0.seconds) },
+            rewardModel: rewardModel, seconds: seconds, phases: clock.times,
             threads: backend.threads)
         try report.write(to: output)
         return report
@@ -123,12 +128,12 @@ final class Experiment {
     ///   file and training errors.
     private func trainInitialPolicy(referenceURL: URL, initialURL: URL, offlineData: OfflineData,
                                     evaluation: HeldOutEvaluation, generation: GenerationParameters,
-                                    timed: (String, () throws -> Void) throws -> Void)
+                                    timed: (String, Bool, () throws -> Void) throws -> Void)
         throws -> (offline: [PreferencePair], ties: Int, baseline: [SampleRecord]) {
         let s = settings
         let referenceModel = try TransformerLM(directory: referenceURL, backend: backend)
         var result: (offline: [PreferencePair], ties: Int, baseline: [SampleRecord]) = ([], 0, [])
-        try timed("offline data") {
+        try timed("offline data", true) {
             log("offline data: 2 samples of π_ref for each of \(offlineData.prompts.count) prompts, judged")
             let (rows, ties) = try offlineData.build(reference: TransformerPolicy(model: referenceModel, generation: generation),
                                                      seed: s.seed &+ 1, url: output.appendingPathComponent("offline.jsonl"))
@@ -142,11 +147,11 @@ final class Experiment {
                                              expected: "more prompts: only \(result.offline.count) offline pair(s) were made (\(result.ties) ties)")
         }
         // (sampled before π_0's DPO, which trains `referenceModel` in place)
-        try timed("evaluation") { result.baseline = try evaluation.responses("pi_ref") { referenceModel } }
+        try timed("evaluation", true) { result.baseline = try evaluation.responses("pi_ref") { referenceModel } }
         let config = try ModelConfig.load(contentsOf: referenceURL.appendingPathComponent(ModelDirectory.configFile))
         // config.json is written last: its presence means the weights are complete.
         if !FileManager.default.fileExists(atPath: initialURL.appendingPathComponent(ModelDirectory.configFile).path) {
-            try timed("pi_0 DPO") {
+            try timed("pi_0 DPO", true) {
                 let offline = result.offline
                 log("π_0: DPO on \(offline.count) offline pairs, \(s.initialSteps) steps")
                 let reference = try ReferenceLogProbs.compute(offline, reference: referenceModel, batchSize: 2 * s.microBatchSize)

@@ -54,10 +54,12 @@ struct RewardModelRow: Sendable, Hashable, Codable {
     var validationLoss: Double?
 }
 
-/// Wall-clock seconds of one phase ("round 1 sample", "offline only round 2 train", …).
+/// Wall-clock and CPU seconds of one phase ("round 1 sample", "offline only round 2 train", …).
 struct PhaseTime: Sendable, Hashable, Codable {
     var phase: String
     var seconds: Double
+    /// The process's user + system seconds (all threads) during the phase.
+    var cpuSeconds: Double
 }
 
 /// The whole example's report.
@@ -114,8 +116,8 @@ struct ExperimentReport: Sendable, Hashable, Codable {
             md += "\nReward model: Bradley–Terry on \(rm.trainingPairs) offline pairs, \(rm.steps) updates; reward accuracy \(acc(rm.trainingAccuracy)) on the last batch, "
             md += "\(acc(rm.validationAccuracy)) on \(rm.validationPairs) held-out offline pairs.\n"
         }
-        md += "\n## Time (this invocation: a resumed run counts only what it ran)\n\n| phase | seconds |\n|---|---|\n"
-        for p in phases { md += "| \(p.phase) | \(String(format: "%.0f", p.seconds)) |\n" }
+        md += "\n## Time (this invocation: a resumed run counts only what it ran)\n\n| phase | wall seconds | CPU seconds |\n|---|---|---|\n"
+        for p in phases { md += "| \(p.phase) | \(String(format: "%.0f", p.seconds)) | \(String(format: "%.0f", p.cpuSeconds)) |\n" }
         md += "\n| stage | seconds |\n|---|---|\n"
         for key in seconds.keys.sorted() { md += "| \(key) | \(String(format: "%.0f", seconds[key] ?? 0)) |\n" }
         return md
