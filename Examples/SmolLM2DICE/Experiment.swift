@@ -86,9 +86,22 @@ final class Experiment {
             generation: generation, timed: timed)
         let initialRecords = try timed("evaluation") { try evaluation.responses("pi_0") { try TransformerLM(directory: initialURL, backend: backend) } }
         var rows = [try evaluation.row("pi_ref", baseline, baseline: nil), try evaluation.row("pi_0", initialRecords, baseline: baseline)]
+        var rounds: [RoundRow] = []
+        var rewardModel: RewardModelRow?
+        // report.json and report.md are rewritten after every evaluated model, so a long run
+        // shows what it has found so far (the final write has every row).
+        func writeReport() throws -> ExperimentReport {
+            seconds["total"] = Date().timeIntervalSince(started)
+            let report = ExperimentReport(
+                settings: s, model: model.path, offlinePairs: offline.count, offlineTies: ties, rows: rows, rounds: rounds,
+                rewardModel: rewardModel, seconds: seconds, phases: clock.times, threads: backend.threads)
+            try report.write(to: output)
+            return report
+        }
         func evaluate(_ name: String, _ directory: URL) throws {
             let records = try timed("evaluation") { try evaluation.responses(name) { try TransformerLM(directory: directory, backend: backend) } }
             rows.append(try evaluation.row(name, records, baseline: baseline))
+            _ = try writeReport()
         }
 
         // DICE rounds with the implicit reward.
@@ -96,29 +109,22 @@ final class Experiment {
                                 training: training, trainingIDs: trainingIDs, offline: offline, tokenizer: tokenizer,
                                 judge: judge)
         let dice = try timed("dice rounds", leaf: false) { try diceRounds(inputs, folder: "run", label: "dice", rewardModel: nil, clock: clock) }
+        rounds = dice.rows
         for (report, directory) in dice.models { try evaluate(report.output.description, directory) }
-        var rounds = dice.rows
 
         // The paper's comparisons: offline data only (γ = 1), and a reward model in place of
         // the implicit reward.
-        var rewardModel: RewardModelRow?
         if s.comparisons {
             let offlineOnly = try timed("offline only", leaf: false) { try offlineOnlyRounds(inputs, clock: clock) }
             for (t, directory) in offlineOnly.enumerated() { try evaluate("offline_only_\(t + 1)", directory) }
             let rm = try timed("reward model", leaf: false) { try trainRewardModel(inputs, clock: clock) }
             rewardModel = rm.row
             let rmRun = try timed("rm rounds", leaf: false) { try diceRounds(inputs, folder: "run-rm", label: "rm", rewardModel: rm.url, clock: clock) }
-            for (report, directory) in rmRun.models { try evaluate("rm_\(report.round)", directory) }
             rounds += rmRun.rows
+            for (report, directory) in rmRun.models { try evaluate("rm_\(report.round)", directory) }
         }
         clock.stop()
-        seconds["total"] = Date().timeIntervalSince(started)
-        let report = ExperimentReport(
-            settings: s, model: model.path, offlinePairs: offline.count, offlineTies: ties, rows: rows, rounds: rounds,
-            rewardModel: rewardModel, seconds: seconds, phases: clock.times,
-            threads: backend.threads)
-        try report.write(to: output)
-        return report
+        return try writeReport()
     }
 
     /// D_offline (π_ref's two samples per training prompt, judged), π_ref's held-out responses,
