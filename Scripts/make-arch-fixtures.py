@@ -4,7 +4,9 @@
 Needs torch, transformers 5 and safetensors (e.g. the venv at /tmp/venv). `make test` never runs
 this script: its outputs are committed. Rerunning it rewrites the same files.
 
-    python Scripts/make-arch-fixtures.py             # (re)write the four fixtures below
+    python Scripts/make-arch-fixtures.py             # (re)write the four fixtures below, and the
+        # GGUFs tiny-gemma3.gguf and tiny-llama3.gguf (Llama 3 scaling as rope_freqs.weight) of
+        # Tests/Fixtures/gguf with llama3-rope-factors.json
     python Scripts/make-arch-fixtures.py --check-dicekit-dir OUT --reference Tests/Fixtures/models/gemma3
         # load a directory written by DICEKit with AutoModelForCausalLM.from_pretrained (float32)
         # and print max |Δlogit| against the reference directory on its golden batch (exit 1
@@ -257,6 +259,112 @@ def make_gemma3_gguf():
     print(f"gguf: {path.name} ({path.stat().st_size} bytes)")
 
 
+def llama_cpp_rope_factors(theta, dim, factor, low, high, original):
+    """rope_freqs.weight as llama.cpp's convert_hf_to_gguf.py (LlamaModel.generate_extra_tensors)
+    computes it for rope_type llama3."""
+    import math
+    freqs = 1.0 / (theta ** (torch.arange(0, dim, 2, dtype=torch.float32) / dim))
+    low_wavelen, high_wavelen = original / low, original / high
+    factors = []
+    for freq in freqs:
+        wavelen = 2 * math.pi / freq
+        if wavelen < high_wavelen:
+            factors.append(1)
+        elif wavelen > low_wavelen:
+            factors.append(factor)
+        else:
+            smooth = (original / wavelen - low) / (high - low)
+            factors.append(1 / ((1 - smooth) / factor + smooth))
+    return torch.tensor(factors, dtype=torch.float32)
+
+
+def permute_like_llama_cpp(weights, n_head):
+    """convert_hf_to_gguf.py's LlamaModel.permute of a Q or K projection."""
+    rows = weights.shape[0]
+    return (weights.reshape(n_head, 2, rows // n_head // 2, *weights.shape[1:])
+            .swapaxes(1, 2).reshape(weights.shape))
+
+
+LLAMA_GGUF_BLOCK = {
+    "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",
+    "self_attn.o_proj": "attn_output", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
+    "mlp.down_proj": "ffn_down", "input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm",
+}
+
+
+def make_llama3_gguf():
+    """tiny-llama3.gguf: the llama3-scaled fixture as llama.cpp writes a Llama 3.1 (Q/K rows
+    permuted, RoPE scaling as a rope_freqs.weight tensor, no scaling metadata), and
+    llama3-rope-factors.json: rope_freqs of real Llama 3.1/3.2 settings with transformers'
+    llama3 inverse frequencies for them."""
+    import numpy as np
+    from gguf import GGUFWriter
+    from safetensors.numpy import load_file
+    from transformers import LlamaConfig
+    from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
+    source = FIXTURES / "models" / "llama3-scaled"
+    config = json.loads((source / "config.json").read_text())
+    rope = config["rope_parameters"]
+    weights = load_file(str(source / "model.safetensors"))
+    path = FIXTURES / "gguf" / "tiny-llama3.gguf"
+    w = GGUFWriter(str(path), "llama")
+    w.add_uint32("llama.context_length", config["max_position_embeddings"])
+    w.add_uint32("llama.embedding_length", config["hidden_size"])
+    w.add_uint32("llama.block_count", config["num_hidden_layers"])
+    w.add_uint32("llama.feed_forward_length", config["intermediate_size"])
+    w.add_uint32("llama.attention.head_count", config["num_attention_heads"])
+    w.add_uint32("llama.attention.head_count_kv", config["num_key_value_heads"])
+    w.add_uint32("llama.rope.dimension_count", config["head_dim"])
+    w.add_float32("llama.attention.layer_norm_rms_epsilon", config["rms_norm_eps"])
+    w.add_float32("llama.rope.freq_base", rope["rope_theta"])
+    w.add_uint32("llama.vocab_size", config["vocab_size"])
+    w.add_uint32("tokenizer.ggml.bos_token_id", config["bos_token_id"])
+    w.add_uint32("tokenizer.ggml.eos_token_id", config["eos_token_id"])
+    w.add_tensor("rope_freqs.weight", llama_cpp_rope_factors(
+        rope["rope_theta"], config["head_dim"], rope["factor"], rope["low_freq_factor"],
+        rope["high_freq_factor"], rope["original_max_position_embeddings"]).numpy())
+    for name in sorted(weights):
+        value = weights[name].astype(np.float32)
+        if name.endswith("q_proj.weight"):
+            value = permute_like_llama_cpp(value, config["num_attention_heads"])
+        elif name.endswith("k_proj.weight"):
+            value = permute_like_llama_cpp(value, config["num_key_value_heads"])
+        if name == "model.embed_tokens.weight":
+            gguf_name = "token_embd.weight"
+        elif name == "model.norm.weight":
+            gguf_name = "output_norm.weight"
+        elif name == "lm_head.weight":
+            gguf_name = "output.weight"
+        else:
+            parts = name.split(".")
+            gguf_name = f"blk.{parts[2]}.{LLAMA_GGUF_BLOCK['.'.join(parts[3:-1])]}.{parts[-1]}"
+        w.add_tensor(gguf_name, value)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    print(f"gguf: {path.name} ({path.stat().st_size} bytes)")
+
+    cases = []
+    for name, theta, dim, factor, low, high, original in [
+            ("Llama-3.1-8B", 500000.0, 128, 8.0, 1.0, 4.0, 8192),
+            ("Llama-3.2-1B", 500000.0, 64, 32.0, 1.0, 4.0, 8192),
+            ("low 2, high 8", 10000.0, 64, 4.0, 2.0, 8.0, 4096),
+            ("llama3-scaled", rope["rope_theta"], config["head_dim"], rope["factor"], rope["low_freq_factor"],
+             rope["high_freq_factor"], rope["original_max_position_embeddings"])]:
+        hf = LlamaConfig(hidden_size=dim * 2, num_attention_heads=2, head_dim=dim,
+                         rope_parameters={"rope_type": "llama3", "rope_theta": theta, "factor": factor,
+                                          "low_freq_factor": low, "high_freq_factor": high,
+                                          "original_max_position_embeddings": original})
+        inv_freq, _ = ROPE_INIT_FUNCTIONS["llama3"](hf, "cpu")
+        cases.append({"name": name, "theta": theta, "head_dim": dim,
+                      "factors": llama_cpp_rope_factors(theta, dim, factor, low, high, original).tolist(),
+                      "inverse_frequencies": inv_freq.tolist()})
+    out = FIXTURES / "gguf" / "llama3-rope-factors.json"
+    out.write_text(json.dumps(cases, indent=1) + "\n")
+    print(f"rope factors: {out.name}")
+
+
 # MARK: - Checking a directory written by DICEKit
 
 def check_dicekit_dir(directory, reference, tolerance):
@@ -289,6 +397,7 @@ def main():
         sys.exit(check_dicekit_dir(args.check_dicekit_dir, args.reference, args.tolerance))
     make_models()
     make_gemma3_gguf()
+    make_llama3_gguf()
 
 
 if __name__ == "__main__":

@@ -236,10 +236,13 @@ public final class DICEBootstrapper {
                     }
                 }
                 // The score phase's log π_{t−1} of a generated response is this round's reference
-                // log-prob for it (the rewarder's policy is π_{t−1}, the reference too).
+                // log-prob for it (the rewarder's policy is π_{t−1}, the reference too). The
+                // others are computed before the first update, by the policy itself when it
+                // starts as the reference (π_{t−1}): no second copy of the model is loaded.
+                let reference = plan.trainingReference == plan.trainingInitialization
+                    ? policy : try store.scorer(plan.trainingReference)
                 let summary = try round.train(policy, on: pairs, known: records.map(\.referenceLogProbs),
-                                              reference: try store.scorer(plan.trainingReference),
-                                              trainer: trainer, batchSize: c.scoringBatchSize)
+                                              reference: reference, trainer: trainer, batchSize: c.scoringBatchSize)
                 try logged.writeAll()
                 try store.save(policy, as: plan.output)
                 report.training = (summary.lastStep ?? logged.rows.last)?.values

@@ -21,6 +21,25 @@ struct GGUFGemma3Tests {
         #expect(c.bosTokenId == .single(1) && c.eosTokenId == .single(2))
     }
 
+    /// llama.cpp scales a 62-layer Gemma 3 (its 27B) by 1/√(hidden / heads), as that model's
+    /// config.json (query_pre_attn_scalar 168 = 5376 / 32); every other size by 1/√head_dim.
+    @Test(arguments: [(62, 168), (26, 128)])
+    func queryScalarOf27B(_ layers: Int, _ scalar: Int) throws {
+        var b = GGUFBytes()
+        let keys: [(String, UInt32)] = [
+            ("gemma3.embedding_length", 5376), ("gemma3.block_count", UInt32(layers)),
+            ("gemma3.feed_forward_length", 21504), ("gemma3.attention.head_count", 32),
+            ("gemma3.attention.head_count_kv", 16), ("gemma3.attention.key_length", 128),
+        ]
+        b.header(tensors: 1, kvs: UInt64(keys.count + 1))
+        b.kvString("general.architecture", "gemma3")
+        for (key, value) in keys { b.kvU32(key, value) }
+        b.tensor("token_embd.weight", dims: [5376, 2], type: 0, offset: 0)
+        b.padAndData(count: 5376 * 2 * 4)
+        let c = try Gemma3TextConfig(gguf: GGUFFile(data: b.data, path: "gemma3-\(layers).gguf"))
+        #expect(c.queryPreAttnScalar == Double(scalar) && c.headDim == 128 && c.numHiddenLayers == layers)
+    }
+
     @Test(arguments: [
         ("token_embd.weight", "model.embed_tokens.weight"), ("output_norm.weight", "model.norm.weight"),
         ("blk.0.attn_norm.weight", "model.layers.0.input_layernorm.weight"),

@@ -33,6 +33,12 @@ struct GGUFBytes {
         u32(4)
         u32(value)
     }
+    /// A key with a STRING value.
+    mutating func kvString(_ key: String, _ value: String) {
+        string(key)
+        u32(8)
+        string(value)
+    }
     /// A tensor descriptor.
     mutating func tensor(_ name: String, dims: [UInt64], type: UInt32, offset: UInt64) {
         string(name)

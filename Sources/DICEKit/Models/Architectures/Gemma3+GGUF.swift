@@ -18,9 +18,9 @@ extension Gemma3TextConfig: GGUFArchitecture {
     /// (linear, global layers); the vocabulary size is the length of `tokenizer.ggml.tokens`
     /// (else the embedding's rows); `tokenizer.ggml.{bos,eos,padding}_token_id`. What llama.cpp
     /// does not store takes its fixed value there (and transformers' default): local RoPE base
-    /// 10 000, every sixth layer global, and `query_pre_attn_scalar` = head_dim (llama.cpp's
-    /// scale 1/√head_dim for every Gemma 3 but the 27B). The LM head is tied to the embedding
-    /// when the file has no `output.weight`.
+    /// 10 000, every sixth layer global, and `query_pre_attn_scalar` = head_dim, or
+    /// hidden / heads for 62 layers (llama.cpp's scale for the 27B, as its config.json). The LM
+    /// head is tied to the embedding when the file has no `output.weight`.
     ///
     /// - Throws: `GGUFError.unsupportedArchitecture` (another `general.architecture`),
     ///   `.missingMetadata` / `.invalidMetadata` naming the key (a RoPE scaling other than
@@ -51,16 +51,20 @@ extension Gemma3TextConfig: GGUFArchitecture {
         }
         let heads = try file.requiredInt(prefix + "attention.head_count")
         let headDim = try file.optionalInt(prefix + "attention.key_length") ?? 256
+        let hidden = try file.requiredInt(prefix + "embedding_length"), layers = try file.requiredInt(prefix + "block_count")
+        // llama.cpp (llm_build_gemma3): 1/√(hidden / heads) for its LLM_TYPE_27B (62 layers),
+        // 1/√head_dim otherwise — as Gemma-3-27B's config.json (query_pre_attn_scalar 168).
+        let queryScalar = layers == 62 && heads > 0 ? hidden / heads : headDim
         var json: [String: Any] = [
             "model_type": "gemma3_text",
             "vocab_size": vocab,
-            "hidden_size": try file.requiredInt(prefix + "embedding_length"),
+            "hidden_size": hidden,
             "intermediate_size": try file.requiredInt(prefix + "feed_forward_length"),
-            "num_hidden_layers": try file.requiredInt(prefix + "block_count"),
+            "num_hidden_layers": layers,
             "num_attention_heads": heads,
             "num_key_value_heads": try file.optionalInt(prefix + "attention.head_count_kv") ?? heads,
             "head_dim": headDim,
-            "query_pre_attn_scalar": headDim,
+            "query_pre_attn_scalar": queryScalar,
             "max_position_embeddings": try file.optionalInt(prefix + "context_length") ?? 131_072,
             "rms_norm_eps": try number(prefix + "attention.layer_norm_rms_epsilon") ?? 1e-6,
             "rope_theta": try number(prefix + "rope.freq_base") ?? 1_000_000,

@@ -20,9 +20,10 @@ extension LlamaConfig: GGUFArchitecture {
     /// file has no `output.weight`.
     ///
     /// - Throws: `GGUFError.unsupportedArchitecture` (another `general.architecture`),
-    ///   `.missingMetadata` / `.invalidMetadata` naming the key (RoPE scaling other than
-    ///   none/linear factor 1 is refused, and so is a `rope_freqs.weight` tensor: llama.cpp's
-    ///   form of Llama 3.1's `llama3` scaling, which the GGUF reader does not apply yet).
+    ///   `.missingMetadata` / `.invalidMetadata` naming the key (RoPE scaling metadata other
+    ///   than none/linear factor 1 is refused; a `rope_freqs.weight` tensor — llama.cpp's form of
+    ///   Llama 3.1's `llama3` scaling — becomes `rope_scaling`, and is refused, naming it, when
+    ///   its factors are not of that form: see `RotaryEmbedding.Scaling(llamaCppFactors:…)`).
     public init(gguf file: GGUFFile) throws {
         let path = file.path
         let architecture = try file.optionalString("general.architecture")
@@ -37,11 +38,6 @@ extension LlamaConfig: GGUFArchitecture {
                 throw GGUFError.invalidMetadata(path: path, key: prefix + "rope.scaling.type",
                                                 expected: "none (RoPE scaling \"\(scaling)\" is not supported)")
             }
-        }
-        if file.tensorInfo("rope_freqs.weight") != nil {
-            throw GGUFError.invalidMetadata(path: path, key: "rope_freqs.weight",
-                                            expected: "no per-frequency RoPE factors (llama3 RoPE scaling is read from "
-                                                + "config.json, not from GGUF: convert the Hugging Face directory instead)")
         }
         func number(_ key: String) throws -> Double? {
             guard let value = file.metadata[key] else { return nil }
@@ -77,6 +73,20 @@ extension LlamaConfig: GGUFArchitecture {
         ]
         if let ropeDimensions = try file.optionalInt(prefix + "rope.dimension_count"), heads > 0, ropeDimensions != hidden / heads {
             json["head_dim"] = ropeDimensions
+        }
+        if file.tensorInfo("rope_freqs.weight") != nil {
+            let headSize = try file.optionalInt(prefix + "rope.dimension_count") ?? (heads > 0 ? hidden / heads : 0)
+            let theta = try number(prefix + "rope.freq_base") ?? 10000
+            let factors = try file.tensor("rope_freqs.weight").values
+            let scaling: RotaryEmbedding.Scaling
+            do {
+                scaling = try RotaryEmbedding.Scaling(llamaCppFactors: factors, theta: theta, headSize: headSize)
+            } catch let mismatch as RotaryEmbedding.Scaling.FactorsMismatch {
+                throw GGUFError.invalidMetadata(path: path, key: "rope_freqs.weight", expected: mismatch.description)
+            }
+            let rope = RopeParameters(RotaryEmbedding(theta: theta, scaling: scaling))
+            let encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(rope))
+            json["rope_scaling"] = encoded
         }
         for (key, name) in [("bos_token_id", "bos"), ("eos_token_id", "eos"), ("pad_token_id", "padding")] {
             if let id = try file.optionalInt("tokenizer.ggml.\(name)_token_id") { json[key] = id }

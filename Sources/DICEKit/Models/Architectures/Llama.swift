@@ -341,13 +341,19 @@ protocol LlamaBlockDesign {
     var attentionWindow: Int? { get }
     /// Whether each query and key head is RMS-normalised before RoPE (Qwen3's q_norm, k_norm).
     var hasQKNorm: Bool { get }
+    /// Whether a config without `head_dim` means C / H (Llama, Mistral, Qwen2); false when the
+    /// architecture has a fixed default instead (Qwen3's 128), so C need not divide into H heads.
+    var derivesHeadSize: Bool { get }
 }
 
 extension LlamaBlockDesign {
     /// No q/k norms, unless the architecture says so.
     var hasQKNorm: Bool { false }
+    /// The head size is C / H without `head_dim`, unless the architecture says otherwise.
+    var derivesHeadSize: Bool { true }
 
-    /// Sizes positive and at most 2^24, silu, H % G == 0, C % H == 0 without `head_dim`, an even
+    /// Sizes positive and at most 2^24, silu, H % G == 0, C % H == 0 without `head_dim` (where
+    /// the head size is derived from them), an even
     /// head size, positive finite ε and θ.
     /// - Throws: `FormatError.invalidConfig` naming the config key (path filled in later).
     func validateBlockDesign() throws {
@@ -374,7 +380,7 @@ extension LlamaBlockDesign {
             guard headDim > 0, headDim <= 1 << 16 else {
                 throw ConfigJSON.invalid("head_dim", "expected a positive integer, found \(headDim)")
             }
-        } else if hiddenSize % numAttentionHeads != 0 {
+        } else if derivesHeadSize && hiddenSize % numAttentionHeads != 0 {
             throw ConfigJSON.invalid("hidden_size", "\(hiddenSize) is not a multiple of \(numAttentionHeads) heads (and no head_dim is given)")
         }
         guard headSize % 2 == 0 else {

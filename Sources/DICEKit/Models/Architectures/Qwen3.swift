@@ -220,6 +220,8 @@ extension Qwen3Config: Architecture, LlamaBlockDesign {
     var hasQKVBias: Bool { attentionBias }
     /// Always: RMSNorm over each query and key head.
     var hasQKNorm: Bool { true }
+    /// Without `head_dim`, transformers' `Qwen3Config` default of 128, not C / H.
+    var derivesHeadSize: Bool { false }
     /// The RoPE of every layer: θ and the scaling.
     public var rope: RotaryEmbedding { RotaryEmbedding(theta: ropeTheta, scaling: ropeScaling) }
     /// None: `use_sliding_window` is refused.
