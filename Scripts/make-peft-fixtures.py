@@ -62,7 +62,7 @@ def logits_of(model, sequences):
 
 def load_base(base_dir):
     from transformers import AutoModelForCausalLM
-    return AutoModelForCausalLM.from_pretrained(base_dir, torch_dtype=torch.float32, attn_implementation="eager")
+    return AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32, attn_implementation="eager")
 
 
 def make(name, settings):

@@ -43,9 +43,10 @@ extension TransformerLM {
     }
 
     /// Runs the network on a packed batch and computes logits for its selected rows only.
-    func forward(_ batch: PackedBatch) throws -> ForwardState {
+    /// `training`: a pass whose backward trains — an attached adapter's dropout is on.
+    func forward(_ batch: PackedBatch, training: Bool = false) throws -> ForwardState {
         let b = backend, p = parameters, c = spec.hiddenSize
-        let dropoutKey = p.adapter.map { _ in Self.dropoutKey(batch) }
+        let dropoutKey = training ? p.adapter.map { _ in Self.dropoutKey(batch) } : nil
         p.dropoutKey = dropoutKey
         defer { p.dropoutKey = nil }
         let (selected, saved) = try trunk(batch, keep: true)
@@ -212,7 +213,7 @@ extension TransformerLM: DifferentiableSequenceScorer {
         guard packed.selectedCount > 0 else {
             return ([Double](repeating: 0, count: batch.count), nil, nil, packed)
         }
-        let state = try forward(packed)
+        let state = try forward(packed, training: true)
         let r = packed.selectedCount
         let logp = try Tensor(uninitialized: [r], on: backend), lse = try Tensor(uninitialized: [r], on: backend)
         try state.logits.logSoftmaxGather(targets: packed.targets, into: logp, lse: lse)

@@ -42,7 +42,7 @@ struct LoRALayerTests {
         let adapter = try LoRAAdapter(configuration: configuration, for: model)
         var rng = SplitMix64(seed: 77)
         for entry in adapter.parameters.entries {
-            try adapter.parameters.set(entry.name, (0..<entry.count).map { _ in rng.nextGaussian() * 0.3 })
+            try adapter.parameters.set(entry.name, (0..<entry.count).map { _ in rng.nextGaussian() * 0.1 })
         }
         try model.attach(adapter)
         let pairs = Self.pairs(), weights = [1.0, -0.5, 0.75]
@@ -56,7 +56,7 @@ struct LoRALayerTests {
         #expect(!model.parameters.hasGradients, "the frozen base allocated a gradient buffer")
         let gradients = adapter.parameters.backend.download(try adapter.gradients())
         #expect(gradients.contains { $0 != 0 })
-        let h: Float = 1e-2
+        let h: Float = 2e-3
         var values = adapter.parameters.backend.download(adapter.values)
         var checked = 0
         for entry in adapter.parameters.entries where checked < 24 {
@@ -73,7 +73,7 @@ struct LoRALayerTests {
                 adapter.parameters.backend.upload(values, to: adapter.values)
                 let numeric = (plus - minus) / (2 * Double(h))
                 let analytic = Double(gradients[i])
-                #expect(abs(numeric - analytic) <= 2e-3 + 2e-2 * abs(analytic),
+                #expect(abs(numeric - analytic) <= 5e-3 + 3e-2 * abs(analytic),
                         "\(name) \(entry.name)[\(k)]: finite differences \(numeric), pullback \(analytic)")
                 checked += 1
             }
@@ -110,14 +110,20 @@ struct LoRALayerTests {
     }
 
     @Test func anAdapterForAnotherBaseIsRefusedNamingTheModule() throws {
-        let gpt2 = try TransformerLM(directory: Fixtures.model("gpt2"), backend: CPUBackend())
-        let llama = try TransformerLM(directory: Fixtures.model("llama-gqa-tied"), backend: CPUBackend())
+        let backend = CPUBackend()
+        let gpt2 = try TransformerLM(directory: Fixtures.model("gpt2"), backend: backend)
+        let llama = try TransformerLM(directory: Fixtures.model("llama-gqa-tied"), backend: backend)
         let adapter = try LoRAAdapter(configuration: LoRAConfiguration(rank: 2), for: llama)
         #expect(throws: LoRAError.baseMismatch(module: "model.layers.0.self_attn.q_proj",
                                                reason: "the base model (gpt2) has no linear layer of that name")) {
             try gpt2.attach(adapter)
         }
         #expect(gpt2.adapter == nil)
+        let elsewhere = try TransformerLM(directory: Fixtures.model("llama-gqa-tied"), backend: CPUBackend())
+        #expect(throws: LoRAError.baseMismatch(module: "model.layers.0.self_attn.q_proj",
+                                               reason: "the adapter lives on another backend than the model")) {
+            try elsewhere.attach(adapter)
+        }
     }
 
     /// Folding the adapter into the weights gives the adapted model's logits (Float32 rounding).
