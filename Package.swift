@@ -72,6 +72,7 @@ let package = Package(
         .executableTarget(name: "FuzzSafeTensors", dependencies: ["DICEKit", "FuzzSupport"], path: "Fuzz/FuzzSafeTensors"),
         .executableTarget(name: "FuzzGGUF", dependencies: ["DICEKit", "FuzzSupport"], path: "Fuzz/FuzzGGUF"),
         .executableTarget(name: "FuzzChatTemplate", dependencies: ["DICEKit", "FuzzSupport"], path: "Fuzz/FuzzChatTemplate"),
+        .executableTarget(name: "FuzzPEFTAdapter", dependencies: ["DICEKit", "FuzzSupport"], path: "Fuzz/FuzzPEFTAdapter"),
         // The backend conformance kit: every kernel's forward and gradient checks against naive
         // oracles, for any backend (Documentation/Backends.md). A library of Swift Testing
         // checks that each backend's test target runs.

@@ -5,7 +5,7 @@
 # is left in $FUZZ_BUILD/fuzz-work/<Target>/ (crash-*, timeout-*, oom-*, leak-*).
 # `make fuzz` runs this; see Documentation/Fuzzing.md.
 #
-# Environment: FUZZ_SECONDS (default 60, per target), FUZZ_TARGETS (default: all five),
+# Environment: FUZZ_SECONDS (default 60, per target), FUZZ_TARGETS (default: all six),
 # FUZZ_BUILD (scratch build folder, default .build-fuzzer), FUZZ_FLAGS (extra libFuzzer flags),
 # SWIFT (default swift).
 set -euo pipefail
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 SWIFT=${SWIFT:-swift}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
-FUZZ_TARGETS=${FUZZ_TARGETS:-FuzzJSONL FuzzTokenizerJSON FuzzSafeTensors FuzzGGUF FuzzChatTemplate}
+FUZZ_TARGETS=${FUZZ_TARGETS:-FuzzJSONL FuzzTokenizerJSON FuzzSafeTensors FuzzGGUF FuzzChatTemplate FuzzPEFTAdapter}
 FUZZ_BUILD=${FUZZ_BUILD:-.build-fuzzer}
 FUZZ_FLAGS=${FUZZ_FLAGS:-}
 WORK="$FUZZ_BUILD/fuzz-work"

@@ -66,6 +66,7 @@ struct BootstrapCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of sampling, replay and DPO data order.") var seed: UInt64 = 0
     @Flag(help: "Continue the run in --output from its last completed phase.") var resume = false
     @OptionGroup var tensorBoard: TensorBoardOptions
+    @OptionGroup var lora: LoRAOptions
 
     /// A problem with the command's inputs, found before any work.
     struct InputError: Error, CustomStringConvertible {
@@ -146,11 +147,26 @@ struct BootstrapCommand: ParsableCommand {
             "the sampling settings": String(decoding: try encoder.encode(generation), as: UTF8.self),
             "the rewarder": try rewardModel.map { "rm weights " + (try $0.network.weightsFingerprint()) } ?? "implicit",
             "the held-out pairs": heldOutPairs.map { PreferenceDataset.fingerprint($0, template: "held-out", appendEOS: false) } ?? "none",
+            "the LoRA settings": lora.enabled ? lora.summary : "none",
         ]
 
-        let store = try DirectoryPolicyStore(referenceModel: referenceFolder.url, initialPolicy: policyFolder.url,
+        // With LoRA every π_t is an adapter over --policy's weights, loaded once; round-t/model
+        // holds the adapter. π_ref is that same base when --reference names the --policy folder.
+        let store: any PolicyStore
+        if lora.enabled {
+            let base = try TransformerLM(directory: policyFolder.url, backend: backend)
+            let configuration = try lora.configuration(seed: seed) ?? LoRAConfiguration()
+            let sameReference = referenceFolder.url.standardizedFileURL.path == policyFolder.url.standardizedFileURL.path
+            store = try LoRAPolicyStore(base: base, baseFolder: policyFolder.url.standardizedFileURL,
+                                        referenceModel: sameReference ? nil : referenceFolder.url,
+                                        initialAdapter: lora.adapter.map { URL(fileURLWithPath: $0) },
+                                        configuration: configuration, layout: layout, generation: generation,
+                                        tokenizer: policyFolder.tokenizer)
+        } else {
+            store = try DirectoryPolicyStore(referenceModel: referenceFolder.url, initialPolicy: policyFolder.url,
                                              layout: layout, backend: backend, generation: generation,
                                              tokenizer: policyFolder.tokenizer)
+        }
         let bootstrapper = try DICEBootstrapper(configuration: configuration, render: policyFolder.render)
         if let rewardModel {
             let rewarder = try RewardModelRewarder(model: rewardModel, batchSize: configuration.scoringBatchSize)
@@ -188,7 +204,7 @@ struct BootstrapCommand: ParsableCommand {
             if case .roundFinished(let report) = event {
                 // Saved policies get the tokenizer and generation settings of π_0, so that
                 // `dice generate` and `dice eval` use them as they are.
-                try copyModelExtras(from: policyFolder.url, to: store.directory(for: report.output))
+                try copyModelExtras(from: policyFolder.url, to: layout.modelDirectory(round: report.output.index))
             }
         }
         let reports: [RoundReport]
@@ -207,7 +223,11 @@ struct BootstrapCommand: ParsableCommand {
         let summary = RunReport(configuration: configuration, rounds: reports)
         try summary.write(to: layout)
         print(Self.table(reports, unit: unit))
-        print("Final model: \(store.directory(for: .policy(rounds)).path)")
+        if lora.enabled {
+            print("Final adapter: \(layout.modelDirectory(round: rounds).path) (over \(policyFolder.url.path); dice merge makes a model)")
+        } else {
+            print("Final model: \(layout.modelDirectory(round: rounds).path)")
+        }
         print("Report: \(layout.reportJSON.path) (and report.md; per round: round-t/report.json)")
     }
 

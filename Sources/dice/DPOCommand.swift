@@ -17,6 +17,10 @@ import Foundation
 /// the ranks check that they hold the same settings, data and weights, score the reference by
 /// slices, and each takes a share of every batch; rank 0 alone writes the output folder.
 /// `--zero 1` shards AdamW's moments over the ranks.
+///
+/// With `--lora-rank R` (or `--adapter DIR`) only a LoRA adapter over the frozen base trains; the
+/// reference is the same loaded base without it, and OUTPUT/ gets the adapter in PEFT's layout
+/// (adapter_config.json, adapter_model.safetensors) instead of a model (`dice merge` makes one).
 struct DPOCommand: ParsableCommand {
     @OptionGroup var backendOptions: BackendOptions
     static let configuration = CommandConfiguration(
@@ -47,6 +51,7 @@ struct DPOCommand: ParsableCommand {
     @OptionGroup var tensorBoard: TensorBoardOptions
     @Option(parsing: .unconditional, help: "Under mpirun: 1 shards AdamW's moments over the ranks (ZeRO stage 1); 0 (default) keeps a whole copy on every rank.")
     var zero = 0
+    @OptionGroup var lora: LoRAOptions
 
     func run() throws {
         StopSignals.install()
@@ -68,6 +73,15 @@ struct DPOCommand: ParsableCommand {
         var directory = try ModelDirectory.read(from: modelURL)
         let policy = try TransformerLM(directory, backend: backend)
         directory.tensors = [:]
+        // With LoRA the base is frozen and the adapter trains; the reference is the same loaded
+        // base, with no adapter (a new one starts at B = 0: the same model) or with a frozen copy
+        // of --adapter's.
+        if lora.enabled, reference != nil {
+            throw ValidationError("--reference: not with LoRA (the reference is the base model with the starting adapter)")
+        }
+        let adapter = try lora.makeAdapter(for: policy, seed: seed)
+        let referenceAdapter = try lora.adapter.map { try PEFTAdapterDirectory.read(from: URL(fileURLWithPath: $0), for: policy) }
+        let trained = TransformerPolicy(model: policy, generation: GenerationParameters(), adapter: adapter)
         let loaded = try pairData.load(modelURL: modelURL, context: policy.spec.maxPositions,
                                        eosTokenID: directory.config.eosTokenId?.first)
         let pairs = loaded.pairs, chatTemplate = loaded.template
@@ -83,11 +97,13 @@ struct DPOCommand: ParsableCommand {
         // rank 0 holds the folder's lock and checks what the folder holds, and the ranks agree on
         // the outcome before any work.
         let referenceURL = reference.map { URL(fileURLWithPath: $0) }
-        let policyFingerprint = try policy.weightsFingerprint()
+        let baseFingerprint = try policy.weightsFingerprint()
+        let policyFingerprint = try referenceAdapter.map { baseFingerprint + " adapter " + (try WeightsFingerprint.of($0.parameters)) }
+            ?? baseFingerprint
         let weightsFingerprint = try referenceURL.map { try ModelDirectory.read(from: $0).weightsFingerprint() }
             ?? policyFingerprint
         try communicator.requireSame([
-            ("the settings", "\(configuration) zero \(zero) resume \(resume) template \(chatTemplate.description) eos \(pairData.appendEos)"),
+            ("the settings", "\(configuration) zero \(zero) resume \(resume) template \(chatTemplate.description) eos \(pairData.appendEos) lora \(lora.summary)"),
             ("--output", outputURL.standardizedFileURL.path),
             ("--data (the tokenized pairs)", PreferenceDataset.fingerprint(pairs, template: chatTemplate.description, appendEOS: pairData.appendEos)),
             ("--model (its weights)", policyFingerprint), ("--reference (its weights)", weightsFingerprint),
@@ -101,9 +117,10 @@ struct DPOCommand: ParsableCommand {
                                                  communicator: communicator)
         }
         trainer.inputs = ["--model": "weights " + policyFingerprint, "--reference": "weights " + weightsFingerprint]
+        if lora.enabled { trainer.inputs["--lora"] = lora.summary }
         try communicator.agree {
             if resume {
-                _ = try trainer.resumableStep(pairs: pairs, parameterCount: policy.trainableParameters.values.count)
+                _ = try trainer.resumableStep(pairs: pairs, parameterCount: trained.trainableParameters.values.count)
             } else if leader {
                 try DPORunFolder.refuseExistingRun(in: outputURL, output: output)
             }
@@ -117,7 +134,8 @@ struct DPOCommand: ParsableCommand {
         var computed = false
         let referenceModel: () throws -> any ReferenceModel = {
             computed = true
-            return try referenceURL.map { try TransformerLM(directory: $0, backend: backend) } ?? policy
+            if let referenceURL { return try TransformerLM(directory: referenceURL, backend: backend) }
+            return TransformerPolicy(model: policy, generation: GenerationParameters(), adapter: referenceAdapter)
         }
         let referenceBatch = training.microBatchSize ?? min(training.batchSize, 8)
         let referenceLogProbs = communicator.size > 1
@@ -133,11 +151,16 @@ struct DPOCommand: ParsableCommand {
             throw StopSignals.exitCode
         }
 
+        // A LoRA run writes the adapter (PEFT layout), not the model.
         let export: (URL) throws -> Void = { url in
-            try policy.modelDirectory(config: directory.config, generationConfig: directory.generationConfig).write(to: url)
+            if let adapter {
+                try PEFTAdapterDirectory.write(adapter, to: url, baseModel: modelURL.standardizedFileURL.path)
+            } else {
+                try policy.modelDirectory(config: directory.config, generationConfig: directory.generationConfig).write(to: url)
+            }
             try copyTokenizerFiles(from: modelURL, to: url)
         }
-        let summary = try runTraining(trainer, policy: policy, pairs: pairs, reference: referenceLogProbs,
+        let summary = try runTraining(trainer, policy: trained, pairs: pairs, reference: referenceLogProbs,
                                       outputURL: outputURL, tensorBoardFolder: tensorBoardFolder, label: "dpo",
                                       communicator: communicator, export: export)
         guard leader else { return }

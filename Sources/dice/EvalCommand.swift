@@ -34,6 +34,7 @@ struct EvalCommand: ParsableCommand {
 
     @Option(help: "The model folder to evaluate (A).") var model: String?
     @Option(help: "The baseline model folder (B).") var baseline: String?
+    @Option(help: "A LoRA adapter folder (PEFT layout) applied over --model (A).") var adapter: String?
     @Option(help: "Prompts, JSONL: {\"prompt\": str} or {\"prompt_ids\": [int]} rows (+ \"constraints\" for --judge constraints).") var prompts: String?
     @Option(help: "The judge: \(JudgeRegistry.allNames.replacingOccurrences(of: ", ", with: " | ")).") var judge: String?
     @Option(help: "The JSON report to write.") var output: String?
@@ -202,8 +203,11 @@ struct EvalCommand: ParsableCommand {
             var p = parameters
             p.samplesPerPrompt = samples
             p.seed = seed
-            let generator = try Generator(model: try TransformerLM(directory: folder.url, backend: backend), parameters: p,
-                                          tokenizer: folder.tokenizer)
+            let lm = try TransformerLM(directory: folder.url, backend: backend)
+            if let adapter, label == "model" {
+                try lm.attach(PEFTAdapterDirectory.read(from: URL(fileURLWithPath: adapter), for: lm))
+            }
+            let generator = try Generator(model: lm, parameters: p, tokenizer: folder.tokenizer)
             var bar = ProgressBar(total: file.prompts.count, label: label)
             let groups = try generator.generate(prompts: file.prompts) { bar.update($0.completedPrompts) }
             bar.finish()

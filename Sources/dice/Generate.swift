@@ -26,6 +26,8 @@ struct Generate: ParsableCommand {
     @Option(help: "JSONL to write: each input row plus \"responses\".")
     var output: String
 
+    @OptionGroup var adapterOption: AdapterOption
+
     // Numbers parse `.unconditional`ly, so that a negative value reaches the range checks.
     @Option(parsing: .unconditional, help: "Responses per prompt (K ≥ 1; bounded by memory).")
     var samples: Int
@@ -174,6 +176,7 @@ struct Generate: ParsableCommand {
         }
         let lm = try TransformerLM(directory: directory, backend: try backendOptions.makeBackend())
         if isGGUF { try checkSizes(lm.config, prompts: prompts, parameters: parameters) }
+        try adapterOption.attach(to: lm)
         let generator = try Generator(model: lm, parameters: parameters, tokenizer: tokenizer)
         do {
             try generator.validate(prompts: prompts)

@@ -43,6 +43,8 @@ struct LogProbsCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Rows per forward pass (≥ 1; a batch never holds more than the rows).")
     var batchSize = 8
 
+    @OptionGroup var adapterOption: AdapterOption
+
     func run() throws {
         try reportingErrors(score)
     }
@@ -61,6 +63,7 @@ struct LogProbsCommand: ParsableCommand {
 
         let directory = try ModelDirectory.read(from: modelURL)
         let lm = try TransformerLM(directory, backend: try backendOptions.makeBackend())
+        try adapterOption.attach(to: lm)
         let encoder = try PairEncoder(directory: modelURL, config: directory.config,
                                       generationConfig: directory.generationConfig, template: chosenTemplate,
                                       firstTextLine: rows.first { $0.value.isText }?.line,

@@ -46,16 +46,20 @@ struct Normalization {
         }
     }
 
-    /// dx += ∂out/∂x · dout; dweight (and dbias) accumulate.
+    /// dx += ∂out/∂x · dout; dweight (and dbias) accumulate — unless the store is frozen (a LoRA
+    /// adapter attached), when they go to a scratch buffer that is dropped.
     func backward(_ saved: Saved, dout: Tensor, dx: Tensor, _ p: ParameterStore) throws {
+        func gradient(_ entry: ParameterStore.Entry) throws -> Tensor {
+            try p.adapter == nil ? p.gradient(entry) : Tensor(zeros: entry.shape, on: p.backend)
+        }
         switch kind {
         case .rms:
             try saved.input.rmsNormBackward(weight: scale(p), rstd: saved.rstd, dout: dout, dx: dx,
-                                            dweight: p.gradient(weight))
+                                            dweight: gradient(weight))
         case .layer:
             guard let bias, let mean = saved.mean else { return }
             try saved.input.layerNormBackward(weight: p.value(weight), mean: mean, rstd: saved.rstd, dout: dout,
-                                              dx: dx, dweight: p.gradient(weight), dbias: p.gradient(bias))
+                                              dx: dx, dweight: gradient(weight), dbias: gradient(bias))
         }
     }
 }

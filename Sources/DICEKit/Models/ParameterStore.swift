@@ -25,6 +25,13 @@ public final class ParameterStore {
     public let values: BufferSlice
     private var gradientBuffer: BufferSlice?
     private let index: [String: Int]
+    /// The LoRA adapter the layers reading this store add to their linear layers (nil: the
+    /// weights alone). While one is attached the store's own values are frozen: a backward pass
+    /// adds gradients to the adapter and none here. Set by `TransformerLM.adapter`.
+    var adapter: LoRAAdapter?
+    /// The key of the adapter's dropout masks in a training pass (nil: no dropout, as in
+    /// inference); the forward and its backward use the same key.
+    var dropoutKey: UInt64?
 
     /// Allocates zeroed storage for the given named shapes.
     /// - Throws: `BackendError.allocationFailed`; `ModelError.invalidSpec` for duplicate names.
@@ -81,6 +88,9 @@ public final class ParameterStore {
 
     /// Frees the gradient buffer (a frozen reference model needs none).
     public func releaseGradients() { gradientBuffer = nil }
+
+    /// Whether the gradient buffer is allocated (a base under a LoRA adapter never allocates it).
+    var hasGradients: Bool { gradientBuffer != nil }
 
     /// Sets a parameter's values from the host.
     /// - Throws: `ModelError.parameterShape` when `values.count` disagrees with the shape.

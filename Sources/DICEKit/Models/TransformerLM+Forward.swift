@@ -10,6 +10,9 @@ extension TransformerLM {
         let finalNorm: Normalization.Saved
         let normalized: Tensor          // [R, C]
         let logits: Tensor              // [R, V]
+        /// The LoRA adapter the pass ran with (nil: the base alone) and its dropout key.
+        let adapter: LoRAAdapter?
+        let dropoutKey: UInt64?
     }
 
     /// Runs the blocks on a packed batch: the final residual rows that produce outputs `[R, C]`,
@@ -40,8 +43,12 @@ extension TransformerLM {
     }
 
     /// Runs the network on a packed batch and computes logits for its selected rows only.
-    func forward(_ batch: PackedBatch) throws -> ForwardState {
+    /// `training`: a pass whose backward trains — an attached adapter's dropout is on.
+    func forward(_ batch: PackedBatch, training: Bool = false) throws -> ForwardState {
         let b = backend, p = parameters, c = spec.hiddenSize
+        let dropoutKey = training ? p.adapter.map { _ in Self.dropoutKey(batch) } : nil
+        p.dropoutKey = dropoutKey
+        defer { p.dropoutKey = nil }
         let (selected, saved) = try trunk(batch, keep: true)
         let r = selected.shape[0]
         let normalized = try Tensor(uninitialized: [r, c], on: b)
@@ -49,7 +56,15 @@ extension TransformerLM {
         let logits = try Tensor(uninitialized: [r, outputProjection.shape[0]], on: b)
         try normalized.matmul(p.value(outputProjection), transposeOther: true, into: logits)
         return ForwardState(batch: batch, blocks: saved, selected: selected, finalNorm: normSaved,
-                            normalized: normalized, logits: logits)
+                            normalized: normalized, logits: logits, adapter: p.adapter, dropoutKey: dropoutKey)
+    }
+
+    /// The key of a training pass's LoRA dropout masks: a hash of the batch's tokens, so that a
+    /// resumed run draws the masks the uninterrupted one drew.
+    static func dropoutKey(_ batch: PackedBatch) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for t in batch.tokens { h = (h ^ UInt64(UInt32(bitPattern: t))) &* 0x100_0000_01b3 }
+        return h
     }
 
     /// The outputs `[r, O]` of final residual rows `[r, C]`: the final norm, then the output
@@ -96,12 +111,19 @@ extension TransformerLM {
     }
 
     /// Accumulates every parameter's gradient from ∂L/∂logits `[R, V]` of a forward pass.
+    /// With an adapter (the forward's), only the adapter's gradients accumulate.
     func backward(_ state: ForwardState, dlogits: Tensor) throws {
         let b = backend, p = parameters, c = spec.hiddenSize
         let batch = state.batch
         let r = state.selected.shape[0]
+        let (attached, key) = (p.adapter, p.dropoutKey)
+        (p.adapter, p.dropoutKey) = (state.adapter, state.dropoutKey)
+        defer { (p.adapter, p.dropoutKey) = (attached, key) }
+        let trainsBase = state.adapter == nil
         // logits = normalized · Wᵀ: dW += dlogitsᵀ · normalized; dnormalized = dlogits · W.
-        try dlogits.matmul(state.normalized, transposeSelf: true, into: p.gradient(outputProjection), beta: 1)
+        if trainsBase {
+            try dlogits.matmul(state.normalized, transposeSelf: true, into: p.gradient(outputProjection), beta: 1)
+        }
         let dNormalized = try Tensor(uninitialized: [r, c], on: b)
         try dlogits.matmul(p.value(outputProjection), into: dNormalized)
         var dx = try Tensor(zeros: [r, c], on: b)
@@ -114,6 +136,7 @@ extension TransformerLM {
         for (block, saved) in zip(blocks, state.blocks).reversed() {
             dx = try block.backward(saved, dout: dx, positions: batch.positions, sequences: batch.sequences, p)
         }
+        guard trainsBase else { return }
         if let positionEmbedding {
             try Tensor.embeddingBackward(ids: batch.positions, dout: dx, dtable: p.gradient(positionEmbedding))
         }
@@ -190,7 +213,7 @@ extension TransformerLM: DifferentiableSequenceScorer {
         guard packed.selectedCount > 0 else {
             return ([Double](repeating: 0, count: batch.count), nil, nil, packed)
         }
-        let state = try forward(packed)
+        let state = try forward(packed, training: true)
         let r = packed.selectedCount
         let logp = try Tensor(uninitialized: [r], on: backend), lse = try Tensor(uninitialized: [r], on: backend)
         try state.logits.logSoftmaxGather(targets: packed.targets, into: logp, lse: lse)

@@ -39,7 +39,7 @@ public final class TransformerLM {
         func table(_ t: ModelLayout.Table) throws -> ParameterStore.Entry { try entry(t.module + ".weight") }
         func linear(_ l: ModelLayout.Linear) throws -> Linear {
             Linear(weight: try entry(l.module + ".weight"), bias: l.hasBias ? try entry(l.module + ".bias") : nil,
-                   layout: l.orientation == .outIn ? .outIn : .inOut)
+                   layout: l.orientation == .outIn ? .outIn : .inOut, module: l.module)
         }
         func norm(_ n: ModelLayout.Norm) throws -> Normalization {
             Normalization(kind: n.kind == .rms ? .rms : .layer, weight: try entry(n.module + ".weight"),

@@ -14,6 +14,7 @@ public protocol Trainable: AnyObject {
 public typealias TrainablePolicy = DifferentiableSequenceScorer & Trainable
 
 extension TransformerLM: Trainable {
-    /// The model's `ParameterStore`.
-    public var trainableParameters: any TrainableParameters { parameters }
+    /// The attached LoRA adapter when there is one (the base is frozen then), else the model's
+    /// `ParameterStore`.
+    public var trainableParameters: any TrainableParameters { parameters.adapter ?? parameters }
 }

@@ -13,12 +13,19 @@ public final class TransformerPolicy: Policy, TrainablePolicy {
     public var generation: GenerationParameters
     /// Used for stop strings, if any.
     public let tokenizer: Tokenizer?
+    /// The LoRA adapter set this policy is (nil: the base model alone). Every call attaches it
+    /// to `model` for its duration, so several policies (π_{t−1}, π_{t−2}, the reference) can
+    /// share one loaded base.
+    public let adapter: LoRAAdapter?
 
-    /// `model` sampling with `generation` (and `tokenizer` for stop strings).
-    public init(model: TransformerLM, generation: GenerationParameters, tokenizer: Tokenizer? = nil) {
+    /// `model` sampling with `generation` (and `tokenizer` for stop strings), with `adapter`
+    /// over the model's weights (nil: the weights alone).
+    public init(model: TransformerLM, generation: GenerationParameters, tokenizer: Tokenizer? = nil,
+                adapter: LoRAAdapter? = nil) {
         self.model = model
         self.generation = generation
         self.tokenizer = tokenizer
+        self.adapter = adapter
     }
 
     /// `count` responses per prompt from the `Generator` with `generation`, seeded by `seed`.
@@ -27,18 +34,27 @@ public final class TransformerPolicy: Policy, TrainablePolicy {
         var parameters = generation
         parameters.samplesPerPrompt = count
         parameters.seed = seed
-        return try Generator(model: model, parameters: parameters, tokenizer: tokenizer).generate(prompts: prompts)
+        return try model.withAdapter(adapter) {
+            try Generator(model: model, parameters: parameters, tokenizer: tokenizer).generate(prompts: prompts)
+        }
     }
 
-    /// The model's summed response log-probabilities (nats), the prompt masked.
-    public func logProbs(_ batch: [TokenPair]) throws -> [Double] { try model.logProbs(batch) }
+    /// The model's summed response log-probabilities (nats), the prompt masked, with `adapter`.
+    /// - Throws: as `TransformerLM.logProbs(_:)`; `LoRAError.baseMismatch` when the adapter
+    ///   does not fit the model.
+    public func logProbs(_ batch: [TokenPair]) throws -> [Double] {
+        try model.withAdapter(adapter) { try model.logProbs(batch) }
+    }
 
-    /// The model's log-probabilities with a pullback that adds ∂L/∂θ into its gradients.
+    /// The model's log-probabilities with a pullback that adds ∂L/∂θ into the trainable
+    /// parameters: the adapter's with one, else the model's.
+    /// - Throws: as `logProbs(_:)`.
     public func logProbsWithPullback(_ batch: [TokenPair]) throws
         -> (logProbs: [Double], pullback: (_ dlogp: [Double]) throws -> Void) {
-        try model.logProbsWithPullback(batch)
+        try model.withAdapter(adapter) { try model.logProbsWithPullback(batch) }
     }
 
-    /// The model's `ParameterStore`.
-    public var trainableParameters: any TrainableParameters { model.parameters }
+    /// What training updates: the adapter when there is one (the base is frozen), else the
+    /// model's `ParameterStore`.
+    public var trainableParameters: any TrainableParameters { adapter ?? model.parameters }
 }
