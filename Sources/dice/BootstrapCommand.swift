@@ -151,6 +151,7 @@ struct BootstrapCommand: ParsableCommand {
         let store = try DirectoryPolicyStore(referenceModel: referenceFolder.url, initialPolicy: policyFolder.url,
                                              layout: layout, backend: backend, generation: generation,
                                              tokenizer: policyFolder.tokenizer)
+        store.checkpointsActivations = dpo.checkpointActivations
         let bootstrapper = try DICEBootstrapper(configuration: configuration, render: policyFolder.render)
         if let rewardModel {
             let rewarder = try RewardModelRewarder(model: rewardModel, batchSize: configuration.scoringBatchSize)

@@ -67,6 +67,7 @@ struct DPOCommand: ParsableCommand {
         let backend = try backendOptions.makeBackend()
         var directory = try ModelDirectory.read(from: modelURL)
         let policy = try TransformerLM(directory, backend: backend)
+        policy.checkpointsActivations = training.checkpointActivations
         directory.tensors = [:]
         let loaded = try pairData.load(modelURL: modelURL, context: policy.spec.maxPositions,
                                        eosTokenID: directory.config.eosTokenId?.first)
