@@ -36,8 +36,24 @@ struct ActivationCheckpointingTests {
         #expect(differing == 0, "\(name): \(differing) of \(plain.gradients.count) gradient elements differ")
     }
 
-    /// A second update from the same state: the recomputation reads the weights of the step it
-    /// runs in, so checkpointed training stays bit-identical over several AdamW updates.
+    /// The checkpointed forward keeps only inputs for every block but the last (a flag that
+    /// changed nothing would pass the bit-identity tests trivially).
+    @Test func checkpointedForwardKeepsOnlyInputs() throws {
+        let model = try TransformerLM(directory: Fixtures.model("qwen3"), backend: CPUBackend())
+        let pairs = PrefixSharingTests.batch(vocabulary: model.spec.vocabularySize)
+        let packed = try PackedBatch(pairs: pairs, spec: model.spec, sharePrompts: true)
+        func inputs(_ state: TransformerLM.ForwardState) -> Int {
+            state.blocks.filter { if case .input = $0 { true } else { false } }.count
+        }
+        #expect(inputs(try model.forward(packed)) == 0)
+        model.checkpointsActivations = true
+        let state = try model.forward(packed)
+        #expect(inputs(state) == model.blocks.count - 1)
+        if case .saved = state.blocks.last {} else { Issue.record("the last block should keep its saved state") }
+    }
+
+    /// Several AdamW updates: the recomputation reads the weights of the step it runs in, so
+    /// checkpointed training stays bit-identical update after update.
     @Test func trainingStaysBitIdentical() throws {
         var finals: [[UInt32]] = []
         for checkpoint in [false, true] {

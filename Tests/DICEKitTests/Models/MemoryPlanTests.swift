@@ -131,7 +131,7 @@ struct MemoryPlanTests {
                    "SmolLM2-135M's phases take minutes and ~10 GB: set DICEKIT_MEMORY_TESTS=1"))
     func predictsMeasuredPeaksOnSmolLM2() throws {
         for checkpoint in [false, true] {
-            let results = try Self.measure(Self.smolLM2, ["--batch-size", "8", "--max-length", "512", "--samples", "8"]
+            let results = try Self.measure(Self.smolLM2, ["--batch-size", "4", "--max-length", "512", "--samples", "8"]
                                            + (checkpoint ? ["--checkpoint-activations"] : []))
             Self.expectWithin(checkpoint ? results.filter { $0.phase == "dpo" } : results,
                               checkpoint ? "SmolLM2, checkpointed" : "SmolLM2")
