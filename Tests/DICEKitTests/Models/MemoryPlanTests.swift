@@ -5,7 +5,7 @@ import Testing
 /// `MemoryPlan` against independent arithmetic (weights, adapters, optimizer, KV cache counted
 /// by hand from the config), its settings checks, and `dice plan --measure` against measured
 /// peaks (VmHWM of a child process per phase): on the small model of DESIGN.md always, on
-/// SmolLM2-135M's shape when DICEKIT_MEMORY_TESTS=1 (minutes and ~10 GB).
+/// SmolLM2-135M's shape when DICEKIT_MEMORY_TESTS=1 (minutes and ~6 GB).
 @Suite("Memory plan")
 struct MemoryPlanTests {
     static let smolLM2 = """
@@ -128,7 +128,7 @@ struct MemoryPlanTests {
     }
 
     @Test(.enabled(if: ProcessInfo.processInfo.environment["DICEKIT_MEMORY_TESTS"] == "1",
-                   "SmolLM2-135M's phases take minutes and ~10 GB: set DICEKIT_MEMORY_TESTS=1"))
+                   "SmolLM2-135M's phases take minutes and ~6 GB: set DICEKIT_MEMORY_TESTS=1"))
     func predictsMeasuredPeaksOnSmolLM2() throws {
         for checkpoint in [false, true] {
             let results = try Self.measure(Self.smolLM2, ["--batch-size", "4", "--max-length", "512", "--samples", "8"]
