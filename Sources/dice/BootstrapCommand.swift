@@ -154,6 +154,8 @@ struct BootstrapCommand: ParsableCommand {
         // holds the adapter. π_ref is that same base when --reference names the --policy folder.
         let store: any PolicyStore
         if lora.enabled {
+            try FlagChecks.require(!dpo.checkpointActivations, "--checkpoint-activations", true,
+                                   "off with LoRA (checkpointing of adapted blocks is not tested yet)")
             let base = try TransformerLM(directory: policyFolder.url, backend: backend)
             let configuration = try lora.configuration(seed: seed) ?? LoRAConfiguration()
             let sameReference = referenceFolder.url.standardizedFileURL.path == policyFolder.url.standardizedFileURL.path
@@ -163,9 +165,11 @@ struct BootstrapCommand: ParsableCommand {
                                         configuration: configuration, layout: layout, generation: generation,
                                         tokenizer: policyFolder.tokenizer)
         } else {
-            store = try DirectoryPolicyStore(referenceModel: referenceFolder.url, initialPolicy: policyFolder.url,
-                                             layout: layout, backend: backend, generation: generation,
-                                             tokenizer: policyFolder.tokenizer)
+            let directories = try DirectoryPolicyStore(referenceModel: referenceFolder.url, initialPolicy: policyFolder.url,
+                                                       layout: layout, backend: backend, generation: generation,
+                                                       tokenizer: policyFolder.tokenizer)
+            directories.checkpointsActivations = dpo.checkpointActivations
+            store = directories
         }
         let bootstrapper = try DICEBootstrapper(configuration: configuration, render: policyFolder.render)
         if let rewardModel {

@@ -15,7 +15,7 @@ struct Dice: ParsableCommand {
             """,
         subcommands: [Bench.self, LogProbsCommand.self, Generate.self, DPOCommand.self, ConvertCommand.self,
                       DemoCommand.self, BootstrapCommand.self, EvalCommand.self, ReportCommand.self,
-                      TemplateCommand.self, RMCommand.self, MergeCommand.self, CollectivesCheck.self]
+                      TemplateCommand.self, RMCommand.self, MergeCommand.self, PlanCommand.self, CollectivesCheck.self]
     )
 
     /// Runs the tool after bootstrapping swift-log (stderr, level `DICEKIT_LOG_LEVEL`, default

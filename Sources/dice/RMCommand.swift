@@ -64,6 +64,7 @@ struct RMCommand: ParsableCommand {
         case .score:
             rm = try RewardModel(directory: modelURL, backend: backend)
         }
+        rm.network.checkpointsActivations = training.checkpointActivations
         let loaded = try pairData.load(modelURL: modelURL, context: rm.network.spec.maxPositions,
                                        eosTokenID: base.config.eosTokenId?.first)
         let pairs = loaded.pairs

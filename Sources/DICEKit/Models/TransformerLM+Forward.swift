@@ -5,7 +5,7 @@ extension TransformerLM {
     /// What one forward pass keeps for its backward.
     struct ForwardState {
         let batch: PackedBatch
-        let blocks: [TransformerBlock.Saved]
+        let blocks: [BlockMemory]
         let selected: Tensor            // [R, C] final residual rows that produce logits
         let finalNorm: Normalization.Saved
         let normalized: Tensor          // [R, C]
@@ -15,10 +15,20 @@ extension TransformerLM {
         let dropoutKey: UInt64?
     }
 
+    /// What a training forward pass keeps of one block for the backward: everything the block
+    /// saved, or (activation checkpointing) only its input `[N, C]`, from which the backward
+    /// recomputes the rest.
+    enum BlockMemory {
+        case saved(TransformerBlock.Saved)
+        case input(Tensor)
+    }
+
     /// Runs the blocks on a packed batch: the final residual rows that produce outputs `[R, C]`,
-    /// and each block's saved state when `keep` (for a backward pass). An inference pass keeps
-    /// none, so that only one block's activations are alive at a time.
-    private func trunk(_ batch: PackedBatch, keep: Bool) throws -> (selected: Tensor, saved: [TransformerBlock.Saved]) {
+    /// and what each block keeps for a backward pass when `keep` (its saved state, or under
+    /// `checkpointsActivations` its input; the last block, whose backward comes first, keeps its
+    /// saved state either way). An inference pass keeps none, so that only one block's
+    /// activations are alive at a time.
+    private func trunk(_ batch: PackedBatch, keep: Bool) throws -> (selected: Tensor, saved: [BlockMemory]) {
         let b = backend, p = parameters, c = spec.hiddenSize
         let n = batch.tokens.count
         var x = try Tensor(uninitialized: [n, c], on: b)
@@ -29,13 +39,14 @@ extension TransformerLM {
             try Tensor.embedding(ids: batch.positions, table: p.value(positionEmbedding), into: pos)
             try x.add(pos, into: x)
         }
-        var saved: [TransformerBlock.Saved] = []
+        var saved: [BlockMemory] = []
         saved.reserveCapacity(keep ? blocks.count : 0)
         // The last block computes only the rows that produce logits.
         for (l, block) in blocks.enumerated() {
+            let last = l == blocks.count - 1
             let (out, s) = try block.forward(x, positions: batch.positions, sequences: batch.sequences,
-                                             outputRows: l == blocks.count - 1 ? batch.outputRows : nil, p)
-            if keep { saved.append(s) }
+                                             outputRows: last ? batch.outputRows : nil, p)
+            if keep { saved.append(checkpointsActivations && !last ? .input(x) : .saved(s)) }
             x = out
         }
         let selected = blocks.isEmpty ? try TransformerBlock.gather(x, batch.outputRows) : x
@@ -133,7 +144,14 @@ extension TransformerLM {
             TransformerBlock.scatter(dx, batch.outputRows, into: all)
             dx = all
         }
-        for (block, saved) in zip(blocks, state.blocks).reversed() {
+        for (block, memory) in zip(blocks, state.blocks).reversed() {
+            let saved: TransformerBlock.Saved
+            switch memory {
+            case let .saved(s): saved = s
+            case let .input(x):
+                // Only blocks before the last are checkpointed: they keep every row.
+                saved = try block.forward(x, positions: batch.positions, sequences: batch.sequences, p).1
+            }
             dx = try block.backward(saved, dout: dx, positions: batch.positions, sequences: batch.sequences, p)
         }
         guard trainsBase else { return }

@@ -15,6 +15,14 @@ public final class TransformerLM {
     /// Whether pairs of one batch with identical prompts compute the prompt once (prefix
     /// sharing: DPO's chosen and rejected responses). Results are the same either way.
     public var sharesPrompts = true
+    /// Whether a training forward pass keeps only each block's input and recomputes the
+    /// block's forward during the backward pass (activation checkpointing), instead of keeping
+    /// every block's activations. It trades about one more forward pass of the blocks for
+    /// memory: the saved activations shrink from every block's (≈ 8C + 3I + … floats per token
+    /// and layer) to one `[N, C]` input per block plus one block's activations at a time.
+    /// Gradients are bit-identical either way on the CPU (the recomputed forward is the same
+    /// computation on the same input). Inference passes keep nothing either way.
+    public var checkpointsActivations = false
 
     /// The parts, as the architecture declares them.
     let layout: ModelLayout

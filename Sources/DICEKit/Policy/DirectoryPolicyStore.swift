@@ -19,6 +19,9 @@ public final class DirectoryPolicyStore: PolicyStore {
     public let tokenizer: Tokenizer?
     /// The architectures the model folders may use.
     public let registry: ArchitectureRegistry
+    /// Whether the policies handed out train with activation checkpointing
+    /// (`TransformerLM.checkpointsActivations`): the same gradients for less memory.
+    public var checkpointsActivations = false
     /// config.json of saved models (the architecture of π_0).
     private let config: ModelConfig
 
@@ -58,6 +61,7 @@ public final class DirectoryPolicyStore: PolicyStore {
     /// - Throws: as `scorer(_:)`.
     public func policy(_ id: ModelID) throws -> any BootstrapPolicy {
         let model = try TransformerLM(directory: directory(for: id), backend: backend, registry: registry)
+        model.checkpointsActivations = checkpointsActivations
         return TransformerPolicy(model: model, generation: generation, tokenizer: tokenizer)
     }
 

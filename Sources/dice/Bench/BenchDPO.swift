@@ -18,6 +18,12 @@ import Foundation
 /// (VmHWM); DICEKit's is reset before training so that setting up the peer's files is not
 /// counted.
 ///
+/// `--shape smollm2` runs the same update on SmolLM2-135M (its converted directory in
+/// ~/.cache/dicekit/smollm2/hf when there, else its shape with random weights);
+/// `--prompt-length` and `--response-length` set the pair shape, and `--checkpoint-activations`
+/// trains with activation checkpointing (Documentation/Memory.md compares the two).
+/// Step times are reported as the best and the median of the timed updates.
+///
 /// `--ranks N` runs the same update data-parallel over N ranks (the command starts itself under
 /// `mpirun -np N`; each rank takes N-th of the 8 pairs, gradients all-reduced): pairs/s is then the
 /// whole job's, and `bytes_sent_per_update` what rank 0 sent per update. No peer then.
@@ -25,7 +31,7 @@ struct BenchDPO: ParsableCommand {
     @OptionGroup var backendOptions: BackendOptions
     static let configuration = CommandConfiguration(
         commandName: "dpo",
-        abstract: "DPO update throughput on the small model (8 pairs, prompt/chosen/rejected 64)."
+        abstract: "DPO update throughput: 8 pairs, the small model with prompt/chosen/rejected 64 unless told otherwise."
     )
 
     @Flag(help: "Print one JSON object instead of a table.")
@@ -40,10 +46,34 @@ struct BenchDPO: ParsableCommand {
     @Option(help: "Data-parallel ranks (started with mpirun; 1: this process alone).")
     var ranks = 1
 
+    /// The model of the update.
+    enum Shape: String, ExpressibleByArgument, CaseIterable {
+        case small, smollm2
+    }
+
+    @Option(help: "small (DESIGN.md's small model, random weights) or smollm2 (SmolLM2-135M: ~/.cache/dicekit/smollm2/hf when present, else its shape with random weights).")
+    var shape = Shape.small
+
+    @Option(help: "Prompt tokens of each pair.")
+    var promptLength = 64
+
+    @Option(help: "Tokens of each response (chosen and rejected).")
+    var responseLength = 64
+
+    @Flag(help: "Train with activation checkpointing (each block's forward recomputed in the backward pass).")
+    var checkpointActivations = false
+
     struct Report: Encodable {
         let backend: String
         let threads: Int
+        let model: String
+        let checkpoint_activations: Bool
+        let prompt_length: Int
+        let response_length: Int
         let pairs: Int
+        /// Seconds per timed update: the best and the median.
+        let best_seconds: Double
+        let median_seconds: Double
         let tokens_per_step: Int
         let pairs_per_s: Double
         let tokens_per_s: Double
@@ -73,12 +103,17 @@ struct BenchDPO: ParsableCommand {
     private func measure(_ communicator: any Communicator) throws {
         let python = communicator.size > 1 ? nil : self.python
         let backend = try backendOptions.makeBackend()
-        let pairsCount = 8, prompt = 64, response = 64
+        try FlagChecks.require(promptLength >= 1, "--prompt-length", promptLength, "a number ≥ 1")
+        try FlagChecks.require(responseLength >= 1, "--response-length", responseLength, "a number ≥ 1")
+        let pairsCount = 8, prompt = promptLength, response = responseLength
+        let (model, modelConfig, modelName) = try Self.model(shape, backend: backend)
+        try FlagChecks.require(prompt + response <= model.spec.maxPositions, "--response-length", response,
+                               "at most the context (\(model.spec.maxPositions)) − --prompt-length")
+        model.checkpointsActivations = checkpointActivations
+        let vocabulary = UInt64(model.spec.vocabularySize)
         var rng = SplitMix64(seed: 3)
-        func ids(_ n: Int) -> [Int] { (0..<n).map { _ in Int(rng.next() % 8192) } }
+        func ids(_ n: Int) -> [Int] { (0..<n).map { _ in Int(rng.next() % vocabulary) } }
         let pairs = (0..<pairsCount).map { _ in PreferencePair(prompt: ids(prompt), chosen: ids(response), rejected: ids(response)) }
-        let model = try TransformerLM(spec: .small, backend: backend)
-        try model.initializeRandomly(seed: 0)
         let reference = try ReferenceLogProbs.compute(pairs, reference: model)
         // The reference is a shifted copy of the policy's own log-probs, so the loss is not log 2.
         let shifted = ReferenceLogProbs(chosen: reference.chosen.map { $0 - 0.5 }, rejected: reference.rejected.map { $0 + 0.5 })
@@ -87,7 +122,7 @@ struct BenchDPO: ParsableCommand {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dice-bench-dpo-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         if python != nil {
-            try model.modelDirectory(config: Self.smallConfig()).write(to: folder)
+            try model.modelDirectory(config: modelConfig).write(to: folder)
             let batch: [String: Any] = [
                 "prompt": pairs.map(\.prompt), "chosen": pairs.map(\.chosen), "rejected": pairs.map(\.rejected),
                 "reference_chosen": shifted.chosen, "reference_rejected": shifted.rejected,
@@ -139,6 +174,9 @@ struct BenchDPO: ParsableCommand {
         _ = try trainer.train(model, pairs: pairs, reference: shifted)
         guard communicator.rank == 0 else { return }
         let best = times.min() ?? .infinity
+        let sorted = times.sorted()
+        let median = sorted.isEmpty ? .infinity
+            : sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
         let tokens = pairsCount * 2 * (prompt + response)
         var peer: [String: JSONValue]?
         if let session {
@@ -149,7 +187,9 @@ struct BenchDPO: ParsableCommand {
             }
         }
         if let peerFailure { peer = ["error": .string(peerFailure)] }
-        let report = Report(backend: backend.name, threads: backend.threads, pairs: pairsCount, tokens_per_step: tokens,
+        let report = Report(backend: backend.name, threads: backend.threads, model: modelName,
+                            checkpoint_activations: checkpointActivations, prompt_length: prompt, response_length: response,
+                            pairs: pairsCount, best_seconds: best, median_seconds: median, tokens_per_step: tokens,
                             pairs_per_s: Double(pairsCount) / best, tokens_per_s: Double(tokens) / best,
                             peak_rss_mib: PeakMemory.mebibytes(), host_steal_percent: steal.percent, first_loss: first?.loss ?? .nan,
                             first_grad_norm: first?.gradNorm ?? .nan, peer: peer, ranks: communicator.size,
@@ -158,7 +198,8 @@ struct BenchDPO: ParsableCommand {
             try printJSON(report)
             return
         }
-        print("DPO update, small model, \(pairsCount) pairs × (prompt \(prompt), chosen \(response), rejected \(response)), AdamW, clip 1.0, \(communicator.size) rank(s) × \(backend.threads) threads")
+        print("DPO update, \(modelName), \(pairsCount) pairs × (prompt \(prompt), chosen \(response), rejected \(response)), AdamW, clip 1.0, \(communicator.size) rank(s) × \(backend.threads) threads\(checkpointActivations ? ", activation checkpointing" : "")")
+        print(String(format: "  DICEKit  update %.3f s best, %.3f s median of %d", best, median, times.count))
         if communicator.size > 1 {
             print(String(format: "  sent by rank 0 per update: %.1f MiB", report.bytes_sent_per_update / 1_048_576))
         }
@@ -176,6 +217,39 @@ struct BenchDPO: ParsableCommand {
         if let stolen = report.host_steal_percent {
             print(String(format: "  host steal %.1f%% of CPU time while the updates ran", stolen))
         }
+    }
+
+    /// The model of `shape`, its config.json and its name for the report. The small model and a
+    /// SmolLM2 without its weights on disk are initialised randomly (seed 0).
+    /// - Throws: what reading the SmolLM2 directory throws; `BackendError.allocationFailed`.
+    static func model(_ shape: Shape, backend: any Backend) throws -> (TransformerLM, ModelConfig, String) {
+        switch shape {
+        case .small:
+            let model = try TransformerLM(spec: .small, backend: backend)
+            try model.initializeRandomly(seed: 0)
+            return (model, try smallConfig(), "small model")
+        case .smollm2:
+            let folder = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/dicekit/smollm2/hf")
+            if FileManager.default.fileExists(atPath: folder.appendingPathComponent(ModelDirectory.configFile).path) {
+                let directory = try ModelDirectory.read(from: folder)
+                return (try TransformerLM(directory, backend: backend), directory.config, "SmolLM2-135M (\(folder.path))")
+            }
+            let config = try smollm2Config()
+            let model = try TransformerLM(config: config, backend: backend)
+            try model.initializeRandomly(seed: 0)
+            return (model, config, "SmolLM2-135M shape, random weights")
+        }
+    }
+
+    /// config.json of SmolLM2-135M-Instruct (DESIGN.md's real model).
+    static func smollm2Config() throws -> ModelConfig {
+        let json = """
+        {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 49152, "hidden_size": 576,
+         "intermediate_size": 1536, "num_hidden_layers": 30, "num_attention_heads": 9, "num_key_value_heads": 3,
+         "rope_theta": 100000.0, "rms_norm_eps": 1e-5, "max_position_embeddings": 8192, "tie_word_embeddings": true,
+         "hidden_act": "silu"}
+        """
+        return try ModelConfig.decode(Data(json.utf8), path: "smollm2/config.json")
     }
 
     /// config.json of `TransformerSpec.small` (DESIGN.md), for the peer.

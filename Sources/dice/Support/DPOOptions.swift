@@ -21,6 +21,8 @@ struct DPOOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Clip the gradient norm to this (0: no clipping).") var maxGradNorm = 1.0
     @Option(parsing: .unconditional, help: "Checkpoint every N updates (0: at the end only); a resumed round continues from the last one.")
     var saveEvery = 50
+    @Flag(help: "Activation checkpointing: keep only each block's input and recompute its forward in the backward pass (far less memory for about one more forward pass; the same gradients).")
+    var checkpointActivations = false
 
     /// The command-line flag of each DPO setting (`DPOTrainingError.invalidSetting`'s `name`).
     static let flags = [
