@@ -42,6 +42,8 @@ struct BenchDPO: ParsableCommand {
 
     struct Report: Encodable {
         let backend: String
+        /// The matrix products' input type (`--dtype`); the peer runs under bf16 autocast with bf16.
+        let dtype: String
         let threads: Int
         let pairs: Int
         let tokens_per_step: Int
@@ -101,7 +103,8 @@ struct BenchDPO: ParsableCommand {
                 let started = try PeerSession(
                     python: python, script: Peer.script("dpo_torch.py"),
                     arguments: ["--threads", "\(backend.threads)", "--serve", "--model", folder.path,
-                                "--batch", folder.appendingPathComponent("batch.json").path])
+                                "--batch", folder.appendingPathComponent("batch.json").path]
+                        + ["--autocast", backendOptions.dtype.rawValue])
                 _ = try started.read()  // the peer's untimed first update is done
                 session = started
             } catch {
@@ -149,7 +152,7 @@ struct BenchDPO: ParsableCommand {
             }
         }
         if let peerFailure { peer = ["error": .string(peerFailure)] }
-        let report = Report(backend: backend.name, threads: backend.threads, pairs: pairsCount, tokens_per_step: tokens,
+        let report = Report(backend: backend.name, dtype: backendOptions.dtype.rawValue, threads: backend.threads, pairs: pairsCount, tokens_per_step: tokens,
                             pairs_per_s: Double(pairsCount) / best, tokens_per_s: Double(tokens) / best,
                             peak_rss_mib: PeakMemory.mebibytes(), host_steal_percent: steal.percent, first_loss: first?.loss ?? .nan,
                             first_grad_norm: first?.gradNorm ?? .nan, peer: peer, ranks: communicator.size,
@@ -158,7 +161,7 @@ struct BenchDPO: ParsableCommand {
             try printJSON(report)
             return
         }
-        print("DPO update, small model, \(pairsCount) pairs × (prompt \(prompt), chosen \(response), rejected \(response)), AdamW, clip 1.0, \(communicator.size) rank(s) × \(backend.threads) threads")
+        print("DPO update, small model, \(pairsCount) pairs × (prompt \(prompt), chosen \(response), rejected \(response)), AdamW, clip 1.0, \(communicator.size) rank(s) × \(backend.threads) threads, \(report.dtype)")
         if communicator.size > 1 {
             print(String(format: "  sent by rank 0 per update: %.1f MiB", report.bytes_sent_per_update / 1_048_576))
         }
