@@ -138,7 +138,8 @@ public final class CPUBackend: Backend {
 
     /// Batched row-major GEMM `C_b = alpha · op(A_b) · op(B_b) + beta · C_b` (see
     /// `Backend.matmul`): one OpenBLAS `cblas_sgemm` per matrix of the batch, each on OpenBLAS's
-    /// own `threads` threads.
+    /// own `threads` threads. With `dtype == .bf16` (and alpha 1, beta 0 or 1) each product
+    /// takes bfloat16 inputs instead, accumulated in Float32 (`bf16Kernels`).
     public func matmul(_ a: BufferSlice, transposeA: Bool, _ b: BufferSlice, transposeB: Bool,
                        _ c: BufferSlice, m: Int, n: Int, k: Int, alpha: Float, beta: Float,
                        batch: Int, strideA: Int, strideB: Int, strideC: Int) {
@@ -170,7 +171,8 @@ public final class CPUBackend: Backend {
 
     /// `ck_gemm_nt` (no packing of either operand, so it beats sgemm at decoding's few rows),
     /// with the output columns split over the workers; every element's instruction sequence
-    /// is independent of `rows` and of the split.
+    /// is independent of `rows` and of the split. With `dtype == .bf16`, `ck_gemm_nt_bf16` on
+    /// bfloat16 inputs (the weight's `ParameterStore` copy), with the same independence.
     public func rowwiseMatmul(_ x: BufferSlice, weight: BufferSlice, into y: BufferSlice,
                               rows: Int, inputs: Int, outputs: Int) {
         precondition(rows >= 0 && inputs >= 0 && outputs >= 0

@@ -9,6 +9,6 @@
 public enum DType: String, Sendable, Hashable, CaseIterable {
     /// Float32 inputs and accumulation (the default and the reference).
     case fp32
-    /// bfloat16 inputs (8-bit significand: relative rounding error ≤ 2⁻⁹), Float32 accumulation.
+    /// bfloat16 inputs (8-bit significand: relative rounding error ≤ 2⁻⁸), Float32 accumulation.
     case bf16
 }
