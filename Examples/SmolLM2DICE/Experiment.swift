@@ -22,7 +22,7 @@ final class Experiment {
     let output: URL
     /// Progress lines for the terminal.
     let log: (String) -> Void
-    private let backend = CPUBackend()
+    let backend = CPUBackend()
 
     init(settings: ExperimentSettings, model: URL, alpaca: URL, output: URL, log: @escaping (String) -> Void) {
         self.settings = settings
@@ -38,9 +38,15 @@ final class Experiment {
         try prepareFolder()
         var seconds: [String: Double] = [:]
         let started = Date()
-        func timed<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
+        let clock = PhaseClock()
+        // A stage's wall time; a leaf stage (no rounds inside) is also a phase of the clock.
+        func timed<T>(_ stage: String, leaf: Bool = true, _ body: () throws -> T) rethrows -> T {
             let t = Date()
-            defer { seconds[stage, default: 0] += Date().timeIntervalSince(t) }
+            if leaf { clock.start(stage) }
+            defer {
+                if leaf { clock.stop() }
+                seconds[stage, default: 0] += Date().timeIntervalSince(t)
+            }
             return try body()
         }
 
@@ -67,70 +73,88 @@ final class Experiment {
         }
         let trainingIDs = try training.map(ids), heldOutIDs = try heldOut.map(ids)
 
-        // D_offline from π_ref's samples, then π_0 = DPO(π_ref, D_offline).
-        let referenceModel = try TransformerLM(directory: referenceURL, backend: backend)
+        // D_offline from π_ref's samples, then π_0 = DPO(π_ref, D_offline). π_ref is trained in
+        // place into π_0 and released once π_0 is written (it would hold 2 copies of the weights).
         let offlineData = OfflineData(prompts: training, promptIDs: trainingIDs, judge: judge, tokenizer: tokenizer)
-        let (offlineRows, ties) = try timed("offline data") {
-            log("offline data: 2 samples of π_ref for each of \(training.count) prompts, judged")
-            return try offlineData.build(reference: TransformerPolicy(model: referenceModel, generation: generation),
-                                         seed: s.seed &+ 1, url: output.appendingPathComponent("offline.jsonl"))
-        }
-        let offline = offlineRows.map {
-            PreferencePair(prompt: trainingIDs[$0.promptIndex], chosen: $0.chosenTokens, rejected: $0.rejectedTokens)
-        }
-        guard offline.count >= 2 else {
-            throw ExampleError.invalidOption(name: "prompts", value: "\(s.prompts)",
-                                             expected: "more prompts: only \(offline.count) offline pair(s) were made (\(ties) ties)")
-        }
-        // Evaluation: π_ref's held-out responses are the baseline of every comparison.
-        let evaluationFolder = output.appendingPathComponent("evaluation")
-        try FileManager.default.createDirectory(at: evaluationFolder, withIntermediateDirectories: true)
-        let evaluationPrompts = heldOut.enumerated().flatMap { i, p in
-            Array(repeating: TokenizedText(text: p.text, tokens: heldOutIDs[i]), count: s.evaluationSamples)
-        }
-        func responses(_ name: String, _ load: () throws -> TransformerLM) throws -> [SampleRecord] {
-            let url = evaluationFolder.appendingPathComponent("\(name).jsonl")
-            if FileManager.default.fileExists(atPath: url.path) { return try JSONL.read(SampleRecord.self, from: url) }
-            log("evaluation: \(name) on \(heldOut.count) held-out prompts × \(s.evaluationSamples)")
-            let policy = TransformerPolicy(model: try load(), generation: generation)
-            let groups = try policy.checkedSample(heldOutIDs, count: s.evaluationSamples, seed: s.seed &+ 2)
-            let records = groups.enumerated().flatMap { p, group in
-                group.enumerated().map { k, sample in
-                    let c = offlineData.content(sample)
-                    return SampleRecord(promptIndex: p, sampleIndex: k, tokens: c.tokens, text: c.text,
-                                        finishReason: sample.finishReason)
-                }
-            }
-            try JSONL.write(records, to: url)
-            return records
-        }
-        func texts(_ records: [SampleRecord]) -> [TokenizedText] { records.map { TokenizedText(text: $0.text, tokens: $0.tokens) } }
-        // (sampled before π_0's DPO, which trains `referenceModel` in place)
-        let baseline = try timed("evaluation") { try responses("pi_ref") { referenceModel } }
-        func row(_ name: String, _ records: [SampleRecord], compare: Bool) throws -> ModelRow {
-            var met = 0, asked = 0, allMet = 0
-            for r in records {
-                let checks = try judge.checks(prompt: heldOut[r.promptIndex].text, response: r.text)
-                met += checks.count(where: \.satisfied)
-                asked += checks.count
-                if checks.allSatisfy(\.satisfied) { allMet += 1 }
-            }
-            let n = Double(max(1, records.count))
-            let satisfaction = Satisfaction(
-                constraintRate: Double(met) / Double(max(1, asked)), allMetRate: Double(allMet) / n,
-                truncatedRate: Double(records.count { $0.finishReason == .length }) / n,
-                averageCharacters: Double(records.reduce(0) { $0 + $1.text.unicodeScalars.count }) / n)
-            let h2h = compare ? try HeadToHeadResult.evaluate(prompts: evaluationPrompts, responses: texts(records),
-                                                               baseline: texts(baseline), judge: judge) : nil
-            return ModelRow(model: name, satisfaction: satisfaction, againstStart: h2h)
-        }
+        let evaluation = HeldOutEvaluation(prompts: heldOut, promptIDs: heldOutIDs, samples: s.evaluationSamples,
+                                           generation: generation, seed: s.seed &+ 2, judge: judge,
+                                           offlineData: offlineData, folder: output.appendingPathComponent("evaluation"),
+                                           log: log)
         let initialURL = output.appendingPathComponent("models/pi_0")
+        let (offline, ties, baseline) = try trainInitialPolicy(
+            referenceURL: referenceURL, initialURL: initialURL, offlineData: offlineData, evaluation: evaluation,
+            generation: generation, timed: timed)
+        let initialRecords = try timed("evaluation") { try evaluation.responses("pi_0") { try TransformerLM(directory: initialURL, backend: backend) } }
+        var rows = [try evaluation.row("pi_ref", baseline, baseline: nil), try evaluation.row("pi_0", initialRecords, baseline: baseline)]
+        func evaluate(_ name: String, _ directory: URL) throws {
+            let records = try timed("evaluation") { try evaluation.responses(name) { try TransformerLM(directory: directory, backend: backend) } }
+            rows.append(try evaluation.row(name, records, baseline: baseline))
+        }
+
+        // DICE rounds with the implicit reward.
+        let inputs = DICEInputs(referenceURL: referenceURL, initialURL: initialURL, generation: generation,
+                                training: training, trainingIDs: trainingIDs, offline: offline, tokenizer: tokenizer,
+                                judge: judge)
+        let dice = try timed("dice rounds", leaf: false) { try diceRounds(inputs, folder: "run", label: "dice", rewardModel: nil, clock: clock) }
+        for (report, directory) in dice.models { try evaluate(report.output.description, directory) }
+        var rounds = dice.rows
+
+        // The paper's comparisons: offline data only (γ = 1), and a reward model in place of
+        // the implicit reward.
+        var rewardModel: RewardModelRow?
+        if s.comparisons {
+            let offlineOnly = try timed("offline only", leaf: false) { try offlineOnlyRounds(inputs, clock: clock) }
+            for (t, directory) in offlineOnly.enumerated() { try evaluate("offline_only_\(t + 1)", directory) }
+            let rm = try timed("reward model", leaf: false) { try trainRewardModel(inputs, clock: clock) }
+            rewardModel = rm.row
+            let rmRun = try timed("rm rounds", leaf: false) { try diceRounds(inputs, folder: "run-rm", label: "rm", rewardModel: rm.url, clock: clock) }
+            for (report, directory) in rmRun.models { try evaluate("rm_\(report.round)", directory) }
+            rounds += rmRun.rows
+        }
+        clock.stop()
+        seconds["total"] = Date().timeIntervalSince(started)
+        let report = ExperimentReport(
+            settings: s, model: model.path, offlinePairs: offline.count, offlineTies: ties, rows: rows, rounds: rounds,
+            rewardModel: rewardModel, seconds: seconds, phases: clock.times,
+            threads: backend.threads)
+        try report.write(to: output)
+        return report
+    }
+
+    /// D_offline (π_ref's two samples per training prompt, judged), π_ref's held-out responses,
+    /// and π_0 = DPO(π_ref, D_offline) written to `initialURL` (kept when it exists).
+    /// - Returns: the offline pairs, the prompts whose two samples tied, π_ref's held-out responses.
+    /// - Throws: `ExampleError.invalidOption` when fewer than 2 offline pairs come out; model,
+    ///   file and training errors.
+    private func trainInitialPolicy(referenceURL: URL, initialURL: URL, offlineData: OfflineData,
+                                    evaluation: HeldOutEvaluation, generation: GenerationParameters,
+                                    timed: (String, Bool, () throws -> Void) throws -> Void)
+        throws -> (offline: [PreferencePair], ties: Int, baseline: [SampleRecord]) {
+        let s = settings
+        let referenceModel = try TransformerLM(directory: referenceURL, backend: backend)
+        var result: (offline: [PreferencePair], ties: Int, baseline: [SampleRecord]) = ([], 0, [])
+        try timed("offline data", true) {
+            log("offline data: 2 samples of π_ref for each of \(offlineData.prompts.count) prompts, judged")
+            let (rows, ties) = try offlineData.build(reference: TransformerPolicy(model: referenceModel, generation: generation),
+                                                     seed: s.seed &+ 1, url: output.appendingPathComponent("offline.jsonl"))
+            result.offline = rows.map {
+                PreferencePair(prompt: offlineData.promptIDs[$0.promptIndex], chosen: $0.chosenTokens, rejected: $0.rejectedTokens)
+            }
+            result.ties = ties
+        }
+        guard result.offline.count >= 2 else {
+            throw ExampleError.invalidOption(name: "prompts", value: "\(s.prompts)",
+                                             expected: "more prompts: only \(result.offline.count) offline pair(s) were made (\(result.ties) ties)")
+        }
+        // (sampled before π_0's DPO, which trains `referenceModel` in place)
+        try timed("evaluation", true) { result.baseline = try evaluation.responses("pi_ref") { referenceModel } }
         let config = try ModelConfig.load(contentsOf: referenceURL.appendingPathComponent(ModelDirectory.configFile))
         // config.json is written last: its presence means the weights are complete.
         if !FileManager.default.fileExists(atPath: initialURL.appendingPathComponent(ModelDirectory.configFile).path) {
-            try timed("pi_0 DPO") {
+            try timed("pi_0 DPO", true) {
+                let offline = result.offline
                 log("π_0: DPO on \(offline.count) offline pairs, \(s.initialSteps) steps")
-                let reference = try ReferenceLogProbs.compute(offline, reference: referenceModel, batchSize: s.microBatchSize)
+                let reference = try ReferenceLogProbs.compute(offline, reference: referenceModel, batchSize: 2 * s.microBatchSize)
                 let trainer = StandardDPOTrainer(configuration: try dpo(steps: s.initialSteps, seed: s.seed)) { [log] event in
                     if case .step(let m) = event { log(Self.describe(m, of: s.initialSteps, label: "π_0 DPO")) }
                 }
@@ -138,59 +162,7 @@ final class Experiment {
                 try referenceModel.modelDirectory(config: config).write(to: initialURL)
             }
         }
-
-        let initialRecords = try timed("evaluation") { try responses("pi_0") { try TransformerLM(directory: initialURL, backend: backend) } }
-        var rows = [try row("pi_ref", baseline, compare: false), try row("pi_0", initialRecords, compare: true)]
-
-        // DICE rounds.
-        let layout = RunLayout(root: output.appendingPathComponent("run"))
-        let store = try DirectoryPolicyStore(referenceModel: referenceURL, initialPolicy: initialURL, layout: layout,
-                                             backend: backend, generation: generation)
-        let dice = DICEConfiguration(rounds: s.rounds, samplesPerPrompt: s.samples, beta: s.beta, alpha: .auto,
-                                     lengthUnit: .characters, minValid: s.minValid, gamma: s.gamma,
-                                     dpo: try dpo(steps: s.steps, seed: s.seed), seed: s.seed &+ 3,
-                                     scoringBatchSize: 2 * s.microBatchSize)
-        let bootstrapper = try DICEBootstrapper(configuration: dice) { tokenizer.decode($0, skipSpecialTokens: true) }
-        // No DPO checkpoints inside a round (parameters + AdamW state are 1.6 GB per round for
-        // SmolLM2): an interrupted round restarts its short DPO; completed phases are kept.
-        bootstrapper.makeTrainer = { configuration, _ in StandardDPOTrainer(configuration: configuration) }
-        bootstrapper.observer = { [log] event in
-            switch event {
-            case .phaseStarted(let round, let phase): log("round \(round): \(phase)")
-            case .training(let round, .step(let m)): log(Self.describe(m, of: s.steps, label: "round \(round) DPO"))
-            default: break
-            }
-        }
-        let reports = try timed("dice rounds") {
-            try bootstrapper.run(prompts: trainingIDs, offline: offline, store: store, layout: layout, mode: .resume)
-        }
-        for report in reports {
-            let records = try timed("evaluation") {
-                try responses(report.output.description) {
-                    try TransformerLM(directory: store.directory(for: report.output), backend: backend)
-                }
-            }
-            rows.append(try row(report.output.description, records, compare: true))
-        }
-        let judged = try reports.map { report in
-            try JSONL.read(GeneratedPair.self, from: layout.pairs(report.round)).map { p in
-                try judge.verdict(prompt: TokenizedText(text: training[p.promptIndex].text, tokens: trainingIDs[p.promptIndex]),
-                                  a: TokenizedText(text: p.chosen.text, tokens: p.chosen.tokens),
-                                  b: TokenizedText(text: p.rejected.text, tokens: p.rejected.tokens))
-            }
-        }
-        seconds["total"] = Date().timeIntervalSince(started)
-        let report = ExperimentReport(
-            settings: s, model: model.path, offlinePairs: offline.count, offlineTies: ties, rows: rows,
-            rounds: zip(reports, judged).map { r, verdicts in
-                RoundRow(round: r.round, pairs: r.pairing.pairs, truncatedDropped: r.pairing.truncated,
-                         promptsWithTooFewValid: r.pairing.promptsWithTooFewValid, alpha: r.lengthRegularization.alpha,
-                         generatedPairsUsed: r.generatedPairsUsed, offlinePairsUsed: r.offlinePairsUsed,
-                         finalLoss: r.training?["loss"], judgeOnPairs: WinRate(verdicts))
-            },
-            seconds: seconds, threads: backend.threads)
-        try report.write(to: output)
-        return report
+        return result
     }
 
     /// The DPO settings of π_0 and of each round.

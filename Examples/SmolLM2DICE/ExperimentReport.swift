@@ -27,6 +27,8 @@ struct ModelRow: Sendable, Hashable, Codable {
 
 /// One DICE round's pairing and training, in brief.
 struct RoundRow: Sendable, Hashable, Codable {
+    /// "dice" (the implicit reward) or "rm" (the reward model's scores).
+    var run: String
     var round: Int
     var pairs: Int
     var truncatedDropped: Int
@@ -41,6 +43,25 @@ struct RoundRow: Sendable, Hashable, Codable {
     var judgeOnPairs: WinRate
 }
 
+/// The comparison's reward model, trained on D_offline.
+struct RewardModelRow: Sendable, Hashable, Codable {
+    var trainingPairs: Int
+    var validationPairs: Int
+    var steps: Int
+    /// Reward accuracy of the last update's batch and on the held-out offline pairs.
+    var trainingAccuracy: Double?
+    var validationAccuracy: Double?
+    var validationLoss: Double?
+}
+
+/// Wall-clock and CPU seconds of one phase ("round 1 sample", "offline only round 2 train", …).
+struct PhaseTime: Sendable, Hashable, Codable {
+    var phase: String
+    var seconds: Double
+    /// The process's user + system seconds (all threads) during the phase.
+    var cpuSeconds: Double
+}
+
 /// The whole example's report.
 struct ExperimentReport: Sendable, Hashable, Codable {
     var settings: ExperimentSettings
@@ -51,8 +72,12 @@ struct ExperimentReport: Sendable, Hashable, Codable {
     var offlineTies: Int
     var rows: [ModelRow]
     var rounds: [RoundRow]
+    /// The comparison's reward model (nil without --comparisons).
+    var rewardModel: RewardModelRow?
     /// Wall-clock seconds per stage, and "total".
     var seconds: [String: Double]
+    /// Wall-clock seconds per phase of every round (this invocation).
+    var phases: [PhaseTime]
     /// CPU threads the backend used.
     var threads: Int
 
@@ -66,21 +91,34 @@ struct ExperimentReport: Sendable, Hashable, Codable {
         md += "DPO \(s.initialSteps) (π_0) and \(s.steps) (per round) steps, lr \(s.learningRate), batch \(s.batchSize), β \(s.beta), γ \(s.gamma); seed \(s.seed); \(threads) threads.\n\n"
         md += "Offline data: \(offlinePairs) pairs, each two samples of π_ref labelled by the constraint judge (\(offlineTies) prompts tied and gave none).\n\n"
         md += "## Held-out prompts (\(s.heldOut) × \(s.evaluationSamples) responses per model)\n\n"
+        md += "Models: π_0 = DPO(π_ref, D_offline); pi_t: DICE round t (implicit reward, γ \(s.gamma)); offline_only_t: the same rounds on D_offline alone (γ = 1); "
+        md += "rm_t: DICE round t ranked by a reward model trained on D_offline. Each against π_ref's responses, with 95% bootstrap intervals.\n\n"
         md += "| model | constraints met | all met | truncated | avg chars | win rate vs π_ref | LC win rate vs π_ref | W / T / L |\n"
         md += "|---|---|---|---|---|---|---|---|\n"
+        func withInterval(_ x: Double, _ i: BootstrapInterval?) -> String {
+            guard let i else { return pct(x) }
+            return "\(pct(x)) [\(String(format: "%.1f", 100 * i.lower)), \(String(format: "%.1f", 100 * i.upper))]"
+        }
         for r in rows {
             let h2h = r.againstStart.map {
-                "\(pct($0.winRate.rate)) | \(pct($0.lengthControlled.rate)) | \($0.winRate.wins) / \($0.winRate.ties) / \($0.winRate.losses)"
+                "\(withInterval($0.winRate.rate, $0.intervals?.winRate)) | \(withInterval($0.lengthControlled.rate, $0.intervals?.lengthControlled)) | \($0.winRate.wins) / \($0.winRate.ties) / \($0.winRate.losses)"
             } ?? "— | — | —"
             md += "| \(r.model) | \(pct(r.satisfaction.constraintRate)) | \(pct(r.satisfaction.allMetRate)) | \(pct(r.satisfaction.truncatedRate)) | \(String(format: "%.0f", r.satisfaction.averageCharacters)) | \(h2h) |\n"
         }
         md += "\nWin rate: the constraint judge (more constraints met wins; equal counts go to the smaller graded violation; otherwise a tie, counted ½). "
         md += "LC: AlpacaEval 2's length-controlled win rate (logistic fit on tanh(Δchars / sd), read at Δ = 0).\n\n"
-        md += "## Rounds\n\n| round | pairs | truncated dropped | prompts with too few valid | judge on pairs: chosen W / T / L | α | generated + offline used | final DPO loss |\n|---|---|---|---|---|---|---|---|\n"
+        md += "## Rounds\n\n| run | round | pairs | truncated dropped | prompts with too few valid | judge on pairs: chosen W / T / L | α | generated + offline used | final DPO loss |\n|---|---|---|---|---|---|---|---|---|\n"
         for r in rounds {
-            md += "| \(r.round) | \(r.pairs) | \(r.truncatedDropped) | \(r.promptsWithTooFewValid) | \(r.judgeOnPairs.wins) / \(r.judgeOnPairs.ties) / \(r.judgeOnPairs.losses) | \(String(format: "%.4g", r.alpha)) | \(r.generatedPairsUsed) + \(r.offlinePairsUsed) | \(r.finalLoss.map { String(format: "%.4f", $0) } ?? "—") |\n"
+            md += "| \(r.run) | \(r.round) | \(r.pairs) | \(r.truncatedDropped) | \(r.promptsWithTooFewValid) | \(r.judgeOnPairs.wins) / \(r.judgeOnPairs.ties) / \(r.judgeOnPairs.losses) | \(String(format: "%.4g", r.alpha)) | \(r.generatedPairsUsed) + \(r.offlinePairsUsed) | \(r.finalLoss.map { String(format: "%.4f", $0) } ?? "—") |\n"
         }
-        md += "\n## Time (this invocation: a resumed run counts only the stages it ran)\n\n| stage | seconds |\n|---|---|\n"
+        if let rm = rewardModel {
+            func acc(_ x: Double?) -> String { x.map(pct) ?? "—" }
+            md += "\nReward model: Bradley–Terry on \(rm.trainingPairs) offline pairs, \(rm.steps) updates; reward accuracy \(acc(rm.trainingAccuracy)) on the last batch, "
+            md += "\(acc(rm.validationAccuracy)) on \(rm.validationPairs) held-out offline pairs.\n"
+        }
+        md += "\n## Time (this invocation: a resumed run counts only what it ran)\n\n| phase | wall seconds | CPU seconds |\n|---|---|---|\n"
+        for p in phases { md += "| \(p.phase) | \(String(format: "%.0f", p.seconds)) | \(String(format: "%.0f", p.cpuSeconds)) |\n" }
+        md += "\n| stage | seconds |\n|---|---|\n"
         for key in seconds.keys.sorted() { md += "| \(key) | \(String(format: "%.0f", seconds[key] ?? 0)) |\n" }
         return md
     }

@@ -37,6 +37,12 @@ struct ExperimentSettings: Sendable, Hashable, Codable {
     var minValid: Int
     /// Responses per held-out prompt and model in the evaluation.
     var evaluationSamples: Int
+    /// Also run the paper's comparisons: the same rounds with γ = 1 (offline data only) and
+    /// with a reward model trained on D_offline in place of the implicit reward.
+    var comparisons: Bool
+    /// Bradley–Terry updates and learning rate of that reward model.
+    var rewardModelSteps: Int
+    var rewardModelLearningRate: Double
     var seed: UInt64
 
     /// Checks the settings before any work.
@@ -62,5 +68,8 @@ struct ExperimentSettings: Sendable, Hashable, Codable {
         try check(minValid >= 2 && minValid <= samples, "min-valid", minValid, "2 … --samples (\(samples))")
         try check(evaluationSamples >= 1, "evaluation-samples", evaluationSamples, "at least 1")
         try check(learningRate > 0 && learningRate.isFinite, "learning-rate", learningRate, "a finite number > 0")
+        try check(rewardModelSteps >= 1, "rm-steps", rewardModelSteps, "at least 1")
+        try check(rewardModelLearningRate > 0 && rewardModelLearningRate.isFinite, "rm-learning-rate",
+                  rewardModelLearningRate, "a finite number > 0")
     }
 }

@@ -19,9 +19,10 @@ struct SmolLM2DICE: ParsableCommand {
         commandName: "SmolLM2DICE",
         abstract: "DICE on SmolLM2-135M-Instruct with constrained AlpacaEval instructions and a programmatic judge.",
         discussion: """
-            The default size finishes in well under 30 minutes on 2 cores. A rerun in the same --output resumes. \
-            Much smaller sizes can leave a round without pairs (too few prompts with --min-valid finished \
-            samples): raise --max-new-tokens, --samples or --prompts.
+            The default size (256 prompts × K 8 × 128 tokens, 2 rounds, 200 held-out prompts × 2, with the \
+            γ = 1 and reward-model comparisons) takes about an hour on 2 cores; --no-comparisons runs the DICE \
+            rounds alone. A rerun in the same --output resumes. Much smaller sizes can leave a round without \
+            pairs (too few prompts with --min-valid finished samples): raise --max-new-tokens, --samples or --prompts.
             """)
 
     static var cache: String {
@@ -37,17 +38,17 @@ struct SmolLM2DICE: ParsableCommand {
     @Flag(help: "Delete --output first.")
     var fresh = false
 
-    @Option(help: "Training prompts X.") var prompts = 32
-    @Option(help: "Held-out prompts for evaluation.") var heldOut = 24
+    @Option(help: "Training prompts X.") var prompts = 256
+    @Option(help: "Held-out prompts for evaluation.") var heldOut = 200
     @Option(help: "Verifiable constraints per prompt (distinct kinds).") var constraints = 2
     @Option(help: "Only instructions of at most this many characters are drawn.") var maxInstructionCharacters = 200
-    @Option(help: "K, samples per prompt in each round.") var samples = 4
-    @Option(help: "DICE rounds.") var rounds = 1
-    @Option(help: "Cap on generated tokens.") var maxNewTokens = 48
+    @Option(help: "K, samples per prompt in each round.") var samples = 8
+    @Option(help: "DICE rounds.") var rounds = 2
+    @Option(help: "Cap on generated tokens.") var maxNewTokens = 128
     @Option(help: "Sampling temperature.") var temperature = 0.7
     @Option(help: "Nucleus mass.") var topP = 0.9
-    @Option(help: "DPO steps of π_0 = DPO(π_ref, offline pairs).") var initialSteps = 10
-    @Option(help: "DPO steps per round.") var steps = 10
+    @Option(help: "DPO steps of π_0 = DPO(π_ref, offline pairs).") var initialSteps = 32
+    @Option(help: "DPO steps per round.") var steps = 32
     @Option(help: "DPO learning rate (constant, AdamW, clip 1.0).") var learningRate = 5e-6
     @Option(help: "Pairs per DPO update.") var batchSize = 8
     @Option(help: "Pairs per forward/backward pass (divides --batch-size).") var microBatchSize = 4
@@ -55,6 +56,12 @@ struct SmolLM2DICE: ParsableCommand {
     @Option(help: "γ, the offline share of each round's training set.") var gamma = 0.5
     @Option(help: "Finished (not truncated) samples a prompt needs to give a pair.") var minValid = 2
     @Option(help: "Responses per held-out prompt and model.") var evaluationSamples = 2
+    @Flag(inversion: .prefixedNo, help: "Also run the same rounds with γ = 1 and with a reward model in place of the implicit reward.")
+    var comparisons = true
+    @Option(name: .customLong("rm-steps"), help: "Bradley–Terry updates of the comparison's reward model (on D_offline).")
+    var rewardModelSteps = 48
+    @Option(name: .customLong("rm-learning-rate"), help: "Its learning rate (constant, AdamW).")
+    var rewardModelLearningRate = 1e-5
     @Option(help: "Seed of every draw.") var seed: UInt64 = 0
 
     /// Runs after `BLASCore.configureProcess()`, as `dice` does: OpenBLAS's kernel family and
@@ -70,7 +77,8 @@ struct SmolLM2DICE: ParsableCommand {
             maxInstructionCharacters: maxInstructionCharacters, samples: samples, rounds: rounds,
             maxNewTokens: maxNewTokens, temperature: temperature, topP: topP, initialSteps: initialSteps,
             steps: steps, learningRate: learningRate, batchSize: batchSize, microBatchSize: microBatchSize,
-            beta: beta, gamma: gamma, minValid: minValid, evaluationSamples: evaluationSamples, seed: seed)
+            beta: beta, gamma: gamma, minValid: minValid, evaluationSamples: evaluationSamples, comparisons: comparisons,
+            rewardModelSteps: rewardModelSteps, rewardModelLearningRate: rewardModelLearningRate, seed: seed)
         let outputURL = URL(fileURLWithPath: output)
         if fresh { try? FileManager.default.removeItem(at: outputURL) }
         let start = Date()

@@ -8,10 +8,14 @@ import Darwin
 /// page-rounded size, for the next allocation of that size.
 ///
 /// A training step allocates the same activation shapes every time; returning fresh pages to
-/// the kernel and faulting them in again costs more than the arithmetic on them. Cached memory
-/// is capped at `capacity` bytes; beyond it, freed blocks go back to the system. Blocks of 2 MiB
-/// or more are backed by transparent huge pages where the system allows it (fewer TLB misses
-/// when kernels stream through parameters and activations).
+/// the kernel and faulting them in again costs more than the arithmetic on them. When a request
+/// finds no block of its size, the shapes have changed (another phase, another batch length,
+/// fewer running samples): the blocks cached for the old shapes would only add to the peak, so
+/// they all go back to the system before the new block is made. The cache therefore never
+/// holds more than one generation of shapes, and the peak stays the working set's. Cached memory
+/// is also capped at `capacity` bytes. Blocks of 2 MiB or more are mapped on their own (returned
+/// to the system when released, whatever the C allocator's thresholds) and advised as
+/// transparent huge pages where the system allows it.
 ///
 /// @unchecked Sendable: all mutable state is guarded by `lock`; buffers may be released on any
 /// thread.
@@ -27,7 +31,7 @@ final class CPUBufferPool: @unchecked Sendable {
     }
 
     deinit {
-        for blocks in free.values { blocks.forEach { Glibc.free($0) } }
+        for (size, blocks) in free { blocks.forEach { Self.release($0, size: size) } }
         pthread_mutex_destroy(lock)
         lock.deallocate()
     }
@@ -35,27 +39,32 @@ final class CPUBufferPool: @unchecked Sendable {
     /// The block size used for a request of `bytes`: whole 4 KiB pages.
     static func roundedSize(_ bytes: Int) -> Int { (max(bytes, 1) + 4095) & ~4095 }
 
-    /// Blocks of at least this size are aligned to it and advised as transparent huge pages.
+    /// Blocks of at least this size are mapped on their own and advised as transparent huge pages.
     static let hugePage = 2 << 20
 
-    /// A cached block of exactly `size` bytes (page-rounded), or a new one; nil when the
-    /// system refuses.
+    /// Bytes held in the cache now (for tests).
+    var cached: Int {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return cachedBytes
+    }
+
+    /// A cached block of exactly `size` bytes (page-rounded), or a new one after the cache has
+    /// been emptied; nil when the system refuses.
     func take(size: Int) -> UnsafeMutableRawPointer? {
         pthread_mutex_lock(lock)
         if var blocks = free[size], let block = blocks.popLast() {
-            free[size] = blocks
+            free[size] = blocks.isEmpty ? nil : blocks
             cachedBytes -= size
             pthread_mutex_unlock(lock)
             return block
         }
+        let stale = free
+        free = [:]
+        cachedBytes = 0
         pthread_mutex_unlock(lock)
-        var raw: UnsafeMutableRawPointer?
-        let huge = size >= Self.hugePage
-        guard posix_memalign(&raw, huge ? Self.hugePage : 64, size) == 0 else { return nil }
-        #if os(Linux)
-        if huge, let raw { _ = madvise(raw, size, MADV_HUGEPAGE) }
-        #endif
-        return raw
+        for (s, blocks) in stale { blocks.forEach { Self.release($0, size: s) } }
+        return Self.allocate(size)
     }
 
     /// Returns a block of `size` bytes for reuse (or to the system when the cache is full).
@@ -67,7 +76,38 @@ final class CPUBufferPool: @unchecked Sendable {
             pthread_mutex_unlock(lock)
         } else {
             pthread_mutex_unlock(lock)
-            Glibc.free(block)
+            Self.release(block, size: size)
         }
+    }
+
+    /// A new block of `size` bytes, 64-byte aligned (2 MiB-aligned and mapped on its own when huge).
+    private static func allocate(_ size: Int) -> UnsafeMutableRawPointer? {
+        if size >= hugePage {
+            #if os(Linux)
+            // Map 2 MiB more than asked and unmap the ends, so the block starts on a 2 MiB line.
+            let mapped = size + hugePage
+            guard let raw = mmap(nil, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+                  raw != MAP_FAILED else { return nil }
+            let head = (hugePage - Int(bitPattern: raw) % hugePage) % hugePage
+            if head > 0 { _ = munmap(raw, head) }
+            if hugePage - head > 0 { _ = munmap(raw + head + size, hugePage - head) }
+            _ = madvise(raw + head, size, MADV_HUGEPAGE)
+            return raw + head
+            #endif
+        }
+        var raw: UnsafeMutableRawPointer?
+        guard posix_memalign(&raw, 64, size) == 0 else { return nil }
+        return raw
+    }
+
+    /// Gives a block made by `allocate(_:)` back to the system.
+    private static func release(_ block: UnsafeMutableRawPointer, size: Int) {
+        #if os(Linux)
+        if size >= hugePage {
+            _ = munmap(block, size)
+            return
+        }
+        #endif
+        Glibc.free(block)
     }
 }

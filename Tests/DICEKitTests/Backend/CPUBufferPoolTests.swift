@@ -40,3 +40,25 @@ import Testing
         pool.give(again, size: big)
     }
 }
+
+/// A request of a size the cache does not hold empties the cache first, so that blocks kept for
+/// shapes that are no longer used (an earlier phase, a longer batch) do not add to the peak.
+@Suite struct CPUBufferPoolEvictionTests {
+    @Test func missReturnsStaleBlocksToTheSystem() throws {
+        let pool = CPUBufferPool(capacity: 64 << 20)
+        let sizes = [3 << 20, 4096, 5 << 20]
+        let blocks = try sizes.map { try #require(pool.take(size: $0)) }
+        for (b, s) in zip(blocks, sizes) { pool.give(b, size: s) }
+        #expect(pool.cached == sizes.reduce(0, +))
+        // A hit takes its block out of the cache and leaves the others.
+        let hit = try #require(pool.take(size: 4096))
+        #expect(hit == blocks[1])
+        #expect(pool.cached == (3 << 20) + (5 << 20))
+        // A miss (7 MiB: no block of that size) empties the cache before allocating.
+        let miss = try #require(pool.take(size: 7 << 20))
+        #expect(pool.cached == 0)
+        pool.give(hit, size: 4096)
+        pool.give(miss, size: 7 << 20)
+        #expect(pool.cached == 4096 + (7 << 20))
+    }
+}
