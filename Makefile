@@ -24,11 +24,18 @@ export OPENBLAS_THREAD_TIMEOUT ?= 4
 PYTHON ?= $(shell [ -x /tmp/venv/bin/python ] && echo /tmp/venv/bin/python)
 PEER := $(if $(PYTHON),--python $(PYTHON),)
 
-# OpenBLAS headers and library (Debian/Ubuntu), installed only when missing.
+# OpenBLAS headers and library (Debian/Ubuntu), installed only when missing. oneDNN (libdnnl2,
+# loaded at run time for `--dtype bf16`'s matrix products; without it CKernels' own bfloat16
+# kernels run) likewise, its failure only noted.
 deps:
 	@if ! dpkg -s libopenblas-dev >/dev/null 2>&1; then \
 		echo "Installing libopenblas-dev…"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libopenblas-dev; \
+	fi
+	@if ! dpkg -s libdnnl2 >/dev/null 2>&1; then \
+		echo "Installing libdnnl2 (oneDNN, for --dtype bf16)…"; \
+		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libdnnl2) \
+			|| echo "(could not install libdnnl2: bf16 products will use CKernels' own kernels)"; \
 	fi
 
 build: deps

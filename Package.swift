@@ -35,9 +35,16 @@ let package = Package(
             path: "Sources/CMPIShim",
             linkerSettings: [.linkedLibrary("dl")]
         ),
+        // oneDNN 2.x (libdnnl.so.2, Debian's libdnnl2) bound at run time with dlopen/dlsym for
+        // the CPU backend's bfloat16 matrix products; without it CKernels' own kernels run.
+        .target(
+            name: "CDNNLShim",
+            path: "Sources/CDNNLShim",
+            linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]
+        ),
         .target(
             name: "DICEKit",
-            dependencies: ["CBLAS", "CKernels", "CMPIShim", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CBLAS", "CKernels", "CMPIShim", "CDNNLShim", .product(name: "Logging", package: "swift-log")]
         ),
         // The CUDA driver, cuBLAS and NVRTC types and function signatures that DICEKitCUDA uses,
         // bound at run time with dlopen/dlsym (no CUDA toolkit at build time).

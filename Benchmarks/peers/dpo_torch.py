@@ -14,7 +14,12 @@ With --serve, the timed updates run on request, so that `dice bench dpo` can alt
 its own in the same minutes: after the first (untimed) update the script prints one JSON line
 with that update's loss and gradient norm, then answers each "step" line on stdin with one
 JSON line {"seconds": …}, and "end" (or end of input) with the summary object.
+
+With --autocast bf16 the forward (and so the backward's matmuls) runs under
+torch.autocast("cpu", dtype=torch.bfloat16): bf16 matmul inputs, fp32 weights, gradients and
+AdamW state (PyTorch's mixed precision, the peer of `dice bench dpo --dtype bf16`).
 """
+import contextlib
 import argparse, json, sys, time
 
 import torch
@@ -36,6 +41,8 @@ def main():
     ap.add_argument("--model", help="a Hugging Face folder with the initial weights")
     ap.add_argument("--batch", help="batch.json: prompt, chosen, rejected ids and reference log-probs")
     ap.add_argument("--serve", action="store_true", help="time one update per 'step' line on stdin")
+    ap.add_argument("--autocast", choices=["fp32", "bf16"], default="fp32",
+                    help="bf16: the forward under torch.autocast('cpu', dtype=torch.bfloat16)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -62,9 +69,15 @@ def main():
     beta = 0.1
     opt = torch.optim.AdamW(model.parameters(), lr=5e-7, weight_decay=0.0)
 
+    def autocast():
+        if a.autocast == "bf16":
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
     def step():
-        logits = model(ids).logits[:, :-1]
-        lp = torch.log_softmax(logits, -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+        with autocast():
+            logits = model(ids).logits[:, :-1]
+        lp = torch.log_softmax(logits.float(), -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
         logps = (lp * mask).sum(-1)
         pc, pr = logps[:n], logps[n:]
         loss = -torch.nn.functional.logsigmoid(beta * ((pc - ref_c) - (pr - ref_r))).mean()
@@ -88,7 +101,7 @@ def main():
         times = [timed() for _ in range(a.repeats)]
     best = min(times, default=float("nan"))
     tokens = 2 * n * ids.shape[1]
-    print(json.dumps({"peer": "pytorch " + torch.__version__, "threads": a.threads, "pairs": n,
+    print(json.dumps({"peer": "pytorch " + torch.__version__, "autocast": a.autocast, "threads": a.threads, "pairs": n,
                       "pairs_per_s": n / best, "tokens_per_s": tokens / best, "peak_rss_mib": peak_rss_mib(),
                       "first_loss": first_loss, "first_grad_norm": first_norm, "timed_updates": len(times)}),
           flush=True)

@@ -22,6 +22,9 @@ extern "C" {
 #define CK_LEVEL_AVX2 1
 /// AVX-512 F/DQ/VL (16 lanes).
 #define CK_LEVEL_AVX512 2
+/// AVX-512 with BF16 (VDPBF16PS): only the bfloat16 GEMM uses it, and only when
+/// ck_bf16_supported() (ck_best_level never returns it; every other kernel treats it as AVX-512).
+#define CK_LEVEL_AVX512_BF16 3
 
 /// The highest level this CPU supports.
 int ck_best_level(void);
@@ -44,6 +47,35 @@ int ck_pool_run(int threads, int64_t chunks, ck_pool_task fn, void *context);
 void ck_gemm_nt(int level, int64_t m, int64_t n0, int64_t n1, int64_t k, float alpha,
                 const float *a, int64_t lda, const float *b, int64_t ldb,
                 float beta, float *c, int64_t ldc);
+
+/// 1 when this CPU runs AVX512-BF16 (VDPBF16PS) and AVX-512 BW, else 0.
+int ck_bf16_supported(void);
+
+/// C[i, j] = alpha · Σ_k A[i·lda + k] · B[j·ldb + k] + beta · C[i·ldc + j] for i < m and
+/// n0 ≤ j < n1, as ck_gemm_nt but with A and B bfloat16 (the upper half of a Float32's bits)
+/// and every product accumulated in Float32. At CK_LEVEL_AVX512_BF16 (only when
+/// ck_bf16_supported()) with VDPBF16PS, which flushes denormal inputs and products to zero; at
+/// the other levels by widening to Float32. Each element depends only on its rows, alpha and
+/// beta (callers may split columns over threads).
+void ck_gemm_nt_bf16(int level, int64_t m, int64_t n0, int64_t n1, int64_t k, float alpha,
+                     const uint16_t *a, int64_t lda, const uint16_t *b, int64_t ldb,
+                     float beta, float *c, int64_t ldc);
+
+/// y[i] = bfloat16(x[i]) for i < n, rounded to nearest even (NaN stays a quiet NaN). Every
+/// level gives the same bits.
+void ck_f32_to_bf16(int level, const float *x, uint16_t *y, int64_t n);
+
+/// y[i] = Float32(x[i]) for i < n (exact).
+void ck_bf16_to_f32(const uint16_t *x, float *y, int64_t n);
+
+/// y[c·ldy + r] = bfloat16(x[r·ldx + c]) for r < rows, c < columns (a transposing
+/// ck_f32_to_bf16, same rounding).
+void ck_f32_to_bf16_transposed(int64_t rows, int64_t columns, const float *x, int64_t ldx,
+                               uint16_t *y, int64_t ldy);
+
+/// y[c·ldy + r] = x[r·ldx + c] for r < rows, c < columns (a bfloat16 transpose).
+void ck_bf16_transposed(int64_t rows, int64_t columns, const uint16_t *x, int64_t ldx,
+                        uint16_t *y, int64_t ldy);
 
 /// x[i] = exp(x[i] − shift) for i < n; returns Σ x[i] (summed in Float).
 float ck_exp_shift_sum(int level, float *x, int64_t n, float shift);

@@ -25,14 +25,19 @@ public final class CPUBackend: Backend {
     let pool: CPUBufferPool
     /// The CKernels level every kernel call passes (`CK_LEVEL_*`).
     let simd: Int32
+    /// The input format of the matrix products (`matmul`, `rowwiseMatmul`): `.bf16` rounds
+    /// their inputs to bfloat16 and accumulates in Float32 (see `DType` and `bf16Kernels`).
+    public let dtype: DType
 
     /// Creates a CPU backend using `threads` cores (default: all active cores), caching up to
     /// `cachedBytes` of freed buffers for reuse (default: a quarter of physical memory).
     /// `vectorized: false` runs the portable C versions of the SIMD kernels (for comparisons
-    /// and tests); results of the two agree to rounding.
-    public convenience init(threads: Int? = nil, cachedBytes: Int? = nil, vectorized: Bool = true) {
+    /// and tests); results of the two agree to rounding. `dtype: .bf16` runs the matrix products
+    /// with bfloat16 inputs and Float32 accumulation (`bf16Kernels` says on what).
+    public convenience init(threads: Int? = nil, cachedBytes: Int? = nil, vectorized: Bool = true,
+                            dtype: DType = .fp32) {
         self.init(threads: threads, cachedBytes: cachedBytes,
-                  simdLevel: vectorized ? Self.bestSIMDLevel : Int(CK_LEVEL_PORTABLE))
+                  simdLevel: vectorized ? Self.bestSIMDLevel : Int(CK_LEVEL_PORTABLE), dtype: dtype)
     }
 
     /// The highest CKernels level this CPU runs (0 portable, 1 AVX2+FMA, 2 AVX-512).
@@ -40,9 +45,10 @@ public final class CPUBackend: Backend {
 
     /// A backend whose kernels run at CKernels level `simdLevel`, lowered to what the CPU
     /// supports (tests reach the AVX2 versions on AVX-512 machines this way).
-    init(threads: Int?, cachedBytes: Int?, simdLevel: Int) {
+    init(threads: Int?, cachedBytes: Int?, simdLevel: Int, dtype: DType = .fp32) {
         let n = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         self.threads = n
+        self.dtype = dtype
         self.simd = Int32(min(max(simdLevel, 0), Self.bestSIMDLevel))
         self.vectorized = simd != CK_LEVEL_PORTABLE
         self.loop = ParallelLoop(threads: n)
@@ -132,7 +138,8 @@ public final class CPUBackend: Backend {
 
     /// Batched row-major GEMM `C_b = alpha · op(A_b) · op(B_b) + beta · C_b` (see
     /// `Backend.matmul`): one OpenBLAS `cblas_sgemm` per matrix of the batch, each on OpenBLAS's
-    /// own `threads` threads.
+    /// own `threads` threads. With `dtype == .bf16` (and alpha 1, beta 0 or 1) each product
+    /// takes bfloat16 inputs instead, accumulated in Float32 (`bf16Kernels`).
     public func matmul(_ a: BufferSlice, transposeA: Bool, _ b: BufferSlice, transposeB: Bool,
                        _ c: BufferSlice, m: Int, n: Int, k: Int, alpha: Float, beta: Float,
                        batch: Int, strideA: Int, strideB: Int, strideC: Int) {
@@ -143,6 +150,13 @@ public final class CPUBackend: Backend {
             precondition(lastA + m * k <= a.count && lastB + k * n <= b.count
                          && lastC + m * n <= c.count,
                          "matmul operands smaller than \(batch)×(\(m)×\(k) · \(k)×\(n))")
+        }
+        if dtype == .bf16 && alpha == 1 && (beta == 0 || beta == 1) {
+            for i in 0..<batch {
+                bf16Matmul(a, offset: i * strideA, transposeA: transposeA, b, offset: i * strideB,
+                           transposeB: transposeB, pointer(c) + i * strideC, m: m, n: n, k: k, accumulate: beta == 1)
+            }
+            return
         }
         let pa = pointer(a), pb = pointer(b), pc = pointer(c)
         BLASGate.shared.run(threads: threads) {
@@ -157,12 +171,17 @@ public final class CPUBackend: Backend {
 
     /// `ck_gemm_nt` (no packing of either operand, so it beats sgemm at decoding's few rows),
     /// with the output columns split over the workers; every element's instruction sequence
-    /// is independent of `rows` and of the split.
+    /// is independent of `rows` and of the split. With `dtype == .bf16`, `ck_gemm_nt_bf16` on
+    /// bfloat16 inputs (the weight's `ParameterStore` copy), with the same independence.
     public func rowwiseMatmul(_ x: BufferSlice, weight: BufferSlice, into y: BufferSlice,
                               rows: Int, inputs: Int, outputs: Int) {
         precondition(rows >= 0 && inputs >= 0 && outputs >= 0
                      && x.count >= rows * inputs && weight.count >= outputs * inputs
                      && y.count >= rows * outputs, "rowwiseMatmul operands smaller than \(rows)×\(inputs) · (\(outputs)×\(inputs))ᵀ")
+        if dtype == .bf16 {
+            bf16Rowwise(x, weight: weight, into: pointer(y), rows: rows, inputs: inputs, outputs: outputs)
+            return
+        }
         let px = pointer(x), pw = pointer(weight), py = pointer(y), level = simd
         // Chunks of at least 48 columns, and of 64K multiply-adds: below that the thread
         // start-up costs more than the work. Up to four per thread, claimed as threads get free.

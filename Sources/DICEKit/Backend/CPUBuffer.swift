@@ -12,6 +12,9 @@ public final class CPUBuffer: DeviceBuffer {
     let base: UnsafeMutablePointer<Float>
     private let pool: CPUBufferPool
     private let blockSize: Int
+    /// A bfloat16 copy of the `count` values (a `ParameterStore` on a `.bf16` backend), read by
+    /// the bfloat16 matrix products in place of converting the Float32 values; nil otherwise.
+    var bf16: UnsafeMutablePointer<UInt16>?
 
     /// Takes `count` elements from `pool`, uninitialised (`CPUBackend.allocate` zeroes them
     /// when asked, with its workers).
@@ -30,7 +33,10 @@ public final class CPUBuffer: DeviceBuffer {
         self.blockSize = size
     }
 
-    deinit { pool.give(UnsafeMutableRawPointer(base), size: blockSize) }
+    deinit {
+        bf16?.deallocate()
+        pool.give(UnsafeMutableRawPointer(base), size: blockSize)
+    }
 }
 
 extension BufferSlice {

@@ -16,7 +16,8 @@ extension TransformerLM {
     /// - Throws: `GenerationError.invalidCache` for `slots < 1` or a capacity outside
     ///   `1...spec.maxPositions`; `BackendError.allocationFailed`.
     public func makeCache(slots: Int, capacity: Int) throws -> KVCache {
-        try KVCache(spec: spec, backend: backend, slots: slots, capacity: capacity)
+        parameters.refreshBF16()
+        return try KVCache(spec: spec, backend: backend, slots: slots, capacity: capacity)
     }
 
     /// Runs `segments` through the model, appending their keys and values to `cache`, and

@@ -31,6 +31,7 @@ extension TransformerLM {
     private func trunk(_ batch: PackedBatch, keep: Bool) throws -> (selected: Tensor, saved: [BlockMemory]) {
         let b = backend, p = parameters, c = spec.hiddenSize
         let n = batch.tokens.count
+        p.refreshBF16()
         var x = try Tensor(uninitialized: [n, c], on: b)
         try Tensor.embedding(ids: batch.tokens, table: p.value(tokenEmbedding), into: x)
         if let scale = layout.embeddingScale { x.scale(by: scale) }

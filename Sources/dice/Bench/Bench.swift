@@ -4,6 +4,7 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure DICEKit's speed beside its peers in the same run.",
-        subcommands: [BenchKernels.self, BenchLogProbs.self, BenchDPO.self, BenchGenerate.self, BenchSmolLM2.self, BenchLoRA.self]
+        subcommands: [BenchKernels.self, BenchLogProbs.self, BenchDPO.self, BenchGenerate.self, BenchSmolLM2.self, BenchLoRA.self,
+                      BenchSample.self]
     )
 }

@@ -65,6 +65,8 @@ struct BenchDPO: ParsableCommand {
 
     struct Report: Encodable {
         let backend: String
+        /// The matrix products' input type (`--dtype`); the peer runs under bf16 autocast with bf16.
+        let dtype: String
         let threads: Int
         let model: String
         let checkpoint_activations: Bool
@@ -136,7 +138,8 @@ struct BenchDPO: ParsableCommand {
                 let started = try PeerSession(
                     python: python, script: Peer.script("dpo_torch.py"),
                     arguments: ["--threads", "\(backend.threads)", "--serve", "--model", folder.path,
-                                "--batch", folder.appendingPathComponent("batch.json").path])
+                                "--batch", folder.appendingPathComponent("batch.json").path]
+                        + ["--autocast", backendOptions.dtype.rawValue])
                 _ = try started.read()  // the peer's untimed first update is done
                 session = started
             } catch {
@@ -187,7 +190,7 @@ struct BenchDPO: ParsableCommand {
             }
         }
         if let peerFailure { peer = ["error": .string(peerFailure)] }
-        let report = Report(backend: backend.name, threads: backend.threads, model: modelName,
+        let report = Report(backend: backend.name, dtype: backendOptions.dtype.rawValue, threads: backend.threads, model: modelName,
                             checkpoint_activations: checkpointActivations, prompt_length: prompt, response_length: response,
                             pairs: pairsCount, best_seconds: best, median_seconds: median, tokens_per_step: tokens,
                             pairs_per_s: Double(pairsCount) / best, tokens_per_s: Double(tokens) / best,
@@ -198,7 +201,7 @@ struct BenchDPO: ParsableCommand {
             try printJSON(report)
             return
         }
-        print("DPO update, \(modelName), \(pairsCount) pairs × (prompt \(prompt), chosen \(response), rejected \(response)), AdamW, clip 1.0, \(communicator.size) rank(s) × \(backend.threads) threads\(checkpointActivations ? ", activation checkpointing" : "")")
+        print("DPO update, \(modelName), \(pairsCount) pairs × (prompt \(prompt), chosen \(response), rejected \(response)), AdamW, clip 1.0, \(communicator.size) rank(s) × \(backend.threads) threads, \(report.dtype)\(checkpointActivations ? ", activation checkpointing" : "")")
         print(String(format: "  DICEKit  update %.3f s best, %.3f s median of %d", best, median, times.count))
         if communicator.size > 1 {
             print(String(format: "  sent by rank 0 per update: %.1f MiB", report.bytes_sent_per_update / 1_048_576))

@@ -8,6 +8,7 @@ import Foundation
 
 extension BackendChoice: ExpressibleByArgument {}
 extension CUDAMatmulPrecision: ExpressibleByArgument {}
+extension DType: ExpressibleByArgument {}
 
 /// The compute backend options shared by the commands (`@OptionGroup var backendOptions`).
 struct BackendOptions: ParsableArguments {
@@ -22,16 +23,22 @@ struct BackendOptions: ParsableArguments {
     @Option(help: "CUDA matmul precision: fp32, tf32 or bf16 (tf32/bf16: rounded inputs, fp32 accumulation).")
     var cudaMatmul: CUDAMatmulPrecision = .fp32
 
+    @Option(help: "Matrix-product inputs: fp32, or bf16 (bfloat16 inputs, fp32 accumulation, fp32 master weights; on CUDA as --cuda-matmul bf16).")
+    var dtype: DType = .fp32
+
     /// The chosen backend.
     /// - Throws: `ValidationError` for a negative `--cuda-device`; with `--backend cuda`, the
     ///   `CUDAError` that names what is missing and the environment variable that points at it.
     func makeBackend() throws -> any Backend {
         guard cudaDevice >= 0 else { throw ValidationError("--cuda-device \(cudaDevice): expected a device ordinal ≥ 0") }
-        let made = try backend.makeBackend(cudaDevice: cudaDevice, matmulPrecision: cudaMatmul)
+        let precision = dtype == .bf16 && cudaMatmul == .fp32 ? .bf16 : cudaMatmul
+        let made = try backend.makeBackend(cudaDevice: cudaDevice, matmulPrecision: precision)
         let setting = threads ?? ProcessInfo.processInfo.environment["DICEKIT_THREADS"].flatMap { Int($0) }
-        guard let setting, made is CPUBackend else { return made }
-        guard setting >= 1 else { throw ValidationError("--threads \(setting) (or DICEKIT_THREADS): expected a number ≥ 1") }
-        return CPUBackend(threads: setting)
+        guard made is CPUBackend, setting != nil || dtype != .fp32 else { return made }
+        if let setting, setting < 1 { throw ValidationError("--threads \(setting) (or DICEKIT_THREADS): expected a number ≥ 1") }
+        let cpu = CPUBackend(threads: setting, dtype: dtype)
+        if dtype == .bf16, !CPUBackend.nativeBF16, let notice = cpu.bf16Kernels { warn("notice: " + notice) }
+        return cpu
     }
 }
 

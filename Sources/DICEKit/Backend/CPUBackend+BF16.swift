@@ -1,0 +1,167 @@
+import CDNNLShim
+import CKernels
+
+// The CPU backend's bfloat16 matrix products (`dtype == .bf16`): inputs rounded to bfloat16
+// (weights read from their `ParameterStore`'s bfloat16 copy), Float32 accumulation.
+//
+// Two engines, measured on the shapes that matter (SmolLM2: hidden 576, MLP 1536; 16–1000
+// rows; one thread, CPU time, Zen 4 with AVX512-BF16): oneDNN 2.6's matmul
+// (brg:avx512_core_bf16) 183–209 GFLOP/s, CKernels' ck_gemm_nt_bf16 174–203 (and faster at
+// 16 rows), Float32 ck_gemm_nt 101–106. General products (training, scoring) use oneDNN when
+// libdnnl.so.2 loads, since it reads transposed operands in place; decoding's row-wise
+// products always use ck_gemm_nt_bf16, whose rows do not depend on the batch.
+
+extension CPUBackend {
+    /// Whether this CPU has AVX512-BF16 (VDPBF16PS). Without it `.bf16` still runs, on
+    /// slower emulation (`bf16Kernels` says which); results agree to rounding.
+    public static var nativeBF16: Bool { bf16Native }
+
+    private static let bf16Native = ck_bf16_supported() != 0
+    /// Whether oneDNN (libdnnl.so.2) loaded and runs the general bfloat16 products.
+    static let oneDNN = dk_dnnl_available() != 0
+
+    /// What runs this backend's bfloat16 matrix products, e.g. `"oneDNN + CKernels AVX512-BF16"`,
+    /// or a sentence saying that the CPU lacks AVX512-BF16 and which fallback runs (the `dice`
+    /// commands print it as a one-line notice); nil for an `.fp32` backend.
+    public var bf16Kernels: String? {
+        guard dtype == .bf16 else { return nil }
+        let own = bf16Level == CK_LEVEL_AVX512_BF16 ? "CKernels AVX512-BF16"
+            : bf16Level == CK_LEVEL_AVX512 ? "CKernels AVX-512 (bfloat16 widened to Float32)" : "CKernels portable C"
+        let engine = Self.oneDNN ? "oneDNN + \(own)" : own
+        return Self.nativeBF16 ? engine
+            : "this CPU lacks AVX512-BF16: bf16 matrix products run on the slower fallback (\(engine))"
+    }
+
+    /// The CKernels level of ck_gemm_nt_bf16: AVX512-BF16 where the CPU has it (and the backend
+    /// is vectorized), else the backend's own level.
+    var bf16Level: Int32 {
+        simd >= CK_LEVEL_AVX512 && Self.nativeBF16 ? CK_LEVEL_AVX512_BF16 : simd
+    }
+
+    // MARK: - The bfloat16 copy of a parameter buffer
+
+    /// Gives `slice`'s buffer a bfloat16 copy (once) and fills it from the Float32 values, so
+    /// that products read the weights without converting them. Only for `.bf16` backends.
+    func refreshBF16(_ slice: BufferSlice) {
+        guard dtype == .bf16, let buffer = slice.buffer as? CPUBuffer else { return }
+        let copy: UnsafeMutablePointer<UInt16>
+        if let existing = buffer.bf16 {
+            copy = existing
+        } else {
+            copy = .allocate(capacity: max(1, buffer.count))
+            buffer.bf16 = copy
+            // Values outside the slice are converted too, so that the copy is never stale there.
+            convert(buffer.base, into: copy, count: buffer.count)
+            return
+        }
+        convert(buffer.base + slice.offset, into: copy + slice.offset, count: slice.count)
+    }
+
+    /// y = bfloat16(x), in parallel chunks.
+    private func convert(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<UInt16>, count: Int) {
+        let level = simd
+        loop.forEachChunk(count, grain: 1 << 16) { r in
+            ck_f32_to_bf16(level, x + r.lowerBound, y + r.lowerBound, Int64(r.count))
+        }
+    }
+
+    /// `count` elements of `slice` from `offset` as bfloat16: the buffer's copy when it has one
+    /// (nil `owned`), else a fresh conversion that the caller deallocates.
+    private func bf16Operand(_ slice: BufferSlice, offset: Int, count: Int)
+        -> (values: UnsafePointer<UInt16>, owned: UnsafeMutablePointer<UInt16>?) {
+        guard let buffer = slice.buffer as? CPUBuffer else {
+            preconditionFailure("buffer of type \(type(of: slice.buffer)) passed to the CPU backend")
+        }
+        if let copy = buffer.bf16 { return (UnsafePointer(copy + slice.offset + offset), nil) }
+        let owned = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, count))
+        convert(buffer.base + slice.offset + offset, into: owned, count: count)
+        return (UnsafePointer(owned), owned)
+    }
+
+    // MARK: - Products
+
+    /// C `[m×n]` (= or += when `accumulate`) op(A)·op(B) with bfloat16 inputs: A is `m×k`
+    /// (stored `k×m` when `transposeA`) from `offset` of `a`, B `k×n` (stored `n×k` when
+    /// `transposeB`). Columns are split over the workers, one oneDNN call each (each runs on
+    /// its own thread); without oneDNN (or `oneDNN: false`), ck_gemm_nt_bf16 on transposed
+    /// copies as needed.
+    func bf16Matmul(_ a: BufferSlice, offset offsetA: Int, transposeA: Bool, _ b: BufferSlice, offset offsetB: Int,
+                    transposeB: Bool, _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, accumulate: Bool,
+                    oneDNN: Bool = CPUBackend.oneDNN) {
+        guard m > 0 && n > 0 else { return }
+        if k == 0 {
+            if !accumulate { c.update(repeating: 0, count: m * n) }
+            return
+        }
+        let (pa, ownedA) = bf16Operand(a, offset: offsetA, count: m * k)
+        let (pb, ownedB) = bf16Operand(b, offset: offsetB, count: k * n)
+        defer {
+            ownedA?.deallocate()
+            ownedB?.deallocate()
+        }
+        var failed: [Range<Int>] = []
+        if oneDNN {
+            let (as0, as1) = transposeA ? (1, m) : (k, 1)
+            let (bs0, bs1) = transposeB ? (1, k) : (n, 1)
+            let chunks = max(1, min(threads, n / 16))
+            var status = [Int32](repeating: 0, count: chunks)
+            status.withUnsafeMutableBufferPointer { status in
+                guard let out = status.baseAddress else { return }
+                loop.forEach(chunks) { i in
+                    let j0 = n * i / chunks, j1 = n * (i + 1) / chunks
+                    out[i] = dk_dnnl_matmul_bf16(Int64(m), Int64(j1 - j0), Int64(k), pa, Int64(as0), Int64(as1),
+                                                 pb + j0 * bs1, Int64(bs0), Int64(bs1), c + j0, Int64(n),
+                                                 accumulate ? 1 : 0)
+                }
+            }
+            for i in 0..<chunks where status[i] != 0 { failed.append((n * i / chunks)..<(n * (i + 1) / chunks)) }
+            if failed.isEmpty { return }
+        } else {
+            failed = [0..<n]
+        }
+        // ck_gemm_nt_bf16 wants A [m×k] and B [n×k] row-major.
+        let rowsA = transposeA ? transposed(pa, rows: k, columns: m) : nil
+        let rowsB = transposeB ? nil : transposed(pb, rows: k, columns: n)
+        defer {
+            rowsA?.deallocate()
+            rowsB?.deallocate()
+        }
+        let level = bf16Level, beta: Float = accumulate ? 1 : 0
+        let ap = rowsA.map { UnsafePointer($0) } ?? pa, bp = rowsB.map { UnsafePointer($0) } ?? pb
+        for range in failed {
+            loop.forEachChunk(range.count, grain: max(48, 65536 / max(1, m * k)), chunksPerThread: 4) { r in
+                ck_gemm_nt_bf16(level, Int64(m), Int64(range.lowerBound + r.lowerBound), Int64(range.lowerBound + r.upperBound),
+                                Int64(k), 1, ap, Int64(k), bp, Int64(k), beta, c, Int64(n))
+            }
+        }
+    }
+
+    /// A `columns × rows` row-major copy of the `rows × columns` bfloat16 matrix x (the caller
+    /// deallocates it); column blocks split over the workers.
+    private func transposed(_ x: UnsafePointer<UInt16>, rows: Int, columns: Int) -> UnsafeMutablePointer<UInt16> {
+        let y = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, rows * columns))
+        loop.forEachChunk(columns, grain: 64) { r in
+            ck_bf16_transposed(Int64(rows), Int64(r.count), x + r.lowerBound, Int64(columns),
+                               y + r.lowerBound * rows, Int64(rows))
+        }
+        return y
+    }
+
+    /// `rowwiseMatmul` with bfloat16 inputs: ck_gemm_nt_bf16 over column chunks (each row's
+    /// values independent of the batch and of the split).
+    func bf16Rowwise(_ x: BufferSlice, weight: BufferSlice, into py: UnsafeMutablePointer<Float>,
+                     rows: Int, inputs: Int, outputs: Int) {
+        guard rows > 0 && outputs > 0 else { return }
+        let (px, ownedX) = bf16Operand(x, offset: 0, count: rows * inputs)
+        let (pw, ownedW) = bf16Operand(weight, offset: 0, count: outputs * inputs)
+        defer {
+            ownedX?.deallocate()
+            ownedW?.deallocate()
+        }
+        let level = bf16Level
+        loop.forEachChunk(outputs, grain: max(48, 65536 / max(1, rows * inputs)), chunksPerThread: 4) { r in
+            ck_gemm_nt_bf16(level, Int64(rows), Int64(r.lowerBound), Int64(r.upperBound), Int64(inputs), 1,
+                            px, Int64(inputs), pw, Int64(inputs), 0, py, Int64(outputs))
+        }
+    }
+}
