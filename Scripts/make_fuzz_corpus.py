@@ -159,25 +159,7 @@ def make_gguf():
     for name in ("tokenizer-bpe.gguf", "tokenizer-spm.gguf", "dequant.gguf"):
         put(out, name, read(FIXTURES, "gguf", name))
     tokens, types, merges, template = tiny_vocab()
-    path = os.path.join(out, "seed-tiny-llama.gguf")
-    w = GGUFWriter(path, "llama")
-    w.add_tokenizer_model("gpt2")
-    w.add_tokenizer_pre("smollm")
-    w.add_token_list(tokens)
-    w.add_token_types(types)
-    w.add_token_merges(merges)
-    w.add_bos_token_id(0)
-    w.add_eos_token_id(1)
-    w.add_chat_template(template)
     vocab, hidden, heads, kv_heads, ffn = len(tokens), 8, 2, 1, 16
-    w.add_context_length(32)
-    w.add_embedding_length(hidden)
-    w.add_block_count(1)
-    w.add_feed_forward_length(ffn)
-    w.add_head_count(heads)
-    w.add_head_count_kv(kv_heads)
-    w.add_rope_freq_base(10000.0)
-    w.add_layer_norm_rms_eps(1e-5)
     head = hidden // heads
     shapes = {
         "token_embd.weight": (vocab, hidden), "blk.0.attn_norm.weight": (hidden,),
@@ -187,16 +169,38 @@ def make_gguf():
         "blk.0.ffn_up.weight": (ffn, hidden), "blk.0.ffn_down.weight": (hidden, ffn),
         "output_norm.weight": (hidden,),
     }
-    for name, shape in shapes.items():
-        values = (RNG.standard_normal(shape) * 0.1).astype(np.float32)
-        if name.endswith("norm.weight"):
-            w.add_tensor(name, values)
-        else:
-            w.add_tensor(name, values.astype(np.float16), raw_dtype=Q.F16)
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+    values = {name: (RNG.standard_normal(shape) * 0.1).astype(np.float32) for name, shape in shapes.items()}
+    # The same model twice: plain, and with llama.cpp's Llama 3 RoPE factors (rope_freqs.weight).
+    for file_name, rope_freqs in (("seed-tiny-llama.gguf", None),
+                                  ("seed-tiny-llama3.gguf", np.array([1.0, 8.0], dtype=np.float32))):
+        w = GGUFWriter(os.path.join(out, file_name), "llama")
+        w.add_tokenizer_model("gpt2")
+        w.add_tokenizer_pre("smollm")
+        w.add_token_list(tokens)
+        w.add_token_types(types)
+        w.add_token_merges(merges)
+        w.add_bos_token_id(0)
+        w.add_eos_token_id(1)
+        w.add_chat_template(template)
+        w.add_context_length(32)
+        w.add_embedding_length(hidden)
+        w.add_block_count(1)
+        w.add_feed_forward_length(ffn)
+        w.add_head_count(heads)
+        w.add_head_count_kv(kv_heads)
+        w.add_rope_freq_base(10000.0)
+        w.add_layer_norm_rms_eps(1e-5)
+        if rope_freqs is not None:
+            w.add_tensor("rope_freqs.weight", rope_freqs)
+        for name, v in values.items():
+            if name.endswith("norm.weight"):
+                w.add_tensor(name, v)
+            else:
+                w.add_tensor(name, v.astype(np.float16), raw_dtype=Q.F16)
+        w.write_header_to_file()
+        w.write_kv_data_to_file()
+        w.write_tensors_to_file()
+        w.close()
 
 
 # MARK: - chat templates
