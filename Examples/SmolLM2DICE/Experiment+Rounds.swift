@@ -29,6 +29,7 @@ extension Experiment {
         let layout = RunLayout(root: output.appendingPathComponent(folder))
         let store = try DirectoryPolicyStore(referenceModel: inputs.referenceURL, initialPolicy: inputs.initialURL,
                                              layout: layout, backend: backend, generation: inputs.generation)
+        store.checkpointsActivations = s.checkpointActivations
         let dice = DICEConfiguration(rounds: s.rounds, samplesPerPrompt: s.samples, beta: s.beta, alpha: .auto,
                                      lengthUnit: .characters, minValid: s.minValid, gamma: s.gamma,
                                      dpo: try dpo(steps: s.steps, seed: s.seed), seed: s.seed &+ 3,
@@ -88,6 +89,7 @@ extension Experiment {
                 clock.start("offline only round \(t) train")
                 log("offline only round \(t): DPO on the \(inputs.offline.count) offline pairs, \(s.steps) steps")
                 let policy = try TransformerLM(directory: previous, backend: backend)
+                policy.checkpointsActivations = s.checkpointActivations
                 let reference = try ReferenceLogProbs.compute(inputs.offline, reference: policy, batchSize: 2 * s.microBatchSize)
                 let trainer = StandardDPOTrainer(configuration: try dpo(steps: s.steps, seed: s.seed &+ UInt64(t))) { [log] event in
                     if case .step(let m) = event { log(Self.describe(m, of: s.steps, label: "offline only round \(t) DPO")) }
@@ -120,6 +122,7 @@ extension Experiment {
         log("reward model: Bradley–Terry on \(inputs.offline.count - validation) offline pairs (\(validation) held out), \(s.rewardModelSteps) steps")
         let base = try ModelDirectory.read(from: inputs.referenceURL)
         let rm = try RewardModel(languageModel: base, backend: backend, seed: s.seed &+ 4)
+        rm.network.checkpointsActivations = s.checkpointActivations
         var configuration = DPOConfiguration(
             loss: try DPOLoss(kind: .sigmoid, beta: 1), optimizer: .adamw, learningRate: s.rewardModelLearningRate,
             batchSize: s.batchSize, microBatchSize: s.microBatchSize, steps: s.rewardModelSteps, maxGradNorm: 1.0,

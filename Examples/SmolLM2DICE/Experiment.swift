@@ -22,7 +22,7 @@ final class Experiment {
     let output: URL
     /// Progress lines for the terminal.
     let log: (String) -> Void
-    let backend = CPUBackend()
+    let backend: CPUBackend
 
     init(settings: ExperimentSettings, model: URL, alpaca: URL, output: URL, log: @escaping (String) -> Void) {
         self.settings = settings
@@ -30,6 +30,7 @@ final class Experiment {
         self.alpaca = alpaca
         self.output = output
         self.log = log
+        self.backend = CPUBackend(dtype: DType(rawValue: settings.dtype) ?? .fp32)
     }
 
     func run() throws -> ExperimentReport {
@@ -161,6 +162,7 @@ final class Experiment {
                 let offline = result.offline
                 log("π_0: DPO on \(offline.count) offline pairs, \(s.initialSteps) steps")
                 let reference = try ReferenceLogProbs.compute(offline, reference: referenceModel, batchSize: 2 * s.microBatchSize)
+                referenceModel.checkpointsActivations = s.checkpointActivations
                 let trainer = StandardDPOTrainer(configuration: try dpo(steps: s.initialSteps, seed: s.seed)) { [log] event in
                     if case .step(let m) = event { log(Self.describe(m, of: s.initialSteps, label: "π_0 DPO")) }
                 }

@@ -43,6 +43,12 @@ struct ExperimentSettings: Sendable, Hashable, Codable {
     /// Bradley–Terry updates and learning rate of that reward model.
     var rewardModelSteps: Int
     var rewardModelLearningRate: Double
+    /// Recompute each block's forward in backward instead of keeping its activations (the same
+    /// gradients, bit for bit, for less memory).
+    var checkpointActivations: Bool
+    /// The matrix products' inputs: "fp32", or "bf16" (bfloat16 inputs, Float32 accumulation;
+    /// results within bf16's tolerance of fp32's, see Documentation/Backends.md).
+    var dtype: String
     var seed: UInt64
 
     /// Checks the settings before any work.
@@ -68,6 +74,7 @@ struct ExperimentSettings: Sendable, Hashable, Codable {
         try check(minValid >= 2 && minValid <= samples, "min-valid", minValid, "2 … --samples (\(samples))")
         try check(evaluationSamples >= 1, "evaluation-samples", evaluationSamples, "at least 1")
         try check(learningRate > 0 && learningRate.isFinite, "learning-rate", learningRate, "a finite number > 0")
+        try check(DType(rawValue: dtype) != nil, "dtype", dtype, DType.allCases.map(\.rawValue).joined(separator: " or "))
         try check(rewardModelSteps >= 1, "rm-steps", rewardModelSteps, "at least 1")
         try check(rewardModelLearningRate > 0 && rewardModelLearningRate.isFinite, "rm-learning-rate",
                   rewardModelLearningRate, "a finite number > 0")

@@ -62,6 +62,9 @@ struct SmolLM2DICE: ParsableCommand {
     var rewardModelSteps = 48
     @Option(name: .customLong("rm-learning-rate"), help: "Its learning rate (constant, AdamW).")
     var rewardModelLearningRate = 1e-5
+    @Flag(inversion: .prefixedNo, help: "Recompute each block's forward in backward (same gradients, less memory).")
+    var checkpointActivations = true
+    @Option(help: "Matrix products: fp32, or bf16 (bfloat16 inputs, Float32 accumulation).") var dtype = "fp32"
     @Option(help: "Seed of every draw.") var seed: UInt64 = 0
 
     /// Runs after `BLASCore.configureProcess()`, as `dice` does: OpenBLAS's kernel family and
@@ -78,7 +81,8 @@ struct SmolLM2DICE: ParsableCommand {
             maxNewTokens: maxNewTokens, temperature: temperature, topP: topP, initialSteps: initialSteps,
             steps: steps, learningRate: learningRate, batchSize: batchSize, microBatchSize: microBatchSize,
             beta: beta, gamma: gamma, minValid: minValid, evaluationSamples: evaluationSamples, comparisons: comparisons,
-            rewardModelSteps: rewardModelSteps, rewardModelLearningRate: rewardModelLearningRate, seed: seed)
+            rewardModelSteps: rewardModelSteps, rewardModelLearningRate: rewardModelLearningRate,
+            checkpointActivations: checkpointActivations, dtype: dtype, seed: seed)
         let outputURL = URL(fileURLWithPath: output)
         if fresh { try? FileManager.default.removeItem(at: outputURL) }
         let start = Date()

@@ -28,9 +28,10 @@ extension RotaryEmbedding.Scaling {
     /// between, with `s = (original / wavelength − low) / (high − low)`. Only `original / low` and
     /// `original / high` shape the factors (scaling all three by one number changes nothing), so
     /// they are read with `low` = 1: `factor` is the largest factor; `original` comes from a line
-    /// through the factors strictly between 1 and `factor` (two or more), or, with one or none,
-    /// is the largest whole number of positions that keeps every `factor` frequency outside the
-    /// smooth band; `high` then puts the first smooth factor exactly where it is. All ones read as
+    /// through the factors strictly between 1 and `factor` (two or more); with one, it is the
+    /// middle of the range that keeps every other frequency outside the smooth band; with none,
+    /// the largest whole number of positions below every `factor` wavelength; `high` then puts
+    /// the first smooth factor exactly where it is. All ones read as
     /// unscaled, all equal as `linear`. A candidate is accepted only when its frequencies
     /// reproduce every `θ^(−2i/D) / factors[i]` within 1e-5 relative.
     /// - Throws: `FactorsMismatch` (callers name the tensor) when the count is not D/2, a factor
@@ -65,8 +66,18 @@ extension RotaryEmbedding.Scaling {
                 let b = a * x[first] - smooth(first)
                 if a > 0, b > 0 { originals.append((a / b).rounded()) }
             }
-            // Every `factor` frequency must have a wavelength above original (= original / low).
-            if let longest = scaled.map({ 1 / x[$0] }).min() {
+            // Every `factor` frequency needs a wavelength of at least original (= original / low).
+            let upperFromScaled = scaled.map({ 1 / x[$0] }).min()
+            if let p = between.first, between.count == 1 {
+                // One smooth factor: with high taken from it, every unscaled wavelength must stay
+                // below original / high, which bounds original from above (when A < 0); it must
+                // also exceed that factor's wavelength. The middle of what remains.
+                let shortest = unscaled.map({ 1 / x[$0] }).max() ?? 0
+                let a = 1 - shortest * x[p] / smooth(p), b = shortest * (1 - 1 / smooth(p))
+                let upper = min(upperFromScaled ?? .infinity, a < 0 ? b / a : .infinity)
+                let lower = 1 / x[p]
+                if upper.isFinite, upper > lower { originals.append(((lower + upper) / 2).rounded(.down)) }
+            } else if let longest = upperFromScaled {
                 originals.append(longest.rounded(.up) - 1)
             }
             for original in originals where original >= 1 && original < Double(Int32.max) {
