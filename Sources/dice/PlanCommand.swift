@@ -148,20 +148,7 @@ struct PlanCommand: ParsableCommand {
 
     /// Runs this tool with `arguments` in a child process; its peak resident bytes.
     static func child(_ arguments: [String]) throws -> Double {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.standardError
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ValidationError("`dice \(arguments.joined(separator: " "))` exited with status \(process.terminationStatus)")
-        }
-        let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
-        guard let peak = try JSONDecoder().decode([String: Double].self, from: Data(line.utf8))["peak_bytes"] else {
+        guard let peak = try runChild(arguments, as: [String: Double].self)["peak_bytes"] else {
             throw ValidationError("`dice \(arguments.joined(separator: " "))` reported no peak")
         }
         return peak

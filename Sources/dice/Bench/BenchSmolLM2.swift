@@ -213,19 +213,6 @@ struct BenchSmolLM2: ParsableCommand {
 
     /// Runs this tool with `arguments` in a child process and decodes its one-line JSON report.
     static func child(_ arguments: [String]) throws -> PhaseReport {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.standardError
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ValidationError("`dice \(arguments.joined(separator: " "))` exited with status \(process.terminationStatus)")
-        }
-        let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
-        return try JSONDecoder().decode(PhaseReport.self, from: Data(line.utf8))
+        try runChild(arguments, as: PhaseReport.self)
     }
 }
