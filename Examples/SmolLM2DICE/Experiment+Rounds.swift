@@ -40,12 +40,16 @@ extension Experiment {
         // SmolLM2): an interrupted round restarts its short DPO; completed phases are kept.
         bootstrapper.makeTrainer = { configuration, _ in StandardDPOTrainer(configuration: configuration) }
         if let rewardModel {
-            let rewarder = try RewardModelRewarder(model: try RewardModel(directory: rewardModel, backend: backend),
-                                                   batchSize: dice.scoringBatchSize)
-            bootstrapper.makeRewarder = { _, _, _ in rewarder }
+            // Loaded for each score phase and released with its rewarder, so that it is not
+            // resident while the round trains.
+            let backend = backend
+            bootstrapper.makeRewarder = { _, _, _ in
+                try RewardModelRewarder(model: try RewardModel(directory: rewardModel, backend: backend),
+                                        batchSize: dice.scoringBatchSize)
+            }
         }
         bootstrapper.observer = { [log] event in
-            clock.observe(event)
+            clock.observe(event, run: label)
             switch event {
             case .phaseStarted(let round, let phase): log("\(label) round \(round): \(phase)")
             case .training(let round, .step(let m)): log(Self.describe(m, of: s.steps, label: "\(label) round \(round) DPO"))
@@ -95,6 +99,7 @@ extension Experiment {
                     if case .step(let m) = event { log(Self.describe(m, of: s.steps, label: "offline only round \(t) DPO")) }
                 }
                 _ = try trainer.train(policy, pairs: inputs.offline, reference: reference)
+                policy.parameters.releaseGradients()   // not needed any more: a lower peak while writing
                 try policy.modelDirectory(config: policy.config).write(to: url)
                 clock.stop()
             }

@@ -167,6 +167,7 @@ final class Experiment {
                     if case .step(let m) = event { log(Self.describe(m, of: s.initialSteps, label: "π_0 DPO")) }
                 }
                 _ = try trainer.train(referenceModel, pairs: offline, reference: reference)
+                referenceModel.parameters.releaseGradients()   // not needed any more: a lower peak while writing
                 try referenceModel.modelDirectory(config: config).write(to: initialURL)
             }
         }

@@ -54,7 +54,7 @@ struct RewardModelRow: Sendable, Hashable, Codable {
     var validationLoss: Double?
 }
 
-/// Wall-clock and CPU seconds of one phase ("round 1 sample", "offline only round 2 train", …).
+/// Wall-clock and CPU seconds of one phase ("dice round 1 sample", "offline only round 2 train", …).
 struct PhaseTime: Sendable, Hashable, Codable {
     var phase: String
     var seconds: Double

@@ -3,7 +3,7 @@
 import DICEKit
 import Foundation
 
-/// Adds up wall-clock and CPU seconds per label ("round 1 sample", …): a phase runs from its
+/// Adds up wall-clock and CPU seconds per label ("dice round 1 sample", …): a phase runs from its
 /// `phaseStarted` event to the next event that starts or ends something. CPU seconds (the
 /// process's user + system time, all threads) do not grow when other programs share the cores,
 /// so they say what a phase costs on a loaded machine too.
@@ -39,10 +39,11 @@ final class PhaseClock {
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
-    /// Follows one DICE run's events: phases start and end with them.
-    func observe(_ event: DICEEvent) {
+    /// Follows the events of the DICE run labelled `run` ("dice", "rm"): phases start and end
+    /// with them, as "`run` round t phase".
+    func observe(_ event: DICEEvent, run: String) {
         switch event {
-        case .phaseStarted(let round, let phase): start("round \(round) \(phase.rawValue)")
+        case .phaseStarted(let round, let phase): start("\(run) round \(round) \(phase.rawValue)")
         case .phaseSkipped, .roundFinished: stop()
         default: break
         }

@@ -154,9 +154,11 @@ public struct MemoryPlan: Sendable, Codable, Hashable {
         }
         // The final norm's input and output rows, and one block's backward buffers.
         let dpoActivations = f * (kept + 2 * rows * shape.c + n * shape.backwardPerToken)
+        // Logits and their gradient, for one chunk of rows at a time when they do not fit one.
+        let dpoLogitRows = min(rows, max(1, Double(TransformerLM.logitsChunkElements / max(1, spec.vocabularySize))))
         dpo = Phase(weights: weightBytes * w, adapters: f * a, gradients: f * (lora ? a : w),
                     optimizer: f * 2 * (lora ? a : w) + (s.weightType == .bf16 && !lora ? f * w : 0),
-                    activations: dpoActivations, kvCache: 0, logits: f * 2 * rows * shape.v, runtime: runtime)
+                    activations: dpoActivations, kvCache: 0, logits: f * 2 * dpoLogitRows * shape.v, runtime: runtime)
 
         // Scoring: two models; one inference pass of B·L tokens at a time; logits in chunks.
         let scoredRows = b * r

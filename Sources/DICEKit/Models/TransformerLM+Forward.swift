@@ -9,7 +9,9 @@ extension TransformerLM {
         let selected: Tensor            // [R, C] final residual rows that produce logits
         let finalNorm: Normalization.Saved
         let normalized: Tensor          // [R, C]
-        let logits: Tensor              // [R, V]
+        /// `[R, V]`, or nil when the pass did not project (`forward(_:training:projecting:)`):
+        /// the caller then projects chunks of `normalized` with `headOutputs(_:adapter:)`.
+        let logits: Tensor?
         /// The LoRA adapter the pass ran with (nil: the base alone) and its dropout key.
         let adapter: LoRAAdapter?
         let dropoutKey: UInt64?
@@ -56,7 +58,9 @@ extension TransformerLM {
 
     /// Runs the network on a packed batch and computes logits for its selected rows only.
     /// `training`: a pass whose backward trains — an attached adapter's dropout is on.
-    func forward(_ batch: PackedBatch, training: Bool = false) throws -> ForwardState {
+    /// `projecting`: false stops at the final norm (`logits` nil), for callers that project in
+    /// chunks of rows.
+    func forward(_ batch: PackedBatch, training: Bool = false, projecting: Bool = true) throws -> ForwardState {
         let b = backend, p = parameters, c = spec.hiddenSize
         let dropoutKey = training ? p.adapter.map { _ in Self.dropoutKey(batch) } : nil
         p.dropoutKey = dropoutKey
@@ -65,8 +69,7 @@ extension TransformerLM {
         let r = selected.shape[0]
         let normalized = try Tensor(uninitialized: [r, c], on: b)
         let normSaved = try finalNorm.forward(selected, into: normalized, p)
-        let logits = try Tensor(uninitialized: [r, outputProjection.shape[0]], on: b)
-        try normalized.matmul(outputWeight(p.adapter), transposeOther: true, into: logits)
+        let logits = projecting ? try headOutputs(normalized, adapter: p.adapter) : nil
         return ForwardState(batch: batch, blocks: saved, selected: selected, finalNorm: normSaved,
                             normalized: normalized, logits: logits, adapter: p.adapter, dropoutKey: dropoutKey)
     }
@@ -85,9 +88,20 @@ extension TransformerLM {
         let r = rows.shape[0]
         let normalized = try Tensor(uninitialized: [r, spec.hiddenSize], on: backend)
         _ = try finalNorm.forward(rows, into: normalized, parameters)
-        let out = try Tensor(uninitialized: [r, outputProjection.shape[0]], on: backend)
-        try normalized.matmul(outputWeight(parameters.adapter), transposeOther: true, into: out)
+        return try headOutputs(normalized, adapter: parameters.adapter)
+    }
+
+    /// The head's outputs `[r, O]` of final-normed rows `[r, C]`, with `adapter`'s head when it
+    /// has one.
+    func headOutputs(_ normalized: Tensor, adapter: LoRAAdapter?) throws -> Tensor {
+        let out = try Tensor(uninitialized: [normalized.shape[0], outputProjection.shape[0]], on: backend)
+        try normalized.matmul(outputWeight(adapter), transposeOther: true, into: out)
         return out
+    }
+
+    /// `0 ..< count` in consecutive ranges of at most `size` rows.
+    static func chunks(_ count: Int, of size: Int) -> [Range<Int>] {
+        stride(from: 0, to: count, by: max(1, size)).map { $0..<min(count, $0 + max(1, size)) }
     }
 
     /// The output projection `[O, C]` a pass with `adapter` uses: the adapter's trained score
@@ -103,8 +117,9 @@ extension TransformerLM {
         try project(trunk(batch, keep: false).selected).toArray()
     }
 
-    /// The largest logits chunk of an inference pass, in Float32 elements (64 MiB): log-probs
-    /// never hold `[R, V]` logits for every selected row at once.
+    /// The largest logits chunk of a pass that computes log-probs, in Float32 elements (64
+    /// MiB): inference and training passes never hold `[R, V]` logits for every selected row at
+    /// once.
     static let logitsChunkElements = 1 << 24
 
     /// log p(target) of each selected row `[R]` from an inference pass: the blocks keep no
@@ -113,7 +128,7 @@ extension TransformerLM {
     private func inferenceLogProbs(_ batch: PackedBatch) throws -> [Float] {
         let selected = try trunk(batch, keep: false).selected
         let r = selected.shape[0], v = outputProjection.shape[0]
-        let chunk = max(1, Self.logitsChunkElements / max(1, v))
+        let chunk = max(1, logitsChunkLimit / max(1, v))
         var out: [Float] = []
         out.reserveCapacity(r)
         var start = 0
@@ -129,9 +144,35 @@ extension TransformerLM {
         return out
     }
 
+    /// The gradient buffer of the head a pass trains: the base's output projection (trained
+    /// without an adapter), an adapter's trained head, or nil (an adapter without one).
+    private func headGradient(_ state: ForwardState) throws -> Tensor? {
+        if state.adapter == nil { return try parameters.gradient(outputProjection) }
+        if let adapter = state.adapter, let head = adapter.head { return try adapter.parameters.gradient(head) }
+        return nil
+    }
+
+    /// The head's part of the backward for rows `rows` of a pass: with outputs = normalized · Wᵀ,
+    /// dW += dlogitsᵀ · normalized[rows] and dnormalized[rows] = dlogits · W.
+    private func headBackward(_ state: ForwardState, rows: Range<Int>, dlogits: Tensor, into dNormalized: Tensor,
+                              gradient: Tensor?) throws {
+        if let gradient {
+            try dlogits.matmul(state.normalized.rows(rows), transposeSelf: true, into: gradient, beta: 1)
+        }
+        try dlogits.matmul(outputWeight(state.adapter), into: dNormalized.rows(rows))
+    }
+
     /// Accumulates every parameter's gradient from ∂L/∂logits `[R, V]` of a forward pass.
     /// With an adapter (the forward's), only the adapter's gradients accumulate.
     func backward(_ state: ForwardState, dlogits: Tensor) throws {
+        let r = state.selected.shape[0]
+        let dNormalized = try Tensor(uninitialized: [r, spec.hiddenSize], on: backend)
+        try headBackward(state, rows: 0..<r, dlogits: dlogits, into: dNormalized, gradient: try headGradient(state))
+        try backward(state, dNormalized: dNormalized)
+    }
+
+    /// The backward below the head, from ∂L/∂(final-normed rows) `[R, C]`.
+    private func backward(_ state: ForwardState, dNormalized: Tensor) throws {
         let b = backend, p = parameters, c = spec.hiddenSize
         let batch = state.batch
         let r = state.selected.shape[0]
@@ -139,20 +180,6 @@ extension TransformerLM {
         (p.adapter, p.dropoutKey) = (state.adapter, state.dropoutKey)
         defer { (p.adapter, p.dropoutKey) = (attached, key) }
         let trainsBase = state.adapter == nil
-        // logits = normalized · Wᵀ: dW += dlogitsᵀ · normalized; dnormalized = dlogits · W. W is
-        // the base's (trained without an adapter) or an adapter's trained head.
-        let headGradient: Tensor? = if trainsBase {
-            try p.gradient(outputProjection)
-        } else if let adapter = state.adapter, let head = adapter.head {
-            try adapter.parameters.gradient(head)
-        } else {
-            nil
-        }
-        if let headGradient {
-            try dlogits.matmul(state.normalized, transposeSelf: true, into: headGradient, beta: 1)
-        }
-        let dNormalized = try Tensor(uninitialized: [r, c], on: b)
-        try dlogits.matmul(outputWeight(state.adapter), into: dNormalized)
         var dx = try Tensor(zeros: [r, c], on: b)
         try finalNorm.backward(state.finalNorm, dout: dNormalized, dx: dx, p)
         if blocks.isEmpty {
@@ -185,7 +212,7 @@ extension TransformerLM {
         try requireLanguageModelHead()
         let batch = try PackedBatch(sequencesOfTokens: sequences, spec: spec)
         let state = try forward(batch)
-        let all = state.logits.toArray()
+        let all = state.logits?.toArray() ?? []
         let v = spec.vocabularySize
         var out: [[Float]] = []
         var row = 0
@@ -230,14 +257,30 @@ extension TransformerLM: DifferentiableSequenceScorer {
             for (i, range) in packed.targetRanges.enumerated() {
                 for t in range { perToken[t] = Float(dlogp[i]) }
             }
-            let b = backend
-            let g = try Tensor(perToken, shape: [perToken.count], on: b)
-            let dlogits = try Tensor(zeros: state.logits.shape, on: b)
-            try state.logits.logSoftmaxGatherBackward(targets: packed.targets, lse: lse, dlogp: g, dlogits: dlogits)
-            try backward(state, dlogits: dlogits)
+            let b = backend, r = packed.selectedCount
+            let g = try Tensor(perToken, shape: [r], on: b)
+            let dNormalized = try Tensor(uninitialized: [r, spec.hiddenSize], on: b)
+            let gradient = try headGradient(state)
+            // Chunk by chunk, as the forward gathered: logits recomputed where it kept none.
+            for rows in Self.chunks(r, of: trainingChunkRows) {
+                let logits = try state.logits?.rows(rows) ?? headOutputs(state.normalized.rows(rows), adapter: state.adapter)
+                let dlogits = try Tensor(zeros: logits.shape, on: b)
+                try logits.logSoftmaxGatherBackward(targets: Array(packed.targets[rows]), lse: lse.rows(rows),
+                                                    dlogp: g.rows(rows), dlogits: dlogits)
+                try headBackward(state, rows: rows, dlogits: dlogits, into: dNormalized, gradient: gradient)
+            }
+            try backward(state, dNormalized: dNormalized)
         }
         return (values, pullback)
     }
+
+    /// The rows of one logits chunk of a training pass (`logitsChunkElements` logits). A batch
+    /// of more selected rows keeps no `[R, V]` logits: the forward projects, reduces and drops
+    /// one chunk at a time and the backward projects each chunk again (one more head product),
+    /// so neither the logits nor their gradient is ever held whole. Every logit, log-prob and
+    /// ∂L/∂logit is the one the whole-batch pass computes; the head's weight gradient is summed
+    /// chunk by chunk.
+    private var trainingChunkRows: Int { max(1, logitsChunkLimit / max(1, outputProjection.shape[0])) }
 
     /// Forward pass plus the gather: per-pair sums (Double) and what the pullback needs.
     private func scored(_ batch: [TokenPair]) throws
@@ -247,10 +290,13 @@ extension TransformerLM: DifferentiableSequenceScorer {
         guard packed.selectedCount > 0 else {
             return ([Double](repeating: 0, count: batch.count), nil, nil, packed)
         }
-        let state = try forward(packed, training: true)
-        let r = packed.selectedCount
+        let r = packed.selectedCount, chunk = trainingChunkRows
+        let state = try forward(packed, training: true, projecting: r <= chunk)
         let logp = try Tensor(uninitialized: [r], on: backend), lse = try Tensor(uninitialized: [r], on: backend)
-        try state.logits.logSoftmaxGather(targets: packed.targets, into: logp, lse: lse)
+        for rows in Self.chunks(r, of: chunk) {
+            let logits = try state.logits?.rows(rows) ?? headOutputs(state.normalized.rows(rows), adapter: state.adapter)
+            try logits.logSoftmaxGather(targets: Array(packed.targets[rows]), into: logp.rows(rows), lse: lse.rows(rows))
+        }
         let tokens = logp.toArray()
         let sums = packed.targetRanges.map { range in range.reduce(0.0) { $0 + Double(tokens[$1]) } }
         return (sums, state, lse, packed)

@@ -23,6 +23,9 @@ public final class TransformerLM {
     /// Gradients are bit-identical either way on the CPU (the recomputed forward is the same
     /// computation on the same input). Inference passes keep nothing either way.
     public var checkpointsActivations = false
+    /// The most logits a pass holds at once, in Float32 elements (`logitsChunkElements` unless a
+    /// test lowers it to exercise the chunked paths).
+    var logitsChunkLimit = TransformerLM.logitsChunkElements
 
     /// The parts, as the architecture declares them.
     let layout: ModelLayout

@@ -65,7 +65,8 @@ public final class DirectoryPolicyStore: PolicyStore {
         return TransformerPolicy(model: model, generation: generation, tokenizer: tokenizer)
     }
 
-    /// Writes `policy` (a `TransformerPolicy`) as a model directory, with π_0's config.json.
+    /// Writes `policy` (a `TransformerPolicy`) as a model directory, with π_0's config.json,
+    /// after freeing the model's gradient buffer (the next backward allocates it again).
     /// - Throws: `DICEError.invalidParameter` for π_ref or π_0 (inputs are never written);
     ///   `DICEError.policyContract` for another policy type; `FormatError.io`.
     public func save(_ policy: any BootstrapPolicy, as id: ModelID) throws {
@@ -75,6 +76,9 @@ public final class DirectoryPolicyStore: PolicyStore {
         guard let transformer = policy as? TransformerPolicy else {
             throw DICEError.policyContract(reason: "DirectoryPolicyStore saves TransformerPolicy models, got \(type(of: policy))")
         }
+        // The gradient buffer is scratch between updates (allocated again, zeroed, by the next
+        // backward): freeing it first keeps the host copy of the weights below the training peak.
+        transformer.model.parameters.releaseGradients()
         try transformer.model.modelDirectory(config: config).write(to: directory(for: id))
     }
 

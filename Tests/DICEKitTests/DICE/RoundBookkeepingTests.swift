@@ -52,6 +52,17 @@ struct RoundBookkeepingTests {
         // The inputs are never written.
         let error = #expect(throws: DICEError.self) { try store.save(try store.policy(.policy(0)), as: .policy(0)) }
         if case .invalidParameter(let name, _, _)? = error { #expect(name == "model") } else { Issue.record("\(String(describing: error))") }
+        // Saving a trained policy frees its gradient buffer (scratch between updates) and keeps
+        // its weights.
+        let trained = try #require(try store.policy(.policy(0)) as? TransformerPolicy)
+        try trained.model.parameters.zeroGradients()
+        #expect(trained.model.parameters.hasGradients)
+        try store.save(trained, as: .policy(1))
+        #expect(!trained.model.parameters.hasGradients)
+        #expect(store.holds(.policy(1)))
+        let saved = try #require(try store.policy(.policy(1)) as? TransformerPolicy)
+        #expect(saved.model.backend.download(saved.model.parameters.values)
+            == trained.model.backend.download(trained.model.parameters.values))
     }
 
     @Test("the run state walks sample → score → pair → train → evaluate, round after round")

@@ -48,8 +48,9 @@ struct MemoryPlanTests {
         // KV cache: 2 (k, v) · 30 layers · 32 slots · 511 positions · 192 · 4 bytes.
         let kvCache: Double = 2 * 30 * 32 * 511 * 192 * 4
         #expect(full.sampling.kvCache == kvCache)
-        // DPO logits and their gradient: 2 · (2 · 8 · 256 rows) · 49152 · 4 bytes.
-        let logits: Double = 2 * 4096 * 49152 * 4
+        // DPO logits and their gradient, for one chunk of the 2 · 8 · 256 rows: ⌊2²⁴ / 49152⌋ =
+        // 341 rows · 49152 · 4 bytes each.
+        let logits: Double = 2 * 341 * 49152 * 4
         #expect(full.dpo.logits == logits)
 
         // LoRA r = 8 on q, k, v, o, gate, up, down: r · (in + out) each.

@@ -91,7 +91,7 @@ public final class RewardModel {
         guard !batch.isEmpty else { return ([], { _ in }) }
         let packed = try PackedBatch(sequenceEndsOf: batch, spec: network.spec, sharePrompts: network.sharesPrompts)
         let state = try network.forward(packed, training: true)
-        let rewards = state.logits.toArray().map(Double.init)
+        let rewards: [Double] = (state.logits?.toArray() ?? []).map { Double($0) }
         let pullback: ([Double]) throws -> Void = { [network] dreward in
             guard dreward.count == batch.count else {
                 throw TensorError.shapeMismatch(operation: "rewards pullback", expected: [batch.count],
