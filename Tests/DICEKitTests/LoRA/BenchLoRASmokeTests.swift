@@ -27,6 +27,10 @@ struct BenchLoRASmokeTests {
         defer { folder.remove() }
         let python = TransformersPython.python(importing: "torch, transformers, peft, trl, datasets")
         if python == nil { print("TRL peer skipped: no Python with torch, transformers, peft, trl and datasets") }
+        // The peer script is found under the working directory's Benchmarks/peers/.
+        let repository = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent()
+        try FileManager.default.createSymbolicLink(at: folder.file("Benchmarks"),
+                                                   withDestinationURL: repository.appendingPathComponent("Benchmarks"))
         guard let result = try DiceTool.run(["bench", "lora", "--tiny", "--repeats", "1", "--rank", "4", "--json"]
                                             + (python.map { ["--python", $0.path] } ?? []), in: folder.url) else { return }
         #expect(result.status == 0, "\(result.stderr)")
