@@ -1,0 +1,116 @@
+// `dice bootstrap` under mpirun on this host, against one process: 2 ranks × 1 thread, 2 rounds
+// of the toy task, every JSONL file of the run folder byte-identical to the one-process run's and
+// the final weights within 1e-6 relative; a rank killed with SIGKILL in round 1's training ends
+// the job naming it, leaves every artifact whole, and --resume under mpirun then ends as an
+// uninterrupted run.
+
+import DICEKit
+import Foundation
+import Testing
+
+@Suite("dice bootstrap data-parallel (2 ranks under mpirun)", .serialized)
+struct MPIBootstrapTests {
+    /// The toy bootstrap (2 rounds, K = 4, 6 prompts, 3 DPO steps of 4 pairs) with batches that
+    /// give both ranks work: 2 prompts per sampling batch (3 batches), 8 samples per scoring
+    /// batch (3 batches), and DPO micro-batches of 2 pairs (one per rank per update).
+    static func arguments(_ folder: URL, run: String) -> [String] {
+        ToyModelFolders.bootstrapArguments(folder, run: run)
+            + ["--generation-batch-size", "8", "--scoring-batch-size", "8", "--micro-batch-size", "2", "--no-tensorboard"]
+    }
+
+    /// Every `.jsonl` file under `root`, relative paths, sorted.
+    static func jsonlFiles(under root: URL) -> [String] {
+        let items = FileManager.default.enumerator(atPath: root.path)?.allObjects as? [String] ?? []
+        return items.filter { $0.hasSuffix(".jsonl") && !KilledRun.isTemporary(($0 as NSString).lastPathComponent) }.sorted()
+    }
+
+    @Test("2 ranks write the JSONL files of one process, byte for byte, and its weights within 1e-6")
+    func equalsOneProcess() throws {
+        if let reason = MPIRun.unavailable {
+            print("skipped: \(reason)")
+            return
+        }
+        let folder = try ScratchFolder("mpi-bootstrap")
+        defer { folder.remove() }
+        try ToyModelFolders.bootstrapInputs(in: folder.url)
+        var environment = ProcessInfo.processInfo.environment
+        environment["DICEKIT_THREADS"] = "1"
+        guard let single = try DiceTool.run(Self.arguments(folder.url, run: "one"), in: folder.url,
+                                            environment: environment) else { return }
+        #expect(single.status == 0, "\(single.stderr)")
+        let two = try MPIRun.run(ranks: 2, Self.arguments(folder.url, run: "two"), in: folder.url)
+        #expect(two.status == 0, "\(two.stderr)")
+        guard single.status == 0, two.status == 0 else { return }
+
+        let files = Self.jsonlFiles(under: folder.file("one"))
+        // samples, scored, pairs, train and metrics of both rounds.
+        #expect(files.count == 10, "\(files)")
+        #expect(Self.jsonlFiles(under: folder.file("two")) == files)
+        for name in files {
+            #expect(try Data(contentsOf: folder.file("one/" + name)) == Data(contentsOf: folder.file("two/" + name)),
+                    "\(name) differs from the one-process run's")
+        }
+        let weights = "round-2/model/model.safetensors"
+        let relative = try MPIRun.relativeDifference(folder.file("one/" + weights), folder.file("two/" + weights))
+        #expect(relative <= 1e-6, "‖Δw‖/‖w‖ = \(relative)")
+        #expect(try MPIRun.relativeDifference(folder.file("pi0/model.safetensors"), folder.file("two/" + weights)) > 1e-3,
+                "the rounds did not train")
+        // One summary table, from rank 0.
+        #expect(two.stdout.components(separatedBy: "Final model:").count == 2, "\(two.stdout)")
+    }
+
+    @Test("a rank killed with SIGKILL while round 1 trains ends the job naming it; --resume ends as an uninterrupted run")
+    func killedRankAndResume() throws {
+        if let reason = MPIRun.unavailable {
+            print("skipped: \(reason)")
+            return
+        }
+        let folder = try ScratchFolder("mpi-bootstrap-kill")
+        defer { folder.remove() }
+        try ToyModelFolders.bootstrapInputs(in: folder.url)
+        // 32 DPO steps a round with a checkpoint every 4: long enough to kill a rank mid-round.
+        func arguments(_ run: String) -> [String] {
+            Self.arguments(folder.url, run: run) + ["--steps", "32", "--save-every", "4"]
+        }
+        let plain = try MPIRun.run(ranks: 2, arguments("plain"), in: folder.url)
+        #expect(plain.status == 0, "\(plain.stderr)")
+        guard plain.status == 0 else { return }
+
+        // Kill rank 1 once rank 0 has logged 5 updates of round 1 (the checkpoint after 4 is whole).
+        let (process, _, errURL) = try MPIRun.start(ranks: 2, arguments("killed"), in: folder.url)
+        let began = Date()
+        func loggedUpdates() -> Int {
+            let text = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+            return text.contains("round 1/2 · train") ? DPOKillTests.loggedSteps(folder.file("killed/round-1/metrics.jsonl")) : 0
+        }
+        while process.isRunning, loggedUpdates() < 5, Date().timeIntervalSince(began) < 240 {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        let victims = MPIRun.ranks(of: process.processIdentifier)
+        #expect(victims[1] != nil, "rank 1's process was not found")
+        guard let victim = victims[1], process.isRunning else {
+            process.terminate()
+            process.waitUntilExit()
+            return
+        }
+        kill(victim, SIGKILL)
+        let killedAt = Date()
+        while process.isRunning, Date().timeIntervalSince(killedAt) < 90 { Thread.sleep(forTimeInterval: 0.05) }
+        let seconds = Date().timeIntervalSince(killedAt)
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        let stderr = try String(contentsOf: errURL, encoding: .utf8)
+        #expect(process.terminationStatus != 0)
+        #expect(seconds < 60, "the job ran \(seconds) s after rank 1 was killed")
+        #expect(stderr.contains("rank 1"), "the lost rank is not named: \(stderr)")
+        #expect(KilledRun.damagedArtifacts(under: folder.file("killed")) == [])
+
+        let resumed = try MPIRun.run(ranks: 2, arguments("killed") + ["--resume"], in: folder.url)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("round 1/2 · sample: done earlier"), "\(resumed.stderr)")
+        for name in Self.jsonlFiles(under: folder.file("plain")) + ["report.json", "round-2/model/model.safetensors"] {
+            #expect(try Data(contentsOf: folder.file("killed/" + name)) == Data(contentsOf: folder.file("plain/" + name)),
+                    "\(name) differs from the uninterrupted run's")
+        }
+    }
+}
