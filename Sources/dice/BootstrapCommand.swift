@@ -16,8 +16,8 @@ import Foundation
 ///
 /// Under `mpirun -np N` (Documentation/Distributed.md) the same command runs data-parallel: the
 /// ranks check that they hold the same settings, data and weights, split sampling by prompt and
-/// scoring by sample (the run folder gets the bytes of one process), train each round's DPO
-/// data-parallel, and rank 0 alone writes RUN and prints.
+/// scoring by sample (the same bytes as one process for the same policy), train each round's DPO
+/// data-parallel (within ≈1e-7 of one process), and rank 0 alone writes RUN and prints.
 struct BootstrapCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bootstrap",

@@ -66,9 +66,11 @@ public final class DICEBootstrapper {
     /// log-probs by sample, each rank taking a contiguous share of the batches one process
     /// computes (`Communicator.share(of:batch:)`; sampling batches per
     /// `Policy.promptsPerSamplingBatch(count:)`, scoring batches of `scoringBatchSize`), and the
-    /// results are gathered in order, so the run folder's samples, scores, pairs and training
-    /// sets hold the bytes of one process. A round's DPO is data-parallel: `makeTrainer` must
-    /// return a `StandardDPOTrainer`, which gets this communicator. Pairing and evaluation run
+    /// results are gathered in order, so for the same policy the run folder's samples, scores,
+    /// pairs and training sets hold the bytes of one process. A round's DPO is data-parallel:
+    /// `makeTrainer` must return a `StandardDPOTrainer`, which gets this communicator; π_t then
+    /// ends within ≈1e-7 relative of one process's, not on its bits (the ranks' gradients are
+    /// summed in another order), and so do the numbers of later rounds. Pairing and evaluation run
     /// on every rank (the same numbers). Rank 0 alone holds the folder's lock and writes the
     /// run folder and the saved models; the other ranks get what it reads from rank 0, except
     /// the models saved by `store` and the DPO checkpoints, which they load themselves (on
@@ -149,7 +151,9 @@ public final class DICEBootstrapper {
         let settings = RunSettings(configuration: c, prompts: prompts, offline: offline, inputs: inputs)
         let ranks = communicator, leader = ranks.rank == 0
         if ranks.size > 1 {
-            try ranks.requireSame([("the DICE settings", String(decoding: try JSONEncoder().encode(c), as: UTF8.self)),
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            try ranks.requireSame([("the DICE settings", String(decoding: try encoder.encode(c), as: UTF8.self)),
                                    ("the prompts", settings.prompts), ("the offline pairs", settings.offline),
                                    ("the run folder", layout.root.standardizedFileURL.path), ("the mode", mode.rawValue)]
                                   + inputs.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) })

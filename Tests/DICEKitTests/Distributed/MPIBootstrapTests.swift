@@ -1,8 +1,11 @@
 // `dice bootstrap` under mpirun on this host, against one process: 2 ranks × 1 thread, 2 rounds
-// of the toy task, every JSONL file of the run folder byte-identical to the one-process run's and
-// the final weights within 1e-6 relative; a rank killed with SIGKILL in round 1's training ends
-// the job naming it, leaves every artifact whole, and --resume under mpirun then ends as an
-// uninterrupted run.
+// of the toy task. Round 1's samples, scores, pairs and training set are byte-identical to the
+// one-process run's (sampling and scoring split over both ranks); training is data-parallel, so
+// π_1 differs in the last bits (the ranks' gradients are summed in another order) and round 2's
+// files hold the same rows, token ids and text, their numbers within 1e-6 (relative above 1), as
+// do both rounds' metrics; the final weights are within 1e-6 relative. A rank killed with SIGKILL in
+// round 1's training ends the job naming it, leaves every artifact whole, and --resume under
+// mpirun then ends with the bytes of an uninterrupted 2-rank run.
 
 import DICEKit
 import Foundation
@@ -10,12 +13,39 @@ import Testing
 
 @Suite("dice bootstrap data-parallel (2 ranks under mpirun)", .serialized)
 struct MPIBootstrapTests {
-    /// The toy bootstrap (2 rounds, K = 4, 6 prompts, 3 DPO steps of 4 pairs) with batches that
-    /// give both ranks work: 2 prompts per sampling batch (3 batches), 8 samples per scoring
-    /// batch (3 batches), and DPO micro-batches of 2 pairs (one per rank per update).
+    /// The toy bootstrap (2 rounds, K = 4, 6 prompts, 3 DPO steps of 4 pairs, 2 per rank) with
+    /// batches that give both ranks work: 2 prompts per sampling batch (3 batches: 2 on rank 0, 1
+    /// on rank 1) and 8 samples per scoring batch (likewise).
     static func arguments(_ folder: URL, run: String) -> [String] {
         ToyModelFolders.bootstrapArguments(folder, run: run)
-            + ["--generation-batch-size", "8", "--scoring-batch-size", "8", "--micro-batch-size", "2", "--no-tensorboard"]
+            + ["--generation-batch-size", "8", "--scoring-batch-size", "8", "--no-tensorboard"]
+    }
+
+    /// Whether two decoded JSON values are equal, numbers within `tolerance` (relative above 1,
+    /// absolute below: rewards are differences of log-probs), strings, booleans, integers and
+    /// nulls exactly (integers: numbers without a fraction on both sides).
+    static func close(_ a: Any, _ b: Any, tolerance: Double) -> Bool {
+        switch (a, b) {
+        case let (x as [String: Any], y as [String: Any]):
+            return Set(x.keys) == Set(y.keys) && x.allSatisfy { key, value in close(value, y[key]!, tolerance: tolerance) }
+        case let (x as [Any], y as [Any]):
+            return x.count == y.count && zip(x, y).allSatisfy { close($0, $1, tolerance: tolerance) }
+        case let (x as String, y as String):
+            return x == y
+        case let (x as NSNumber, y as NSNumber):
+            let p = x.doubleValue, q = y.doubleValue
+            if p.rounded() == p && q.rounded() == q && abs(p) < 1e6 { return p == q }
+            return abs(p - q) <= tolerance * max(abs(p), abs(q), 1)
+        case (is NSNull, is NSNull):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// The rows of a JSONL file, decoded as JSON objects.
+    static func rows(_ url: URL) throws -> [Any] {
+        try Data(contentsOf: url).split(separator: 0x0A).map { try JSONSerialization.jsonObject(with: Data($0)) }
     }
 
     /// Every `.jsonl` file under `root`, relative paths, sorted.
@@ -24,7 +54,7 @@ struct MPIBootstrapTests {
         return items.filter { $0.hasSuffix(".jsonl") && !KilledRun.isTemporary(($0 as NSString).lastPathComponent) }.sorted()
     }
 
-    @Test("2 ranks write the JSONL files of one process, byte for byte, and its weights within 1e-6")
+    @Test("2 ranks: round 1's samples, scores, pairs and training set are one process's bytes; the rest within 1e-6")
     func equalsOneProcess() throws {
         if let reason = MPIRun.unavailable {
             print("skipped: \(reason)")
@@ -46,9 +76,16 @@ struct MPIBootstrapTests {
         // samples, scored, pairs, train and metrics of both rounds.
         #expect(files.count == 10, "\(files)")
         #expect(Self.jsonlFiles(under: folder.file("two")) == files)
-        for name in files {
+        for name in ["samples", "scored", "pairs", "train"].map({ "round-1/\($0).jsonl" }) {
             #expect(try Data(contentsOf: folder.file("one/" + name)) == Data(contentsOf: folder.file("two/" + name)),
                     "\(name) differs from the one-process run's")
+        }
+        for name in files {
+            let one = try Self.rows(folder.file("one/" + name)), two = try Self.rows(folder.file("two/" + name))
+            #expect(one.count == two.count && !one.isEmpty, "\(name): \(one.count) and \(two.count) rows")
+            for (k, (a, b)) in zip(one, two).enumerated() {
+                #expect(Self.close(a, b, tolerance: 1e-6), "\(name) row \(k + 1): \(a) against \(b)")
+            }
         }
         let weights = "round-2/model/model.safetensors"
         let relative = try MPIRun.relativeDifference(folder.file("one/" + weights), folder.file("two/" + weights))
@@ -57,6 +94,24 @@ struct MPIBootstrapTests {
                 "the rounds did not train")
         // One summary table, from rank 0.
         #expect(two.stdout.components(separatedBy: "Final model:").count == 2, "\(two.stdout)")
+    }
+
+    @Test("ranks started with different settings refuse before any work, naming what differs")
+    func mismatchRefused() throws {
+        if let reason = MPIRun.unavailable {
+            print("skipped: \(reason)")
+            return
+        }
+        let folder = try ScratchFolder("mpi-bootstrap-mismatch")
+        defer { folder.remove() }
+        try ToyModelFolders.bootstrapInputs(in: folder.url)
+        guard let dice = DiceTool.url else { return }
+        let arguments = Self.arguments(folder.url, run: "bad")
+        let other = BootstrapErrorTests.setting("--samples", "3", in: arguments)  // K = 3 on rank 1
+        let result = try MPIRun.run(ranks: 1, arguments + [":", "-np", "1", dice.path] + other, in: folder.url, limit: 120)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("the ranks disagree on the DICE settings"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("bad/state.json").path), "a rank started the run")
     }
 
     @Test("a rank killed with SIGKILL while round 1 trains ends the job naming it; --resume ends as an uninterrupted run")
