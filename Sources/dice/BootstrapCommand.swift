@@ -57,7 +57,7 @@ struct BootstrapCommand: ParsableCommand {
     @Option(help: "Held-out preference pairs (JSONL): each round reports its implicit reward's accuracy on them.")
     var heldOut: String?
     @Option(parsing: .unconditional, help: "Pairs per scoring pass.") var scoringBatchSize = 64
-    @Option(help: "What ranks the samples: implicit (DPO's implicit reward of π_{t−1} against π_{t−2}) or rm:DIR (a reward model, e.g. from dice rm, with the policy's vocabulary; --length-alpha is then in its reward units).")
+    @Option(help: "What ranks the samples: implicit (DPO's implicit reward of π_{t−1} against π_{t−2}) or rm:DIR (a reward model, e.g. from dice rm, or its LoRA adapter folder over the base its adapter_config.json names, with the policy's vocabulary; --length-alpha is then in its reward units).")
     var rewarder = "implicit"
     @OptionGroup var backendOptions: BackendOptions
     @OptionGroup var sampling: SamplingOptions
@@ -145,7 +145,10 @@ struct BootstrapCommand: ParsableCommand {
             "the --policy weights": policyWeights,
             "the --reference weights": referenceWeights,
             "the sampling settings": String(decoding: try encoder.encode(generation), as: UTF8.self),
-            "the rewarder": try rewardModel.map { "rm weights " + (try $0.network.weightsFingerprint()) } ?? "implicit",
+            "the rewarder": try rewardModel.map { rm in
+                "rm weights " + (try rm.network.weightsFingerprint())
+                    + (try rm.network.adapter.map { " adapter " + (try WeightsFingerprint.of($0.parameters)) } ?? "")
+            } ?? "implicit",
             "the held-out pairs": heldOutPairs.map { PreferenceDataset.fingerprint($0, template: "held-out", appendEOS: false) } ?? "none",
             "the LoRA settings": lora.enabled ? lora.summary : "none",
         ]
@@ -154,9 +157,8 @@ struct BootstrapCommand: ParsableCommand {
         // holds the adapter. π_ref is that same base when --reference names the --policy folder.
         let store: any PolicyStore
         if lora.enabled {
-            try FlagChecks.require(!dpo.checkpointActivations, "--checkpoint-activations", true,
-                                   "off with LoRA (checkpointing of adapted blocks is not tested yet)")
             let base = try TransformerLM(directory: policyFolder.url, backend: backend)
+            base.checkpointsActivations = dpo.checkpointActivations
             let configuration = try lora.configuration(seed: seed) ?? LoRAConfiguration()
             let sameReference = referenceFolder.url.standardizedFileURL.path == policyFolder.url.standardizedFileURL.path
             store = try LoRAPolicyStore(base: base, baseFolder: policyFolder.url.standardizedFileURL,
@@ -257,11 +259,11 @@ struct BootstrapCommand: ParsableCommand {
         guard rewarder.hasPrefix("rm:"), rewarder.count > 3 else {
             throw InputError(description: "--rewarder \(rewarder): expected implicit or rm:DIR")
         }
-        let folder = try ModelFolder(String(rewarder.dropFirst(3)), flag: "--rewarder rm:")
-        guard folder.config.vocabSize == vocabularySize else {
-            throw InputError(description: "--rewarder \(rewarder): vocabulary of \(folder.config.vocabSize) tokens, the policy's has \(vocabularySize) (the reward model scores the policy's token ids)")
+        let folder = try RewardModelFolder(String(rewarder.dropFirst(3)), flag: "--rewarder rm:")
+        guard folder.model.config.vocabSize == vocabularySize else {
+            throw InputError(description: "--rewarder \(rewarder): vocabulary of \(folder.model.config.vocabSize) tokens, the policy's has \(vocabularySize) (the reward model scores the policy's token ids)")
         }
-        return try RewardModel(directory: folder.url, backend: backend)
+        return try folder.load(backend: backend)
     }
 
     /// Offline or held-out pairs, tokenized as `dice dpo` does (errors name the file and line).

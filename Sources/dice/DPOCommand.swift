@@ -77,8 +77,6 @@ struct DPOCommand: ParsableCommand {
         // With LoRA the base is frozen and the adapter trains; the reference is the same loaded
         // base, with no adapter (a new one starts at B = 0: the same model) or with a frozen copy
         // of --adapter's.
-        try FlagChecks.require(!(lora.enabled && training.checkpointActivations), "--checkpoint-activations", true,
-                               "off with LoRA (checkpointing of adapted blocks is not tested yet)")
         if lora.enabled, reference != nil {
             throw ValidationError("--reference: not with LoRA (the reference is the base model with the starting adapter)")
         }

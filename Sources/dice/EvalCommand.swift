@@ -21,7 +21,8 @@ struct EvalCommand: ParsableCommand {
         end_with, lowercase); more constraints met wins, then the smaller summed violation. \
         llm:DIR: a local chat model (with a chat template) asked which of two answers is better, in both orders; \
         its preference is read from the probabilities of the tokens "1" and "2". \
-        rm:DIR: a reward model (dice rm; a one-label …ForSequenceClassification folder), Bradley–Terry on its \
+        rm:DIR: a reward model (dice rm; a one-label …ForSequenceClassification folder, or a LoRA adapter \
+        folder of dice rm --lora-rank over the base its adapter_config.json names), Bradley–Terry on its \
         scores: A wins when σ(r_A − r_B) > ½. \
         Responses are judged without their final stop token. \
         --export-alpaca-eval FILE writes the model's responses as alpaca_eval's model_outputs.json \

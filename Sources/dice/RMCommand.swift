@@ -10,8 +10,11 @@ import Foundation
 /// against a zero reference is −log σ(r_chosen − r_rejected)), with the same batches, schedules,
 /// validation split, metrics.jsonl (`rewards/accuracies` is the reward accuracy), TensorBoard
 /// events, OUTPUT/checkpoint/ and --resume. At the end OUTPUT/ holds the reward model as a
-/// Hugging Face `…ForSequenceClassification` directory that transformers loads. It runs in one
-/// process (several MPI ranks are refused before any work).
+/// Hugging Face `…ForSequenceClassification` directory that transformers loads. With
+/// `--lora-rank` (or `--adapter`) the backbone is frozen: LoRA adapters on the targets train and
+/// the score head trains in full (PEFT's SEQ_CLS task, `modules_to_save = ["score"]`), and
+/// OUTPUT/ holds a PEFT adapter folder over --model instead. It runs in one process (several
+/// MPI ranks are refused before any work).
 struct RMCommand: ParsableCommand {
     @OptionGroup var backendOptions: BackendOptions
     static let configuration = CommandConfiguration(
@@ -21,7 +24,9 @@ struct RMCommand: ParsableCommand {
         Pair rows as for dice dpo. --model is a causal language model (a new score head is drawn \
         with --seed) or a one-label …ForSequenceClassification reward model. --loss must be sigmoid \
         (the Bradley–Terry loss) and --sft-weight 0; --lr has dice dpo's default (5e-7): reward \
-        models usually train at 1e-5 to 1e-6.
+        models usually train at 1e-5 to 1e-6. With --lora-rank the backbone is frozen, LoRA adapters \
+        and the score head train, and OUTPUT is a PEFT SEQ_CLS adapter folder over --model \
+        (--rewarder rm:OUTPUT and --judge rm:OUTPUT load it over the base its adapter_config.json names).
         """
     )
 
@@ -29,6 +34,7 @@ struct RMCommand: ParsableCommand {
     @OptionGroup var pairData: PairDataOptions
     @Option(help: "Output folder: the reward model, metrics.jsonl, checkpoint/.") var output: String
     @OptionGroup var training: DPOOptions
+    @OptionGroup var lora: LoRAOptions
     @Option(parsing: .unconditional, help: "Pairs held out for validation (reward accuracy).") var valSize = 0
     @Option(parsing: .unconditional, help: "Validate every N updates (0: at the end only).") var evalEvery = 50
     @Option(parsing: .unconditional, help: "Seed (the new score head, validation split, shuffling).") var seed: UInt64 = 0
@@ -65,6 +71,9 @@ struct RMCommand: ParsableCommand {
             rm = try RewardModel(directory: modelURL, backend: backend)
         }
         rm.network.checkpointsActivations = training.checkpointActivations
+        // With LoRA the backbone is frozen; the adapter and its copy of the score head train.
+        let adapter = try lora.makeAdapter(for: rm.network, seed: seed, trainsHead: true)
+        try rm.network.attach(adapter)
         let loaded = try pairData.load(modelURL: modelURL, context: rm.network.spec.maxPositions,
                                        eosTokenID: base.config.eosTokenId?.first)
         let pairs = loaded.pairs
@@ -76,6 +85,7 @@ struct RMCommand: ParsableCommand {
         defer { lock.release() }
         let trainer = StandardDPOTrainer(configuration: configuration, checkpointFolder: outputURL, resume: resume)
         trainer.inputs = ["--model": "weights " + baseFingerprint]
+        if lora.enabled { trainer.inputs["--lora"] = lora.summary }
         let scorer = RewardModelScorer(rm)
         if resume {
             _ = try trainer.resumableStep(pairs: pairs, parameterCount: scorer.trainableParameters.values.count)
@@ -84,7 +94,11 @@ struct RMCommand: ParsableCommand {
         }
         let generationConfig = base.generationConfig
         let export: (URL) throws -> Void = { url in
-            try rm.modelDirectory(generationConfig: generationConfig).write(to: url)
+            if let adapter {
+                try PEFTAdapterDirectory.write(adapter, to: url, baseModel: modelURL.standardizedFileURL.path)
+            } else {
+                try rm.modelDirectory(generationConfig: generationConfig).write(to: url)
+            }
             try copyTokenizerFiles(from: modelURL, to: url)
         }
         let summary = try runTraining(trainer, policy: scorer, pairs: pairs, reference: .zero(count: pairs.count),

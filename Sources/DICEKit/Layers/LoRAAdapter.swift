@@ -1,10 +1,13 @@
 // LoRAAdapter: one set of low-rank adapters over a model's linear layers — A and B of every
 // targeted module in one flat store (so an optimizer trains it like any parameters), found by
-// the module paths the architecture's layout declares.
+// the module paths the architecture's layout declares; for a reward model, also a fully trained
+// copy of its score head (PEFT's SEQ_CLS `modules_to_save`).
 
 /// A set of LoRA adapters for a model: for every targeted linear layer `{module}` (in = its
 /// input features, out = its outputs) a down projection `{module}.lora_A.weight` `[r, in]` and
-/// an up projection `{module}.lora_B.weight` `[out, r]`, all in one flat `ParameterStore`.
+/// an up projection `{module}.lora_B.weight` `[out, r]`, all in one flat `ParameterStore`; with
+/// `LoRAConfiguration.trainsHead`, also `score.weight` `[labels, C]`, a copy of the model's score
+/// head that trains in full and replaces the model's while the adapter is attached.
 ///
 /// An adapter is attached to a model with `TransformerLM.adapter`; several adapters can be held
 /// for one base and swapped per call (the base with no adapter is the DPO reference). It is
@@ -33,6 +36,9 @@ public final class LoRAAdapter {
     public let parameters: ParameterStore
     /// The adapted layers in layout order.
     public let modules: [Module]
+    /// The trained copy of the score head, `score.weight` `[labels, C]` (nil unless
+    /// `configuration.trainsHead`).
+    public let head: ParameterStore.Entry?
     /// The model type of the base the adapter was made for (config.json `model_type`).
     public let baseModelType: String
     private let index: [String: Int]
@@ -42,12 +48,14 @@ public final class LoRAAdapter {
     /// The suffix of a module's B weight.
     public static let bSuffix = ".lora_B.weight"
 
-    /// An adapter with A and B zero for the linear layers of `layout` that `configuration`
-    /// targets (call `initialize()` for PEFT's initialisation, or load weights).
-    /// - Throws: `LoRAError.invalidConfiguration`; `LoRAError.unknownTargetModule` listing the
-    ///   names that exist; `BackendError.allocationFailed`.
+    /// An adapter with A and B (and the head) zero for the linear layers of `layout` that
+    /// `configuration` targets (call `initialize()` for PEFT's initialisation, or load weights).
+    /// `headShape` is the model's score head `[labels, C]` (nil: the model has none).
+    /// - Throws: `LoRAError.invalidConfiguration`, also for `trainsHead` without a `headShape`;
+    ///   `LoRAError.unknownTargetModule` listing the names that exist;
+    ///   `BackendError.allocationFailed`.
     public init(configuration: LoRAConfiguration, layout: ModelLayout, modelType: String,
-                backend: any Backend) throws {
+                backend: any Backend, headShape: [Int]? = nil) throws {
         try configuration.validate()
         let targets = try Self.targets(configuration.targetModules, in: layout)
         let r = configuration.rank
@@ -55,6 +63,13 @@ public final class LoRAAdapter {
         for linear in targets {
             shapes.append((linear.module + Self.aSuffix, [r, linear.inputs]))
             shapes.append((linear.module + Self.bSuffix, [linear.outputs, r]))
+        }
+        if configuration.trainsHead {
+            guard let headShape else {
+                throw LoRAError.invalidConfiguration(field: "modules_to_save",
+                                                     reason: "the score head trains only on a model that has one (a reward model); this \(modelType) model predicts tokens")
+            }
+            shapes.append((OutputHead.scoreWeightName, headShape))
         }
         let store = try ParameterStore(shapes: shapes, on: backend)
         var modules: [Module] = []
@@ -66,15 +81,22 @@ public final class LoRAAdapter {
         self.configuration = configuration
         self.parameters = store
         self.modules = modules
+        self.head = configuration.trainsHead ? try store.entry(OutputHead.scoreWeightName) : nil
         self.baseModelType = modelType
         self.index = Dictionary(uniqueKeysWithValues: modules.enumerated().map { ($1.name, $0) })
     }
 
-    /// An adapter for `model`'s architecture on its backend, A and B zero.
-    /// - Throws: as `init(configuration:layout:modelType:backend:)`.
+    /// An adapter for `model`'s architecture on its backend, A and B zero; with
+    /// `trainsHead`, the head starts as a copy of `model`'s score head (as PEFT copies a module
+    /// to save).
+    /// - Throws: as `init(configuration:layout:modelType:backend:headShape:)`.
     public convenience init(configuration: LoRAConfiguration, for model: TransformerLM) throws {
+        let headShape: [Int]? = if case .score = model.head { model.outputProjection.shape } else { nil }
         try self.init(configuration: configuration, layout: model.layout, modelType: model.spec.modelType,
-                      backend: model.backend)
+                      backend: model.backend, headShape: headShape)
+        if let head {
+            try parameters.set(head.name, model.parameters.get(model.outputProjection.name))
+        }
     }
 
     /// The adapted module at `name`, if any.
@@ -82,7 +104,7 @@ public final class LoRAAdapter {
 
     /// PEFT's initialisation: every A Kaiming-uniform (`kaiming_uniform_(a=√5)`, i.e. uniform
     /// in ±1/√in), drawn from `configuration.seed` in module order; every B zero (so the adapted
-    /// model starts equal to its base).
+    /// model starts equal to its base). The head, if any, is left as it is.
     public func initialize() throws {
         var rng = SplitMix64(seed: configuration.seed)
         for m in modules {

@@ -1,5 +1,6 @@
 // LoRAConfiguration: the settings of a set of low-rank adapters — rank, alpha, dropout,
-// rsLoRA scaling and the target modules — as PEFT's LoraConfig names them.
+// rsLoRA scaling, the target modules and whether a score head trains in full — as PEFT's
+// LoraConfig names them.
 
 /// The settings of a LoRA adapter set (PEFT's `LoraConfig`): each targeted linear layer
 /// `y = x·Wᵀ` becomes `y = x·Wᵀ + s·(dropout(x)·Aᵀ)·Bᵀ` with A `[r, in]`, B `[out, r]` and the
@@ -19,16 +20,22 @@ public struct LoRAConfiguration: Sendable, Hashable {
     public var targetModules: [String]?
     /// The seed of A's initialisation and of the dropout masks.
     public var seed: UInt64
+    /// Whether the adapter also holds a fully trained copy of the model's score head
+    /// `score.weight` `[labels, C]` (PEFT's sequence-classification task, `task_type` SEQ_CLS
+    /// with `modules_to_save = ["classifier", "score"]`): a reward model's LoRA. Only for a
+    /// model with a score head.
+    public var trainsHead: Bool
 
     /// A configuration; the defaults are PEFT's (rank 8, alpha 8, no dropout, `alpha / r`).
     public init(rank: Int = 8, alpha: Double = 8, dropout: Double = 0, useRSLoRA: Bool = false,
-                targetModules: [String]? = nil, seed: UInt64 = 0) {
+                targetModules: [String]? = nil, seed: UInt64 = 0, trainsHead: Bool = false) {
         self.rank = rank
         self.alpha = alpha
         self.dropout = dropout
         self.useRSLoRA = useRSLoRA
         self.targetModules = targetModules
         self.seed = seed
+        self.trainsHead = trainsHead
     }
 
     /// s, the factor of the adapter's output: `alpha / r`, or `alpha / √r` with `useRSLoRA`.

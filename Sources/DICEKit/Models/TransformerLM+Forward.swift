@@ -66,7 +66,7 @@ extension TransformerLM {
         let normalized = try Tensor(uninitialized: [r, c], on: b)
         let normSaved = try finalNorm.forward(selected, into: normalized, p)
         let logits = try Tensor(uninitialized: [r, outputProjection.shape[0]], on: b)
-        try normalized.matmul(p.value(outputProjection), transposeOther: true, into: logits)
+        try normalized.matmul(outputWeight(p.adapter), transposeOther: true, into: logits)
         return ForwardState(batch: batch, blocks: saved, selected: selected, finalNorm: normSaved,
                             normalized: normalized, logits: logits, adapter: p.adapter, dropoutKey: dropoutKey)
     }
@@ -86,8 +86,15 @@ extension TransformerLM {
         let normalized = try Tensor(uninitialized: [r, spec.hiddenSize], on: backend)
         _ = try finalNorm.forward(rows, into: normalized, parameters)
         let out = try Tensor(uninitialized: [r, outputProjection.shape[0]], on: backend)
-        try normalized.matmul(parameters.value(outputProjection), transposeOther: true, into: out)
+        try normalized.matmul(outputWeight(parameters.adapter), transposeOther: true, into: out)
         return out
+    }
+
+    /// The output projection `[O, C]` a pass with `adapter` uses: the adapter's trained score
+    /// head when it has one, else the model's.
+    private func outputWeight(_ adapter: LoRAAdapter?) -> Tensor {
+        if let adapter, let head = adapter.head { return adapter.parameters.value(head) }
+        return parameters.value(outputProjection)
     }
 
     /// The outputs `[R, O]` of a batch's selected rows from an inference pass (no activations
@@ -132,12 +139,20 @@ extension TransformerLM {
         (p.adapter, p.dropoutKey) = (state.adapter, state.dropoutKey)
         defer { (p.adapter, p.dropoutKey) = (attached, key) }
         let trainsBase = state.adapter == nil
-        // logits = normalized · Wᵀ: dW += dlogitsᵀ · normalized; dnormalized = dlogits · W.
-        if trainsBase {
-            try dlogits.matmul(state.normalized, transposeSelf: true, into: p.gradient(outputProjection), beta: 1)
+        // logits = normalized · Wᵀ: dW += dlogitsᵀ · normalized; dnormalized = dlogits · W. W is
+        // the base's (trained without an adapter) or an adapter's trained head.
+        let headGradient: Tensor? = if trainsBase {
+            try p.gradient(outputProjection)
+        } else if let adapter = state.adapter, let head = adapter.head {
+            try adapter.parameters.gradient(head)
+        } else {
+            nil
+        }
+        if let headGradient {
+            try dlogits.matmul(state.normalized, transposeSelf: true, into: headGradient, beta: 1)
         }
         let dNormalized = try Tensor(uninitialized: [r, c], on: b)
-        try dlogits.matmul(p.value(outputProjection), into: dNormalized)
+        try dlogits.matmul(outputWeight(state.adapter), into: dNormalized)
         var dx = try Tensor(zeros: [r, c], on: b)
         try finalNorm.backward(state.finalNorm, dout: dNormalized, dx: dx, p)
         if blocks.isEmpty {

@@ -27,13 +27,22 @@ extension TransformerLM {
     }
 
     /// Throws unless every module of `adapter` is a linear layer of this model with the
-    /// adapter's input and output sizes, on this model's backend.
+    /// adapter's input and output sizes, on this model's backend, and an adapter's trained head
+    /// has the shape of this model's score head.
     /// - Throws: `LoRAError.baseMismatch` naming the module.
     public func checkFits(_ adapter: LoRAAdapter) throws {
         let linears = Dictionary(layout.blockLinears.map { ($0.module, $0) }, uniquingKeysWith: { a, _ in a })
         guard adapter.backend === backend else {
             throw LoRAError.baseMismatch(module: adapter.modules.first?.name ?? "(none)",
                                          reason: "the adapter lives on another backend than the model")
+        }
+        if let head = adapter.head {
+            guard case .score = self.head else {
+                throw LoRAError.baseMismatch(module: "score", reason: "the adapter trains a score head (a reward model's adapter); this model predicts tokens: load the base as a reward model")
+            }
+            guard head.shape == outputProjection.shape else {
+                throw LoRAError.baseMismatch(module: "score", reason: "the adapter's score head is \(head.shape), the base's \(outputProjection.shape)")
+            }
         }
         for m in adapter.modules {
             guard let linear = linears[m.name] else {

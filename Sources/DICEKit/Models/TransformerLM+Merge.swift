@@ -3,8 +3,8 @@
 extension TransformerLM {
     /// Adds `adapter` into the base weights in place: for each module `W [out, in] += s·B·A`
     /// (GPT-2's `[in, out]` Conv1D weights: `+= s·(B·A)ᵀ`), so that the model without an adapter
-    /// computes what it computed with `adapter` attached (up to Float32 rounding). The adapter
-    /// is not attached afterwards.
+    /// computes what it computed with `adapter` attached (up to Float32 rounding); an adapter's
+    /// trained score head replaces the model's. The adapter is not attached afterwards.
     /// - Throws: `LoRAError.baseMismatch` as `checkFits(_:)`; `BackendError.allocationFailed`.
     public func merge(_ adapter: LoRAAdapter) throws {
         try checkFits(adapter)
@@ -17,6 +17,9 @@ extension TransformerLM {
             case .outIn: try q.value(m.b).matmul(q.value(m.a), into: w, alpha: s, beta: 1)
             case .inOut: try q.value(m.a).matmul(q.value(m.b), transposeSelf: true, transposeOther: true, into: w, alpha: s, beta: 1)
             }
+        }
+        if let head = adapter.head {
+            try p.set(outputProjection.name, q.get(head.name))
         }
         if parameters.adapter === adapter { parameters.adapter = nil }
     }

@@ -55,8 +55,8 @@ enum JudgeRegistry {
             return Entry(judge: judge, stopTokenIDs: [], render: nil, checkPrompt: { _ in nil })
         }
         if name.hasPrefix("rm:") {
-            let folder = try ModelFolder(String(name.dropFirst(3)), flag: "--judge rm:")
-            let model = try RewardModel(directory: folder.url, backend: backend)
+            let rm = try RewardModelFolder(String(name.dropFirst(3)), flag: "--judge rm:")
+            let model = try rm.load(backend: backend), folder = rm.model
             guard let tokenizer = folder.tokenizer else {
                 throw EvalCommand.InputError(description: "--judge \(name): the reward model needs a tokenizer (tokenizer.json)")
             }

@@ -1,5 +1,5 @@
-// LoRAOptions: the LoRA flags of `dice dpo` and `dice bootstrap` — a new adapter (rank, alpha,
-// dropout, targets) or an existing one (--adapter) over the frozen base.
+// LoRAOptions: the LoRA flags of `dice dpo`, `dice bootstrap` and `dice rm` — a new adapter
+// (rank, alpha, dropout, targets) or an existing one (--adapter) over the frozen base.
 
 import ArgumentParser
 import DICEKit
@@ -50,15 +50,22 @@ struct LoRAOptions: ParsableArguments {
     }
 
     /// The adapter to train on `model` (not attached): `--adapter`'s, or a new one initialised
-    /// as PEFT does from `seed`; nil when LoRA is off.
+    /// as PEFT does from `seed`; nil when LoRA is off. `trainsHead` (a reward model): the
+    /// adapter also trains the model's score head in full (PEFT's SEQ_CLS task), and an
+    /// `--adapter` folder must hold one.
     /// - Throws: `ValidationError`; `LoRAError` (an unknown target lists the modules that
     ///   exist; an adapter that does not fit the base names the module); `FormatError`.
-    func makeAdapter(for model: TransformerLM, seed: UInt64) throws -> LoRAAdapter? {
+    func makeAdapter(for model: TransformerLM, seed: UInt64, trainsHead: Bool = false) throws -> LoRAAdapter? {
         if let adapter {
             _ = try configuration(seed: seed)
-            return try PEFTAdapterDirectory.read(from: URL(fileURLWithPath: adapter), for: model)
+            let loaded = try PEFTAdapterDirectory.read(from: URL(fileURLWithPath: adapter), for: model)
+            if trainsHead, loaded.head == nil {
+                throw ValidationError("--adapter \(adapter): a language model's adapter; a reward model's (task_type SEQ_CLS, modules_to_save [\"score\"]) was expected")
+            }
+            return loaded
         }
-        guard let configuration = try configuration(seed: seed) else { return nil }
+        guard var configuration = try configuration(seed: seed) else { return nil }
+        configuration.trainsHead = trainsHead
         let made = try LoRAAdapter(configuration: configuration, for: model)
         try made.initialize()
         return made

@@ -90,7 +90,7 @@ public final class RewardModel {
         -> (rewards: [Double], pullback: (_ dreward: [Double]) throws -> Void) {
         guard !batch.isEmpty else { return ([], { _ in }) }
         let packed = try PackedBatch(sequenceEndsOf: batch, spec: network.spec, sharePrompts: network.sharesPrompts)
-        let state = try network.forward(packed)
+        let state = try network.forward(packed, training: true)
         let rewards = state.logits.toArray().map(Double.init)
         let pullback: ([Double]) throws -> Void = { [network] dreward in
             guard dreward.count == batch.count else {

@@ -33,8 +33,9 @@ public final class RewardModelScorer: DifferentiableSequenceScorer, Trainable {
         return (rewards, pullback)
     }
 
-    /// The network's `ParameterStore`.
-    public var trainableParameters: any TrainableParameters { model.network.parameters }
+    /// The network's `ParameterStore`, or its attached LoRA adapter (A, B and the trained score
+    /// head) when it has one.
+    public var trainableParameters: any TrainableParameters { model.network.trainableParameters }
 }
 
 extension ReferenceLogProbs {
