@@ -10,6 +10,10 @@
 #                                unpacks .build-gpu/bundle.tar.xz when the bundle folder is absent):
 #                                the CUDA tests (NVRTC compile, kernel and model parity vs the CPU
 #                                backend), then `dice bench kernels|dpo|generate --backend cuda --json`
+#   Scripts/gpu-check.sh nccl    on the GPU machine: only the NCCL check of `run` — `dice dpo
+#                                --backend cuda` under mpirun, one rank per GPU (one GPU: a
+#                                one-rank NCCL communicator, whose all-reduce still runs every
+#                                update), against one process without mpirun
 #   Scripts/gpu-check.sh         both, on a machine that has Swift and a GPU
 #
 # On the GPU machine libcuda comes from the driver; libcublas and libnvrtc from its Python
@@ -42,7 +46,7 @@ build() {
     du -sh "$BUNDLE" .build-gpu/bundle.tar.xz
 }
 
-run() {
+unpack() {
     if [ ! -x "$BUNDLE/dice" ] && [ -f .build-gpu/bundle.tar.xz ]; then
         # Python's tarfile where the machine has no xz.
         if command -v xz >/dev/null; then tar -C .build-gpu -xJf .build-gpu/bundle.tar.xz
@@ -52,6 +56,39 @@ run() {
     mkdir -p "$RESULTS"
     export LD_LIBRARY_PATH="$PWD/$BUNDLE/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     export DICEKIT_FIXTURES="$PWD/Tests/Fixtures"
+}
+
+# NCCL in `dice dpo --backend cuda` under mpirun (issue 20): 10 updates of the tiny Llama fixture
+# on 32 generated toy pairs, one rank per GPU, and the same run in one process without mpirun.
+# Fails when a step fails or when the ranks fell back to the host all-reduce (the "NCCL cannot be
+# used" notice); prints both runs' last metrics row (one GPU: the same numbers are expected).
+# NCCL comes from DICEKIT_LIBNCCL, the system or the nvidia-nccl-cu12 wheel.
+nccl_dpo() {
+    command -v mpirun >/dev/null || { echo "note: no mpirun here: the NCCL dice dpo check was not run" >&2; return 0; }
+    local dir="$RESULTS/nccl-dpo" gpus root=()
+    gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true)
+    [ "${gpus:-0}" -ge 1 ] || gpus=1
+    [ "$(id -u)" = 0 ] && root=(--allow-run-as-root)
+    rm -rf "$dir" && mkdir -p "$dir"
+    RANDOM=7
+    for _ in $(seq 1 32); do
+        echo "{\"prompt_ids\": [$((RANDOM % 90 + 3)), $((RANDOM % 90 + 3)), $((RANDOM % 90 + 3))], \"chosen_ids\": [$((RANDOM % 90 + 3)), $((RANDOM % 90 + 3)), 2], \"rejected_ids\": [$((RANDOM % 90 + 3)), 2]}"
+    done > "$dir/pairs.jsonl"
+    local args=(dpo --model Tests/Fixtures/models/llama-gqa-tied --data "$dir/pairs.jsonl" --backend cuda --steps 10
+                --batch-size 8 --lr 1e-3 --seed 3 --cache-dir "$dir/cache" --no-tensorboard)
+    timeout "$STEP_SECONDS" "$BUNDLE/dice" "${args[@]}" --output "$dir/one" 2>&1 | tee "$dir/one.txt" || status=$?
+    NCCL_DEBUG=INFO timeout "$STEP_SECONDS" mpirun ${root[@]+"${root[@]}"} --oversubscribe --bind-to none -np "$gpus" \
+        "$BUNDLE/dice" "${args[@]}" --output "$dir/ranks" 2>&1 | tee "$dir/ranks.txt" || status=$?
+    if grep -q "NCCL cannot be used" "$dir/ranks.txt"; then
+        echo "error: the $gpus rank(s) fell back to the host all-reduce (see $dir/ranks.txt)" >&2
+        status=1
+    fi
+    echo "NCCL dice dpo, $gpus rank(s) × 1 GPU each, last rows (one process, then the ranks):"
+    tail -n 1 "$dir/one/metrics.jsonl" "$dir/ranks/metrics.jsonl" || status=1
+}
+
+run() {
+    unpack
     command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$RESULTS/gpu.txt"
     status=0
     timeout $((STEP_SECONDS * 5 / 3)) "$BUNDLE/DICEKitPackageTests.xctest" --testing-library swift-testing --filter DICEKitCUDATests 2>&1 \
@@ -70,6 +107,7 @@ run() {
     else
         echo "note: no mpirun here: the data-parallel CPU benchmark was not run" >&2
     fi
+    nccl_dpo
     grep -q "skipped" "$RESULTS/tests.txt" && { echo "note: some CUDA tests were skipped (see $RESULTS/tests.txt)" >&2; }
     exit "$status"
 }
@@ -77,6 +115,7 @@ run() {
 case "${1:-all}" in
     build) build ;;
     run) run ;;
+    nccl) unpack; status=0; nccl_dpo; exit "$status" ;;
     all) build; run ;;
-    *) echo "usage: $0 [build|run]" >&2; exit 2 ;;
+    *) echo "usage: $0 [build|run|nccl]" >&2; exit 2 ;;
 esac

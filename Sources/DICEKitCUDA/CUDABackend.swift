@@ -39,6 +39,15 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     private let functions: [CUDAKernel: DKCUfunction]
     private let modules: [DKCUmodule]
 
+    /// The number of CUDA devices the driver reports.
+    /// - Throws: `CUDAError` when the driver library cannot be loaded or the call fails.
+    public static func deviceCount(locator: CUDALibraryLocator = CUDALibraryLocator()) throws -> Int {
+        let driver = try CUDADriver(locator: locator)
+        var count: Int32 = 0
+        try driver.check(driver.api.cuDeviceGetCount(&count), "cuDeviceGetCount")
+        return Int(count)
+    }
+
     /// Opens the libraries, selects device `index`, compiles and loads the kernels.
     /// - Parameters:
     ///   - index: the CUDA device ordinal.

@@ -73,6 +73,9 @@ public struct NCCLGradientReducer: GradientReducer {
         self.communicator = communicator
     }
 
+    /// True: the result is the sum over the ranks.
+    public var sumsOverRanks: Bool { true }
+
     /// Sums `gradients` over the ranks in place.
     /// - Throws: `CommunicatorError.transport`.
     public func reduce(_ gradients: BufferSlice, on backend: any Backend) throws {

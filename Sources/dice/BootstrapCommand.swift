@@ -14,8 +14,10 @@ import Foundation
 /// with `--resume`, and only with the settings it was started with (the number of rounds may
 /// grow): `DICEBootstrapper.run` checks RUN/settings.json, this command names its flags.
 ///
-/// It runs in one process: started by mpirun with several ranks it stops before any work with
-/// an error that says so (Documentation/Distributed.md).
+/// Under `mpirun -np N` (Documentation/Distributed.md) the same command runs data-parallel: the
+/// ranks check that they hold the same settings, data and weights, split sampling by prompt and
+/// scoring by sample (the same bytes as one process for the same policy), train each round's DPO
+/// data-parallel (within ≈1e-7 of one process), and rank 0 alone writes RUN and prints.
 struct BootstrapCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bootstrap",
@@ -75,13 +77,11 @@ struct BootstrapCommand: ParsableCommand {
 
     func run() throws {
         StopSignals.install()
-        try reportingErrors {
-            try DistributedLaunch.refuseSeveralRanks("dice bootstrap")
-            try bootstrap()
-        }
+        try DistributedLaunch.run(bootstrap)
     }
 
-    private func bootstrap() throws {
+    private func bootstrap(_ communicator: any Communicator) throws {
+        let leader = communicator.rank == 0
         // Settings first: nothing is read or written before they are known to be usable.
         guard let unit = LengthUnit(rawValue: lengthUnit) else {
             throw InputError(description: "--length-unit \(lengthUnit): expected chars or tokens")
@@ -101,7 +101,7 @@ struct BootstrapCommand: ParsableCommand {
         }
         try sampling.check()
         let tensorBoardFolder = try tensorBoard.folder(default: URL(fileURLWithPath: output).appendingPathComponent("tensorboard"))
-        let backend = try backendOptions.makeBackend()
+        let backend = try backendOptions.makeBackend(localRank: DistributedLaunch.localRank(of: communicator))
 
         let policyFolder = try ModelFolder(policy, flag: "--policy")
         let referenceFolder = try ModelFolder(reference, flag: "--reference")
@@ -174,6 +174,13 @@ struct BootstrapCommand: ParsableCommand {
             store = directories
         }
         let bootstrapper = try DICEBootstrapper(configuration: configuration, render: policyFolder.render)
+        bootstrapper.communicator = communicator
+        // CUDA ranks sum each round's DPO gradients with NCCL.
+        if let nccl = try DistributedLaunch.gpuReducer(communicator, backend: backend) {
+            bootstrapper.makeTrainer = { configuration, folder in
+                StandardDPOTrainer(configuration: configuration, reducer: nccl, checkpointFolder: folder, resume: true)
+            }
+        }
         if let rewardModel {
             let rewarder = try RewardModelRewarder(model: rewardModel, batchSize: configuration.scoringBatchSize)
             bootstrapper.makeRewarder = { _, _, _ in rewarder }
@@ -186,26 +193,30 @@ struct BootstrapCommand: ParsableCommand {
         }
         var progress = Progress(rounds: rounds, prompts: promptFile.prompts.count, configuration: configuration)
         var stoppedAt = ""
-        var board = tensorBoardFolder.map { RoundsTensorBoard(folder: $0, layout: layout) }
+        // Rank 0 alone shows progress and writes TensorBoard files.
+        var board = leader ? tensorBoardFolder.map { RoundsTensorBoard(folder: $0, layout: layout) } : nil
         bootstrapper.observer = { event in
             // First, so that the update a stop request interrupts is logged as metrics.jsonl
             // logs it.
             try board?.handle(event)
-            // SIGINT/SIGTERM: stop before the next phase, or after the current DPO update (the
-            // trainer checkpoints it first).
-            if let stop = StopSignals.request {
-                switch event {
-                case .phaseStarted(let round, let phase):
+            // SIGINT/SIGTERM (to any rank): stop before the next phase, or after the current DPO
+            // update (the trainer checkpoints it first).
+            switch event {
+            case .phaseStarted(let round, let phase):
+                if let stop = try StopSignals.request(over: communicator) {
                     stoppedAt = "before round \(round) · \(phase.rawValue)"
                     throw stop
-                case .training(let round, .step(let m)):
-                    progress.handle(event)
+                }
+            case .training(let round, .step(let m)):
+                if let stop = try StopSignals.request(over: communicator) {
+                    if leader { progress.handle(event) }
                     stoppedAt = "in round \(round) · train at step \(m.step)"
                     throw stop
-                default:
-                    break
                 }
+            default:
+                break
             }
+            guard leader else { return }
             progress.handle(event)
             if case .roundFinished(let report) = event {
                 // Saved policies get the tokenizer and generation settings of π_0, so that
@@ -218,14 +229,17 @@ struct BootstrapCommand: ParsableCommand {
             reports = try bootstrapper.run(prompts: promptFile.prompts, offline: offlinePairs, store: store, layout: layout,
                                            mode: resume ? .resume : .fresh, inputs: inputs)
         } catch is RunStopped {
-            progress.stop()
-            warn("stopped \(stoppedAt); --resume continues")
+            if leader {
+                progress.stop()
+                warn("stopped \(stoppedAt); --resume continues")
+            }
             throw StopSignals.exitCode
         } catch DICEError.runExists {
             throw InputError(description: "\(output) already holds a run (\(layout.state.path)): pass --resume to continue it, or choose another --output folder")
         } catch let DICEError.settingsChanged(path, differences) {
             throw InputError(description: "--resume: \(differences.joined(separator: ", ")) differ from those the run in \(output) was started with (\(path)); rerun with the same flags, or choose another --output folder")
         }
+        guard leader else { return }
         let summary = RunReport(configuration: configuration, rounds: reports)
         try summary.write(to: layout)
         print(Self.table(reports, unit: unit))

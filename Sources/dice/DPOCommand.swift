@@ -69,7 +69,7 @@ struct DPOCommand: ParsableCommand {
         let cacheURL = try cacheDir.map { URL(fileURLWithPath: $0) } ?? Self.defaultCacheFolder()
         let modelURL = URL(fileURLWithPath: model), outputURL = URL(fileURLWithPath: output)
         let tensorBoardFolder = try tensorBoard.folder(default: outputURL.appendingPathComponent("tensorboard"))
-        let backend = try backendOptions.makeBackend()
+        let backend = try backendOptions.makeBackend(localRank: DistributedLaunch.localRank(of: communicator))
         var directory = try ModelDirectory.read(from: modelURL)
         let policy = try TransformerLM(directory, backend: backend)
         policy.checkpointsActivations = training.checkpointActivations
@@ -113,6 +113,9 @@ struct DPOCommand: ParsableCommand {
         defer { lock?.release() }
         let trainer = StandardDPOTrainer(configuration: configuration, checkpointFolder: outputURL, resume: resume)
         trainer.communicator = communicator
+        // CUDA ranks sum their gradients with NCCL (the communicator still shares the batches,
+        // gathers the metrics and leaves the writes to rank 0).
+        if let nccl = try DistributedLaunch.gpuReducer(communicator, backend: backend) { trainer.reducer = nccl }
         if zero == 1 {
             trainer.optimizer = ShardedOptimizer(try configuration.optimizer.makeOptimizer(weightDecay: configuration.weightDecay),
                                                  communicator: communicator)

@@ -59,6 +59,23 @@ public final class DICEBootstrapper {
     /// are replayed only from prompts without a generated pair, so D_offline on the same prompts
     /// as X can leave none). Set it to route the messages through a logger of your own.
     public var logger: Logger = LogSubsystem.dice.logger
+    /// The ranks that run the loop together (`LocalCommunicator`, one process, by default).
+    ///
+    /// With several ranks every rank calls `run` with the same arguments (checked first:
+    /// `Communicator.requireSame`). Sampling is split by prompt and scoring and the reference
+    /// log-probs by sample, each rank taking a contiguous share of the batches one process
+    /// computes (`Communicator.share(of:batch:)`; sampling batches per
+    /// `Policy.promptsPerSamplingBatch(count:)`, scoring batches of `scoringBatchSize`), and the
+    /// results are gathered in order, so for the same policy the run folder's samples, scores,
+    /// pairs and training sets hold the bytes of one process. A round's DPO is data-parallel:
+    /// `makeTrainer` must return a `StandardDPOTrainer`, which gets this communicator; π_t then
+    /// ends within ≈1e-7 relative of one process's, not on its bits (the ranks' gradients are
+    /// summed in another order), and so do the numbers of later rounds. Pairing and evaluation run
+    /// on every rank (the same numbers). Rank 0 alone holds the folder's lock and writes the
+    /// run folder and the saved models; the other ranks get what it reads from rank 0, except
+    /// the models saved by `store` and the DPO checkpoints, which they load themselves (on
+    /// several hosts the run folder must be on a shared file system).
+    public var communicator: any Communicator = LocalCommunicator()
 
     /// A bootstrapper with the standard pieces.
     ///
@@ -118,7 +135,10 @@ public final class DICEBootstrapper {
     ///   be used this way — all before anything but the folder and its lock file is written;
     ///   then whatever the pieces throw (the completed phases stay on disk; `RunStopped` from
     ///   the observer), `DICEError.policyContract` for a piece's broken output,
-    ///   `.noTrainingPairs` for a round with nothing to train on.
+    ///   `.noTrainingPairs` for a round with nothing to train on. With several ranks also
+    ///   `CommunicatorError` (`.mismatch` before any work when the ranks' arguments differ,
+    ///   `.peerFailed` where another rank failed), and `DICEError.invalidParameter` naming
+    ///   `makeTrainer` for a trainer that is not a `StandardDPOTrainer`.
     @discardableResult
     public func run(prompts: [[Int]], offline: [PreferencePair], store: any PolicyStore,
                     layout: RunLayout, mode: RunMode, inputs: [String: String] = [:]) throws -> [RoundReport] {
@@ -129,9 +149,20 @@ public final class DICEBootstrapper {
             throw DICEError.invalidParameter(name: "offline", value: "0 pairs", expected: "offline pairs when γ > 0")
         }
         let settings = RunSettings(configuration: c, prompts: prompts, offline: offline, inputs: inputs)
-        let lock = try RunFolderLock(folder: layout.root)
-        defer { lock.release() }
-        var state = try Self.checkFolder(layout, mode: mode, settings: settings, store: store)
+        let ranks = communicator, leader = ranks.rank == 0
+        if ranks.size > 1 {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            try ranks.requireSame([("the DICE settings", String(decoding: try encoder.encode(c), as: UTF8.self)),
+                                   ("the prompts", settings.prompts), ("the offline pairs", settings.offline),
+                                   ("the run folder", layout.root.standardizedFileURL.path), ("the mode", mode.rawValue)]
+                                  + inputs.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) })
+        }
+        // Rank 0 alone locks, checks and writes the folder; the ranks agree on the outcome.
+        let lock = try ranks.agree { leader ? try RunFolderLock(folder: layout.root) : nil }
+        defer { lock?.release() }
+        var state = try ranks.broadcastValue(
+            try ranks.agree { leader ? try Self.checkFolder(layout, mode: mode, settings: settings, store: store) : RunState() })
         var log = logger
         log[metadataKey: "run"] = "\(layout.root.path)"
         if let done = state.phase {
@@ -143,8 +174,16 @@ public final class DICEBootstrapper {
                       metadata: ["mode": "\(mode.rawValue)", "rounds": "\(c.rounds)", "prompts": "\(prompts.count)",
                                  "offline": "\(offline.count)", "samplesPerPrompt": "\(c.samplesPerPrompt)"])
         }
-        try layout.createDirectories(rounds: c.rounds)
-        try settings.write(to: layout.settings)
+        try ranks.agree {
+            guard leader else { return }
+            try layout.createDirectories(rounds: c.rounds)
+            try settings.write(to: layout.settings)
+        }
+        // A phase's input: from rank 0's file on every rank.
+        func read<T: Decodable>(_ type: T.Type, from url: URL) throws -> [T] {
+            ranks.size == 1 ? try JSONL.read(type, from: url)
+                : try JSONL.decode(type, from: try ranks.readOnRankZero(url), path: url.path)
+        }
 
         var reports: [RoundReport] = []
         for round in rounds {
@@ -161,36 +200,43 @@ public final class DICEBootstrapper {
             }
             func finish(_ phase: RunPhase, _ counts: Logger.Metadata) throws {
                 try state.complete(round: t, phase: phase)
-                try state.write(to: layout.state)
+                try ranks.agree { if leader { try state.write(to: layout.state) } }
                 log.debug("phase finished", metadata: counts.merging(["round": "\(t)", "phase": "\(phase.rawValue)"]) { a, _ in a })
             }
 
             if try begin(.sample) {
-                let samples = try round.sample(from: try store.policy(plan.sampler), count: c.samplesPerPrompt,
-                                               seed: round.seed(.sample, runSeed: c.seed))
-                try JSONL.write(samples, to: layout.samples(t))
+                let sampler = try store.policy(plan.sampler)
+                let rows = ranks.share(of: prompts.count, batch: sampler.promptsPerSamplingBatch(count: c.samplesPerPrompt))
+                let samples = try ranks.allGatherRows(try ranks.agree {
+                    try round.sample(from: sampler, count: c.samplesPerPrompt, seed: round.seed(.sample, runSeed: c.seed),
+                                     rows: rows)
+                })
+                if leader { try JSONL.write(samples, to: layout.samples(t)) }
                 let truncated = samples.filter { $0.finishReason == .length }.count
                 try finish(.sample, ["samples": "\(samples.count)", "truncated": "\(truncated)"])
             }
             if try begin(.score) {
-                let samples = try JSONL.read(SampleRecord.self, from: layout.samples(t))
+                let samples = try read(SampleRecord.self, from: layout.samples(t))
                 let rewarder = try makeRewarder(try store.scorer(plan.rewardPolicy), try store.scorer(plan.rewardReference), c.beta)
-                let scored = try round.score(samples, with: rewarder)
-                try JSONL.write(scored, to: layout.scored(t))
+                let share = ranks.share(of: samples.count, batch: c.scoringBatchSize)
+                let scored = try ranks.allGatherRows(try ranks.agree { try round.score(Array(samples[share]), with: rewarder) })
+                if leader { try JSONL.write(scored, to: layout.scored(t)) }
                 try finish(.score, ["samples": "\(scored.count)", "scorer": "\(type(of: rewarder))"])
             }
             if try begin(.pair) {
-                let scored = try JSONL.read(SampleRecord.self, from: layout.scored(t))
+                let scored = try read(SampleRecord.self, from: layout.scored(t))
                 let built = try round.pairs(from: scored, builder: pairBuilder)
                 let selection = try round.mix(built.pairs, offline: offline, mixer: replayMixer,
                                               seed: round.seed(.pair, runSeed: c.seed))
-                try JSONL.write(built.pairs, to: layout.pairs(t))
-                try JSONL.write(round.trainingSet(built.pairs, offline: offline, selection: selection), to: layout.trainingSet(t))
+                if leader {
+                    try JSONL.write(built.pairs, to: layout.pairs(t))
+                    try JSONL.write(round.trainingSet(built.pairs, offline: offline, selection: selection), to: layout.trainingSet(t))
+                }
                 let report = RoundReport(plan: plan, prompts: prompts.count, samplesPerPrompt: c.samplesPerPrompt,
                                          lengthUnit: c.lengthUnit, pairing: built,
                                          rewards: RoundRewards(scored: scored, pairs: built.pairs),
                                          gamma: c.gamma, replay: selection)
-                try report.write(to: layout)
+                if leader { try report.write(to: layout) }
                 let p = built.statistics
                 try finish(.pair, ["pairs": "\(p.pairs)", "truncated": "\(p.truncated)", "degenerate": "\(p.degenerate)",
                                    "promptsWithTooFewValid": "\(p.promptsWithTooFewValid)",
@@ -203,9 +249,9 @@ public final class DICEBootstrapper {
                                           "offlineUsed": "\(selection.offline.count)", "generatedUsed": "\(selection.generated.count)"])
                 }
             }
-            var report = try Self.readReport(layout, round: t)
+            var report = try Self.readReport(layout, round: t, communicator: ranks)
             if try begin(.train) {
-                let records = try JSONL.read(TrainingPairRecord.self, from: layout.trainingSet(t))
+                let records = try read(TrainingPairRecord.self, from: layout.trainingSet(t))
                 let pairs = try records.enumerated().map { i, r -> PreferencePair in
                     guard let pair = r.preferencePair else {
                         throw DICEError.runState(path: layout.trainingSet(t).path,
@@ -220,7 +266,15 @@ public final class DICEBootstrapper {
                 var dpo = c.dpo
                 dpo.seed = c.dpo.seed &+ UInt64(t)
                 let trainer = makeTrainer(dpo, layout.roundDirectory(t).appendingPathComponent("checkpoint"))
-                let logged = MetricsLog(url: layout.metrics(t), steps: dpo.steps, interval: dpo.checkpointInterval)
+                if ranks.size > 1 {
+                    guard let standard = trainer as? StandardDPOTrainer else {
+                        throw DICEError.invalidParameter(name: "makeTrainer", value: "\(type(of: trainer))",
+                                                         expected: "a StandardDPOTrainer under \(ranks.size) ranks (it trains data-parallel)")
+                    }
+                    standard.communicator = ranks
+                }
+                let logged = MetricsLog(url: layout.metrics(t), steps: dpo.steps, interval: dpo.checkpointInterval,
+                                        writes: leader)
                 // The loop's observer goes first, then the trainer's own (if any): both get
                 // every event. A stop request writes the metrics so far, before the trainer's
                 // checkpoint of the same update.
@@ -242,11 +296,13 @@ public final class DICEBootstrapper {
                 let reference = plan.trainingReference == plan.trainingInitialization
                     ? policy : try store.scorer(plan.trainingReference)
                 let summary = try round.train(policy, on: pairs, known: records.map(\.referenceLogProbs),
-                                              reference: reference, trainer: trainer, batchSize: c.scoringBatchSize)
+                                              reference: reference, trainer: trainer, batchSize: c.scoringBatchSize,
+                                              communicator: ranks)
                 try logged.writeAll()
-                try store.save(policy, as: plan.output)
+                // Every rank loads π_t from here in later rounds: saved before any goes on.
+                try ranks.agree { if leader { try store.save(policy, as: plan.output) } }
                 report.training = (summary.lastStep ?? logged.rows.last)?.values
-                try report.write(to: layout)
+                if leader { try report.write(to: layout) }
                 try finish(.train, ["pairs": "\(pairs.count)", "steps": "\(summary.steps)",
                                     "resumedFrom": "\(summary.resumedFrom.map(String.init) ?? "none")",
                                     "model": "\(plan.output)"])
@@ -257,7 +313,7 @@ public final class DICEBootstrapper {
                     report.evaluation = result
                     report.rewardAccuracy = accuracy
                 }
-                try report.write(to: layout)
+                if leader { try report.write(to: layout) }
                 try finish(.evaluate, ["evaluated": "\(evaluator != nil)"])
             }
             try observer?(.roundFinished(report))
@@ -294,10 +350,10 @@ public final class DICEBootstrapper {
         return state
     }
 
-    static func readReport(_ layout: RunLayout, round: Int) throws -> RoundReport {
+    static func readReport(_ layout: RunLayout, round: Int, communicator: any Communicator) throws -> RoundReport {
         let url = layout.roundReportJSON(round)
         do {
-            return try JSONDecoder().decode(RoundReport.self, from: Data(contentsOf: url))
+            return try JSONDecoder().decode(RoundReport.self, from: communicator.readOnRankZero(url))
         } catch {
             throw DICEError.runState(path: url.path, reason: "unreadable round report: \(error)")
         }
@@ -310,12 +366,15 @@ private final class MetricsLog {
     let url: URL
     let steps: Int
     let interval: Int
+    /// Whether this process writes the file (rank 0); the others keep the rows only.
+    let writes: Bool
     private(set) var rows: [DPOMetrics] = []
 
-    init(url: URL, steps: Int, interval: Int) {
+    init(url: URL, steps: Int, interval: Int, writes: Bool) {
         self.url = url
         self.steps = steps
         self.interval = interval
+        self.writes = writes
     }
 
     /// Records a step (written before the checkpoint of that step is); on resume, reloads the
@@ -324,7 +383,7 @@ private final class MetricsLog {
         switch event {
         case .step(let m):
             rows.append(m)
-            if m.step == steps || (interval > 0 && m.step % interval == 0) {
+            if writes, m.step == steps || (interval > 0 && m.step % interval == 0) {
                 try JSONL.write(rows, to: url)
             }
         case .resumed(let step):
@@ -337,6 +396,6 @@ private final class MetricsLog {
 
     /// Writes every row.
     func writeAll() throws {
-        try JSONL.write(rows, to: url)
+        if writes { try JSONL.write(rows, to: url) }
     }
 }

@@ -53,10 +53,23 @@ public struct DICERound {
     /// - Throws: what the policy throws; `DICEError.policyContract` for a malformed result (see
     ///   `Policy.checkedSample`).
     public func sample(from policy: any Policy, count: Int, seed: UInt64) throws -> [SampleRecord] {
-        let groups = try policy.checkedSample(prompts, count: count, seed: seed)
+        try sample(from: policy, count: count, seed: seed, rows: prompts.indices)
+    }
+
+    /// The rows of `sample(from:count:seed:)` for the prompts `rows` only (a rank's share),
+    /// sampled alone with the random streams they have in the whole round
+    /// (`Policy.sample(_:rows:count:seed:)`); none for an empty range.
+    /// - Throws: `DICEError.invalidParameter` for rows outside the prompts; as
+    ///   `sample(from:count:seed:)`.
+    public func sample(from policy: any Policy, count: Int, seed: UInt64, rows: Range<Int>) throws -> [SampleRecord] {
+        guard rows.lowerBound >= 0, rows.upperBound <= prompts.count else {
+            throw DICEError.invalidParameter(name: "rows", value: "\(rows)", expected: "a range within 0..<\(prompts.count)")
+        }
+        if rows.isEmpty { return [] }
+        let groups = try policy.checkedSample(prompts, rows: rows, count: count, seed: seed)
         var records: [SampleRecord] = []
-        records.reserveCapacity(prompts.count * count)
-        for (p, group) in groups.enumerated() {
+        records.reserveCapacity(rows.count * count)
+        for (p, group) in zip(rows, groups) {
             for (s, response) in group.enumerated() {
                 records.append(SampleRecord(promptIndex: p, sampleIndex: s, tokens: response.ids,
                                             text: render(response.ids), finishReason: response.finishReason,

@@ -19,6 +19,9 @@ public struct AllReduceGradientReducer: GradientReducer {
         self.inner = inner
     }
 
+    /// True: the result is the sum over the ranks.
+    public var sumsOverRanks: Bool { true }
+
     /// Sums `gradients` `[P]` over the ranks, in place (downloaded, reduced, uploaded).
     /// - Throws: what `inner` throws; `CommunicatorError` (a lost rank, a timeout).
     public func reduce(_ gradients: BufferSlice, on backend: any Backend) throws {

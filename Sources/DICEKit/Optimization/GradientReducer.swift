@@ -22,6 +22,16 @@ public protocol GradientReducer {
     /// - Throws: what the transport throws (a lost rank, a timeout); the update is then not
     ///   applied.
     func reduce(_ gradients: BufferSlice, on backend: any Backend) throws
+
+    /// Whether `reduce` already sums the gradient over the ranks of a data-parallel run (as
+    /// `AllReduceGradientReducer` and NCCL's reducer do): a trainer whose communicator has
+    /// several ranks then adds no all-reduce of its own. False by default.
+    var sumsOverRanks: Bool { get }
+}
+
+extension GradientReducer {
+    /// False: a reducer sums over the ranks only when it says so.
+    public var sumsOverRanks: Bool { false }
 }
 
 /// The reducer of a single process: leaves the gradient as it is.

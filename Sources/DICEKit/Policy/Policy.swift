@@ -15,6 +15,31 @@ public protocol Policy: SequenceScorer {
     /// - Returns: P arrays of K responses, in prompt order.
     /// - Throws: when a prompt is unusable or the policy fails.
     func sample(_ prompts: [[Int]], count: Int, seed: UInt64) throws -> [[GeneratedSample]]
+
+    /// The groups of `rows` only of what `sample(prompts, count:seed:)` returns (e.g. one rank's
+    /// share of the prompts in a data-parallel run): every row keeps the random streams it has
+    /// in the whole call. The default samples every prompt and keeps `rows` (the same result,
+    /// no work saved); a policy that can sample a slice alone implements it.
+    /// - Parameter rows: a range within `prompts.indices`.
+    /// - Returns: `rows.count` arrays of `count` responses, in prompt order.
+    /// - Throws: as `sample(_:count:seed:)`.
+    func sample(_ prompts: [[Int]], rows: Range<Int>, count: Int, seed: UInt64) throws -> [[GeneratedSample]]
+
+    /// How many prompts are sampled together in one batch when each gets `count` responses:
+    /// slices of `sample(_:rows:count:seed:)` that start at multiples of it are computed as in
+    /// the whole call, bit for bit (the default, 1: every prompt alone).
+    func promptsPerSamplingBatch(count: Int) -> Int
+}
+
+extension Policy {
+    /// Samples every prompt and keeps `rows` (see the requirement).
+    /// - Throws: as `sample(_:count:seed:)`.
+    public func sample(_ prompts: [[Int]], rows: Range<Int>, count: Int, seed: UInt64) throws -> [[GeneratedSample]] {
+        Array(try sample(prompts, count: count, seed: seed)[rows])
+    }
+
+    /// 1: every prompt is sampled on its own.
+    public func promptsPerSamplingBatch(count: Int) -> Int { 1 }
 }
 
 extension Policy {
@@ -22,11 +47,19 @@ extension Policy {
     /// negative token id, and every `.stop` response non-empty (it carries its stop token).
     /// - Throws: what `sample` throws; `DICEError.policyContract` when the result is malformed.
     public func checkedSample(_ prompts: [[Int]], count: Int, seed: UInt64) throws -> [[GeneratedSample]] {
-        let groups = try sample(prompts, count: count, seed: seed)
-        guard groups.count == prompts.count else {
-            throw DICEError.policyContract(reason: "\(type(of: self)): \(groups.count) response groups for \(prompts.count) prompts")
+        try checkedSample(prompts, rows: prompts.indices, count: count, seed: seed)
+    }
+
+    /// `sample(_:rows:count:seed:)`, checked as `checkedSample(_:count:seed:)` is (one group per
+    /// row of `rows`, prompts named by their index in `prompts`).
+    /// - Throws: what `sample` throws; `DICEError.policyContract` when the result is malformed.
+    public func checkedSample(_ prompts: [[Int]], rows: Range<Int>, count: Int, seed: UInt64) throws -> [[GeneratedSample]] {
+        let groups = rows == prompts.indices ? try sample(prompts, count: count, seed: seed)
+            : try sample(prompts, rows: rows, count: count, seed: seed)
+        guard groups.count == rows.count else {
+            throw DICEError.policyContract(reason: "\(type(of: self)): \(groups.count) response groups for \(rows.count) prompts")
         }
-        for (p, group) in groups.enumerated() {
+        for (p, group) in zip(rows, groups) {
             guard group.count == count else {
                 throw DICEError.policyContract(reason: "\(type(of: self)): prompt \(p): \(group.count) responses, expected \(count)")
             }

@@ -39,6 +39,26 @@ public final class TransformerPolicy: Policy, TrainablePolicy {
         }
     }
 
+    /// The groups of `rows` alone, generated with their rows' random streams (`Generator`'s
+    /// `firstRow`).
+    /// - Throws: as `sample(_:count:seed:)`; `GenerationError.invalidParameter` for rows outside
+    ///   `prompts`.
+    public func sample(_ prompts: [[Int]], rows: Range<Int>, count: Int, seed: UInt64) throws -> [[GeneratedSample]] {
+        guard rows.lowerBound >= 0, rows.upperBound <= prompts.count else {
+            throw GenerationError.invalidParameter(name: "rows", value: "\(rows)", expected: "a range within 0..<\(prompts.count)")
+        }
+        var parameters = generation
+        parameters.samplesPerPrompt = count
+        parameters.seed = seed
+        return try model.withAdapter(adapter) {
+            try Generator(model: model, parameters: parameters, tokenizer: tokenizer)
+                .generate(prompts: Array(prompts[rows]), firstRow: rows.lowerBound)
+        }
+    }
+
+    /// The prompts of one generation batch: `generation.batchSize / count` (at least 1).
+    public func promptsPerSamplingBatch(count: Int) -> Int { max(1, generation.batchSize / max(1, count)) }
+
     /// The model's summed response log-probabilities (nats), the prompt masked, with `adapter`.
     /// - Throws: as `TransformerLM.logProbs(_:)`; `LoRAError.baseMismatch` when the adapter
     ///   does not fit the model.

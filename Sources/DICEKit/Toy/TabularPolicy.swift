@@ -135,7 +135,13 @@ public final class TabularPolicy: Policy, DifferentiableSequenceScorer {
     /// `SplitMix64(seed:stream:)` of (prompt position, sample index).
     /// - Throws: `ModelError.invalidInput` for a prompt not in the table.
     public func sample(_ prompts: [[Int]], count: Int, seed: UInt64) throws -> [[GeneratedSample]] {
-        try prompts.enumerated().map { (position, prompt) in
+        try sample(prompts, rows: prompts.indices, count: count, seed: seed)
+    }
+
+    /// The groups of `rows` alone, each prompt from the streams of its position in `prompts`.
+    /// - Throws: as `sample(_:count:seed:)`.
+    public func sample(_ prompts: [[Int]], rows: Range<Int>, count: Int, seed: UInt64) throws -> [[GeneratedSample]] {
+        try zip(rows, prompts[rows]).map { (position, prompt) in
             guard let p = promptIndex[prompt] else {
                 throw ModelError.invalidInput(sequence: position, reason: "prompt \(prompt) is not in the table")
             }

@@ -94,7 +94,8 @@ public struct SFTTrainer {
         let optimizer = try self.optimizer ?? c.optimizer.makeOptimizer(weightDecay: c.weightDecay)
         let update = TrainingStep(optimizer: optimizer, learningRate: c.learningRate, schedule: c.schedule,
                                   maxGradNorm: c.maxGradNorm,
-                                  reducer: communicator.size > 1 ? AllReduceGradientReducer(communicator, after: reducer) : reducer,
+                                  reducer: communicator.size > 1 && !reducer.sumsOverRanks
+                                      ? AllReduceGradientReducer(communicator, after: reducer) : reducer,
                                   gradientNormName: "SFT gradient norm")
         let parameters = policy.trainableParameters
         var order = DPODataOrder(count: examples.count, seed: c.seed)

@@ -34,7 +34,8 @@ import Logging
 /// Data parallelism: with a `communicator` of several ranks, every rank runs `train` with the
 /// same pairs and settings; each takes its contiguous share (`Communicator.shard(of:)`) of every
 /// global batch, the loss derivatives stay scaled to the global batch, and the gradients are
-/// summed over the ranks (`AllReduceGradientReducer`, after `reducer`) before clipping, so every
+/// summed over the ranks (`AllReduceGradientReducer` after `reducer`, or `reducer` itself when it
+/// `sumsOverRanks`, e.g. NCCL's on GPUs) before clipping, so every
 /// rank applies the same update. Metrics cover the whole batch (the ranks' log-probs are
 /// gathered); validation runs on every rank; only rank 0 writes checkpoints (and calls
 /// `exportModel`), and every rank resumes from them (on several hosts the output folder must be
@@ -107,7 +108,8 @@ public final class StandardDPOTrainer: DPOTrainer {
         let communicator = self.communicator, writes = communicator.rank == 0
         let update = TrainingStep(optimizer: optimizer, learningRate: c.learningRate, schedule: c.schedule,
                                   maxGradNorm: c.maxGradNorm,
-                                  reducer: communicator.size > 1 ? AllReduceGradientReducer(communicator, after: reducer) : reducer)
+                                  reducer: communicator.size > 1 && !reducer.sumsOverRanks
+                                      ? AllReduceGradientReducer(communicator, after: reducer) : reducer)
         let validation = DPODataOrder.validationIndices(count: pairs.count, size: c.validationSize, seed: c.seed)
         let held = Set(validation)
         let training = (0..<pairs.count).filter { !held.contains($0) }

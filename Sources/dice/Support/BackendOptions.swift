@@ -17,8 +17,8 @@ struct BackendOptions: ParsableArguments {
 
     @Option(parsing: .unconditional, help: "CPU compute threads (default: DICEKIT_THREADS, else every core; e.g. 1 per rank under mpirun).")
     var threads: Int?
-    @Option(parsing: .unconditional, help: "CUDA device ordinal (with --backend cuda or auto).")
-    var cudaDevice = 0
+    @Option(parsing: .unconditional, help: "CUDA device ordinal (with --backend cuda or auto; default 0, under mpirun the local rank mod the device count).")
+    var cudaDevice: Int?
 
     @Option(help: "CUDA matmul precision: fp32, tf32 or bf16 (tf32/bf16: rounded inputs, fp32 accumulation).")
     var cudaMatmul: CUDAMatmulPrecision = .fp32
@@ -27,12 +27,19 @@ struct BackendOptions: ParsableArguments {
     var dtype: DType = .fp32
 
     /// The chosen backend.
+    /// - Parameter localRank: this process's rank among the ranks on its host, under an MPI
+    ///   launcher (`DistributedLaunch.localRank`): without `--cuda-device` its GPU is the local
+    ///   rank mod the device count (one rank per GPU).
     /// - Throws: `ValidationError` for a negative `--cuda-device`; with `--backend cuda`, the
     ///   `CUDAError` that names what is missing and the environment variable that points at it.
-    func makeBackend() throws -> any Backend {
-        guard cudaDevice >= 0 else { throw ValidationError("--cuda-device \(cudaDevice): expected a device ordinal ≥ 0") }
+    func makeBackend(localRank: Int? = nil) throws -> any Backend {
+        if let cudaDevice, cudaDevice < 0 { throw ValidationError("--cuda-device \(cudaDevice): expected a device ordinal ≥ 0") }
+        var device = cudaDevice ?? 0
+        if cudaDevice == nil, let localRank, backend != .cpu, let count = try? CUDABackend.deviceCount(), count > 0 {
+            device = localRank % count
+        }
         let precision = dtype == .bf16 && cudaMatmul == .fp32 ? .bf16 : cudaMatmul
-        let made = try backend.makeBackend(cudaDevice: cudaDevice, matmulPrecision: precision)
+        let made = try backend.makeBackend(cudaDevice: device, matmulPrecision: precision)
         let setting = threads ?? ProcessInfo.processInfo.environment["DICEKIT_THREADS"].flatMap { Int($0) }
         guard made is CPUBackend, setting != nil || dtype != .fp32 else { return made }
         if let setting, setting < 1 { throw ValidationError("--threads \(setting) (or DICEKIT_THREADS): expected a number ≥ 1") }

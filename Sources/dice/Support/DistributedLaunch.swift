@@ -4,6 +4,7 @@
 
 import ArgumentParser
 import DICEKit
+import DICEKitCUDA
 import Foundation
 
 enum DistributedLaunch {
@@ -12,6 +13,28 @@ enum DistributedLaunch {
     /// - Throws: `CommunicatorError.unavailable` when launched by MPI but Open MPI cannot be loaded.
     static func communicator() throws -> any Communicator {
         MPICommunicator.isLaunched() ? try MPICommunicator() : LocalCommunicator()
+    }
+
+    /// This process's rank among the ranks on its host (`OMPI_COMM_WORLD_LOCAL_RANK`,
+    /// `SLURM_LOCALID` or `MPI_LOCALRANKID`), when several ranks run; nil for one process.
+    static func localRank(of communicator: any Communicator,
+                          environment: [String: String] = ProcessInfo.processInfo.environment) -> Int? {
+        guard communicator.size > 1 else { return nil }
+        return ["OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID", "MPI_LOCALRANKID"].lazy
+            .compactMap { environment[$0].flatMap { Int($0) } }.first ?? communicator.rank
+    }
+
+    /// The gradient transport of a data-parallel run on `backend`: NCCL on CUDA ranks (rank 0
+    /// prints a one-line notice when it falls back to the host all-reduce), nil otherwise.
+    /// - Throws: as `GPUGradientReduction.choose`.
+    static func gpuReducer(_ communicator: any Communicator, backend: any Backend) throws -> NCCLGradientReducer? {
+        switch try GPUGradientReduction.choose(host: communicator, backend: backend) {
+        case .nccl(let reducer):
+            return reducer
+        case .host(let notice):
+            if let notice, communicator.rank == 0 { warn(notice) }
+            return nil
+        }
     }
 
     /// Fails before any work when an MPI launcher started this process with several ranks

@@ -50,6 +50,17 @@ enum StopSignals {
     /// The stop request to throw for the signal received (nil when none was).
     static var request: RunStopped? { received.map { RunStopped(reason: name($0)) } }
 
+    /// The stop request of the ranks together: when any rank of `communicator` has received a
+    /// stop signal, the request on every rank, so that they all stop at the same boundary (a
+    /// collective: every rank calls it at the same point; one process: `request`).
+    /// - Throws: what the all-gather throws.
+    static func request(over communicator: any Communicator) throws -> RunStopped? {
+        guard communicator.size > 1 else { return request }
+        let signalled = try communicator.allGather(received.map { [UInt8(truncatingIfNeeded: $0)] } ?? [])
+        guard let first = signalled.first(where: { !$0.isEmpty }) else { return nil }
+        return request ?? RunStopped(reason: name(Int32(first[0])))
+    }
+
     /// The exit status of a command stopped by `received`: 128 + the signal, as a shell reports
     /// a process that a signal ended (130 for SIGINT, 143 for SIGTERM).
     static var exitCode: ExitCode { ExitCode(128 + (received ?? SIGINT)) }

@@ -55,13 +55,7 @@ func runTraining(_ trainer: StandardDPOTrainer, policy: any TrainablePolicy, pai
             }
             // SIGINT/SIGTERM: the trainer checkpoints this update, then stops (every rank at the
             // same update: a signal to any rank stops them all).
-            if communicator.size > 1 {
-                let signalled = try communicator.allGather(StopSignals.received.map { [UInt8(truncatingIfNeeded: $0)] } ?? [])
-                if let first = signalled.first(where: { !$0.isEmpty }) {
-                    throw StopSignals.request ?? RunStopped(reason: StopSignals.name(Int32(first[0])))
-                }
-            }
-            if let stop = StopSignals.request { throw stop }
+            if let stop = try StopSignals.request(over: communicator) { throw stop }
         case .validation(let m):
             guard leader else { break }
             rows.append(try encoder.encode(m))

@@ -38,22 +38,3 @@ struct MPICollectivesTests {
         #expect(result.stderr.contains("rank 1 was lost"), "\(result.stderr)")
     }
 }
-
-@Suite("dice bootstrap under several ranks")
-struct MPIBootstrapRefusalTests {
-    @Test("dice bootstrap started with 2 ranks refuses before any work, saying it runs in one process")
-    func refused() throws {
-        if let reason = MPIRun.unavailable {
-            print("skipped: \(reason)")
-            return
-        }
-        let folder = try ScratchFolder("mpi-bootstrap")
-        defer { folder.remove() }
-        try ToyModelFolders.bootstrapInputs(in: folder.url)
-        let result = try MPIRun.run(ranks: 2, ToyModelFolders.bootstrapArguments(folder.url, run: "run"), in: folder.url,
-                                    limit: 120)
-        #expect(result.status != 0)
-        #expect(result.stderr.contains("dice bootstrap runs in one process, but mpirun started 2 ranks"), "\(result.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: folder.file("run").path), "a rank started the run")
-    }
-}
