@@ -156,7 +156,7 @@ struct BootstrapCommand: ParsableCommand {
         if lora.enabled {
             try FlagChecks.require(!dpo.checkpointActivations, "--checkpoint-activations", true,
                                    "off with LoRA (checkpointing of adapted blocks is not tested yet)")
-            let base = try TransformerLM(directory: policyFolder.url, backend: backend)
+            let base = try TransformerLM(directory: policyFolder.url, backend: backend, trainable: false)
             let configuration = try lora.configuration(seed: seed) ?? LoRAConfiguration()
             let sameReference = referenceFolder.url.standardizedFileURL.path == policyFolder.url.standardizedFileURL.path
             store = try LoRAPolicyStore(base: base, baseFolder: policyFolder.url.standardizedFileURL,
@@ -247,7 +247,7 @@ struct BootstrapCommand: ParsableCommand {
         guard folder.config.vocabSize == vocabularySize else {
             throw InputError(description: "--rewarder \(rewarder): vocabulary of \(folder.config.vocabSize) tokens, the policy's has \(vocabularySize) (the reward model scores the policy's token ids)")
         }
-        return try RewardModel(directory: folder.url, backend: backend)
+        return try RewardModel(directory: folder.url, backend: backend, trainable: false)
     }
 
     /// Offline or held-out pairs, tokenized as `dice dpo` does (errors name the file and line).

@@ -166,7 +166,7 @@ public final class DICEBootstrapper {
             }
 
             if try begin(.sample) {
-                let samples = try round.sample(from: try store.policy(plan.sampler), count: c.samplesPerPrompt,
+                let samples = try round.sample(from: try store.sampler(plan.sampler), count: c.samplesPerPrompt,
                                                seed: round.seed(.sample, runSeed: c.seed))
                 try JSONL.write(samples, to: layout.samples(t))
                 let truncated = samples.filter { $0.finishReason == .length }.count

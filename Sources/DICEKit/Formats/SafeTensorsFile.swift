@@ -179,6 +179,17 @@ public struct SafeTensorsFile: Sendable {
         return HostTensor(shape: entry.shape, values: try floats(entry))
     }
 
+    /// The tensor `name` as bfloat16 bits (row-major, as `shape`): a BF16 tensor's bits as they
+    /// are (no Float32 round trip), any other supported dtype converted to Float32 as `tensor(_:)`
+    /// does and rounded once to nearest even.
+    ///
+    /// - Throws: as `tensor(_:)`.
+    public func bfloat16(_ name: String) throws -> [UInt16] {
+        let entry = try self.entry(name)
+        if entry.dtype == .bf16 { return read(entry, as: UInt16.self) { $0 } }
+        return try floats(entry).map { bfloat16Bits(from: $0) }
+    }
+
     /// The tensor `name` as Float64 values (exact for every supported dtype, F64 included) —
     /// for golden files whose reference values are stored in double precision.
     ///

@@ -50,13 +50,13 @@ enum JudgeRegistry {
             guard let tokenizer = folder.tokenizer else {
                 throw EvalCommand.InputError(description: "--judge \(name): the judge model needs a tokenizer (tokenizer.json)")
             }
-            let judge = try PairwiseLLMJudge(scorer: try TransformerLM(directory: folder.url, backend: backend),
+            let judge = try PairwiseLLMJudge(scorer: try TransformerLM(directory: folder.url, backend: backend, trainable: false),
                                              tokenizer: tokenizer)
             return Entry(judge: judge, stopTokenIDs: [], render: nil, checkPrompt: { _ in nil })
         }
         if name.hasPrefix("rm:") {
             let folder = try ModelFolder(String(name.dropFirst(3)), flag: "--judge rm:")
-            let model = try RewardModel(directory: folder.url, backend: backend)
+            let model = try RewardModel(directory: folder.url, backend: backend, trainable: false)
             guard let tokenizer = folder.tokenizer else {
                 throw EvalCommand.InputError(description: "--judge \(name): the reward model needs a tokenizer (tokenizer.json)")
             }
