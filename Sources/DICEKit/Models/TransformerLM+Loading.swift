@@ -14,7 +14,8 @@ extension TransformerLM {
     /// or a GGUF file, with the architectures of `registry`.
     ///
     /// `trainable: false` loads a frozen model (see `init(config:backend:trainable:)`) from
-    /// safetensors one tensor at a time, with no Float32 copy of the whole model on the host;
+    /// safetensors one tensor at a time, with no Float32 copy of the whole model on the host
+    /// (and each tensor's file pages released once copied);
     /// on a `.bf16` `CPUBackend` its matrices are stored as bfloat16 straight from the file
     /// (BF16 tensors copied bit for bit, others rounded once to nearest even).
     /// - Throws: `FormatError` / `GGUFError` for unreadable or inconsistent files (naming the
@@ -37,6 +38,7 @@ extension TransformerLM {
             } else {
                 try parameters.set(entry.name, file.tensor(tensor.name).values)
             }
+            file.releasePages(tensor.name)
         }
     }
 
