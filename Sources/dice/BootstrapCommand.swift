@@ -157,7 +157,7 @@ struct BootstrapCommand: ParsableCommand {
         // holds the adapter. π_ref is that same base when --reference names the --policy folder.
         let store: any PolicyStore
         if lora.enabled {
-            let base = try TransformerLM(directory: policyFolder.url, backend: backend)
+            let base = try TransformerLM(directory: policyFolder.url, backend: backend, trainable: false)
             base.checkpointsActivations = dpo.checkpointActivations
             let configuration = try lora.configuration(seed: seed) ?? LoRAConfiguration()
             let sameReference = referenceFolder.url.standardizedFileURL.path == policyFolder.url.standardizedFileURL.path

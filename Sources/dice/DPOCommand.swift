@@ -71,7 +71,8 @@ struct DPOCommand: ParsableCommand {
         let tensorBoardFolder = try tensorBoard.folder(default: outputURL.appendingPathComponent("tensorboard"))
         let backend = try backendOptions.makeBackend(localRank: DistributedLaunch.localRank(of: communicator))
         var directory = try ModelDirectory.read(from: modelURL)
-        let policy = try TransformerLM(directory, backend: backend)
+        // With LoRA the base never trains: frozen (bfloat16 only under --dtype bf16).
+        let policy = try TransformerLM(directory, backend: backend, trainable: !lora.enabled)
         policy.checkpointsActivations = training.checkpointActivations
         directory.tensors = [:]
         // With LoRA the base is frozen and the adapter trains; the reference is the same loaded
@@ -138,7 +139,7 @@ struct DPOCommand: ParsableCommand {
         var computed = false
         let referenceModel: () throws -> any ReferenceModel = {
             computed = true
-            if let referenceURL { return try TransformerLM(directory: referenceURL, backend: backend) }
+            if let referenceURL { return try TransformerLM(directory: referenceURL, backend: backend, trainable: false) }
             return TransformerPolicy(model: policy, generation: GenerationParameters(), adapter: referenceAdapter)
         }
         let referenceBatch = training.microBatchSize ?? min(training.batchSize, 8)

@@ -204,7 +204,7 @@ struct EvalCommand: ParsableCommand {
             var p = parameters
             p.samplesPerPrompt = samples
             p.seed = seed
-            let lm = try TransformerLM(directory: folder.url, backend: backend)
+            let lm = try TransformerLM(directory: folder.url, backend: backend, trainable: false)
             if let adapter, label == "model" {
                 try lm.attach(PEFTAdapterDirectory.read(from: URL(fileURLWithPath: adapter), for: lm))
             }

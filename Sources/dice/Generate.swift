@@ -174,7 +174,8 @@ struct Generate: ParsableCommand {
             try checkSizes(try ModelConfig.load(contentsOf: directory.appendingPathComponent(ModelDirectory.configFile)),
                            prompts: prompts, parameters: parameters)
         }
-        let lm = try TransformerLM(directory: directory, backend: try backendOptions.makeBackend())
+        // The weights only sample: a frozen model (bfloat16 only under --dtype bf16).
+        let lm = try TransformerLM(directory: directory, backend: try backendOptions.makeBackend(), trainable: false)
         if isGGUF { try checkSizes(lm.config, prompts: prompts, parameters: parameters) }
         try adapterOption.attach(to: lm)
         let generator = try Generator(model: lm, parameters: parameters, tokenizer: tokenizer)

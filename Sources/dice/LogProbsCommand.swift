@@ -61,11 +61,21 @@ struct LogProbsCommand: ParsableCommand {
             }
         }
 
-        let directory = try ModelDirectory.read(from: modelURL)
-        let lm = try TransformerLM(directory, backend: try backendOptions.makeBackend())
+        // The weights only score: a frozen model (bfloat16 only under --dtype bf16). A .gguf
+        // file's generation settings come with its weights.
+        let lm: TransformerLM, generationConfig: GenerationConfig?
+        if GGUFFile.isGGUF(modelURL) {
+            let directory = try ModelDirectory.read(from: modelURL)
+            lm = try TransformerLM(directory, backend: try backendOptions.makeBackend(), trainable: false)
+            generationConfig = directory.generationConfig
+        } else {
+            lm = try TransformerLM(directory: modelURL, backend: try backendOptions.makeBackend(), trainable: false)
+            let url = modelURL.appendingPathComponent(ModelDirectory.generationConfigFile)
+            generationConfig = FileManager.default.fileExists(atPath: url.path) ? try GenerationConfig.load(contentsOf: url) : nil
+        }
         try adapterOption.attach(to: lm)
-        let encoder = try PairEncoder(directory: modelURL, config: directory.config,
-                                      generationConfig: directory.generationConfig, template: chosenTemplate,
+        let encoder = try PairEncoder(directory: modelURL, config: lm.config,
+                                      generationConfig: generationConfig, template: chosenTemplate,
                                       firstTextLine: rows.first { $0.value.isText }?.line,
                                       inputPath: inputURL.path, appendEOS: appendEos)
 

@@ -7,8 +7,9 @@ import Foundation
 ///
 /// `--measure` checks the prediction here: each phase runs in its own child process on a model
 /// of the same configuration with random weights (the weights on disk are not read), and its
-/// peak resident memory (VmHWM) is printed beside the prediction. LoRA and bf16 plans cannot be
-/// measured by a build without them.
+/// peak resident memory (VmHWM) is printed beside the prediction; under `--dtype bf16` on a
+/// `.bf16` CPU backend, with the scoring and sampling models frozen (bfloat16 weights only) and
+/// the trained one keeping Float32 masters. LoRA plans cannot be measured by a build without them.
 struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
@@ -77,8 +78,8 @@ struct PlanCommand: ParsableCommand {
             }
             var measured: [Phase: Double] = [:]
             if measure {
-                guard loraRank == nil, weightType == .fp32 else {
-                    throw ValidationError("--measure: LoRA and bf16 plans cannot be measured by this build (fp32 full fine-tuning only)")
+                guard loraRank == nil else {
+                    throw ValidationError("--measure: LoRA plans cannot be measured by this build (full fine-tuning only)")
                 }
                 for phase in Phase.allCases {
                     measured[phase] = try Self.child(CommandLine.arguments.dropFirst().filter { $0 != "--measure" && $0 != "--json" }
@@ -155,14 +156,14 @@ struct PlanCommand: ParsableCommand {
     }
 
     /// Runs `phase` of the plan in this process on random weights (seeded) and returns its
-    /// peak resident bytes (VmHWM).
+    /// peak resident bytes (VmHWM). The models that only score or sample are frozen.
     static func runPhase(_ phase: Phase, config: ModelConfig, settings s: MemoryPlan.Settings) throws -> Double {
-        let backend = CPUBackend()
+        let backend = CPUBackend(dtype: s.weightType == .bf16 ? .bf16 : .fp32)
         var rng = SplitMix64(seed: 7)
         let vocabulary = UInt64(config.spec.vocabularySize)
         func ids(_ n: Int) -> [Int] { (0..<n).map { _ in Int(rng.next() % vocabulary) } }
         func model(seed: UInt64) throws -> TransformerLM {
-            let m = try TransformerLM(config: config, backend: backend)
+            let m = try TransformerLM(config: config, backend: backend, trainable: phase == .dpo)
             try m.initializeRandomly(seed: seed)
             return m
         }

@@ -42,8 +42,15 @@ extension CPUBackend {
 
     /// Gives `slice`'s buffer a bfloat16 copy (once) and fills it from the Float32 values, so
     /// that products read the weights without converting them. Only for `.bf16` backends.
+    /// In a compact buffer only the part with Float32 storage is converted (the rest has no
+    /// Float32 values: its bfloat16 values are the weights).
     func refreshBF16(_ slice: BufferSlice) {
         guard dtype == .bf16, let buffer = slice.buffer as? CPUBuffer else { return }
+        if buffer.isCompact, let copy = buffer.bf16 {
+            let part = buffer.split(offset: slice.offset, count: slice.count).fp32
+            convert(buffer.base + part.lowerBound, into: copy + part.lowerBound, count: part.count)
+            return
+        }
         let copy: UnsafeMutablePointer<UInt16>
         if let existing = buffer.bf16 {
             copy = existing
@@ -55,6 +62,99 @@ extension CPUBackend {
             return
         }
         convert(buffer.base + slice.offset, into: copy + slice.offset, count: slice.count)
+    }
+
+    // MARK: - Compact buffers (bfloat16-only storage)
+
+    /// A compact buffer of this backend for the first `fp32Count` elements of `count` with
+    /// Float32 storage and the rest bfloat16 only, zeroed: a frozen `ParameterStore`'s values
+    /// (see `ParameterStore.init(shapes:on:trainable:)`). Only for `.bf16` backends.
+    /// - Throws: `BackendError.allocationFailed` when the memory cannot be had.
+    func allocateCompact(_ count: Int, fp32Count: Int) throws -> CPUBuffer {
+        precondition(dtype == .bf16, "compact (bfloat16-only) storage on a \(dtype) backend")
+        let buffer = try CPUBuffer(count: count, fp32Count: fp32Count, pool: pool)
+        fill(BufferSlice(buffer), with: 0)
+        return buffer
+    }
+
+    /// The buffer of `slice` when the slice reaches into bfloat16-only storage, else nil.
+    func compactBuffer(_ slice: BufferSlice) -> CPUBuffer? {
+        guard let buffer = slice.buffer as? CPUBuffer, slice.offset + slice.count > buffer.fp32Count else { return nil }
+        return buffer
+    }
+
+    /// Host bytes `slice`'s buffer holds (its Float32 block plus any bfloat16 storage).
+    func storedBytes(_ slice: BufferSlice) -> Int {
+        guard let buffer = slice.buffer as? CPUBuffer else {
+            preconditionFailure("buffer of type \(type(of: slice.buffer)) passed to the CPU backend")
+        }
+        return buffer.bytes
+    }
+
+    /// `upload` into a compact buffer from `offset`: Float32 storage copied, bfloat16-only
+    /// storage rounded to nearest even (as the bfloat16 copy of a Float32 buffer is).
+    func uploadCompact(_ values: [Float], to buffer: CPUBuffer, offset: Int) {
+        let (fp32, bf16) = buffer.split(offset: offset, count: values.count)
+        guard let copy = buffer.bf16 else { return }
+        values.withUnsafeBufferPointer { v in
+            guard let src = v.baseAddress else { return }
+            (buffer.base + fp32.lowerBound).update(from: src, count: fp32.count)
+            convert(src + fp32.count, into: copy + bf16.lowerBound, count: bf16.count)
+        }
+    }
+
+    /// Writes bfloat16 `bits` into `slice` from `offset`: as they are into bfloat16-only
+    /// storage, widened (exactly) into Float32 storage.
+    func uploadBFloat16(_ bits: UnsafeBufferPointer<UInt16>, to slice: BufferSlice) {
+        precondition(bits.count == slice.count, "upload of \(bits.count) values into a slice of \(slice.count)")
+        guard let src = bits.baseAddress, let buffer = slice.buffer as? CPUBuffer else { return }
+        let (fp32, bf16) = buffer.split(offset: slice.offset, count: slice.count)
+        ck_bf16_to_f32(src, buffer.base + fp32.lowerBound, Int64(fp32.count))
+        if let copy = buffer.bf16 {
+            (copy + bf16.lowerBound).update(from: src + fp32.count, count: bf16.count)
+        } else {
+            ck_bf16_to_f32(src + fp32.count, buffer.base + bf16.lowerBound, Int64(bf16.count))
+        }
+    }
+
+    /// `download` from a compact buffer: bfloat16-only elements widened (exactly).
+    func downloadCompact(_ buffer: CPUBuffer, offset: Int, count: Int) -> [Float] {
+        let (fp32, bf16) = buffer.split(offset: offset, count: count)
+        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            guard let dst = out.baseAddress, let copy = buffer.bf16 else { return }
+            dst.update(from: buffer.base + fp32.lowerBound, count: fp32.count)
+            ck_bf16_to_f32(copy + bf16.lowerBound, dst + fp32.count, Int64(bf16.count))
+            initialized = count
+        }
+    }
+
+    /// `fill` of a compact buffer's range: bfloat16-only elements get `value` rounded.
+    func fillCompact(_ buffer: CPUBuffer, offset: Int, count: Int, with value: Float) {
+        let (fp32, bf16) = buffer.split(offset: offset, count: count)
+        (buffer.base + fp32.lowerBound).update(repeating: value, count: fp32.count)
+        let bits = bfloat16Bits(from: value)
+        guard let copy = buffer.bf16 else { return }
+        loop.forEachChunk(bf16.count, grain: 1 << 16) { r in
+            (copy + bf16.lowerBound + r.lowerBound).update(repeating: bits, count: r.count)
+        }
+    }
+
+    /// The embedding lookup from a table `[V, C]` at `offset` in bfloat16-only storage: each
+    /// row widened into out `[N, C]`.
+    func compactEmbedding(ids: [Int32], table buffer: CPUBuffer, offset: Int, vocabulary: Int,
+                          into po: UnsafeMutablePointer<Float>, channels: Int) {
+        precondition(offset >= buffer.fp32Count, "an embedding table straddling Float32 and bfloat16-only storage")
+        guard let copy = buffer.bf16 else { return }
+        let pt = UnsafePointer(copy + offset)
+        ids.withUnsafeBufferPointer { ids in
+            loop.forEachChunk(ids.count, grain: 64) { r in
+                for n in r {
+                    let id = Int(ids[n])
+                    precondition(id >= 0 && id < vocabulary, "token id \(id) outside 0..<\(vocabulary)")
+                    ck_bf16_to_f32(pt + id * channels, po + n * channels, Int64(channels))
+                }
+            }
+        }
     }
 
     /// y = bfloat16(x), in parallel chunks.

@@ -74,13 +74,20 @@ public final class CPUBackend: Backend {
         guard let buffer = slice.buffer as? CPUBuffer else {
             preconditionFailure("buffer of type \(type(of: slice.buffer)) passed to the CPU backend")
         }
+        precondition(slice.offset + slice.count <= buffer.fp32Count,
+                     "Float32 access to bfloat16-only storage (a frozen .bf16 ParameterStore's matrices are read only by matrix products and embedding lookups)")
         return buffer.base + slice.offset
     }
 
-    /// Copies `values` into `destination` (same count; a programmer error otherwise).
+    /// Copies `values` into `destination` (same count; a programmer error otherwise); into
+    /// the bfloat16-only part of a compact buffer rounded to nearest even.
     public func upload(_ values: [Float], to destination: BufferSlice) {
         precondition(values.count == destination.count,
                      "upload of \(values.count) values into a slice of \(destination.count)")
+        if let buffer = compactBuffer(destination) {
+            uploadCompact(values, to: buffer, offset: destination.offset)
+            return
+        }
         let p = pointer(destination)
         values.withUnsafeBufferPointer { src in
             guard let s = src.baseAddress else { return }
@@ -88,24 +95,35 @@ public final class CPUBackend: Backend {
         }
     }
 
-    /// The elements of `source`, copied into an array.
+    /// The elements of `source`, copied into an array (bfloat16-only elements widened, exactly).
     public func download(_ source: BufferSlice) -> [Float] {
+        if let buffer = compactBuffer(source) { return downloadCompact(buffer, offset: source.offset, count: source.count) }
         let p = pointer(source)
         return Array(UnsafeBufferPointer(start: p, count: source.count))
     }
 
-    /// Sets every element of `destination` to `value`, in parallel chunks of 64K elements.
+    /// Sets every element of `destination` to `value`, in parallel chunks of 64K elements
+    /// (bfloat16-only elements to `value` rounded).
     public func fill(_ destination: BufferSlice, with value: Float) {
+        if let buffer = compactBuffer(destination) {
+            fillCompact(buffer, offset: destination.offset, count: destination.count, with: value)
+            return
+        }
         let p = pointer(destination)
         loop.forEachChunk(destination.count, grain: 1 << 16) { r in
             (p + r.lowerBound).update(repeating: value, count: r.count)
         }
     }
 
-    /// Copies `source` into `destination` (same count, not overlapping), in parallel chunks.
+    /// Copies `source` into `destination` (same count, not overlapping), in parallel chunks;
+    /// through the host (`download`, `upload`) when either lies in a compact buffer.
     public func copy(_ source: BufferSlice, to destination: BufferSlice) {
         precondition(source.count == destination.count,
                      "copy of \(source.count) elements into a slice of \(destination.count)")
+        if compactBuffer(source) != nil || compactBuffer(destination) != nil {
+            upload(download(source), to: destination)
+            return
+        }
         let s = pointer(source), d = pointer(destination)
         loop.forEachChunk(source.count, grain: 1 << 16) { r in
             (d + r.lowerBound).update(from: s + r.lowerBound, count: r.count)
@@ -293,10 +311,16 @@ public final class CPUBackend: Backend {
     // MARK: - Embedding
 
     /// `out[n, :] = table[ids[n], :]`: table `[V, C]`, out `[N, C]`; an id outside `0..<V` is a
-    /// programmer error (the `Tensor` layer checks ids first).
+    /// programmer error (the `Tensor` layer checks ids first). A table in bfloat16-only storage
+    /// (a frozen `.bf16` store) gives its rows widened to Float32 (exactly).
     public func embedding(ids: [Int32], table: BufferSlice, into out: BufferSlice, channels: Int) {
         let vocabulary = table.count / max(channels, 1)
         precondition(out.count >= ids.count * channels, "embedding output too small")
+        if let buffer = compactBuffer(table) {
+            compactEmbedding(ids: ids, table: buffer, offset: table.offset, vocabulary: vocabulary,
+                             into: pointer(out), channels: channels)
+            return
+        }
         let pt = pointer(table), po = pointer(out)
         ids.withUnsafeBufferPointer { ids in
             loop.forEachChunk(ids.count, grain: 64) { r in

@@ -205,7 +205,7 @@ public final class DICEBootstrapper {
             }
 
             if try begin(.sample) {
-                let sampler = try store.policy(plan.sampler)
+                let sampler = try store.sampler(plan.sampler)
                 let rows = ranks.share(of: prompts.count, batch: sampler.promptsPerSamplingBatch(count: c.samplesPerPrompt))
                 let samples = try ranks.allGatherRows(try ranks.agree {
                     try round.sample(from: sampler, count: c.samplesPerPrompt, seed: round.seed(.sample, runSeed: c.seed),

@@ -70,6 +70,39 @@ public struct ModelDirectory: Sendable {
                 "ignoredTensors": "\(directory.ignoredTensors.count)"])
             return directory
         }
+        let located = try locate(url, registry: registry)
+        var tensors: [String: HostTensor] = [:]
+        for (name, _) in located.config.expectedWeights() {
+            guard let (file, entry) = located.weights[name] else { continue }
+            tensors[name] = try file.tensor(entry.name)
+        }
+        logger.debug("model folder read", metadata: [
+            "path": "\(url.path)", "modelType": "\(located.config.spec.modelType)", "weightsFiles": "\(located.files)",
+            "tensors": "\(tensors.count)", "ignoredTensors": "\(located.ignored.count)"])
+        return ModelDirectory(config: located.config, generationConfig: located.generation, tensors: tensors,
+                              ignoredTensors: located.ignored)
+    }
+
+    /// A directory's configuration and where each weight it needs lies, checked (every weight
+    /// present with its shape) but not read: `read` converts them all to Float32, a frozen
+    /// `TransformerLM` copies them one at a time (see `TransformerLM.init(directory:backend:registry:trainable:)`).
+    struct Located {
+        /// config.json.
+        let config: ModelConfig
+        /// generation_config.json, if present.
+        let generation: GenerationConfig?
+        /// Every expected weight (by canonical name): its file and entry.
+        let weights: [String: (file: SafeTensorsFile, entry: SafeTensorsEntry)]
+        /// Tensors the files hold that the configuration does not use, sorted.
+        let ignored: [String]
+        /// The number of weights files.
+        let files: Int
+    }
+
+    /// The configuration and weight locations of the safetensors directory at `url` (not a
+    /// GGUF file), with every check `read` documents.
+    /// - Throws: as `read(from:registry:logger:)`.
+    static func locate(_ url: URL, registry: ArchitectureRegistry) throws -> Located {
         let configURL = url.appendingPathComponent(configFile)
         let config = try ModelConfig.load(contentsOf: configURL, registry: registry)
         let generationURL = url.appendingPathComponent(generationConfigFile)
@@ -107,7 +140,7 @@ public struct ModelDirectory: Sendable {
                 path: configURL.path, key: architecture.layerCountKey,
                 reason: "\(layers) layers, but the weights hold \(located.count) tensors (one or more per layer)")
         }
-        var tensors: [String: HostTensor] = [:]
+        var weights: [String: (file: SafeTensorsFile, entry: SafeTensorsEntry)] = [:]
         for (name, shape) in config.expectedWeights() {
             guard let (file, entry) = located[name] else {
                 throw FormatError.missingTensor(path: source, tensor: name, expectedShape: shape)
@@ -115,14 +148,14 @@ public struct ModelDirectory: Sendable {
             guard entry.shape == shape else {
                 throw FormatError.shapeMismatch(path: file.path, tensor: name, expected: shape, actual: entry.shape)
             }
-            let tensor = try file.tensor(entry.name)
-            tensors[name] = tensor
+            guard entry.dtype != nil else {
+                throw FormatError.unsupportedDType(path: file.path, tensor: entry.name, dtype: entry.dtypeName,
+                                                   supported: SafeTensorsDType.allCases.map(\.rawValue))
+            }
+            weights[name] = (file, entry)
         }
-        let ignored = located.keys.filter { tensors[$0] == nil }.sorted()
-        logger.debug("model folder read", metadata: [
-            "path": "\(url.path)", "modelType": "\(config.spec.modelType)", "weightsFiles": "\(files.count)",
-            "tensors": "\(tensors.count)", "ignoredTensors": "\(ignored.count)"])
-        return ModelDirectory(config: config, generationConfig: generation, tensors: tensors, ignoredTensors: ignored)
+        let ignored = located.keys.filter { weights[$0] == nil }.sorted()
+        return Located(config: config, generation: generation, weights: weights, ignored: ignored, files: files.count)
     }
 
     /// The weights files (validated) and the path to name when a tensor is missing.

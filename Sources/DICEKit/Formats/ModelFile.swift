@@ -23,6 +23,13 @@ enum ModelFile {
     ///   what is there (a directory, a FIFO, a character device, a socket, …), `.io` when it
     ///   cannot be opened or read.
     static func contents(of url: URL, expected: String, mapped: Bool = false) throws -> Data {
+        try contentsAndMapping(of: url, expected: expected, mapped: mapped).data
+    }
+
+    /// `contents(of:expected:mapped:)`, and whether the bytes are a read-only private mapping
+    /// of the file (whose pages can be dropped and read again: `SafeTensorsFile.releasePages`).
+    /// - Throws: as `contents(of:expected:mapped:)`.
+    static func contentsAndMapping(of url: URL, expected: String, mapped: Bool) throws -> (data: Data, mapped: Bool) {
         let path = url.path
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
@@ -43,15 +50,15 @@ enum ModelFile {
         let size = Int(info.st_size)
         if mapped && size > 0, let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0),
            base != UnsafeMutableRawPointer(bitPattern: -1) {
-            return Data(bytesNoCopy: base, count: size, deallocator: .custom { pointer, count in
+            return (Data(bytesNoCopy: base, count: size, deallocator: .custom { pointer, count in
                 munmap(pointer, count)
-            })
+            }), true)
         }
         var data = Data()
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n == 0 { return data }
+            if n == 0 { return (data, false) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw FormatError.io(path: path, reason: "read failed after \(data.count) bytes: \(String(cString: strerror(errno)))")

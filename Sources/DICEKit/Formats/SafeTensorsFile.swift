@@ -5,6 +5,11 @@
 // · [8+n, end of file) the data section; data_offsets are relative to its start.
 
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One tensor's entry in a safetensors header, after validation.
 public struct SafeTensorsEntry: Sendable, Hashable {
@@ -45,6 +50,8 @@ public struct SafeTensorsFile: Sendable {
     public let entries: [String: SafeTensorsEntry]
     /// The file's bytes.
     private let bytes: Data
+    /// Whether `bytes` maps the file read-only (so `releasePages` may drop its pages).
+    private var mapped = false
 
     /// Largest header accepted, as in the reference implementation.
     public static let maximumHeaderLength = 100_000_000
@@ -59,8 +66,25 @@ public struct SafeTensorsFile: Sendable {
     ///   validation error listed on the type.
     public init(contentsOf url: URL) throws {
         let path = url.path
-        let data = try ModelFile.contents(of: url, expected: "a safetensors file", mapped: true)
+        let (data, mapped) = try ModelFile.contentsAndMapping(of: url, expected: "a safetensors file", mapped: true)
         try self.init(data: data, path: path)
+        self.mapped = mapped
+    }
+
+    /// Drops the resident pages that lie wholly inside tensor `name`'s bytes from this process
+    /// (`madvise(MADV_DONTNEED)` on the read-only file mapping: a later read faults them in
+    /// from the file again), so that a loader copying tensors one at a time does not end up
+    /// holding the whole file. A no-op for bytes read into memory, or for an unknown name.
+    func releasePages(_ name: String) {
+        guard mapped, let entry = entries[name] else { return }
+        bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let start = (Int(bitPattern: base) + entry.byteRange.lowerBound + page - 1) / page * page
+            let end = (Int(bitPattern: base) + entry.byteRange.upperBound) / page * page
+            guard end > start, let address = UnsafeMutableRawPointer(bitPattern: start) else { return }
+            _ = madvise(address, end - start, Int32(MADV_DONTNEED))
+        }
     }
 
     /// Validates safetensors bytes held in memory; `path` is used only in errors.
@@ -177,6 +201,17 @@ public struct SafeTensorsFile: Sendable {
     public func tensor(_ name: String) throws -> HostTensor {
         let entry = try self.entry(name)
         return HostTensor(shape: entry.shape, values: try floats(entry))
+    }
+
+    /// The tensor `name` as bfloat16 bits (row-major, as `shape`): a BF16 tensor's bits as they
+    /// are (no Float32 round trip), any other supported dtype converted to Float32 as `tensor(_:)`
+    /// does and rounded once to nearest even.
+    ///
+    /// - Throws: as `tensor(_:)`.
+    public func bfloat16(_ name: String) throws -> [UInt16] {
+        let entry = try self.entry(name)
+        if entry.dtype == .bf16 { return read(entry, as: UInt16.self) { $0 } }
+        return try floats(entry).map { bfloat16Bits(from: $0) }
     }
 
     /// The tensor `name` as Float64 values (exact for every supported dtype, F64 included) —

@@ -12,17 +12,42 @@ extension TransformerSpec {
 extension TransformerLM {
     /// Loads a model from a Hugging Face directory (config.json + safetensors, sharded or not)
     /// or a GGUF file, with the architectures of `registry`.
+    ///
+    /// `trainable: false` loads a frozen model (see `init(config:backend:trainable:)`) from
+    /// safetensors one tensor at a time, with no Float32 copy of the whole model on the host
+    /// (and each tensor's file pages released once copied);
+    /// on a `.bf16` `CPUBackend` its matrices are stored as bfloat16 straight from the file
+    /// (BF16 tensors copied bit for bit, others rounded once to nearest even).
     /// - Throws: `FormatError` / `GGUFError` for unreadable or inconsistent files (naming the
     ///   file and the tensor), `ModelError` for an unusable architecture.
-    public convenience init(directory: URL, backend: any Backend, registry: ArchitectureRegistry = .standard) throws {
-        try self.init(ModelDirectory.read(from: directory, registry: registry), backend: backend)
+    public convenience init(directory: URL, backend: any Backend, registry: ArchitectureRegistry = .standard,
+                            trainable: Bool = true) throws {
+        if trainable || GGUFFile.isGGUF(directory) {
+            try self.init(ModelDirectory.read(from: directory, registry: registry), backend: backend, trainable: trainable)
+            return
+        }
+        let located = try ModelDirectory.locate(directory, registry: registry)
+        try self.init(config: located.config, backend: backend, trainable: false)
+        let compact = parameters.isCompact
+        for entry in parameters.entries {
+            guard let (file, tensor) = located.weights[entry.name] else {
+                throw ModelError.missingParameter(name: entry.name)
+            }
+            if compact && entry.shape.count >= 2 {
+                try parameters.setBFloat16(entry.name, file.bfloat16(tensor.name))
+            } else {
+                try parameters.set(entry.name, file.tensor(tensor.name).values)
+            }
+            file.releasePages(tensor.name)
+        }
     }
 
-    /// A model holding the weights of an in-memory model directory.
+    /// A model holding the weights of an in-memory model directory (`trainable` as in
+    /// `init(config:backend:trainable:)`).
     /// - Throws: `ModelError.missingParameter` / `.parameterShape` when weights disagree with the
     ///   configuration.
-    public convenience init(_ directory: ModelDirectory, backend: any Backend) throws {
-        try self.init(config: directory.config, backend: backend)
+    public convenience init(_ directory: ModelDirectory, backend: any Backend, trainable: Bool = true) throws {
+        try self.init(config: directory.config, backend: backend, trainable: trainable)
         for entry in parameters.entries {
             guard let tensor = directory.tensors[entry.name] else {
                 throw ModelError.missingParameter(name: entry.name)

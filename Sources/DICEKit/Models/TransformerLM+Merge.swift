@@ -4,9 +4,13 @@ extension TransformerLM {
     /// Adds `adapter` into the base weights in place: for each module `W [out, in] += s·B·A`
     /// (GPT-2's `[in, out]` Conv1D weights: `+= s·(B·A)ᵀ`), so that the model without an adapter
     /// computes what it computed with `adapter` attached (up to Float32 rounding); an adapter's
-    /// trained score head replaces the model's. The adapter is not attached afterwards.
-    /// - Throws: `LoRAError.baseMismatch` as `checkFits(_:)`; `BackendError.allocationFailed`.
+    /// trained score head replaces the model's. The adapter is not attached afterwards. The
+    /// model must be trainable (a frozen one's weights may be bfloat16 only; load the base with
+    /// `trainable: true` to merge into it).
+    /// - Throws: `ModelError.frozenParameters` for a frozen model; `LoRAError.baseMismatch` as
+    ///   `checkFits(_:)`; `BackendError.allocationFailed`.
     public func merge(_ adapter: LoRAAdapter) throws {
+        guard parameters.trainable else { throw ModelError.frozenParameters }
         try checkFits(adapter)
         let linears = Dictionary(layout.blockLinears.map { ($0.module, $0) }, uniquingKeysWith: { a, _ in a })
         let p = parameters, q = adapter.parameters, s = adapter.configuration.scale

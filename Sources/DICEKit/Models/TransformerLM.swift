@@ -41,11 +41,14 @@ public final class TransformerLM {
     public var head: OutputHead { config.head }
 
     /// A model of `config`'s architecture with all weights zero (load or initialise them next).
+    /// `trainable: false` freezes the weights (no gradients; a `.bf16` `CPUBackend` then holds
+    /// the matrices only in bfloat16, see `ParameterStore`): for a model that only samples or
+    /// scores, or the base under a LoRA adapter.
     /// - Throws: `ModelError.invalidSpec` (duplicate weight names in the layout);
     ///   `BackendError.allocationFailed`.
-    public init(config: ModelConfig, backend: any Backend) throws {
+    public init(config: ModelConfig, backend: any Backend, trainable: Bool = true) throws {
         let layout = config.layout
-        let p = try ParameterStore(shapes: config.expectedWeights(), on: backend)
+        let p = try ParameterStore(shapes: config.expectedWeights(), on: backend, trainable: trainable)
         func entry(_ name: String) throws -> ParameterStore.Entry { try p.entry(name) }
         func table(_ t: ModelLayout.Table) throws -> ParameterStore.Entry { try entry(t.module + ".weight") }
         func linear(_ l: ModelLayout.Linear) throws -> Linear {

@@ -94,6 +94,9 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     /// `ArchitectureRegistry.register` was given a `model_type` (or GGUF architecture) that
     /// the registry maps already, to the type named `by`.
     case modelTypeTaken(modelType: String, by: String)
+    /// Gradients were asked of a frozen parameter store (`ParameterStore.trainable` false: a
+    /// model loaded only to sample or score, or the base under a LoRA adapter).
+    case frozenParameters
 
     /// One line for the terminal: what is wrong and, where it applies, the file and line or
     /// the setting, and what was expected.
@@ -105,6 +108,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
             return "weight '\(name)': expected shape \(expected), got \(actual)"
         case let .invalidInput(sequence, reason): return "sequence \(sequence): \(reason)"
         case let .modelTypeTaken(modelType, by): return "model type \(modelType) is registered already (by \(by))"
+        case .frozenParameters: return "the model's weights are frozen (loaded with trainable: false): they have no gradients to train"
         }
     }
 }

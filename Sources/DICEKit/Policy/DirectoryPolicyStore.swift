@@ -51,10 +51,11 @@ public final class DirectoryPolicyStore: PolicyStore {
         }
     }
 
-    /// The transformer in `directory(for: id)` (no sampling settings: it only scores).
+    /// The transformer in `directory(for: id)` (no sampling settings: it only scores), frozen
+    /// (`trainable: false`: bfloat16 only on a `.bf16` `CPUBackend`).
     /// - Throws: `FormatError` / `ModelError` when the folder is not a usable model.
     public func scorer(_ id: ModelID) throws -> any SequenceScorer {
-        try TransformerLM(directory: directory(for: id), backend: backend, registry: registry)
+        try TransformerLM(directory: directory(for: id), backend: backend, registry: registry, trainable: false)
     }
 
     /// The transformer in `directory(for: id)` with `generation` and `tokenizer`.
@@ -62,6 +63,14 @@ public final class DirectoryPolicyStore: PolicyStore {
     public func policy(_ id: ModelID) throws -> any BootstrapPolicy {
         let model = try TransformerLM(directory: directory(for: id), backend: backend, registry: registry)
         model.checkpointsActivations = checkpointsActivations
+        return TransformerPolicy(model: model, generation: generation, tokenizer: tokenizer)
+    }
+
+    /// The transformer in `directory(for: id)` with `generation` and `tokenizer`, frozen
+    /// (`trainable: false`: bfloat16 only on a `.bf16` `CPUBackend`): it only samples.
+    /// - Throws: as `scorer(_:)`.
+    public func sampler(_ id: ModelID) throws -> any Policy {
+        let model = try TransformerLM(directory: directory(for: id), backend: backend, registry: registry, trainable: false)
         return TransformerPolicy(model: model, generation: generation, tokenizer: tokenizer)
     }
 

@@ -64,10 +64,13 @@ public final class LoRAPolicyStore: PolicyStore {
         }
     }
 
-    /// π_ref (the base, or `referenceModel`'s model) or π_t as a scorer over the shared base.
+    /// π_ref (the base, or `referenceModel`'s model, loaded frozen) or π_t as a scorer over the
+    /// shared base.
     /// - Throws: `FormatError` / `LoRAError` when an adapter is missing or does not fit.
     public func scorer(_ id: ModelID) throws -> any SequenceScorer {
-        if id == .reference, let referenceModel { return try TransformerLM(directory: referenceModel, backend: base.backend) }
+        if id == .reference, let referenceModel {
+            return try TransformerLM(directory: referenceModel, backend: base.backend, trainable: false)
+        }
         return TransformerPolicy(model: base, generation: generation, tokenizer: tokenizer, adapter: try adapter(id, fresh: false))
     }
 

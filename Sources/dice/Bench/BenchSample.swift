@@ -58,7 +58,9 @@ struct BenchSample: ParsableCommand {
             let url = URL(fileURLWithPath: model)
             let fp32 = CPUBackend(threads: threads), bf16 = CPUBackend(threads: threads, dtype: .bf16)
             if !CPUBackend.nativeBF16, let notice = bf16.bf16Kernels { warn("notice: " + notice) }
-            let models = [try TransformerLM(directory: url, backend: fp32), try TransformerLM(directory: url, backend: bf16)]
+            // Sampling only: both frozen (the bf16 one's weights bfloat16 only, as `dice eval` loads them).
+            let models = [try TransformerLM(directory: url, backend: fp32, trainable: false),
+                          try TransformerLM(directory: url, backend: bf16, trainable: false)]
             var rng = SplitMix64(seed: 3)
             let vocabulary = UInt64(models[0].spec.vocabularySize)
             let ids = (0..<prompts).map { _ in (0..<32).map { _ in Int(rng.next() % vocabulary) } }

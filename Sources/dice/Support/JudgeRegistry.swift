@@ -50,7 +50,7 @@ enum JudgeRegistry {
             guard let tokenizer = folder.tokenizer else {
                 throw EvalCommand.InputError(description: "--judge \(name): the judge model needs a tokenizer (tokenizer.json)")
             }
-            let judge = try PairwiseLLMJudge(scorer: try TransformerLM(directory: folder.url, backend: backend),
+            let judge = try PairwiseLLMJudge(scorer: try TransformerLM(directory: folder.url, backend: backend, trainable: false),
                                              tokenizer: tokenizer)
             return Entry(judge: judge, stopTokenIDs: [], render: nil, checkPrompt: { _ in nil })
         }

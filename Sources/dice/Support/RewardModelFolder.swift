@@ -37,7 +37,7 @@ struct RewardModelFolder {
     /// - Throws: what `RewardModel.init(directory:backend:registry:)` and
     ///   `RewardModel.init(adapter:base:backend:registry:)` throw.
     func load(backend: any Backend) throws -> RewardModel {
-        guard let adapter else { return try RewardModel(directory: model.url, backend: backend) }
+        guard let adapter else { return try RewardModel(directory: model.url, backend: backend, trainable: false) }
         return try RewardModel(adapter: adapter, base: model.url, backend: backend)
     }
 }

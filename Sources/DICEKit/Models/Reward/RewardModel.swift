@@ -32,7 +32,11 @@ public final class RewardModel {
     ///   checkpoint is not a sequence classifier (e.g. a `…ForCausalLM`), or `num_labels` when it
     ///   has more than one label; `FormatError.missingTensor` naming `score.weight` when the
     ///   weights have no score head; what `ModelDirectory.read` throws.
-    public convenience init(directory: URL, backend: any Backend, registry: ArchitectureRegistry = .standard) throws {
+    ///
+    /// `trainable: false` loads it frozen, to score only (see
+    /// `TransformerLM.init(config:backend:trainable:)`).
+    public convenience init(directory: URL, backend: any Backend, registry: ArchitectureRegistry = .standard,
+                            trainable: Bool = true) throws {
         let contents = try ModelDirectory.read(from: directory, registry: registry)
         let configPath = directory.appendingPathComponent(ModelDirectory.configFile).path
         switch contents.config.head {
@@ -44,7 +48,7 @@ public final class RewardModel {
             throw FormatError.invalidConfig(path: configPath, key: "num_labels",
                                             reason: "\(labels) labels; a reward model has exactly one")
         case .score:
-            try self.init(TransformerLM(contents, backend: backend))
+            try self.init(TransformerLM(contents, backend: backend, trainable: trainable))
         }
     }
 
