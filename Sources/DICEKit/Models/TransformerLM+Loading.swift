@@ -17,7 +17,8 @@ extension TransformerLM {
     /// safetensors one tensor at a time, with no Float32 copy of the whole model on the host
     /// (and each tensor's file pages released once copied);
     /// on a `.bf16` `CPUBackend` its matrices are stored as bfloat16 straight from the file
-    /// (BF16 tensors copied bit for bit, others rounded once to nearest even).
+    /// (BF16 tensors copied bit for bit, others rounded once to nearest even). Either way one
+    /// `debug` message "model folder read" goes to `dicekit.formats`.
     /// - Throws: `FormatError` / `GGUFError` for unreadable or inconsistent files (naming the
     ///   file and the tensor), `ModelError` for an unusable architecture.
     public convenience init(directory: URL, backend: any Backend, registry: ArchitectureRegistry = .standard,
@@ -40,6 +41,9 @@ extension TransformerLM {
             }
             file.releasePages(tensor.name)
         }
+        LogSubsystem.formats.logger.debug("model folder read", metadata: [
+            "path": "\(directory.path)", "modelType": "\(located.config.spec.modelType)", "weightsFiles": "\(located.files)",
+            "tensors": "\(parameters.entries.count)", "ignoredTensors": "\(located.ignored.count)", "frozen": "true"])
     }
 
     /// A model holding the weights of an in-memory model directory (`trainable` as in
