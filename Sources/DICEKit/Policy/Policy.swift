@@ -20,7 +20,11 @@ public protocol Policy: SequenceScorer {
     /// share of the prompts in a data-parallel run): every row keeps the random streams it has
     /// in the whole call. The default samples every prompt and keeps `rows` (the same result,
     /// no work saved); a policy that can sample a slice alone implements it.
-    /// - Parameter rows: a range within `prompts.indices`.
+    /// - Parameters:
+    ///   - prompts: every prompt of the whole call (P token-id sequences).
+    ///   - rows: a range within `prompts.indices`.
+    ///   - count: K, responses per prompt.
+    ///   - seed: the seed of the whole call.
     /// - Returns: `rows.count` arrays of `count` responses, in prompt order.
     /// - Throws: as `sample(_:count:seed:)`.
     func sample(_ prompts: [[Int]], rows: Range<Int>, count: Int, seed: UInt64) throws -> [[GeneratedSample]]
