@@ -164,32 +164,12 @@ struct MPIBootstrapTests {
 
         // Kill rank 1 once rank 0 has logged 5 updates of round 1 (the checkpoint after 4 is whole).
         let (process, _, errURL) = try MPIRun.start(ranks: 2, arguments("killed"), in: folder.url)
-        let began = Date()
         func loggedUpdates() -> Int {
             let text = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
             return text.contains("round 1/2 · train") ? DPOKillTests.loggedSteps(folder.file("killed/round-1/metrics.jsonl")) : 0
         }
-        while process.isRunning, loggedUpdates() < 5, Date().timeIntervalSince(began) < 240 {
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        let victims = MPIRun.ranks(of: process.processIdentifier)
-        #expect(victims[1] != nil, "rank 1's process was not found")
-        guard let victim = victims[1], process.isRunning else {
-            process.terminate()
-            process.waitUntilExit()
-            return
-        }
-        kill(victim, SIGKILL)
-        let killedAt = Date()
-        while process.isRunning, Date().timeIntervalSince(killedAt) < 90 { Thread.sleep(forTimeInterval: 0.05) }
-        let seconds = Date().timeIntervalSince(killedAt)
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        let stderr = try String(contentsOf: errURL, encoding: .utf8)
-        #expect(process.terminationStatus != 0)
-        #expect(seconds < 60, "the job ran \(seconds) s after rank 1 was killed")
-        #expect(stderr.contains("rank 1"), "the lost rank is not named: \(stderr)")
-        #expect(KilledRun.damagedArtifacts(under: folder.file("killed")) == [])
+        guard try MPIRun.killRankOne(of: process, stderr: errURL, artifacts: folder.file("killed"),
+                                     when: { loggedUpdates() >= 5 }) else { return }
 
         let resumed = try MPIRun.run(ranks: 2, arguments("killed") + ["--resume"], in: folder.url)
         #expect(resumed.status == 0, "\(resumed.stderr)")

@@ -94,28 +94,8 @@ struct MPIDPOTests {
         let (process, _, errURL) = try MPIRun.start(ranks: 2, Self.arguments(folder.url, run: "killed", steps: 16),
                                                      in: folder.url)
         let metrics = folder.file("killed/metrics.jsonl")
-        let began = Date()
-        while process.isRunning, DPOKillTests.loggedSteps(metrics) < 5, Date().timeIntervalSince(began) < 240 {
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        let victims = MPIRun.ranks(of: process.processIdentifier)
-        #expect(victims[1] != nil, "rank 1's process was not found")
-        guard let victim = victims[1], process.isRunning else {
-            process.terminate()
-            process.waitUntilExit()
-            return
-        }
-        kill(victim, SIGKILL)
-        let killedAt = Date()
-        while process.isRunning, Date().timeIntervalSince(killedAt) < 90 { Thread.sleep(forTimeInterval: 0.05) }
-        let seconds = Date().timeIntervalSince(killedAt)
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        let stderr = try String(contentsOf: errURL, encoding: .utf8)
-        #expect(process.terminationStatus != 0)
-        #expect(seconds < 60, "the job ran \(seconds) s after rank 1 was killed")
-        #expect(stderr.contains("rank 1"), "the lost rank is not named: \(stderr)")
-        #expect(KilledRun.damagedArtifacts(under: folder.file("killed")) == [])
+        guard try MPIRun.killRankOne(of: process, stderr: errURL, artifacts: folder.file("killed"),
+                                     when: { DPOKillTests.loggedSteps(metrics) >= 5 }) else { return }
 
         let resumed = try MPIRun.run(ranks: 2, Self.arguments(folder.url, run: "killed", steps: 16) + ["--resume"],
                                      in: folder.url)

@@ -76,6 +76,38 @@ enum MPIRun {
 
     /// The process ids of the ranks that the mpirun `launcher` started on this host, by rank
     /// (its children whose environment holds OMPI_COMM_WORLD_RANK).
+    /// Waits until `ready()` (polled every 10 ms, at most 240 s), then SIGKILLs rank 1 of the
+    /// job `process` and waits up to 90 s for the launcher to end, and checks what the issue asks
+    /// of it: a non-zero exit within 60 s naming rank 1, and no damaged artifact under `folder`.
+    /// Returns false (the launcher ended or rank 1 was not found; already recorded) when nothing
+    /// was killed.
+    static func killRankOne(of process: Process, stderr errURL: URL, artifacts folder: URL,
+                            when ready: () -> Bool) throws -> Bool {
+        let began = Date()
+        while process.isRunning, !ready(), Date().timeIntervalSince(began) < 240 {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        let victims = ranks(of: process.processIdentifier)
+        #expect(victims[1] != nil, "rank 1's process was not found")
+        guard let victim = victims[1], process.isRunning else {
+            process.terminate()
+            process.waitUntilExit()
+            return false
+        }
+        kill(victim, SIGKILL)
+        let killedAt = Date()
+        while process.isRunning, Date().timeIntervalSince(killedAt) < 90 { Thread.sleep(forTimeInterval: 0.05) }
+        let seconds = Date().timeIntervalSince(killedAt)
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        let stderr = try String(contentsOf: errURL, encoding: .utf8)
+        #expect(process.terminationStatus != 0)
+        #expect(seconds < 60, "the job ran \(seconds) s after rank 1 was killed")
+        #expect(stderr.contains("rank 1"), "the lost rank is not named: \(stderr)")
+        #expect(KilledRun.damagedArtifacts(under: folder) == [])
+        return true
+    }
+
     static func ranks(of launcher: Int32) -> [Int: Int32] {
         var found: [Int: Int32] = [:]
         let fm = FileManager.default
