@@ -161,7 +161,7 @@ struct DPOCommand: ParsableCommand {
             if let adapter {
                 try PEFTAdapterDirectory.write(adapter, to: url, baseModel: modelURL.standardizedFileURL.path)
             } else {
-                try policy.modelDirectory(config: directory.config, generationConfig: directory.generationConfig).write(to: url)
+                try policy.write(to: url, config: directory.config, generationConfig: directory.generationConfig)
             }
             try copyTokenizerFiles(from: modelURL, to: url)
         }

@@ -185,6 +185,11 @@ public protocol Backend: AnyObject, Sendable {
     /// unspecified and every element must be written before it is read).
     /// - Throws: `BackendError.allocationFailed` when the memory cannot be had.
     func allocate(_ count: Int, zeroed: Bool) throws -> any DeviceBuffer
+    /// Gives the memory that the backend's allocator keeps cached for reuse (blocks of freed
+    /// buffers) back to the system, as `torch.cuda.empty_cache()` does; live buffers are
+    /// untouched. Call it between phases, before a step that needs host memory (saving a
+    /// model). The default does nothing (a backend without a cache).
+    func releaseCachedMemory()
     /// Copies `values` into `destination` (`values.count == destination.count`).
     func upload(_ values: [Float], to destination: BufferSlice)
     /// Copies `source` out to the host.
@@ -346,6 +351,9 @@ public enum BackendError: Error, Equatable, CustomStringConvertible {
 }
 
 extension Backend {
+    /// Nothing cached, nothing to release.
+    public func releaseCachedMemory() {}
+
     /// `matmul(x, transposeA: false, weight, transposeB: true, y, …)`.
     public func rowwiseMatmul(_ x: BufferSlice, weight: BufferSlice, into y: BufferSlice,
                               rows: Int, inputs: Int, outputs: Int) {

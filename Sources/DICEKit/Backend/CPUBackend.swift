@@ -61,6 +61,9 @@ public final class CPUBackend: Backend {
     /// A `CPUBuffer` of `count` Float32 elements from the buffer cache (64-byte aligned; blocks of
     /// 2 MiB or more advised as transparent huge pages), zeroed by the workers when `zeroed`.
     /// - Throws: `BackendError.allocationFailed` when the memory cannot be had.
+    /// Returns every block the buffer pool caches to the system (see `Backend.releaseCachedMemory()`).
+    public func releaseCachedMemory() { pool.releaseCached() }
+
     public func allocate(_ count: Int, zeroed: Bool) throws -> any DeviceBuffer {
         let buffer = try CPUBuffer(count: count, pool: pool)
         // Zeroed by the workers (a step's gradient buffers are tens of megabytes).

@@ -59,12 +59,19 @@ final class CPUBufferPool: @unchecked Sendable {
             pthread_mutex_unlock(lock)
             return block
         }
+        pthread_mutex_unlock(lock)
+        releaseCached()
+        return Self.allocate(size)
+    }
+
+    /// Gives every cached block back to the system.
+    func releaseCached() {
+        pthread_mutex_lock(lock)
         let stale = free
         free = [:]
         cachedBytes = 0
         pthread_mutex_unlock(lock)
-        for (s, blocks) in stale { blocks.forEach { Self.release($0, size: s) } }
-        return Self.allocate(size)
+        for (size, blocks) in stale { blocks.forEach { Self.release($0, size: size) } }
     }
 
     /// Returns a block of `size` bytes for reuse (or to the system when the cache is full).

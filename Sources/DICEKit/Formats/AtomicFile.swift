@@ -14,7 +14,7 @@ import Darwin
 /// Atomic whole-file writes (temp file in the same folder → fsync → rename → fsync folder).
 ///
 /// Every artifact DICEKit writes (checkpoints, model directories, JSONL, reports) goes through
-/// `AtomicFile.write(_:to:)`.
+/// `AtomicFile.write(_:to:)` or, piece by piece, `AtomicFile.write(to:producing:)`.
 public enum AtomicFile {
     /// Writes `data` to `url` atomically, replacing any existing file.
     ///
@@ -28,6 +28,21 @@ public enum AtomicFile {
     /// - Throws: `FormatError.io` naming the path and the failing system call, or, before
     ///   anything is written, a name longer than `maxNameBytes`.
     public static func write(_ data: Data, to url: URL) throws {
+        try write(to: url) { append in try data.withUnsafeBytes { try append($0) } }
+    }
+
+    /// Writes the bytes that `produce` hands, piece by piece and in order, to its `append`
+    /// argument, to `url` atomically, exactly as `write(_:to:)` writes one `Data`: a large file
+    /// (a model's weights) need never be whole in memory.
+    ///
+    /// - Parameters:
+    ///   - url: the destination (its folder must exist).
+    ///   - produce: called once; each call of `append` writes the bytes given (they may be
+    ///     reused as soon as `append` returns). What `produce` throws aborts the write: the
+    ///     temporary file is removed and the destination is untouched.
+    /// - Throws: `FormatError.io` as `write(_:to:)`, or what `produce` throws.
+    public static func write(to url: URL,
+                             producing produce: (_ append: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let destination = url.standardizedFileURL
         let path = destination.path
         let folder = destination.deletingLastPathComponent().path
@@ -45,17 +60,19 @@ public enum AtomicFile {
             if !closed { _ = close(fd) }
         }
         do {
-            try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-                guard let base = raw.baseAddress else { return }  // empty file
+            var total = 0
+            try produce { raw in
+                guard let base = raw.baseAddress else { return }
                 var offset = 0
                 while offset < raw.count {
                     let n = Foundation.write(fd, base + offset, raw.count - offset)
                     if n < 0 {
                         if errno == EINTR { continue }
-                        throw ioError(path, "write failed after \(offset) of \(raw.count) bytes")
+                        throw ioError(path, "write failed after \(total + offset) bytes")
                     }
                     offset += n
                 }
+                total += raw.count
             }
             guard fsync(fd) == 0 else { throw ioError(path, "fsync failed") }
             closed = true

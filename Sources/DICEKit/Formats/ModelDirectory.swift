@@ -209,13 +209,32 @@ public struct ModelDirectory: Sendable {
     /// - Throws: `FormatError.missingTensor` / `.shapeMismatch` (path: the folder) if a weight the
     ///   config needs is absent or misshapen, `.invalidTensor`, `.io`.
     public func write(to url: URL, dtype: SafeTensorsDType = .f32, maxShardBytes: Int? = nil) throws {
+        let tensors = self.tensors
+        try Self.write(config: config, generationConfig: generationConfig, shapes: tensors.mapValues(\.shape),
+                       values: { tensors[$0]?.values ?? [] }, to: url, dtype: dtype, maxShardBytes: maxShardBytes)
+    }
+
+    /// Writes a model directory as `write(to:dtype:maxShardBytes:)` does, with one tensor in
+    /// memory at a time: `values` is asked for each tensor's values (in name order, once each)
+    /// just before they are written, so a model on a device can be saved without a host copy
+    /// of all its weights (`TransformerLM.write(to:config:generationConfig:dtype:maxShardBytes:)`).
+    ///
+    /// - Parameters:
+    ///   - config, generationConfig: written as config.json and generation_config.json.
+    ///   - shapes: name → shape of every weight to write.
+    ///   - values: the named weight's values, row-major.
+    ///   - url, dtype, maxShardBytes: as in `write(to:dtype:maxShardBytes:)`.
+    /// - Throws: as `write(to:dtype:maxShardBytes:)`, and what `values` throws.
+    public static func write(config: ModelConfig, generationConfig: GenerationConfig?, shapes: [String: [Int]],
+                             values: (String) throws -> [Float], to url: URL, dtype: SafeTensorsDType = .f32,
+                             maxShardBytes: Int? = nil) throws {
         let folder = url.path
         for (name, shape) in config.expectedWeights() {
-            guard let tensor = tensors[name] else {
+            guard let actual = shapes[name] else {
                 throw FormatError.missingTensor(path: folder, tensor: name, expectedShape: shape)
             }
-            guard tensor.shape == shape else {
-                throw FormatError.shapeMismatch(path: folder, tensor: name, expected: shape, actual: tensor.shape)
+            guard actual == shape else {
+                throw FormatError.shapeMismatch(path: folder, tensor: name, expected: shape, actual: actual)
             }
         }
         if let maxShardBytes, maxShardBytes <= 0 {
@@ -228,8 +247,8 @@ public struct ModelDirectory: Sendable {
         }
 
         // Weights first, then the index, then the configs.
-        let names = tensors.keys.sorted()
-        let sizes = names.map { (tensors[$0]?.values.count ?? 0) * dtype.byteSize }
+        let names = shapes.keys.sorted()
+        let sizes = try names.map { try SafeTensors.elementCount(shapes[$0] ?? [], name: $0) * dtype.byteSize }
         let total = sizes.reduce(0, +)
         let metadata = ["format": "pt"]
         var written: Set<String> = []
@@ -247,23 +266,25 @@ public struct ModelDirectory: Sendable {
             var weightMap: [String: String] = [:]
             for (k, shard) in shards.enumerated() {
                 let file = Self.shardName(k + 1, of: shards.count)
-                var part: [String: HostTensor] = [:]
+                var part: [String: [Int]] = [:]
                 for name in shard {
-                    part[name] = tensors[name]
+                    part[name] = shapes[name]
                     weightMap[name] = file
                 }
-                try SafeTensors.write(part, to: url.appendingPathComponent(file), dtype: dtype, metadata: metadata)
+                try SafeTensors.write(shapes: part, values: values, to: url.appendingPathComponent(file), dtype: dtype,
+                                      metadata: metadata)
                 written.insert(file)
             }
             let index = ShardIndex(totalSize: total, weightMap: weightMap)
             try AtomicFile.write(ConfigJSON.encode(index), to: url.appendingPathComponent(Self.indexFile))
             written.insert(Self.indexFile)
         } else {
-            try SafeTensors.write(tensors, to: url.appendingPathComponent(Self.weightsFile), dtype: dtype, metadata: metadata)
+            try SafeTensors.write(shapes: shapes, values: values, to: url.appendingPathComponent(Self.weightsFile),
+                                  dtype: dtype, metadata: metadata)
             written.insert(Self.weightsFile)
         }
 
-        var config = self.config
+        var config = config
         let dtypeName: String
         switch dtype {
         case .f32, .f64: dtypeName = "float32"
@@ -287,7 +308,7 @@ public struct ModelDirectory: Sendable {
         return "model-\(five(k))-of-\(five(n)).safetensors"
     }
 
-    private func removeStaleWeights(in url: URL, keeping written: Set<String>) throws {
+    private static func removeStaleWeights(in url: URL, keeping written: Set<String>) throws {
         let contents = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
         for name in contents where !written.contains(name) {
             let isShard = name.hasPrefix("model-") && name.hasSuffix(".safetensors") && name.contains("-of-")

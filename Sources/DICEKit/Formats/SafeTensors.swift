@@ -28,10 +28,49 @@ public enum SafeTensors {
     ///   the shape, or an unsupported dtype.
     public static func encode(_ tensors: [String: HostTensor], dtype: SafeTensorsDType = .f32,
                               metadata: [String: String] = [:]) throws -> Data {
+        var out = Data()
+        try stream(shapes: tensors.mapValues(\.shape), values: { tensors[$0]?.values ?? [] },
+                   dtype: dtype, metadata: metadata) { out.append(contentsOf: $0) }
+        return out
+    }
+
+    /// Writes `tensors` to `url` atomically (see `AtomicFile`); arguments as in `encode`.
+    ///
+    /// - Throws: `FormatError.invalidTensor` (see `encode`) or `.io`.
+    public static func write(_ tensors: [String: HostTensor], to url: URL, dtype: SafeTensorsDType = .f32,
+                             metadata: [String: String] = [:]) throws {
+        try write(shapes: tensors.mapValues(\.shape), values: { tensors[$0]?.values ?? [] }, to: url,
+                  dtype: dtype, metadata: metadata)
+    }
+
+    /// Writes a safetensors file atomically with one tensor in memory at a time: the header
+    /// from `shapes`, then each tensor's values, asked for in name order, encoded and written
+    /// before the next is asked for. The bytes equal `encode`'s for the same tensors.
+    ///
+    /// - Parameters:
+    ///   - shapes: name → shape of every tensor to write (names as in `encode`).
+    ///   - values: the values of the named tensor, row-major, as many as its shape holds.
+    ///   - url: the file to write; its folder must exist.
+    ///   - dtype, metadata: as in `encode`.
+    /// - Throws: `FormatError.invalidTensor` for a bad name or shape, or when `values` gives a
+    ///   count that disagrees with the shape (nothing is left at `url` then); `.io`; what
+    ///   `values` throws.
+    public static func write(shapes: [String: [Int]], values: (String) throws -> [Float], to url: URL,
+                             dtype: SafeTensorsDType = .f32, metadata: [String: String] = [:]) throws {
+        try AtomicFile.write(to: url) { append in
+            try stream(shapes: shapes, values: values, dtype: dtype, metadata: metadata, to: append)
+        }
+    }
+
+    /// The file's bytes, in order, handed to `append`: the length-prefixed header, then each
+    /// tensor's data (sorted by name), one tensor at a time.
+    private static func stream(shapes: [String: [Int]], values: (String) throws -> [Float],
+                               dtype: SafeTensorsDType, metadata: [String: String],
+                               to append: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard dtype != .f64 else {
             throw FormatError.invalidTensor(tensor: "", reason: "F64 is read-only in DICEKit; write F32, F16 or BF16")
         }
-        let names = tensors.keys.sorted()
+        let names = shapes.keys.sorted()
         var header = "{"
         var first = true
         if !metadata.isEmpty {
@@ -42,67 +81,64 @@ public enum SafeTensors {
             first = false
         }
         var offset = 0
+        var counts: [Int] = []
         for name in names {
-            guard let tensor = tensors[name] else { continue }
+            let shape = shapes[name] ?? []
             guard !name.isEmpty, name != "__metadata__" else {
                 throw FormatError.invalidTensor(tensor: name, reason: "reserved or empty tensor name")
             }
-            try validate(tensor, name: name)
-            let size = tensor.values.count * dtype.byteSize
+            let count = try elementCount(shape, name: name)
+            let size = count * dtype.byteSize
             header += (first ? "" : ",") + jsonString(name)
             header += ":{\"dtype\":\"\(dtype.rawValue)\",\"shape\":["
-            header += tensor.shape.map(String.init).joined(separator: ",")
+            header += shape.map(String.init).joined(separator: ",")
             header += "],\"data_offsets\":[\(offset),\(offset + size)]}"
             offset += size
+            counts.append(count)
             first = false
         }
         header += "}"
         var headerBytes = Array(header.utf8)
         while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }
-
-        var out = Data(capacity: 8 + headerBytes.count + offset)
+        // Names and shapes are checked before a byte is written; each tensor's count as it comes.
         var length = UInt64(headerBytes.count).littleEndian
-        withUnsafeBytes(of: &length) { out.append(contentsOf: $0) }
-        out.append(contentsOf: headerBytes)
-        for name in names {
-            guard let tensor = tensors[name] else { continue }
-            append(tensor.values, as: dtype, to: &out)
+        try withUnsafeBytes(of: &length) { try append($0) }
+        try headerBytes.withUnsafeBytes { try append($0) }
+        for (name, count) in zip(names, counts) {
+            let tensor = try values(name)
+            guard tensor.count == count else {
+                throw FormatError.invalidTensor(tensor: name,
+                                                reason: "\(tensor.count) values for shape \(shapes[name] ?? []) (\(count) elements)")
+            }
+            try encode(tensor, as: dtype, to: append)
         }
-        return out
-    }
-
-    /// Writes `tensors` to `url` atomically (see `AtomicFile`); arguments as in `encode`.
-    ///
-    /// - Throws: `FormatError.invalidTensor` (see `encode`) or `.io`.
-    public static func write(_ tensors: [String: HostTensor], to url: URL, dtype: SafeTensorsDType = .f32,
-                             metadata: [String: String] = [:]) throws {
-        try AtomicFile.write(encode(tensors, dtype: dtype, metadata: metadata), to: url)
     }
 
     // MARK: - Helpers
 
-    static func validate(_ tensor: HostTensor, name: String) throws {
+    /// The number of elements of `shape`.
+    /// - Throws: `FormatError.invalidTensor` naming `name` for a negative dimension or an overflow.
+    static func elementCount(_ shape: [Int], name: String) throws -> Int {
         var elements = 1
-        for dimension in tensor.shape {
+        for dimension in shape {
             let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
             guard dimension >= 0, !overflow else {
-                throw FormatError.invalidTensor(tensor: name, reason: "invalid shape \(tensor.shape)")
+                throw FormatError.invalidTensor(tensor: name, reason: "invalid shape \(shape)")
             }
             elements = product
         }
-        guard elements == tensor.values.count else {
-            throw FormatError.invalidTensor(tensor: name,
-                                            reason: "\(tensor.values.count) values for shape \(tensor.shape) (\(elements) elements)")
-        }
+        return elements
     }
 
-    private static func append(_ values: [Float], as dtype: SafeTensorsDType, to out: inout Data) {
+    private static func encode(_ values: [Float], as dtype: SafeTensorsDType,
+                               to append: (UnsafeRawBufferPointer) throws -> Void) throws {
         switch dtype {
         case .f32, .f64:
             #if _endian(little)
-            values.withUnsafeBytes { out.append(contentsOf: $0) }
+            try values.withUnsafeBytes { try append($0) }
             #else
-            for v in values { var w = v.bitPattern.littleEndian; withUnsafeBytes(of: &w) { out.append(contentsOf: $0) } }
+            let words = values.map { $0.bitPattern.littleEndian }
+            try words.withUnsafeBytes { try append($0) }
             #endif
         case .f16, .bf16:
             var words = [UInt16](repeating: 0, count: values.count)
@@ -110,7 +146,7 @@ public enum SafeTensors {
                 let bits = dtype == .f16 ? halfBits(from: values[i]) : bfloat16Bits(from: values[i])
                 words[i] = bits.littleEndian
             }
-            words.withUnsafeBytes { out.append(contentsOf: $0) }
+            try words.withUnsafeBytes { try append($0) }
         }
     }
 

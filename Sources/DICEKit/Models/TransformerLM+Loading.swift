@@ -63,6 +63,28 @@ extension TransformerLM {
         }
     }
 
+    /// Writes the weights as a model directory under `config` to the folder `url`, one tensor
+    /// at a time (see `ModelDirectory.write(config:generationConfig:shapes:values:to:dtype:maxShardBytes:)`):
+    /// the same files as `modelDirectory(config:generationConfig:)` then `write(to:)`, without a
+    /// host copy of every weight at once (the largest extra is one tensor, e.g. the embedding).
+    /// - Parameters:
+    ///   - url: the folder (created if needed).
+    ///   - config: must describe this architecture (the same spec and weights).
+    ///   - generationConfig: written as generation_config.json when set.
+    ///   - dtype, maxShardBytes: as in `ModelDirectory.write(to:dtype:maxShardBytes:)`.
+    /// - Throws: `ModelError.invalidSpec` when `config` describes another architecture;
+    ///   `FormatError` as `ModelDirectory.write(to:dtype:maxShardBytes:)`.
+    public func write(to url: URL, config: ModelConfig, generationConfig: GenerationConfig? = nil,
+                      dtype: SafeTensorsDType = .f32, maxShardBytes: Int? = nil) throws {
+        guard config.spec == spec, config.layout == layout, config.head == head else {
+            throw ModelError.invalidSpec("config.json describes another architecture than this model's")
+        }
+        var shapes: [String: [Int]] = [:]
+        for entry in parameters.entries { shapes[entry.name] = entry.shape }
+        try ModelDirectory.write(config: config, generationConfig: generationConfig, shapes: shapes,
+                                 values: { try parameters.get($0) }, to: url, dtype: dtype, maxShardBytes: maxShardBytes)
+    }
+
     /// The weights as a model directory under `config` (which must describe this architecture:
     /// the same spec and weights).
     /// - Throws: `ModelError.invalidSpec` when `config` describes another architecture.

@@ -75,7 +75,8 @@ public final class DirectoryPolicyStore: PolicyStore {
     }
 
     /// Writes `policy` (a `TransformerPolicy`) as a model directory, with π_0's config.json,
-    /// after freeing the model's gradient buffer (the next backward allocates it again).
+    /// one tensor at a time, after freeing the model's gradient buffer (the next backward
+    /// allocates it again) and the backend's cached memory (`Backend.releaseCachedMemory()`).
     /// - Throws: `DICEError.invalidParameter` for π_ref or π_0 (inputs are never written);
     ///   `DICEError.policyContract` for another policy type; `FormatError.io`.
     public func save(_ policy: any BootstrapPolicy, as id: ModelID) throws {
@@ -86,9 +87,12 @@ public final class DirectoryPolicyStore: PolicyStore {
             throw DICEError.policyContract(reason: "DirectoryPolicyStore saves TransformerPolicy models, got \(type(of: policy))")
         }
         // The gradient buffer is scratch between updates (allocated again, zeroed, by the next
-        // backward): freeing it first keeps the host copy of the weights below the training peak.
+        // backward): it is freed first, and with it whatever the backend's allocator keeps
+        // cached (the finished trainer's AdamW moments, the last step's activations), so that
+        // writing — one tensor's host copy at a time — stays below the training peak.
         transformer.model.parameters.releaseGradients()
-        try transformer.model.modelDirectory(config: config).write(to: directory(for: id))
+        transformer.model.backend.releaseCachedMemory()
+        try transformer.model.write(to: directory(for: id), config: config)
     }
 
     /// Whether `directory(for: id)` has a config.json and weights (one file or an index).

@@ -62,3 +62,32 @@ import Testing
         #expect(pool.cached == 4096 + (7 << 20))
     }
 }
+
+/// `releaseCached()` (behind `CPUBackend.releaseCachedMemory()`) gives every cached block back,
+/// and the pool keeps working afterwards.
+@Suite struct CPUBufferPoolReleaseTests {
+    @Test func releaseEmptiesTheCache() throws {
+        let pool = CPUBufferPool(capacity: 64 << 20)
+        let sizes = [3 << 20, 4096]
+        let blocks = try sizes.map { try #require(pool.take(size: $0)) }
+        for (b, s) in zip(blocks, sizes) { pool.give(b, size: s) }
+        #expect(pool.cached == sizes.reduce(0, +))
+        pool.releaseCached()
+        #expect(pool.cached == 0)
+        let again = try #require(pool.take(size: 4096))
+        again.storeBytes(of: 7, as: UInt8.self)
+        pool.give(again, size: 4096)
+        #expect(pool.cached == 4096)
+    }
+
+    @Test func backendReleaseLeavesLiveBuffersIntact() throws {
+        let backend = CPUBackend(threads: 1)
+        let live = try backend.allocate(1000, zeroed: false)
+        backend.upload((0..<1000).map(Float.init), to: BufferSlice(live))
+        do { _ = try backend.allocate(300_000, zeroed: true) }  // freed at once, cached
+        #expect(backend.pool.cached > 0)
+        backend.releaseCachedMemory()
+        #expect(backend.pool.cached == 0)
+        #expect(backend.download(BufferSlice(live)) == (0..<1000).map(Float.init))
+    }
+}
