@@ -40,6 +40,14 @@ typedef void (*ck_pool_task)(void *context, int64_t chunk);
 /// function here that keeps state: the pool.)
 int ck_pool_run(int threads, int64_t chunks, ck_pool_task fn, void *context);
 
+/// Y[i, j] = Σ_p X[i·ldx + p] · W[p·ldw + j] for i < m and n0 ≤ j < n1 (X·W with W in GPT-2
+/// Conv1D's [in, out] layout): each element is one chain of fused multiply-adds over p in
+/// order, so its bits depend only on its row of X and column of W — not on m, the column
+/// range or the level (the portable version uses fmaf). Decoding's row-wise products for
+/// [in, out] weights.
+void ck_gemm_nn_rowwise(int level, int64_t m, int64_t n0, int64_t n1, int64_t k,
+                        const float *x, int64_t ldx, const float *w, int64_t ldw, float *y, int64_t ldy);
+
 /// C[i, j] = alpha · Σ_k A[i·lda + k] · B[j·ldb + k] + beta · C[i·ldc + j] for i < m and
 /// n0 ≤ j < n1 (A·Bᵀ with B in torch.nn.Linear's [out, in] layout). C is only read when
 /// beta ≠ 0. Each element's value depends only on its row of A, its row of B, alpha and beta
@@ -55,8 +63,10 @@ int ck_bf16_supported(void);
 /// n0 ≤ j < n1, as ck_gemm_nt but with A and B bfloat16 (the upper half of a Float32's bits)
 /// and every product accumulated in Float32. At CK_LEVEL_AVX512_BF16 (only when
 /// ck_bf16_supported()) with VDPBF16PS, which flushes denormal inputs and products to zero; at
-/// the other levels by widening to Float32. Each element depends only on its rows, alpha and
-/// beta (callers may split columns over threads).
+/// the other levels by widening to Float32 (at CK_LEVEL_AVX2: A and panels of B widened into
+/// scratch memory, then ck_gemm_nt's AVX2 kernel; the portable kernel if the scratch cannot be
+/// allocated). Each element depends only on its rows, alpha and beta (callers may split columns
+/// over threads).
 void ck_gemm_nt_bf16(int level, int64_t m, int64_t n0, int64_t n1, int64_t k, float alpha,
                      const uint16_t *a, int64_t lda, const uint16_t *b, int64_t ldb,
                      float beta, float *c, int64_t ldc);

@@ -9,7 +9,11 @@ import CKernels
 // (brg:avx512_core_bf16) 183–209 GFLOP/s, CKernels' ck_gemm_nt_bf16 174–203 (and faster at
 // 16 rows), Float32 ck_gemm_nt 101–106. General products (training, scoring) use oneDNN when
 // libdnnl.so.2 loads, since it reads transposed operands in place; decoding's row-wise
-// products always use ck_gemm_nt_bf16, whose rows do not depend on the batch.
+// products always use ck_gemm_nt_bf16, whose rows do not depend on the batch. On an AVX2-only
+// AMD EPYC (no AVX-512, no AVX512-BF16; 2026-12-07, one thread, loaded machine) bf16 products
+// run CKernels' AVX2 path (bfloat16 widened, then the Float32 kernel): 43–64 GFLOP/s against
+// OpenBLAS's Float32 sgemm at 85–140, and SmolLM2 sampling at the Float32 speed (27 s against
+// 25 s for 16 prompts × 4 × 64 tokens; 67–70 s before, when the portable C kernel ran them).
 
 extension CPUBackend {
     /// Whether this CPU has AVX512-BF16 (VDPBF16PS). Without it `.bf16` still runs, on
@@ -17,8 +21,10 @@ extension CPUBackend {
     public static var nativeBF16: Bool { bf16Native }
 
     private static let bf16Native = ck_bf16_supported() != 0
-    /// Whether oneDNN (libdnnl.so.2) loaded and runs the general bfloat16 products.
-    static let oneDNN = dk_dnnl_available() != 0
+    /// Whether oneDNN (libdnnl.so.2) loaded and runs the general bfloat16 products: only on
+    /// CPUs with AVX-512, where its bfloat16 matmul has kernels (on an AVX2-only AMD EPYC it
+    /// refused every product and CKernels ran them after the failed attempt).
+    static let oneDNN = bestSIMDLevel >= Int(CK_LEVEL_AVX512) && dk_dnnl_available() != 0
 
     /// What runs this backend's bfloat16 matrix products, e.g. `"oneDNN + CKernels AVX512-BF16"`,
     /// or a sentence saying that the CPU lacks AVX512-BF16 and which fallback runs (the `dice`
@@ -26,7 +32,8 @@ extension CPUBackend {
     public var bf16Kernels: String? {
         guard dtype == .bf16 else { return nil }
         let own = bf16Level == CK_LEVEL_AVX512_BF16 ? "CKernels AVX512-BF16"
-            : bf16Level == CK_LEVEL_AVX512 ? "CKernels AVX-512 (bfloat16 widened to Float32)" : "CKernels portable C"
+            : bf16Level == CK_LEVEL_AVX512 ? "CKernels AVX-512 (bfloat16 widened to Float32)"
+            : bf16Level == CK_LEVEL_AVX2 ? "CKernels AVX2 (bfloat16 widened to Float32)" : "CKernels portable C"
         let engine = Self.oneDNN ? "oneDNN + \(own)" : own
         return Self.nativeBF16 ? engine
             : "this CPU lacks AVX512-BF16: bf16 matrix products run on the slower fallback (\(engine))"

@@ -73,9 +73,10 @@ struct BF16Tests {
         }
     }
 
-    /// Every ck_gemm_nt_bf16 level this CPU runs (AVX512-BF16 only where it exists).
+    /// Every ck_gemm_nt_bf16 level this CPU runs (AVX2, AVX-512, AVX512-BF16 only where they exist).
     static var levels: [Int32] {
         var l = [Int32(CK_LEVEL_PORTABLE)]
+        if CPUBackend.bestSIMDLevel >= Int(CK_LEVEL_AVX2) { l.append(Int32(CK_LEVEL_AVX2)) }
         if CPUBackend.bestSIMDLevel >= Int(CK_LEVEL_AVX512) { l.append(Int32(CK_LEVEL_AVX512)) }
         if CPUBackend.nativeBF16 { l.append(Int32(CK_LEVEL_AVX512_BF16)) }
         return l
@@ -107,6 +108,24 @@ struct BF16Tests {
                 #expect(abs(Double(c[i * n + j]) - exact) <= Double(k + 2) * 0x1p-24 * magnitude + 1e-30,
                         "c[\(i), \(j)] = \(c[i * n + j]), expected \(exact)")
             }
+        }
+    }
+
+    @Test("ck_gemm_nt_bf16: a row's bits do not depend on the row count or its neighbours (decoding)",
+          arguments: levels)
+    func kernelRowIndependence(level: Int32) throws {
+        let (m, n, k) = (23, 131, 70)
+        var rng = SplitMix64(seed: 11)
+        var ab = [UInt16](repeating: 0, count: m * k), bb = [UInt16](repeating: 0, count: n * k)
+        ck_f32_to_bf16(Int32(CK_LEVEL_PORTABLE), rng.floats(m * k), &ab, Int64(m * k))
+        ck_f32_to_bf16(Int32(CK_LEVEL_PORTABLE), rng.floats(n * k), &bb, Int64(n * k))
+        var all = [Float](repeating: 0, count: m * n)
+        ck_gemm_nt_bf16(level, Int64(m), 0, Int64(n), Int64(k), 1, ab, Int64(k), bb, Int64(k), 0, &all, Int64(n))
+        for row in [0, 1, 11, 22] {
+            var one = [Float](repeating: 0, count: n)
+            let x = Array(ab[(row * k)..<((row + 1) * k)])
+            ck_gemm_nt_bf16(level, 1, 0, Int64(n), Int64(k), 1, x, Int64(k), bb, Int64(k), 0, &one, Int64(n))
+            #expect(one == Array(all[(row * n)..<((row + 1) * n)]), "level \(level) row \(row)")
         }
     }
 
