@@ -7,6 +7,7 @@
 // element is computed by the same instruction sequence whatever its tile, its row count M or
 // the column range a caller hands out, so results do not depend on the batch layout or on how
 // columns are split over threads.
+#include <math.h>
 #include "CKernels.h"
 #include "Dispatch.h"
 #include "VectorMath.h"
@@ -218,4 +219,59 @@ void ck_gemm_nt(int level, int64_t m, int64_t n0, int64_t n1, int64_t k, float a
     if (level >= CK_LEVEL_AVX2) { gemm_nt_avx2(m, n0, n1, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
 #endif
     gemm_nt_portable(m, n0, n1, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+// MARK: - X·W, row-wise (ck_gemm_nn_rowwise)
+
+static void gemm_nn_rowwise_portable(int64_t m, int64_t n0, int64_t n1, int64_t k, const float *x, int64_t ldx,
+                                     const float *w, int64_t ldw, float *y, int64_t ldy) {
+    for (int64_t i = 0; i < m; i++) {
+        for (int64_t j = n0; j < n1; j++) {
+            float acc = 0;
+            for (int64_t p = 0; p < k; p++) acc = fmaf(x[i * ldx + p], w[p * ldw + j], acc);
+            y[i * ldy + j] = acc;
+        }
+    }
+}
+
+#if CK_X86
+
+// Tiles of up to 4 rows × 16 columns (8 accumulators): per step along p, two loads of W's row
+// and four broadcasts of X feed eight fused multiply-adds; a partial column block is masked.
+static CK_AVX2 void gemm_nn_rowwise_avx2(int64_t m, int64_t n0, int64_t n1, int64_t k, const float *x, int64_t ldx,
+                                         const float *w, int64_t ldw, float *y, int64_t ldy) {
+    for (int64_t j = n0; j < n1; j += 16) {
+        int64_t cols = n1 - j < 16 ? n1 - j : 16;
+        __m256i m0 = tail_mask256(cols), m1 = tail_mask256(cols - 8);
+        for (int64_t i = 0; i < m; i += 4) {
+            int rm = (int)(m - i < 4 ? m - i : 4);
+            __m256 acc[4][2];
+            for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+            for (int64_t p = 0; p < k; p++) {
+                const float *wr = w + p * ldw + j;
+                __m256 w0 = _mm256_maskload_ps(wr, m0), w1 = _mm256_maskload_ps(wr + 8, m1);
+                for (int r = 0; r < rm; r++) {
+                    __m256 xv = _mm256_broadcast_ss(x + (i + r) * ldx + p);
+                    acc[r][0] = _mm256_fmadd_ps(xv, w0, acc[r][0]);
+                    acc[r][1] = _mm256_fmadd_ps(xv, w1, acc[r][1]);
+                }
+            }
+            for (int r = 0; r < rm; r++) {
+                _mm256_maskstore_ps(y + (i + r) * ldy + j, m0, acc[r][0]);
+                _mm256_maskstore_ps(y + (i + r) * ldy + j + 8, m1, acc[r][1]);
+            }
+        }
+    }
+}
+
+#endif
+
+void ck_gemm_nn_rowwise(int level, int64_t m, int64_t n0, int64_t n1, int64_t k,
+                        const float *x, int64_t ldx, const float *w, int64_t ldw, float *y, int64_t ldy) {
+    if (m <= 0 || n1 <= n0) return;
+#if CK_X86
+    if (level >= CK_LEVEL_AVX2) { gemm_nn_rowwise_avx2(m, n0, n1, k, x, ldx, w, ldw, y, ldy); return; }
+#endif
+    (void)level;
+    gemm_nn_rowwise_portable(m, n0, n1, k, x, ldx, w, ldw, y, ldy);
 }

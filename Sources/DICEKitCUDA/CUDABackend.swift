@@ -153,12 +153,12 @@ public final class CUDABackend: Backend, @unchecked Sendable {
 
     // MARK: - Buffers
 
-    /// A `CUDABuffer` of `count` Float32 elements from the backend's memory pool (zeroed on the
-    /// stream when `zeroed`).
-    /// - Throws: `BackendError.allocationFailed` when the device has no memory for it.
     /// Frees every device block the memory pool caches (see `Backend.releaseCachedMemory()`).
     public func releaseCachedMemory() { pool.releaseCached() }
 
+    /// A `CUDABuffer` of `count` Float32 elements from the backend's memory pool (zeroed on the
+    /// stream when `zeroed`).
+    /// - Throws: `BackendError.allocationFailed` when the device has no memory for it.
     public func allocate(_ count: Int, zeroed: Bool) throws -> any DeviceBuffer {
         precondition(count >= 0, "negative buffer size \(count)")
         let bytes = max(count, 1).multipliedReportingOverflow(by: 4)

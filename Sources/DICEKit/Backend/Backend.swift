@@ -223,6 +223,13 @@ public protocol Backend: AnyObject, Sendable {
     func rowwiseMatmul(_ x: BufferSlice, weight: BufferSlice, into y: BufferSlice,
                        rows: Int, inputs: Int, outputs: Int)
 
+    /// Decoding's projections for a weight stored `[in×out]` (GPT-2's Conv1D layout):
+    /// `y [R×out] = x [R×in] · W`, with every row of y computed from its own row of x by the
+    /// same instructions whatever R is, as `rowwiseMatmul` does for `[out×in]` weights. (The
+    /// default implementation, in an extension, is `matmul`.)
+    func rowwiseMatmul(_ x: BufferSlice, inOutWeight weight: BufferSlice, into y: BufferSlice,
+                       rows: Int, inputs: Int, outputs: Int)
+
     // MARK: - Elementwise and reductions
 
     /// `out = a + b` (all of one count; `out` may alias `a` or `b`).
@@ -353,6 +360,13 @@ public enum BackendError: Error, Equatable, CustomStringConvertible {
 extension Backend {
     /// Nothing cached, nothing to release.
     public func releaseCachedMemory() {}
+
+    /// `matmul` (x · W, W `[inputs×outputs]`): row-wise only where the GEMM itself is.
+    public func rowwiseMatmul(_ x: BufferSlice, inOutWeight weight: BufferSlice, into y: BufferSlice,
+                              rows: Int, inputs: Int, outputs: Int) {
+        matmul(x, transposeA: false, weight, transposeB: false, y, m: rows, n: outputs, k: inputs,
+               alpha: 1, beta: 0, batch: 1, strideA: 0, strideB: 0, strideC: 0)
+    }
 
     /// `matmul(x, transposeA: false, weight, transposeB: true, y, …)`.
     public func rowwiseMatmul(_ x: BufferSlice, weight: BufferSlice, into y: BufferSlice,

@@ -58,12 +58,12 @@ public final class CPUBackend: Backend {
 
     // MARK: - Buffers
 
-    /// A `CPUBuffer` of `count` Float32 elements from the buffer cache (64-byte aligned; blocks of
-    /// 2 MiB or more advised as transparent huge pages), zeroed by the workers when `zeroed`.
-    /// - Throws: `BackendError.allocationFailed` when the memory cannot be had.
     /// Returns every block the buffer pool caches to the system (see `Backend.releaseCachedMemory()`).
     public func releaseCachedMemory() { pool.releaseCached() }
 
+    /// A `CPUBuffer` of `count` Float32 elements from the buffer cache (64-byte aligned; blocks of
+    /// 2 MiB or more advised as transparent huge pages), zeroed by the workers when `zeroed`.
+    /// - Throws: `BackendError.allocationFailed` when the memory cannot be had.
     public func allocate(_ count: Int, zeroed: Bool) throws -> any DeviceBuffer {
         let buffer = try CPUBuffer(count: count, pool: pool)
         // Zeroed by the workers (a step's gradient buffers are tens of megabytes).
@@ -209,6 +209,26 @@ public final class CPUBackend: Backend {
         loop.forEachChunk(outputs, grain: max(48, 65536 / max(1, rows * inputs)), chunksPerThread: 4) { r in
             ck_gemm_nt(level, Int64(rows), Int64(r.lowerBound), Int64(r.upperBound), Int64(inputs), 1,
                        px, Int64(inputs), pw, Int64(inputs), 0, py, Int64(outputs))
+        }
+    }
+
+    /// See `Backend.rowwiseMatmul(_:inOutWeight:into:rows:inputs:outputs:)`: ck_gemm_nn_rowwise
+    /// over column chunks (each element one fused multiply-add chain, whatever the rows and the
+    /// split). A `.bf16` backend runs its bfloat16 `matmul` (not row-wise).
+    public func rowwiseMatmul(_ x: BufferSlice, inOutWeight weight: BufferSlice, into y: BufferSlice,
+                              rows: Int, inputs: Int, outputs: Int) {
+        precondition(rows >= 0 && inputs >= 0 && outputs >= 0
+                     && x.count >= rows * inputs && weight.count >= outputs * inputs
+                     && y.count >= rows * outputs, "rowwiseMatmul operands smaller than \(rows)×\(inputs) · \(inputs)×\(outputs)")
+        if dtype == .bf16 {
+            matmul(x, transposeA: false, weight, transposeB: false, y, m: rows, n: outputs, k: inputs,
+                   alpha: 1, beta: 0, batch: 1, strideA: 0, strideB: 0, strideC: 0)
+            return
+        }
+        let px = pointer(x), pw = pointer(weight), py = pointer(y), level = simd
+        loop.forEachChunk(outputs, grain: max(48, 65536 / max(1, rows * inputs)), chunksPerThread: 4) { r in
+            ck_gemm_nn_rowwise(level, Int64(rows), Int64(r.lowerBound), Int64(r.upperBound), Int64(inputs),
+                               px, Int64(inputs), pw, Int64(outputs), py, Int64(outputs))
         }
     }
 

@@ -17,11 +17,14 @@ struct Linear {
     var outputSize: Int { layout == .outIn ? weight.shape[0] : weight.shape[1] }
 
     /// y `[N, out]` = x `[N, in]` · W (+ b) (+ the adapter's `s·(x·Aᵀ)·Bᵀ`). `rowwise` (decoding)
-    /// computes each row of y independently of N (`Backend.rowwiseMatmul`) for the `[out, in]`
-    /// layout.
+    /// computes each row of y independently of N (`Backend.rowwiseMatmul`, in either layout).
     func forward(_ x: Tensor, into y: Tensor, _ p: ParameterStore, rowwise: Bool = false) throws {
-        if rowwise && layout == .outIn {
-            try x.rowwiseMatmul(weight: p.value(weight), into: y)
+        if rowwise {
+            if layout == .outIn {
+                try x.rowwiseMatmul(weight: p.value(weight), into: y)
+            } else {
+                try x.rowwiseMatmul(inOutWeight: p.value(weight), into: y)
+            }
         } else {
             try x.matmul(p.value(weight), transposeOther: layout == .outIn, into: y)
         }

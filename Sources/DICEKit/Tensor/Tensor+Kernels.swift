@@ -89,6 +89,21 @@ extension Tensor {
                               rows: rows, inputs: inputs, outputs: outputs)
     }
 
+    /// out `[R, out]` = self `[R, in]` · weight `[in, out]` (GPT-2's Conv1D layout), each row
+    /// independent of R (`Backend.rowwiseMatmul(_:inOutWeight:into:rows:inputs:outputs:)`).
+    /// - Throws: `TensorError` for other backends or mismatched shapes.
+    public func rowwiseMatmul(inOutWeight weight: Tensor, into out: Tensor) throws {
+        let op = "rowwiseMatmul"
+        try expectBackend(of: [weight, out], op)
+        try weight.expectMatrix(op, "weight")
+        let (inputs, outputs) = (weight.shape[0], weight.shape[1])
+        let rows = shape.first ?? 0
+        try expectShape([rows, inputs], op)
+        try out.expectShape([rows, outputs], op)
+        backend.rowwiseMatmul(storage, inOutWeight: weight.storage, into: out.storage,
+                              rows: rows, inputs: inputs, outputs: outputs)
+    }
+
     // MARK: - Elementwise
 
     /// `out = self + other` (same shapes).

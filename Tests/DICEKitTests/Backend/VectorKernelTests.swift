@@ -53,6 +53,50 @@ struct VectorKernelTests {
         }
     }
 
+    @Test("rowwiseMatmul of an [in, out] weight = x·W at every SIMD level, the same bits at each",
+          arguments: [(1, 1, 1), (3, 17, 5), (4, 16, 6), (7, 33, 13), (5, 20, 97), (9, 70, 131)])
+    func rowwiseMatmulInOut(shape: (Int, Int, Int)) throws {
+        let (rows, inputs, outputs) = shape
+        var rng = SplitMix64(seed: UInt64(rows * 1000 + inputs * 10 + outputs + 7))
+        let x = rng.floats(rows * inputs), w = rng.floats(inputs * outputs)
+        let expected = NaiveKernels.matmul(x.doubles, transposeA: false, w.doubles, transposeB: false,
+                                           [Double](repeating: 0, count: rows * outputs),
+                                           m: rows, n: outputs, k: inputs, alpha: 1, beta: 0)
+        var results: [[Float]] = []
+        for level in Self.gemmLevels {
+            let backend = CPUBackend(threads: 3, cachedBytes: nil, simdLevel: level)
+            let sy = try makeSlice(backend, count: rows * outputs, value: .nan)
+            backend.rowwiseMatmul(try makeSlice(backend, x), inOutWeight: try makeSlice(backend, w), into: sy,
+                                  rows: rows, inputs: inputs, outputs: outputs)
+            let y = backend.download(sy)
+            expectClose(y, expected, rtol: 1e-5, atol: 1e-5 * Double(inputs).squareRoot(), "y level \(level)")
+            expectGuardsIntact(backend, sy, "y")
+            results.append(y)
+        }
+        // One fused multiply-add chain per element at every level (fmaf in the portable C).
+        for (level, y) in zip(Self.gemmLevels, results) { #expect(y == results[0], "level \(level)") }
+    }
+
+    @Test("rowwiseMatmul of an [in, out] weight: a row's bits do not depend on the row count",
+          arguments: gemmLevels)
+    func rowwiseMatmulInOutRowIndependence(level: Int) throws {
+        var rng = SplitMix64(seed: 6)
+        let backend = CPUBackend(threads: 2, cachedBytes: nil, simdLevel: level)
+        let rows = 23, inputs = 70, outputs = 131
+        let x = rng.floats(rows * inputs), w = rng.floats(inputs * outputs)
+        let sw = try makeSlice(backend, w)
+        let all = try makeSlice(backend, count: rows * outputs)
+        backend.rowwiseMatmul(try makeSlice(backend, x), inOutWeight: sw, into: all, rows: rows, inputs: inputs,
+                              outputs: outputs)
+        let batched = backend.download(all)
+        for row in [0, 1, 11, 22] {
+            let one = try makeSlice(backend, count: outputs)
+            backend.rowwiseMatmul(try makeSlice(backend, Array(x[(row * inputs)..<((row + 1) * inputs)])),
+                                  inOutWeight: sw, into: one, rows: 1, inputs: inputs, outputs: outputs)
+            #expect(backend.download(one) == Array(batched[(row * outputs)..<((row + 1) * outputs)]), "row \(row)")
+        }
+    }
+
     @Test("swiglu and its backward", arguments: levels, [1, 15, 16, 17, 100, 40_003])
     func swiglu(vectorized: Bool, count: Int) throws {
         var rng = SplitMix64(seed: UInt64(count))
