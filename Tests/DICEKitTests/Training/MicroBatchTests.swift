@@ -145,7 +145,8 @@ struct MicroBatchTests {
         let difference = zip(trained.gradient, whole.gradient).reduce(0.0) { $0 + pow(Double($1.0) - Double($1.1), 2) }.squareRoot()
         #expect(norm > 0.1, "a gradient too small to compare: \(norm)")
         #expect(difference <= 1e-5 * norm, "‖g_N − g‖ = \(difference), ‖g‖ = \(norm)")
-        #expect(abs(trained.loss - whole.loss) <= 1e-12 * abs(whole.loss))
+        // The log-probs are Float32 sums, whose rounding depends on the pass's shape (≈3e-9 relative here).
+        #expect(abs(trained.loss - whole.loss) <= 1e-6 * abs(whole.loss))
         // Passes of micro-batch-size within each micro-batch: the same gradient within rounding.
         if n == 2 {
             let passes = try Self.trainOnce(microBatches: 2, microBatchSize: 2)
