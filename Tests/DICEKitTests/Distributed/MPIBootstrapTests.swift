@@ -62,6 +62,18 @@ struct MPIBootstrapTests {
         }
     }
 
+    /// A metrics row without `rewards/accuracies` when its rewards are rounding noise (both
+    /// means below 1e-6: a round's first update, where the policy still equals its reference and
+    /// r = β·(log π − log π_ref) is exactly 0 but for rounding), since the order of the sums then
+    /// decides the signs that the accuracy counts (seen: 0.5 against 0.75 at rewards of 1e-8).
+    /// Other rows, and every other value, as they are.
+    static func withoutNoiseSigns(_ row: Any) -> Any {
+        guard var d = row as? [String: Any], let c = (d["rewards/chosen"] as? NSNumber)?.doubleValue,
+              let r = (d["rewards/rejected"] as? NSNumber)?.doubleValue, abs(c) < 1e-6, abs(r) < 1e-6 else { return row }
+        d["rewards/accuracies"] = nil
+        return d
+    }
+
     /// The rows of a JSONL file, decoded as JSON objects.
     static func rows(_ url: URL) throws -> [Any] {
         try Data(contentsOf: url).split(separator: 0x0A).map { try JSONSerialization.jsonObject(with: Data($0)) }
@@ -120,7 +132,8 @@ struct MPIBootstrapTests {
             let one = try Self.rows(folder.file("one/" + name)), two = try Self.rows(folder.file("two/" + name))
             #expect(one.count == two.count && !one.isEmpty, "\(name): \(one.count) and \(two.count) rows")
             for (k, (a, b)) in zip(one, two).enumerated() {
-                #expect(Self.close(a, b, tolerance: 1e-6), "\(name) row \(k + 1): \(a) against \(b)")
+                #expect(Self.close(Self.withoutNoiseSigns(a), Self.withoutNoiseSigns(b), tolerance: 1e-6),
+                        "\(name) row \(k + 1): \(a) against \(b)")
             }
         }
         let relative = try MPIRun.relativeDifference(folder.file("one/" + weights), folder.file("two/" + weights))
