@@ -16,8 +16,9 @@ import Foundation
 ///
 /// Under `mpirun -np N` (Documentation/Distributed.md) the same command runs data-parallel: the
 /// ranks check that they hold the same settings, data and weights, split sampling by prompt and
-/// scoring by sample (the same bytes as one process for the same policy), train each round's DPO
-/// data-parallel (within ≈1e-7 of one process), and rank 0 alone writes RUN and prints.
+/// scoring and the held-out evaluation by sample (the same bytes as one process for the same
+/// policy), train each round's DPO data-parallel (within ≈1e-7 of one process; the bits of one
+/// process with `--micro-batches N` for N ranks), and rank 0 alone writes RUN and prints.
 struct BootstrapCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bootstrap",
@@ -187,8 +188,10 @@ struct BootstrapCommand: ParsableCommand {
         }
         if let heldOutPairs {
             bootstrapper.evaluator = { round, policy in
+                // Split over the ranks by scoring batches, gathered: one process's numbers.
                 (nil, try DICERound.rewardAccuracy(of: policy, reference: try store.scorer(.pi(round - 1)), on: heldOutPairs,
-                                                   beta: configuration.beta, batchSize: configuration.scoringBatchSize))
+                                                   beta: configuration.beta, batchSize: configuration.scoringBatchSize,
+                                                   communicator: communicator))
             }
         }
         var progress = Progress(rounds: rounds, prompts: promptFile.prompts.count, configuration: configuration)

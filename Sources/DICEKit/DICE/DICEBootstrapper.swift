@@ -69,9 +69,13 @@ public final class DICEBootstrapper {
     /// results are gathered in order, so for the same policy the run folder's samples, scores,
     /// pairs and training sets hold the bytes of one process. A round's DPO is data-parallel:
     /// `makeTrainer` must return a `StandardDPOTrainer`, which gets this communicator; π_t then
-    /// ends within ≈1e-7 relative of one process's, not on its bits (the ranks' gradients are
-    /// summed in another order), and so do the numbers of later rounds. Pairing and evaluation run
-    /// on every rank (the same numbers). Rank 0 alone holds the folder's lock and writes the
+    /// ends within ≈1e-7 relative of one process's with the same settings (the ranks' gradients
+    /// are summed in another order than one process accumulates them), and so do the numbers of
+    /// later rounds — but N ranks end with the bits of one process whose `dpo.microBatches` is
+    /// N (each rank's gradient is one micro-batch's), and then every later round's files are
+    /// that process's bytes too. Pairing runs on every rank (the same numbers); the
+    /// `evaluator` gets no communicator (`DICERound.rewardAccuracy` takes one to split its
+    /// scoring). Rank 0 alone holds the folder's lock and writes the
     /// run folder and the saved models; the other ranks get what it reads from rank 0, except
     /// the models saved by `store` and the DPO checkpoints, which they load themselves (on
     /// several hosts the run folder must be on a shared file system).

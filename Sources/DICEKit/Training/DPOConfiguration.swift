@@ -22,6 +22,20 @@ public struct DPOConfiguration: Sendable, Hashable, Codable {
     /// Pairs per forward/backward pass; gradients of `batchSize / microBatchSize` passes are
     /// accumulated before each update. Must divide `batchSize`.
     public var microBatchSize: Int
+    /// Micro-batches per update whose gradients are made apart and then summed, 1 to
+    /// `batchSize` (default 1: one gradient accumulated over every pass).
+    ///
+    /// Each update's global batch of `batchSize` pairs (a rank's share of it, under several
+    /// ranks) is cut into this many contiguous micro-batches (`Distribution.shard(of:rank:size:)`;
+    /// each run in passes of at most `microBatchSize` pairs); each micro-batch's gradient, its
+    /// loss derivatives scaled to the global batch, is made from zero, and the gradients are added
+    /// in Float32 in micro-batch order before the reduction and clipping (`TrainingStep`). That
+    /// is the arithmetic of `Communicator.allReduceSum` over ranks, so one process with N
+    /// micro-batches computes the bits of N ranks with one each. The global batch stays
+    /// `batchSize` (TRL's `gradient_accumulation_steps` multiplies the batch instead); the
+    /// passes are at most `⌈batchSize / microBatches⌉` pairs, and one more gradient-sized buffer is
+    /// held during the update.
+    public var microBatches: Int
     /// Updates to run.
     public var steps: Int
     /// Clip the gradient's global L2 norm to this (nil: no clipping).
@@ -38,7 +52,7 @@ public struct DPOConfiguration: Sendable, Hashable, Codable {
     /// Settings with the reference code's defaults; `microBatchSize` nil is `batchSize`.
     public init(loss: DPOLoss, optimizer: OptimizerKind = .adamw, learningRate: Double = 5e-7,
                 weightDecay: Double = 0, schedule: LearningRateSchedule = .constant, batchSize: Int = 32,
-                microBatchSize: Int? = nil, steps: Int = 300, maxGradNorm: Double? = 1.0, validationSize: Int = 0,
+                microBatchSize: Int? = nil, microBatches: Int = 1, steps: Int = 300, maxGradNorm: Double? = 1.0, validationSize: Int = 0,
                 evaluationInterval: Int = 50, checkpointInterval: Int = 50, seed: UInt64 = 0) {
         self.loss = loss
         self.optimizer = optimizer
@@ -47,6 +61,7 @@ public struct DPOConfiguration: Sendable, Hashable, Codable {
         self.schedule = schedule
         self.batchSize = batchSize
         self.microBatchSize = microBatchSize ?? batchSize
+        self.microBatches = microBatches
         self.steps = steps
         self.maxGradNorm = maxGradNorm
         self.validationSize = validationSize
@@ -66,7 +81,7 @@ public struct DPOConfiguration: Sendable, Hashable, Codable {
 
     /// Checks the settings against a data set of `pairs` pairs.
     /// - Throws: `DPOTrainingError.invalidSetting` naming the first setting out of range:
-    ///   `batchSize`, `microBatchSize`, `steps`, `learningRate`, `weightDecay`, `maxGradNorm`
+    ///   `batchSize`, `microBatchSize`, `microBatches`, `steps`, `learningRate`, `weightDecay`, `maxGradNorm`
     ///   (finite and > 0 when given), `validationSize`, `evaluationInterval`,
     ///   `checkpointInterval`, or the loss's (`beta`, also above `largestBeta`,
     ///   `labelSmoothing`, `sftWeight`).
@@ -77,6 +92,9 @@ public struct DPOConfiguration: Sendable, Hashable, Codable {
         guard batchSize >= 1 else { throw fail("batchSize", batchSize, "a number ≥ 1") }
         guard microBatchSize >= 1, batchSize % microBatchSize == 0 else {
             throw fail("microBatchSize", microBatchSize, "a divisor of the batch size \(batchSize)")
+        }
+        guard microBatches >= 1, microBatches <= batchSize else {
+            throw fail("microBatches", microBatches, "a number in 1...\(batchSize) (the batch size)")
         }
         guard steps >= 0 else { throw fail("steps", steps, "a number ≥ 0") }
         guard learningRate >= 0, learningRate.isFinite else { throw fail("learningRate", learningRate, "a finite number ≥ 0") }
@@ -93,5 +111,55 @@ public struct DPOConfiguration: Sendable, Hashable, Codable {
         guard loss.beta <= Self.largestBeta else {
             throw fail("beta", loss.beta, "a finite number > 0 and ≤ \(Self.largestBeta) (Float32's largest: the loss's gradient β·σ reaches the model's Float32 backward pass)")
         }
+    }
+}
+
+// MARK: - Coding
+
+extension DPOConfiguration {
+    private enum CodingKeys: String, CodingKey {
+        case loss, optimizer, learningRate, weightDecay, schedule, batchSize, microBatchSize, microBatches, steps,
+             maxGradNorm, validationSize, evaluationInterval, checkpointInterval, seed
+    }
+
+    /// Decodes settings; `microBatches` absent (files written before it existed) is 1.
+    /// - Throws: `DecodingError` for a missing or mistyped field.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        loss = try c.decode(DPOLoss.self, forKey: .loss)
+        optimizer = try c.decode(OptimizerKind.self, forKey: .optimizer)
+        learningRate = try c.decode(Double.self, forKey: .learningRate)
+        weightDecay = try c.decode(Double.self, forKey: .weightDecay)
+        schedule = try c.decode(LearningRateSchedule.self, forKey: .schedule)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        microBatchSize = try c.decode(Int.self, forKey: .microBatchSize)
+        microBatches = try c.decodeIfPresent(Int.self, forKey: .microBatches) ?? 1
+        steps = try c.decode(Int.self, forKey: .steps)
+        maxGradNorm = try c.decodeIfPresent(Double.self, forKey: .maxGradNorm)
+        validationSize = try c.decode(Int.self, forKey: .validationSize)
+        evaluationInterval = try c.decode(Int.self, forKey: .evaluationInterval)
+        checkpointInterval = try c.decode(Int.self, forKey: .checkpointInterval)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+    }
+
+    /// Encodes the settings as the synthesized coding did, with `microBatches` only when it is
+    /// not 1 (so that checkpoints and run settings of default runs keep their bytes).
+    /// - Throws: `EncodingError`.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(loss, forKey: .loss)
+        try c.encode(optimizer, forKey: .optimizer)
+        try c.encode(learningRate, forKey: .learningRate)
+        try c.encode(weightDecay, forKey: .weightDecay)
+        try c.encode(schedule, forKey: .schedule)
+        try c.encode(batchSize, forKey: .batchSize)
+        try c.encode(microBatchSize, forKey: .microBatchSize)
+        if microBatches != 1 { try c.encode(microBatches, forKey: .microBatches) }
+        try c.encode(steps, forKey: .steps)
+        try c.encodeIfPresent(maxGradNorm, forKey: .maxGradNorm)
+        try c.encode(validationSize, forKey: .validationSize)
+        try c.encode(evaluationInterval, forKey: .evaluationInterval)
+        try c.encode(checkpointInterval, forKey: .checkpointInterval)
+        try c.encode(seed, forKey: .seed)
     }
 }

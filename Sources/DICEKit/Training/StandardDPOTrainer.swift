@@ -9,11 +9,14 @@ import Logging
 /// The standard `DPOTrainer`.
 ///
 /// Per update (one `TrainingStep.apply`): `batchSize` pairs are drawn (`DPODataOrder`); for
-/// each micro-batch the policy scores `[chosen₀, rejected₀, chosen₁, rejected₁, …]` in one
-/// `logProbsWithPullback` call, the loss's derivatives (scaled to the global batch) go into the
-/// pullback; then the gradient is reduced (`reducer`), its global norm is measured (and
-/// clipped), the learning rate is the base rate times the schedule at this update, and the
-/// optimizer updates the flat parameters.
+/// each pass of `microBatchSize` pairs the policy scores `[chosen₀, rejected₀, chosen₁,
+/// rejected₁, …]` in one `logProbsWithPullback` call, the loss's derivatives (scaled to the
+/// global batch) go into the pullback; with `microBatches` N > 1 the batch is first cut into N
+/// contiguous micro-batches whose gradients are made apart and summed in order
+/// (`TrainingStep.apply(to:index:lastCheckpointStep:microBatches:accumulate:)`); then the
+/// gradient is reduced (`reducer`), its global norm is measured (and clipped), the learning
+/// rate is the base rate times the schedule at this update, and the optimizer updates the flat
+/// parameters.
 ///
 /// The loss is `configuration.loss` unless another `PreferenceLoss` is given, the optimizer a
 /// fresh one of `configuration.optimizer`'s kind per `train` call unless an `Optimizer` is
@@ -36,8 +39,11 @@ import Logging
 /// global batch, the loss derivatives stay scaled to the global batch, and the gradients are
 /// summed over the ranks (`AllReduceGradientReducer` after `reducer`, or `reducer` itself when it
 /// `sumsOverRanks`, e.g. NCCL's on GPUs) before clipping, so every
-/// rank applies the same update. Metrics cover the whole batch (the ranks' log-probs are
-/// gathered); validation runs on every rank; only rank 0 writes checkpoints (and calls
+/// rank applies the same update. A rank's share is cut into `microBatches` micro-batches as one
+/// process's batch is, so N ranks with one micro-batch and one process with N compute the same
+/// bits: the same slices, each gradient made from zero, the same Float32 additions in the same
+/// order, and the loss summed per micro-batch then in order as the ranks' losses are. Metrics
+/// cover the whole batch (the ranks' log-probs are gathered); validation runs on every rank; only rank 0 writes checkpoints (and calls
 /// `exportModel`), and every rank resumes from them (on several hosts the output folder must be
 /// shared).
 public final class StandardDPOTrainer: DPOTrainer {
@@ -146,28 +152,34 @@ public final class StandardDPOTrainer: DPOTrainer {
             var batchLoss = 0.0
             // This rank's share of the global batch (all of it in one process).
             let share = Array(batch[communicator.shard(of: batch.count)])
-            let outcome = try update.apply(to: parameters, index: step, lastCheckpointStep: lastCheckpoint) {
-                for start in stride(from: 0, to: share.count, by: c.microBatchSize) {
-                    let micro = Array(share[start..<min(share.count, start + c.microBatchSize)])
+            let outcome = try update.apply(to: parameters, index: step, lastCheckpointStep: lastCheckpoint,
+                                           microBatches: c.microBatches) { k in
+                // Micro-batch k of the share (the whole share with one), in passes of microBatchSize;
+                // its loss summed apart and added in order, as the ranks' losses are gathered.
+                let part = Array(share[Distribution.shard(of: share.count, rank: k, size: c.microBatches)])
+                var partLoss = 0.0
+                for start in stride(from: 0, to: part.count, by: c.microBatchSize) {
+                    let micro = Array(part[start..<min(part.count, start + c.microBatchSize)])
                     let (logps, pullback) = try policy.logProbsWithPullback(micro.flatMap { [pairs[$0].chosenPair, pairs[$0].rejectedPair] })
                     guard logps.count == 2 * micro.count, logps.allSatisfy(\.isFinite) else {
                         throw DPOTrainingError.nonFinite(step: step + 1, quantity: "policy log-probs", lastCheckpointStep: lastCheckpoint)
                     }
                     let values = Self.pairLogProbs(micro, logps, pairs, reference)
-                    let part = loss.evaluate(values, batchPairs: batch.count, batchChosenTokens: chosenTokens)
-                    try Self.checkContribution(part, pairs: micro.count, loss: loss)
-                    guard part.loss.isFinite else {
+                    let contribution = loss.evaluate(values, batchPairs: batch.count, batchChosenTokens: chosenTokens)
+                    try Self.checkContribution(contribution, pairs: micro.count, loss: loss)
+                    guard contribution.loss.isFinite else {
                         throw DPOTrainingError.nonFinite(step: step + 1, quantity: "loss", lastCheckpointStep: lastCheckpoint)
                     }
                     var dlogp = [Double](repeating: 0, count: logps.count)
-                    for k in 0..<micro.count {
-                        dlogp[2 * k] = part.dChosen[k]
-                        dlogp[2 * k + 1] = part.dRejected[k]
+                    for j in 0..<micro.count {
+                        dlogp[2 * j] = contribution.dChosen[j]
+                        dlogp[2 * j + 1] = contribution.dRejected[j]
                     }
                     try pullback(dlogp)
-                    batchLoss += part.loss
+                    partLoss += contribution.loss
                     measured += values
                 }
+                batchLoss += partLoss
             }
             step += 1
             if communicator.size > 1 { (measured, batchLoss) = try Self.gather(measured, loss: batchLoss, over: communicator) }

@@ -24,6 +24,10 @@ import Foundation
 /// trains with activation checkpointing (Documentation/Memory.md compares the two).
 /// Step times are reported as the best and the median of the timed updates.
 ///
+/// `--micro-batches N` cuts each update's pairs (a rank's share) into N micro-batches whose
+/// gradients are made apart and summed in order: one process with N gives the first step's
+/// bits of `--ranks N`.
+///
 /// `--ranks N` runs the same update data-parallel over N ranks (the command starts itself under
 /// `mpirun -np N`; each rank takes N-th of the 8 pairs, gradients all-reduced): pairs/s is then the
 /// whole job's, and `bytes_sent_per_update` what rank 0 sent per update. No peer then.
@@ -63,6 +67,9 @@ struct BenchDPO: ParsableCommand {
     @Flag(help: "Train with activation checkpointing (each block's forward recomputed in the backward pass).")
     var checkpointActivations = false
 
+    @Option(help: "Cut the 8 pairs (a rank's share) into N micro-batches whose gradients are made apart and summed in order (dice dpo --micro-batches).")
+    var microBatches = 1
+
     struct Report: Encodable {
         let backend: String
         /// The matrix products' input type (`--dtype`); the peer runs under bf16 autocast with bf16.
@@ -70,6 +77,8 @@ struct BenchDPO: ParsableCommand {
         let threads: Int
         let model: String
         let checkpoint_activations: Bool
+        /// Micro-batches per update (per rank).
+        let micro_batches: Int
         let prompt_length: Int
         let response_length: Int
         let pairs: Int
@@ -155,7 +164,7 @@ struct BenchDPO: ParsableCommand {
         var start = DispatchTime.now().uptimeNanoseconds
         var sentBefore = 0
         let config = DPOConfiguration(loss: try DPOLoss(kind: .sigmoid, beta: 0.1), optimizer: .adamw, learningRate: 5e-7,
-                                      batchSize: pairsCount, steps: repeats + 1, maxGradNorm: 1.0,
+                                      batchSize: pairsCount, microBatches: microBatches, steps: repeats + 1, maxGradNorm: 1.0,
                                       evaluationInterval: 0, checkpointInterval: 0)
         let trainer = StandardDPOTrainer(configuration: config) { event in
             guard case .step(let m) = event else { return }
@@ -191,7 +200,8 @@ struct BenchDPO: ParsableCommand {
         }
         if let peerFailure { peer = ["error": .string(peerFailure)] }
         let report = Report(backend: backend.name, dtype: backendOptions.dtype.rawValue, threads: backend.threads, model: modelName,
-                            checkpoint_activations: checkpointActivations, prompt_length: prompt, response_length: response,
+                            checkpoint_activations: checkpointActivations, micro_batches: microBatches,
+                            prompt_length: prompt, response_length: response,
                             pairs: pairsCount, best_seconds: best, median_seconds: median, tokens_per_step: tokens,
                             pairs_per_s: Double(pairsCount) / best, tokens_per_s: Double(tokens) / best,
                             peak_rss_mib: PeakMemory.mebibytes(), host_steal_percent: steal.percent, first_loss: first?.loss ?? .nan,
@@ -201,7 +211,7 @@ struct BenchDPO: ParsableCommand {
             try printJSON(report)
             return
         }
-        print("DPO update, \(modelName), \(pairsCount) pairs × (prompt \(prompt), chosen \(response), rejected \(response)), AdamW, clip 1.0, \(communicator.size) rank(s) × \(backend.threads) threads, \(report.dtype)\(checkpointActivations ? ", activation checkpointing" : "")")
+        print("DPO update, \(modelName), \(pairsCount) pairs × (prompt \(prompt), chosen \(response), rejected \(response)), AdamW, clip 1.0, \(communicator.size) rank(s) × \(backend.threads) threads, \(report.dtype)\(checkpointActivations ? ", activation checkpointing" : "")\(microBatches > 1 ? ", \(microBatches) micro-batches" : "")")
         print(String(format: "  DICEKit  update %.3f s best, %.3f s median of %d", best, median, times.count))
         if communicator.size > 1 {
             print(String(format: "  sent by rank 0 per update: %.1f MiB", report.bytes_sent_per_update / 1_048_576))

@@ -17,6 +17,8 @@ struct DPOOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Warm-up updates.") var warmupSteps = 0
     @Option(parsing: .unconditional, help: "Pairs per DPO update (at most the training pairs).") var batchSize = 32
     @Option(parsing: .unconditional, help: "Pairs per forward/backward pass (default: the batch size).") var microBatchSize: Int?
+    @Option(parsing: .unconditional, help: "Cut each update's batch (a rank's share under mpirun) into N micro-batches whose gradients are made apart and summed in order; the batch stays --batch-size. One process with N computes the bits of N ranks (Documentation/Distributed.md).")
+    var microBatches = 1
     @Option(parsing: .unconditional, help: "DPO updates per round.") var steps = 300
     @Option(parsing: .unconditional, help: "Clip the gradient norm to this (0: no clipping).") var maxGradNorm = 1.0
     @Option(parsing: .unconditional, help: "Checkpoint every N updates (0: at the end only); a resumed round continues from the last one.")
@@ -29,7 +31,7 @@ struct DPOOptions: ParsableArguments {
         "beta": "--beta", "labelSmoothing": "--label-smoothing", "sftWeight": "--sft-weight",
         "learningRate": "--lr", "weightDecay": "--weight-decay", "schedule": "--schedule",
         "warmupSteps": "--warmup-steps", "batchSize": "--batch-size", "microBatchSize": "--micro-batch-size",
-        "steps": "--steps", "maxGradNorm": "--max-grad-norm", "checkpointInterval": "--save-every",
+        "microBatches": "--micro-batches", "steps": "--steps", "maxGradNorm": "--max-grad-norm", "checkpointInterval": "--save-every",
         "validationSize": "--val-size", "evaluationInterval": "--eval-every",
     ]
 
@@ -61,7 +63,7 @@ struct DPOOptions: ParsableArguments {
                 optimizer: try parse(OptimizerKind.self, optimizer, "--optimizer"),
                 learningRate: lr, weightDecay: weightDecay,
                 schedule: try LearningRateSchedule(named: schedule, warmupSteps: warmupSteps, totalSteps: steps),
-                batchSize: batchSize, microBatchSize: microBatchSize, steps: steps,
+                batchSize: batchSize, microBatchSize: microBatchSize, microBatches: microBatches, steps: steps,
                 maxGradNorm: maxGradNorm > 0 ? maxGradNorm : nil, validationSize: 0,
                 evaluationInterval: 0, checkpointInterval: saveEvery, seed: seed)
             try configuration.validate(pairs: 1)

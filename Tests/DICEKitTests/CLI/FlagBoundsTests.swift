@@ -85,6 +85,8 @@ struct FlagBoundsTests {
         Case(.dpo, ["--batch-size", "100000"], ["--batch-size 100000: expected at most 20, the training pairs (24 pairs − --val-size 4)"]),
         Case(.dpo, ["--micro-batch-size", "-2"], ["--micro-batch-size -2: expected a divisor of the batch size 4"]),
         Case(.dpo, ["--micro-batch-size", "0"], ["--micro-batch-size 0: expected a divisor"]),
+        Case(.dpo, ["--micro-batches", "0"], ["--micro-batches 0: expected a number in 1...4 (the batch size)"]),
+        Case(.dpo, ["--micro-batches", "5"], ["--micro-batches 5: expected a number in 1...4 (the batch size)"]),
         Case(.dpo, ["--steps", "0"], ["--steps 0: expected a number ≥ 1"]),
         Case(.dpo, ["--steps", "-3"], ["--steps -3: expected a number ≥ 1"]),
         Case(.dpo, ["--save-every", "-1"], ["--save-every -1: expected a number ≥ 0"]),
@@ -100,6 +102,7 @@ struct FlagBoundsTests {
 
         // dice bootstrap: DICE settings (DICEConfiguration.validate), sampling, DPO, data bounds.
         Case(.bootstrap, ["--beta", "-1"], ["--beta -1.0: expected a finite number > 0"]),
+        Case(.bootstrap, ["--micro-batches", "-1"], ["--micro-batches -1: expected a number in 1...4 (the batch size)"]),
         Case(.bootstrap, ["--beta=-1"], ["--beta -1.0: expected a finite number > 0"]),
         Case(.bootstrap, ["--beta", "1e308"], ["--beta 1e+308: expected", "3.4028234663852886e+38"]),
         Case(.bootstrap, ["--beta", "inf"], ["--beta inf: expected a finite number > 0"]),

@@ -1,8 +1,9 @@
 // `dice dpo` under mpirun on this host, against one process: 2 ranks (and 2 ranks with
-// --zero 1) end 10 updates with the same weights within 1e-6 relative (‖Δw‖/‖w‖); a rerun gives the same
-// bytes; ranks started with different settings refuse before any work; a rank killed with
-// SIGKILL ends the job within 60 s naming it, leaves the checkpoint whole, and --resume then
-// finishes with the bytes of an uninterrupted run.
+// --zero 1) end 10 updates with the same weights within 1e-6 relative (‖Δw‖/‖w‖), and with the
+// bytes of one process with --micro-batches 2 (weights, metrics, optimizer state; with LoRA the
+// adapter); a rerun gives the same bytes; ranks started with different settings refuse before
+// any work; a rank killed with SIGKILL ends the job within 60 s naming it, leaves the checkpoint
+// whole, and --resume then finishes with the bytes of an uninterrupted run.
 
 import DICEKit
 import Foundation
@@ -18,17 +19,17 @@ struct MPIDPOTests {
     }
 
     /// One process, one thread: the oracle.
-    static func single(_ folder: URL, run: String) throws -> Bool {
+    static func single(_ folder: URL, run: String, extra: [String] = []) throws -> Bool {
         var environment = ProcessInfo.processInfo.environment
         environment["DICEKIT_THREADS"] = "1"
-        guard let result = try DiceTool.run(arguments(folder, run: run), in: folder, environment: environment) else {
+        guard let result = try DiceTool.run(arguments(folder, run: run) + extra, in: folder, environment: environment) else {
             return false
         }
         #expect(result.status == 0, "\(result.stderr)")
         return result.status == 0
     }
 
-    @Test("2 ranks and 2 ranks with --zero 1 equal one process after 10 updates; a rerun gives the same bytes")
+    @Test("2 ranks and 2 ranks with --zero 1 equal one process after 10 updates, and one process with --micro-batches 2 bit for bit; a rerun gives the same bytes")
     func equalsOneProcess() throws {
         if let reason = MPIRun.unavailable {
             print("skipped: \(reason)")
@@ -52,11 +53,41 @@ struct MPIDPOTests {
         }
         #expect(try Data(contentsOf: folder.file("two/model.safetensors")) == Data(contentsOf: folder.file("again/model.safetensors")),
                 "a rerun of 2 ranks gave other weights")
+        // One process with 2 micro-batches computes what the 2 ranks compute, bit for bit.
+        guard try Self.single(folder.url, run: "micro", extra: ["--micro-batches", "2"]) else { return }
+        for run in ["two", "zero"] {
+            for name in ["model.safetensors", "metrics.jsonl", "checkpoint/parameters.safetensors",
+                         "checkpoint/optimizer.safetensors"] {
+                #expect(try Data(contentsOf: folder.file("micro/" + name)) == Data(contentsOf: folder.file("\(run)/" + name)),
+                        "\(run): \(name) differs from one process's with --micro-batches 2")
+            }
+        }
         #expect(try Data(contentsOf: folder.file("two/checkpoint/optimizer.safetensors"))
                 == Data(contentsOf: folder.file("zero/checkpoint/optimizer.safetensors")),
                 "--zero 1 gathered another optimizer state than a whole copy")
         let rows = try JSONL.read(DPOMetrics.self, from: folder.file("two/metrics.jsonl"))
         #expect(rows.filter { !$0.isValidation }.map(\.step) == Array(1...10))
+    }
+
+    @Test("LoRA: 2 ranks end 10 updates with the adapter bytes of one process with --micro-batches 2")
+    func loraEqualsMicroBatches() throws {
+        if let reason = MPIRun.unavailable {
+            print("skipped: \(reason)")
+            return
+        }
+        let folder = try ScratchFolder("mpi-dpo-lora")
+        defer { folder.remove() }
+        try ToyModelFolders.dpoInputs(in: folder.url)
+        // No dropout: its masks follow the rows of each pass (the same here, but not in general).
+        let lora = ["--lora-rank", "4", "--lora-alpha", "8", "--lora-dropout", "0"]
+        guard try Self.single(folder.url, run: "micro", extra: lora + ["--micro-batches", "2"]) else { return }
+        let two = try MPIRun.run(ranks: 2, Self.arguments(folder.url, run: "two") + lora, in: folder.url)
+        #expect(two.status == 0, "\(two.stderr)")
+        guard two.status == 0 else { return }
+        for name in [PEFTAdapterDirectory.weightsFile, "metrics.jsonl"] {
+            #expect(try Data(contentsOf: folder.file("micro/" + name)) == Data(contentsOf: folder.file("two/" + name)),
+                    "\(name) differs from one process's with --micro-batches 2")
+        }
     }
 
     @Test("ranks started with different settings refuse before any work, naming what differs")
