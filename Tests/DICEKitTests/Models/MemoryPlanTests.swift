@@ -128,6 +128,13 @@ struct MemoryPlanTests {
         }
     }
 
+    /// LoRA (rank 16 on every projection, a frozen base): DPO trains one adapter, scoring runs two
+    /// adapter sets over one base, sampling one.
+    @Test func predictsMeasuredLoRAPeaksOnTheSmallModel() throws {
+        let results = try Self.measure(Self.small, ["--batch-size", "4", "--max-length", "384", "--samples", "4", "--lora-rank", "16"])
+        Self.expectWithin(results, "small, LoRA r16")
+    }
+
     @Test(.enabled(if: ProcessInfo.processInfo.environment["DICEKIT_MEMORY_TESTS"] == "1",
                    "SmolLM2-135M's phases take minutes and ~6 GB: set DICEKIT_MEMORY_TESTS=1"))
     func predictsMeasuredPeaksOnSmolLM2() throws {
