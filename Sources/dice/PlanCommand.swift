@@ -9,7 +9,9 @@ import Foundation
 /// of the same configuration with random weights (the weights on disk are not read), and its
 /// peak resident memory (VmHWM) is printed beside the prediction; under `--dtype bf16` on a
 /// `.bf16` CPU backend, with the scoring and sampling models frozen (bfloat16 weights only) and
-/// the trained one keeping Float32 masters. LoRA plans cannot be measured by a build without them.
+/// the trained one keeping Float32 masters. With `--lora-rank` every model is a frozen base (under
+/// bf16 held in bfloat16 only) with rank-r adapters on every projection: DPO trains one adapter,
+/// scoring runs two adapter sets over the one base, sampling runs one.
 struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
@@ -78,9 +80,6 @@ struct PlanCommand: ParsableCommand {
             }
             var measured: [Phase: Double] = [:]
             if measure {
-                guard loraRank == nil else {
-                    throw ValidationError("--measure: LoRA plans cannot be measured by this build (full fine-tuning only)")
-                }
                 for phase in Phase.allCases {
                     measured[phase] = try Self.child(CommandLine.arguments.dropFirst().filter { $0 != "--measure" && $0 != "--json" }
                                                      + ["--measure-phase", phase.rawValue])
@@ -156,22 +155,32 @@ struct PlanCommand: ParsableCommand {
     }
 
     /// Runs `phase` of the plan in this process on random weights (seeded) and returns its
-    /// peak resident bytes (VmHWM). The models that only score or sample are frozen.
+    /// peak resident bytes (VmHWM). The models that only score or sample are frozen, and so is
+    /// a LoRA base; its adapters (alpha = rank, seeded) start as PEFT's, B = 0.
     static func runPhase(_ phase: Phase, config: ModelConfig, settings s: MemoryPlan.Settings) throws -> Double {
         let backend = CPUBackend(dtype: s.weightType == .bf16 ? .bf16 : .fp32)
         var rng = SplitMix64(seed: 7)
         let vocabulary = UInt64(config.spec.vocabularySize)
         func ids(_ n: Int) -> [Int] { (0..<n).map { _ in Int(rng.next() % vocabulary) } }
         func model(seed: UInt64) throws -> TransformerLM {
-            let m = try TransformerLM(config: config, backend: backend, trainable: phase == .dpo)
+            let m = try TransformerLM(config: config, backend: backend, trainable: phase == .dpo && s.loraRank == nil)
             try m.initializeRandomly(seed: seed)
             return m
+        }
+        // A new adapter over `m` (nil without LoRA).
+        func adapter(_ m: TransformerLM, seed: UInt64) throws -> LoRAAdapter? {
+            guard let rank = s.loraRank else { return nil }
+            let adapter = try LoRAAdapter(configuration: LoRAConfiguration(rank: rank, alpha: Double(rank), seed: seed), for: m)
+            try adapter.initialize()
+            return adapter
         }
         let p = s.promptLength, r = s.maxLength - s.promptLength
         switch phase {
         case .dpo:
-            let policy = try model(seed: 0)
-            policy.checkpointsActivations = s.checkpointActivations
+            let base = try model(seed: 0)
+            base.checkpointsActivations = s.checkpointActivations
+            let policy: any TrainablePolicy = try adapter(base, seed: 1)
+                .map { TransformerPolicy(model: base, generation: GenerationParameters(), adapter: $0) } ?? base
             let pairs = (0..<s.batchSize).map { _ in PreferencePair(prompt: ids(p), chosen: ids(r), rejected: ids(r)) }
             let zeros = [Double](repeating: 0, count: pairs.count)
             let configuration = DPOConfiguration(loss: try DPOLoss(kind: .sigmoid, beta: 0.1), optimizer: .adamw,
@@ -180,14 +189,20 @@ struct PlanCommand: ParsableCommand {
             _ = try StandardDPOTrainer(configuration: configuration)
                 .train(policy, pairs: pairs, reference: ReferenceLogProbs(chosen: zeros, rejected: zeros))
         case .scoring:
-            let models = [try model(seed: 0), try model(seed: 1)]
+            // Two models, or (LoRA) two adapter sets over one base.
             let batch = (0..<s.batchSize).map { _ in TokenPair(prompt: ids(p), response: ids(r)) }
-            for m in models { _ = try m.logProbs(batch) }
+            if s.loraRank == nil {
+                for m in [try model(seed: 0), try model(seed: 1)] { _ = try m.logProbs(batch) }
+            } else {
+                let base = try model(seed: 0)
+                for a in [try adapter(base, seed: 1), try adapter(base, seed: 2)] { _ = try base.withAdapter(a) { try base.logProbs(batch) } }
+            }
         case .sampling:
             let m = try model(seed: 0)
             let parameters = GenerationParameters(samplesPerPrompt: s.samples, maxNewTokens: r, seed: 1,
                                                   batchSize: s.batchSize * s.samples)
-            _ = try Generator(model: m, parameters: parameters).generate(prompts: (0..<s.batchSize).map { _ in ids(p) })
+            let prompts = (0..<s.batchSize).map { _ in ids(p) }
+            _ = try m.withAdapter(adapter(m, seed: 1)) { try Generator(model: m, parameters: parameters).generate(prompts: prompts) }
         }
         return PeakMemory.mebibytes() * 1_048_576
     }

@@ -9,11 +9,13 @@ struct FeedForward {
 
     let kind: Kind
 
+    /// What the backward needs from the forward: the first projection's and the up projection's
+    /// outputs. The input (the MLP norm's output) and the activation are not kept: the backward
+    /// is given the input again and recomputes the activation from `first` and `up` (the same
+    /// kernel on the same values: the same bits), `[N, I]` and `[N, C]` less per token.
     struct Saved {
-        let input: Tensor
         let first: Tensor      // gate (SwiGLU, GeGLU) or fc output (GELU), [N, I]
         let up: Tensor?        // [N, I], gated MLPs only
-        let activation: Tensor // [N, I]
     }
 
     /// out `[N, C]` = mlp(x `[N, C]`); `rowwise` as in `Linear.forward`.
@@ -32,39 +34,47 @@ struct FeedForward {
                 try Tensor.swiglu(gate: g, up: u, into: a)
             }
             try down.forward(a, into: out, p, rowwise: rowwise)
-            return Saved(input: x, first: g, up: u, activation: a)
+            return Saved(first: g, up: u)
         case let .gelu(fc, proj):
             let f = try Tensor(uninitialized: [n, fc.outputSize], on: b)
             let a = try Tensor(uninitialized: [n, fc.outputSize], on: b)
             try fc.forward(x, into: f, p, rowwise: rowwise)
             try f.gelu(into: a)
             try proj.forward(a, into: out, p, rowwise: rowwise)
-            return Saved(input: x, first: f, up: nil, activation: a)
+            return Saved(first: f, up: nil)
         }
     }
 
-    /// dx = ∂out/∂x · dout (overwritten: dx may start uninitialised); weights' gradients
-    /// accumulate.
-    func backward(_ s: Saved, dout: Tensor, dx: Tensor, _ p: ParameterStore) throws {
+    /// dx = ∂out/∂x · dout (overwritten: dx may start uninitialised) for the forward's input x
+    /// `[N, C]` (given again: `Saved` does not keep it); weights' gradients accumulate. The
+    /// activation `[N, I]` is recomputed from the saved projections and lives only during this call.
+    func backward(_ s: Saved, input x: Tensor, dout: Tensor, dx: Tensor, _ p: ParameterStore) throws {
         let b = p.backend
-        let da = try Tensor(uninitialized: s.activation.shape, on: b)
+        let a = try Tensor(uninitialized: s.first.shape, on: b)
+        let da = try Tensor(uninitialized: s.first.shape, on: b)
         switch kind {
         case let .swiglu(gate, up, down), let .geglu(gate, up, down):
             guard let u = s.up else { return }
-            try down.backward(x: s.activation, dy: dout, dx: da, p, overwrite: true)
+            if case .geglu = kind {
+                try Tensor.geglu(gate: s.first, up: u, into: a)
+            } else {
+                try Tensor.swiglu(gate: s.first, up: u, into: a)
+            }
+            try down.backward(x: a, dy: dout, dx: da, p, overwrite: true)
             let dg = try Tensor(zeros: s.first.shape, on: b), du = try Tensor(zeros: u.shape, on: b)
             if case .geglu = kind {
                 try Tensor.gegluBackward(gate: s.first, up: u, dout: da, dgate: dg, dup: du)
             } else {
                 try Tensor.swigluBackward(gate: s.first, up: u, dout: da, dgate: dg, dup: du)
             }
-            try gate.backward(x: s.input, dy: dg, dx: dx, p, overwrite: true)
-            try up.backward(x: s.input, dy: du, dx: dx, p)
+            try gate.backward(x: x, dy: dg, dx: dx, p, overwrite: true)
+            try up.backward(x: x, dy: du, dx: dx, p)
         case let .gelu(fc, proj):
-            try proj.backward(x: s.activation, dy: dout, dx: da, p, overwrite: true)
+            try s.first.gelu(into: a)
+            try proj.backward(x: a, dy: dout, dx: da, p, overwrite: true)
             let df = try Tensor(zeros: s.first.shape, on: b)
             try s.first.geluBackward(dout: da, dx: df)
-            try fc.backward(x: s.input, dy: df, dx: dx, p, overwrite: true)
+            try fc.backward(x: x, dy: df, dx: dx, p, overwrite: true)
         }
     }
 }

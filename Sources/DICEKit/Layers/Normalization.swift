@@ -46,6 +46,15 @@ struct Normalization {
         }
     }
 
+    /// The forward's output `[N, C]` again, from what it saved: the same kernel on the same input,
+    /// so the same bits. A block keeps only the norms' inputs and recomputes their outputs in the
+    /// backward, which costs one pass over `[N, C]` and saves keeping `[N, C]` per norm.
+    func output(_ saved: Saved, _ p: ParameterStore) throws -> Tensor {
+        let out = try Tensor(uninitialized: saved.input.shape, on: p.backend)
+        _ = try forward(saved.input, into: out, p)
+        return out
+    }
+
     /// dx += ∂out/∂x · dout; dweight (and dbias) accumulate — unless the store is frozen (a LoRA
     /// adapter attached), when they go to a scratch buffer that is dropped.
     func backward(_ saved: Saved, dout: Tensor, dx: Tensor, _ p: ParameterStore) throws {

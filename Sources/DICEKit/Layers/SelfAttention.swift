@@ -29,8 +29,9 @@ struct SelfAttention {
         let keyNorm: Normalization.Saved?
     }
 
+    /// What the backward needs from the forward. The input (the attention norm's output) is not
+    /// kept: the backward is given it again.
     struct Saved {
-        let input: Tensor
         let projected: Projected
         let attended: Tensor                 // [N, H, D]
         let lse: Tensor                      // [N, H]
@@ -109,14 +110,14 @@ struct SelfAttention {
         try Tensor.attention(q: projected.q, k: projected.k, v: projected.v, into: attended, lse: lse,
                              sequences: windowed(sequences), scale: scale)
         try output.forward(attended.reshaped([n, heads * headSize]), into: out, p)
-        return Saved(input: x, projected: projected, attended: attended, lse: lse)
+        return Saved(projected: projected, attended: attended, lse: lse)
     }
 
-    /// dx = ∂out/∂x · dout (overwritten: dx may start uninitialised); the projections'
-    /// gradients accumulate.
-    func backward(_ s: Saved, dout: Tensor, positions: [Int32], sequences: [AttentionSequence],
+    /// dx = ∂out/∂x · dout (overwritten: dx may start uninitialised) for the forward's input x
+    /// `[N, C]` (given again: `Saved` does not keep it); the projections' gradients accumulate.
+    func backward(_ s: Saved, input x: Tensor, dout: Tensor, positions: [Int32], sequences: [AttentionSequence],
                   dx: Tensor, _ p: ParameterStore) throws {
-        let n = s.input.shape[0], b = p.backend
+        let n = x.shape[0], b = p.backend
         let dAttended = try Tensor(uninitialized: s.attended.shape, on: b)
         try output.backward(x: s.attended.reshaped([n, heads * headSize]), dy: dout,
                             dx: dAttended.reshaped([n, heads * headSize]), p, overwrite: true)
@@ -132,16 +133,16 @@ struct SelfAttention {
             try dk.applyRope(positions: positions, inverseFrequencies: frequencies, inverse: true)
             if let queryNorm, let saved = projected.queryNorm { dq = try Self.normalizeBackward(dq, queryNorm, saved, p) }
             if let keyNorm, let saved = projected.keyNorm { dk = try Self.normalizeBackward(dk, keyNorm, saved, p) }
-            try qp.backward(x: s.input, dy: dq.reshaped([n, heads * headSize]), dx: dx, p, overwrite: true)
-            try kp.backward(x: s.input, dy: dk.reshaped([n, kvHeads * headSize]), dx: dx, p)
-            try vp.backward(x: s.input, dy: dv.reshaped([n, kvHeads * headSize]), dx: dx, p)
+            try qp.backward(x: x, dy: dq.reshaped([n, heads * headSize]), dx: dx, p, overwrite: true)
+            try kp.backward(x: x, dy: dk.reshaped([n, kvHeads * headSize]), dx: dx, p)
+            try vp.backward(x: x, dy: dv.reshaped([n, kvHeads * headSize]), dx: dx, p)
         case let .fused(qkv):
             let c = heads * headSize
             let dFused = try Tensor(zeros: [n, 3 * c], on: b)
             for (i, t) in [dq, dk, dv].enumerated() {
                 try dFused.addColumns(i * c ..< (i + 1) * c, from: t.reshaped([n, c]))
             }
-            try qkv.backward(x: s.input, dy: dFused, dx: dx, p, overwrite: true)
+            try qkv.backward(x: x, dy: dFused, dx: dx, p, overwrite: true)
         }
     }
 }

@@ -8,6 +8,11 @@ struct TransformerBlock {
     let feedForward: FeedForward
     var postFeedForwardNorm: Normalization?
 
+    /// What the backward needs, per token: the block's input and the residual after attention
+    /// (the two norms' inputs, with their statistics), q, k, v, the attention output and its
+    /// row log-sum-exps, the MLP's gate and up (GPT-2: fc) outputs, and the post-norms' inputs.
+    /// The norms' outputs and the MLP's activation are not kept: the backward recomputes them
+    /// (elementwise work, the same bits as the forward's).
     struct Saved {
         let attentionNorm: Normalization.Saved
         let attention: SelfAttention.Saved
@@ -72,7 +77,7 @@ struct TransformerBlock {
         let b = p.backend
         let dh2 = try Tensor(uninitialized: dout.shape, on: b)
         let dm = try Self.postNormBackward(postFeedForwardNorm, s.postFeedForwardNorm, dout: dout, p)
-        try feedForward.backward(s.feedForward, dout: dm, dx: dh2, p)
+        try feedForward.backward(s.feedForward, input: feedForwardNorm.output(s.feedForwardNorm, p), dout: dm, dx: dh2, p)
         try feedForwardNorm.backward(s.feedForwardNorm, dout: dh2, dx: dout, p)
         var dresidual = dout
         if let rows = s.outputRows {
@@ -81,8 +86,8 @@ struct TransformerBlock {
         }
         let dh1 = try Tensor(uninitialized: dresidual.shape, on: b)
         let da = try Self.postNormBackward(postAttentionNorm, s.postAttentionNorm, dout: dresidual, p)
-        try attention.backward(s.attention, dout: da, positions: positions,
-                               sequences: sequences, dx: dh1, p)
+        try attention.backward(s.attention, input: attentionNorm.output(s.attentionNorm, p), dout: da,
+                               positions: positions, sequences: sequences, dx: dh1, p)
         try attentionNorm.backward(s.attentionNorm, dout: dh1, dx: dresidual, p)
         return dresidual
     }

@@ -187,10 +187,14 @@ extension MemoryPlan {
         let weights: Double, adapterWidth: Double
         /// Projections per block (LoRA keeps an r-wide intermediate for each).
         let adaptedLinearsPerBlock: Double
-        /// MLP-width tensors a block keeps (gate, up, activation; fc and activation for GELU).
+        /// MLP-width tensors a block's forward makes (gate, up, activation; fc and activation for
+        /// GELU); all but the activation are kept for the backward.
         let mlpTensors: Double
-        /// Extra per-token values of q/k norms and post-norms (their inputs).
+        /// Extra per-token values of q/k norms and post-norms (their inputs and statistics).
         let extraSaved: Double
+        /// Per-token statistics the attention norm and the MLP norm keep (RMSNorm: rstd; LayerNorm:
+        /// mean and rstd).
+        let attentionNormStatistics: Double, feedForwardNormStatistics: Double
 
         init(_ config: ModelConfig) {
             let spec = config.spec, layout = config.layout
@@ -202,7 +206,8 @@ extension MemoryPlan {
             mlp = Double(spec.intermediateSize)
             v = Double(spec.vocabularySize)
             weights = config.expectedWeights().reduce(0.0) { $0 + $1.shape.reduce(1.0) { $0 * Double($1) } }
-            var width = 0.0, linears = 0.0, extra = 0.0
+            var width = 0.0, linears = 0.0, extra = 0.0, attentionStatistics = 0.0, feedForwardStatistics = 0.0
+            func statistics(_ norm: ModelLayout.Norm) -> Double { norm.kind == .layer ? 2 : 1 }
             func add(_ linear: ModelLayout.Linear) {
                 width += Double(linear.inputs + linear.outputs)
                 linears += 1
@@ -217,24 +222,30 @@ extension MemoryPlan {
                 case let .swiglu(gate, up, down), let .geglu(gate, up, down): add(gate); add(up); add(down)
                 case let .gelu(fc, proj): add(fc); add(proj)
                 }
-                if block.attention.queryNorm != nil { extra += Double(spec.heads * spec.headSize) }
-                if block.attention.keyNorm != nil { extra += Double(spec.kvHeads * spec.headSize) }
-                if block.postAttentionNorm != nil { extra += Double(spec.hiddenSize) }
-                if block.postFeedForwardNorm != nil { extra += Double(spec.hiddenSize) }
+                // q/k norms run per head: one row (and its statistics) per head and token.
+                if let norm = block.attention.queryNorm { extra += Double(spec.heads) * (Double(spec.headSize) + statistics(norm)) }
+                if let norm = block.attention.keyNorm { extra += Double(spec.kvHeads) * (Double(spec.headSize) + statistics(norm)) }
+                if let norm = block.postAttentionNorm { extra += Double(spec.hiddenSize) + statistics(norm) }
+                if let norm = block.postFeedForwardNorm { extra += Double(spec.hiddenSize) + statistics(norm) }
+                attentionStatistics += statistics(block.attentionNorm)
+                feedForwardStatistics += statistics(block.feedForwardNorm)
             }
             let blocks = Double(max(1, layout.blocks.count))
             adapterWidth = width
             adaptedLinearsPerBlock = linears / blocks
             extraSaved = extra / blocks
+            attentionNormStatistics = layout.blocks.isEmpty ? 1 : attentionStatistics / blocks
+            feedForwardNormStatistics = layout.blocks.isEmpty ? 1 : feedForwardStatistics / blocks
             if case .gelu = layout.blocks.first?.feedForward { mlpTensors = 2 } else { mlpTensors = 3 }
         }
 
-        /// What one block keeps per token for its backward: its input, the attention norm's
-        /// output, q, k, v, the attention output and its row statistics, the residual after
-        /// attention, the MLP norm's output, the MLP's inner tensors, and norm statistics.
-        var attentionSavedPerToken: Double { 2 * c + 2 * q + 2 * kv + heads + 2 }
+        /// What one block keeps per token for its backward (`TransformerBlock.Saved`): its input
+        /// and the attention norm's statistic, q, k, v, the attention output and its row
+        /// statistics; then the residual after attention, the MLP norm's statistic, and the MLP's
+        /// gate and up (GELU: fc). The norms' outputs and the MLP's activation are recomputed.
+        var attentionSavedPerToken: Double { c + 2 * q + 2 * kv + heads + attentionNormStatistics }
         /// The part of a block's saved state that only output rows keep in the last block.
-        var feedForwardSavedPerToken: Double { 2 * c + mlpTensors * mlp + 2 }
+        var feedForwardSavedPerToken: Double { c + (mlpTensors - 1) * mlp + feedForwardNormStatistics }
         /// `attentionSavedPerToken + feedForwardSavedPerToken` and the extra norms' inputs.
         var savedPerToken: Double { attentionSavedPerToken + feedForwardSavedPerToken + extraSaved }
 
@@ -245,8 +256,9 @@ extension MemoryPlan {
         }
 
         /// One block's backward buffers per token: the gradients at the MLP's inner tensors and
-        /// its input, at q, k, v and the attention output, and the residual's.
-        var backwardPerToken: Double { 3 * c + 3 * mlp + 2 * q + 2 * kv }
+        /// its input, at q, k, v and the attention output, and the residual's; the recomputed
+        /// norm output and MLP activation.
+        var backwardPerToken: Double { 4 * c + 4 * mlp + 2 * q + 2 * kv }
 
         /// An inference block's buffers per token, all alive at its end: input, norms' outputs,
         /// q, k, v, attention output, the branches, the MLP's inner tensors, the output.

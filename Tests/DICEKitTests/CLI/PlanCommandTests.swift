@@ -39,7 +39,7 @@ struct PlanCommandTests {
         (["--batch-size", "1", "--max-length", "99999"], "--max-length 99999"),
         (["--batch-size", "1", "--max-length", "64", "--prompt-length", "64"], "--prompt-length 64"),
         (["--batch-size", "1", "--max-length", "64", "--dtype", "fp16"], "--dtype fp16"),
-        (["--batch-size", "1", "--max-length", "64", "--lora-rank", "16", "--measure"], "--measure"),
+        (["--batch-size", "1", "--max-length", "64", "--lora-rank", "0"], "--lora-rank 0"),
     ])
     func refusesBadFlags(_ flags: [String], _ named: String) throws {
         let folder = try Self.folder()
