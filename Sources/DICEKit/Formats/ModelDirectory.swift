@@ -220,10 +220,13 @@ public struct ModelDirectory: Sendable {
     /// of all its weights (`TransformerLM.write(to:config:generationConfig:dtype:maxShardBytes:)`).
     ///
     /// - Parameters:
-    ///   - config, generationConfig: written as config.json and generation_config.json.
+    ///   - config: written as config.json (its `torch_dtype` set to match `dtype`).
+    ///   - generationConfig: written as generation_config.json when set.
     ///   - shapes: name → shape of every weight to write.
     ///   - values: the named weight's values, row-major.
-    ///   - url, dtype, maxShardBytes: as in `write(to:dtype:maxShardBytes:)`.
+    ///   - url: the folder to write (created if needed).
+    ///   - dtype: `.f32` (default), `.bf16` or `.f16` (round to nearest even).
+    ///   - maxShardBytes: shard size limit in bytes; nil writes one file.
     /// - Throws: as `write(to:dtype:maxShardBytes:)`, and what `values` throws.
     public static func write(config: ModelConfig, generationConfig: GenerationConfig?, shapes: [String: [Int]],
                              values: (String) throws -> [Float], to url: URL, dtype: SafeTensorsDType = .f32,

@@ -51,7 +51,8 @@ public enum SafeTensors {
     ///   - shapes: name → shape of every tensor to write (names as in `encode`).
     ///   - values: the values of the named tensor, row-major, as many as its shape holds.
     ///   - url: the file to write; its folder must exist.
-    ///   - dtype, metadata: as in `encode`.
+    ///   - dtype: `.f32` (default), `.f16` or `.bf16`, as in `encode`.
+    ///   - metadata: the `__metadata__` map, as in `encode`.
     /// - Throws: `FormatError.invalidTensor` for a bad name or shape, or when `values` gives a
     ///   count that disagrees with the shape (nothing is left at `url` then); `.io`; what
     ///   `values` throws.

@@ -71,7 +71,8 @@ extension TransformerLM {
     ///   - url: the folder (created if needed).
     ///   - config: must describe this architecture (the same spec and weights).
     ///   - generationConfig: written as generation_config.json when set.
-    ///   - dtype, maxShardBytes: as in `ModelDirectory.write(to:dtype:maxShardBytes:)`.
+    ///   - dtype: `.f32` (default), `.bf16` or `.f16`, as in `ModelDirectory.write(to:dtype:maxShardBytes:)`.
+    ///   - maxShardBytes: shard size limit in bytes; nil writes one file.
     /// - Throws: `ModelError.invalidSpec` when `config` describes another architecture;
     ///   `FormatError` as `ModelDirectory.write(to:dtype:maxShardBytes:)`.
     public func write(to url: URL, config: ModelConfig, generationConfig: GenerationConfig? = nil,
