@@ -52,6 +52,13 @@ struct CollectivesCheck: ParsableCommand {
             throw Wrong(description: "rank \(r): allReduceSum(Float) differs from the rank-order sum")
         }
         report("allReduceSum Float \(n): bit-identical to the rank-order sum")
+        // All-reduce in place (the CPU gradient buffer's path).
+        var inPlace = (0..<n).map { Self.value(rank: r, index: $0) }
+        try inPlace.withUnsafeMutableBufferPointer { try c.allReduceSum(inPlace: $0) }
+        guard inPlace.map(\.bitPattern) == expected.map(\.bitPattern) else {
+            throw Wrong(description: "rank \(r): allReduceSum(inPlace:) differs from the rank-order sum")
+        }
+        report("allReduceSum in place \(n): bit-identical to the rank-order sum")
         // All-reduce (Double).
         var doubles = (0..<n).map { Double(Self.value(rank: r, index: $0)) * 1.000000001 }
         try c.allReduceSum(&doubles)

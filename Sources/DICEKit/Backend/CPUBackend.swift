@@ -82,6 +82,12 @@ public final class CPUBackend: Backend {
         return buffer.base + slice.offset
     }
 
+    /// The Float32 elements of `slice` in place, or nil where its storage is (partly) bfloat16.
+    func hostFloats(_ slice: BufferSlice) -> UnsafeMutableBufferPointer<Float>? {
+        guard compactBuffer(slice) == nil else { return nil }
+        return UnsafeMutableBufferPointer(start: pointer(slice), count: slice.count)
+    }
+
     /// Copies `values` into `destination` (same count; a programmer error otherwise); into
     /// the bfloat16-only part of a compact buffer rounded to nearest even.
     public func upload(_ values: [Float], to destination: BufferSlice) {

@@ -22,11 +22,16 @@ public struct AllReduceGradientReducer: GradientReducer {
     /// True: the result is the sum over the ranks.
     public var sumsOverRanks: Bool { true }
 
-    /// Sums `gradients` `[P]` over the ranks, in place (downloaded, reduced, uploaded).
+    /// Sums `gradients` `[P]` over the ranks, in place: on the CPU backend in the buffer itself,
+    /// elsewhere downloaded, reduced and uploaded.
     /// - Throws: what `inner` throws; `CommunicatorError` (a lost rank, a timeout).
     public func reduce(_ gradients: BufferSlice, on backend: any Backend) throws {
         try inner.reduce(gradients, on: backend)
         guard communicator.size > 1 else { return }
+        if let cpu = backend as? CPUBackend, let host = cpu.hostFloats(gradients) {
+            try communicator.allReduceSum(inPlace: host)
+            return
+        }
         var values = backend.download(gradients)
         try communicator.allReduceSum(&values)
         backend.upload(values, to: gradients)

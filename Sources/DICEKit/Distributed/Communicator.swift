@@ -34,6 +34,11 @@ public protocol Communicator: AnyObject {
     /// The `Double` form of `allReduceSum(_:)`.
     /// - Throws: `CommunicatorError`.
     func allReduceSum(_ values: inout [Double]) throws
+    /// `allReduceSum(_:)` on memory the caller owns (a CPU backend's gradient buffer `[n]`), with
+    /// the same bits: a communicator that can exchange in place saves the copies into and out of
+    /// an array (the default makes them).
+    /// - Throws: `CommunicatorError`.
+    func allReduceSum(inPlace values: UnsafeMutableBufferPointer<Float>) throws
     /// Every rank's `bytes` (any length, each rank its own), indexed by rank.
     /// - Throws: `CommunicatorError`.
     func allGather(_ bytes: [UInt8]) throws -> [[UInt8]]
@@ -62,6 +67,16 @@ extension Communicator {
         guard size > 1 else { return }
         let mine = try reduceScatterSum(values)
         values = try Distribution.floats(allGather(Distribution.bytes(mine)).flatMap { $0 })
+    }
+
+    /// The default in-place all-reduce: the values copied into an array, `allReduceSum(_:)`, and
+    /// copied back.
+    /// - Throws: `CommunicatorError`.
+    public func allReduceSum(inPlace values: UnsafeMutableBufferPointer<Float>) throws {
+        guard size > 1, let base = values.baseAddress else { return }
+        var copy = Array(values)
+        try allReduceSum(&copy)
+        copy.withUnsafeBufferPointer { base.update(from: $0.baseAddress!, count: values.count) }
     }
 
     /// The default `Double` all-reduce (see the `Float` form).

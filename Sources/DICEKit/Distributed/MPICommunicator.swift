@@ -97,17 +97,28 @@ public final class MPICommunicator: Communicator {
         try reduceScatter(values, operation: "the reduce-scatter of \(values.count) Double values")
     }
 
-    /// See `Communicator.allReduceSum(_:)`: the reduce-scatter, then each rank's shard of the
-    /// sum sent from and received into `values` itself (no further copies).
+    /// See `Communicator.allReduceSum(_:)`: the reduce-scatter in chunks, each rank's pieces
+    /// summed into `values` itself, then each rank's shard of the sum sent from and received into
+    /// `values` (no copy of the buffer).
     /// - Throws: `CommunicatorError`.
     public func allReduceSum(_ values: inout [Float]) throws {
-        try allReduceInPlace(&values, operation: "the all-reduce of \(values.count) Float values")
+        try values.withUnsafeMutableBufferPointer {
+            try allReduceInPlace($0, operation: "the all-reduce of \($0.count) Float values")
+        }
     }
 
     /// The `Double` form of `allReduceSum(_:)`.
     /// - Throws: `CommunicatorError`.
     public func allReduceSum(_ values: inout [Double]) throws {
-        try allReduceInPlace(&values, operation: "the all-reduce of \(values.count) Double values")
+        try values.withUnsafeMutableBufferPointer {
+            try allReduceInPlace($0, operation: "the all-reduce of \($0.count) Double values")
+        }
+    }
+
+    /// See `Communicator.allReduceSum(inPlace:)` (as `allReduceSum(_:)`, on the caller's memory).
+    /// - Throws: `CommunicatorError`.
+    public func allReduceSum(inPlace values: UnsafeMutableBufferPointer<Float>) throws {
+        try allReduceInPlace(values, operation: "the all-reduce of \(values.count) Float values")
     }
 
     /// See `Communicator.allGather(_:)` (lengths first, then the bytes).
@@ -182,22 +193,59 @@ public final class MPICommunicator: Communicator {
                      receive: { _ in (nil, 0) })
     }
 
-    private func allReduceInPlace<T: BinaryFloatingPoint>(_ values: inout [T], operation: String) throws {
-        guard size > 1, !values.isEmpty else { return }
+    /// Elements of one reduce-scatter exchange: the pieces received for it (`size − 1` of them)
+    /// and their running sum stay in the caches, and the scratch stays small.
+    private static let reductionChunkBytes = 1 << 20
+
+    /// The all-reduce on `values` in place. The reduce-scatter runs in chunks of this rank's
+    /// shard: each peer sends its values of the chunk, and the chunk's element-wise sum, in rank
+    /// order (`x₀ + x₁ + …`, as `reduceScatter` adds), is written over this rank's own values.
+    /// Every rank makes the same number of exchanges (that of the longest shard); then the shards
+    /// of the sum are all-gathered in place.
+    private func allReduceInPlace<T: BinaryFloatingPoint>(_ values: UnsafeMutableBufferPointer<T>,
+                                                          operation: String) throws {
+        guard size > 1, let base = values.baseAddress, values.count > 0 else { return }
         let count = values.count, stride = MemoryLayout<T>.stride
-        let sum = try reduceScatter(values, operation: operation)
         let own = Distribution.shard(of: count, rank: rank, size: size)
         let peers = (0..<size).filter { $0 != rank }
-        values.replaceSubrange(own, with: sum)
-        try values.withUnsafeMutableBytes { buffer in
-            let base = buffer.baseAddress
+        let chunk = max(1, Self.reductionChunkBytes / stride)
+        let longest = Distribution.shard(of: count, rank: 0, size: size).count
+        // Scratch: one received piece per peer, then the running sum (ranks other than 0).
+        let scratch = UnsafeMutablePointer<T>.allocate(capacity: (peers.count + 1) * chunk)
+        defer { scratch.deallocate() }
+        let total = scratch + peers.count * chunk
+        for start in Swift.stride(from: 0, to: longest, by: chunk) {
+            let mine = own.lowerBound + min(start, own.count) ..< own.lowerBound + min(start + chunk, own.count)
             try exchange(peers, operation: operation,
-                         send: { _ in (base.map { UnsafeRawPointer($0 + own.lowerBound * stride) }, own.count * stride) },
-                         receive: { peer in
+                         send: { peer in
                              let s = Distribution.shard(of: count, rank: peer, size: size)
-                             return (base.map { $0 + s.lowerBound * stride }, s.count * stride)
+                             let lower = s.lowerBound + min(start, s.count), upper = s.lowerBound + min(start + chunk, s.count)
+                             return (UnsafeRawPointer(base + lower), (upper - lower) * stride)
+                         },
+                         receive: { peer in
+                             (UnsafeMutableRawPointer(scratch + peers.firstIndex(of: peer)! * chunk), mine.count * stride)
                          })
+            let n = mine.count
+            guard n > 0 else { continue }
+            let piece = { (r: Int) -> UnsafeMutablePointer<T> in
+                r == self.rank ? base + mine.lowerBound : scratch + peers.firstIndex(of: r)! * chunk
+            }
+            // Rank 0's own values are x₀, so the sum can grow in place; another rank's own values
+            // are added in their turn, so the sum grows in `total` and is copied over them.
+            let acc = rank == 0 ? base + mine.lowerBound : total
+            if rank != 0 { acc.update(from: piece(0), count: n) }
+            for r in 1..<size {
+                let x = piece(r)
+                for i in 0..<n { acc[i] += x[i] }
+            }
+            if rank != 0 { (base + mine.lowerBound).update(from: acc, count: n) }
         }
+        try exchange(peers, operation: operation,
+                     send: { _ in (UnsafeRawPointer(base + own.lowerBound), own.count * stride) },
+                     receive: { peer in
+                         let s = Distribution.shard(of: count, rank: peer, size: size)
+                         return (UnsafeMutableRawPointer(base + s.lowerBound), s.count * stride)
+                     })
     }
 
     private func reduceScatter<T: BinaryFloatingPoint>(_ values: [T], operation: String) throws -> [T] {

@@ -15,9 +15,12 @@ struct MPICollectivesTests {
         }
         let folder = try ScratchFolder("mpi-collectives")
         defer { folder.remove() }
-        let result = try MPIRun.run(ranks: 2, ["collectives", "--count", "100003"], in: folder.url)
+        // 600 001 elements: shards of 300 001 and 300 000, so the all-reduce's chunks of 1 MiB
+        // (262 144 Float, 131 072 Double values) come out uneven, with a short last chunk.
+        let result = try MPIRun.run(ranks: 2, ["collectives", "--count", "600001"], in: folder.url)
         #expect(result.status == 0, "\(result.stderr)")
-        for line in ["ranks 2", "allReduceSum Float 100003: bit-identical", "allReduceSum Double 100003: bit-identical",
+        for line in ["ranks 2", "allReduceSum Float 600001: bit-identical", "allReduceSum in place 600001: bit-identical",
+                     "allReduceSum Double 600001: bit-identical",
                      "reduceScatterSum: every rank", "allGather: variable-length", "broadcast: root 1", "barrier"] {
             #expect(result.stdout.contains(line), "missing '\(line)' in \(result.stdout)")
         }
