@@ -87,7 +87,8 @@ public struct MemoryPlan: Sendable, Codable, Hashable {
         public var gradients: Double
         /// Optimizer state: AdamW's two moments of what is trained; fp32 masters of bf16 weights.
         public var optimizer: Double
-        /// Activations held for the backward pass, plus one block's working buffers.
+        /// Activations held for the backward pass, plus one block's working buffers (DPO: what
+        /// they need beyond the logits chunk, whose memory they reuse).
         public var activations: Double
         /// The generation KV cache.
         public var kvCache: Double
@@ -155,13 +156,16 @@ public struct MemoryPlan: Sendable, Codable, Hashable {
             kept = Double(shape.layers - 1) * n * shape.savedPerToken(keepsUp: keepsUp)
                 + shape.lastBlockSaved(n: n, rows: rows, keepsUp: keepsUp)
         }
-        // The final norm's input and output rows, and one block's backward buffers.
-        let dpoActivations = f * (kept + 2 * rows * shape.c + n * shape.backwardPerToken)
         // Logits and their gradient, for one chunk of rows at a time when they do not fit one.
         let dpoLogitRows = min(rows, max(1, Double(TransformerLM.logitsChunkElements / max(1, spec.vocabularySize))))
+        let dpoLogits = f * 2 * dpoLogitRows * shape.v
+        // The final norm's input and output rows, and one block's backward buffers: those are
+        // made after the last logits chunk and its gradient are released (the buffer pool hands
+        // their blocks back), so only what they need beyond the logits adds to the peak.
+        let dpoActivations = f * (kept + 2 * rows * shape.c) + max(0, f * n * shape.backwardPerToken - dpoLogits)
         dpo = Phase(weights: weightBytes * w, adapters: f * a, gradients: f * (lora ? a : w),
                     optimizer: f * 2 * (lora ? a : w) + (s.weightType == .bf16 && !lora ? f * w : 0),
-                    activations: dpoActivations, kvCache: 0, logits: f * 2 * dpoLogitRows * shape.v, runtime: runtime)
+                    activations: dpoActivations, kvCache: 0, logits: dpoLogits, runtime: runtime)
 
         // Scoring: two models; one inference pass of B·L tokens at a time; logits in chunks.
         let scoredRows = b * r
