@@ -9,17 +9,22 @@ struct FeedForward {
 
     let kind: Kind
 
-    /// What the backward needs from the forward: the first projection's and the up projection's
-    /// outputs. The input (the MLP norm's output) and the activation are not kept: the backward
-    /// is given the input again and recomputes the activation from `first` and `up` (the same
-    /// kernel on the same values: the same bits), `[N, I]` and `[N, C]` less per token.
+    /// What the backward needs from the forward: the first projection's output (gate, or GELU's
+    /// fc). The input (the MLP norm's output) and the activation are not kept: the backward is
+    /// given the input again and recomputes the activation (the same kernel on the same values:
+    /// the same bits). A gated MLP keeps its up projection only when the forward is asked to
+    /// (`keepsUp`); otherwise the backward projects the input again — the same product on the
+    /// same operands, so the same bits — for one more `[N, C] × [C, I]` product and `[N, I]` less
+    /// per token.
     struct Saved {
         let first: Tensor      // gate (SwiGLU, GeGLU) or fc output (GELU), [N, I]
-        let up: Tensor?        // [N, I], gated MLPs only
+        let up: Tensor?        // [N, I]: gated MLPs with `keepsUp` only
     }
 
-    /// out `[N, C]` = mlp(x `[N, C]`); `rowwise` as in `Linear.forward`.
-    func forward(_ x: Tensor, into out: Tensor, _ p: ParameterStore, rowwise: Bool = false) throws -> Saved {
+    /// out `[N, C]` = mlp(x `[N, C]`); `rowwise` as in `Linear.forward`. `keepsUp`: a gated MLP
+    /// keeps its up projection's output for the backward (see `Saved`).
+    func forward(_ x: Tensor, into out: Tensor, _ p: ParameterStore, rowwise: Bool = false,
+                 keepsUp: Bool = false) throws -> Saved {
         let n = x.shape[0], b = p.backend
         switch kind {
         case let .swiglu(gate, up, down), let .geglu(gate, up, down):
@@ -34,7 +39,7 @@ struct FeedForward {
                 try Tensor.swiglu(gate: g, up: u, into: a)
             }
             try down.forward(a, into: out, p, rowwise: rowwise)
-            return Saved(first: g, up: u)
+            return Saved(first: g, up: keepsUp ? u : nil)
         case let .gelu(fc, proj):
             let f = try Tensor(uninitialized: [n, fc.outputSize], on: b)
             let a = try Tensor(uninitialized: [n, fc.outputSize], on: b)
@@ -47,21 +52,30 @@ struct FeedForward {
 
     /// dx = ∂out/∂x · dout (overwritten: dx may start uninitialised) for the forward's input x
     /// `[N, C]` (given again: `Saved` does not keep it); weights' gradients accumulate. The
-    /// activation `[N, I]` is recomputed from the saved projections and lives only during this call.
+    /// activation `[N, I]` (and a gated MLP's up projection, unless saved) is recomputed and lives
+    /// only during this call; the activation's buffer then holds the gate's gradient.
     func backward(_ s: Saved, input x: Tensor, dout: Tensor, dx: Tensor, _ p: ParameterStore) throws {
         let b = p.backend
         let a = try Tensor(uninitialized: s.first.shape, on: b)
         let da = try Tensor(uninitialized: s.first.shape, on: b)
         switch kind {
         case let .swiglu(gate, up, down), let .geglu(gate, up, down):
-            guard let u = s.up else { return }
+            let u: Tensor
+            if let saved = s.up {
+                u = saved
+            } else {
+                u = try Tensor(uninitialized: s.first.shape, on: b)
+                try up.forward(x, into: u, p)
+            }
             if case .geglu = kind {
                 try Tensor.geglu(gate: s.first, up: u, into: a)
             } else {
                 try Tensor.swiglu(gate: s.first, up: u, into: a)
             }
             try down.backward(x: a, dy: dout, dx: da, p, overwrite: true)
-            let dg = try Tensor(zeros: s.first.shape, on: b), du = try Tensor(zeros: u.shape, on: b)
+            // The activation is spent: its buffer becomes the gate's gradient (the kernels add).
+            let dg = a, du = try Tensor(zeros: u.shape, on: b)
+            dg.fill(0)
             if case .geglu = kind {
                 try Tensor.gegluBackward(gate: s.first, up: u, dout: da, dgate: dg, dup: du)
             } else {

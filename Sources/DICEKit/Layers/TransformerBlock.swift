@@ -10,9 +10,11 @@ struct TransformerBlock {
 
     /// What the backward needs, per token: the block's input and the residual after attention
     /// (the two norms' inputs, with their statistics), q, k, v, the attention output and its
-    /// row log-sum-exps, the MLP's gate and up (GPT-2: fc) outputs, and the post-norms' inputs.
-    /// The norms' outputs and the MLP's activation are not kept: the backward recomputes them
-    /// (elementwise work, the same bits as the forward's).
+    /// row log-sum-exps, the MLP's gate (GPT-2: fc) output, and the post-norms' inputs. The
+    /// norms' outputs and the MLP's activation are not kept: the backward recomputes them
+    /// (elementwise work, the same bits as the forward's); the MLP's up projection is kept only
+    /// when the forward is asked to (`keepsUp`; else the backward projects it again, the same
+    /// bits: see `FeedForward.Saved`).
     struct Saved {
         let attentionNorm: Normalization.Saved
         let attention: SelfAttention.Saved
@@ -28,9 +30,9 @@ struct TransformerBlock {
     /// The block's output for input x `[N, C]`: `[N, C]`, or with `outputRows` only those rows,
     /// in order (`[R, C]`, R = Σ counts). Attention needs every row, but the feed-forward half
     /// works row by row, so in a last block the rows that produce no logits (prompt positions)
-    /// skip it.
+    /// skip it. `keepsUp`: keep the MLP's up projection for the backward (`FeedForward.forward`).
     func forward(_ x: Tensor, positions: [Int32], sequences: [AttentionSequence],
-                 outputRows: [Range<Int>]? = nil, _ p: ParameterStore) throws -> (Tensor, Saved) {
+                 outputRows: [Range<Int>]? = nil, keepsUp: Bool, _ p: ParameterStore) throws -> (Tensor, Saved) {
         let b = p.backend
         let h1 = try Tensor(uninitialized: x.shape, on: b)
         let s1 = try attentionNorm.forward(x, into: h1, p)
@@ -43,7 +45,7 @@ struct TransformerBlock {
         let h2 = try Tensor(uninitialized: mid.shape, on: b)
         let s2 = try feedForwardNorm.forward(mid, into: h2, p)
         var m = try Tensor(uninitialized: mid.shape, on: b)
-        let sm = try feedForward.forward(h2, into: m, p)
+        let sm = try feedForward.forward(h2, into: m, p, keepsUp: keepsUp)
         let sp2 = try postFeedForwardNorm.map { norm in try Self.postNorm(norm, &m, p) }
         let out = try Tensor(uninitialized: mid.shape, on: b)
         try mid.add(m, into: out)

@@ -87,7 +87,8 @@ public struct MemoryPlan: Sendable, Codable, Hashable {
         public var gradients: Double
         /// Optimizer state: AdamW's two moments of what is trained; fp32 masters of bf16 weights.
         public var optimizer: Double
-        /// Activations held for the backward pass, plus one block's working buffers.
+        /// Activations held for the backward pass, plus one block's working buffers (DPO: what
+        /// they need beyond the logits chunk, whose memory they reuse).
         public var activations: Double
         /// The generation KV cache.
         public var kvCache: Double
@@ -141,24 +142,30 @@ public struct MemoryPlan: Sendable, Codable, Hashable {
 
         // DPO: N packed tokens (prompt once per pair), 2·B·R rows with logits.
         let n = b * (p + 2 * r), rows = 2 * b * r
-        let loraSaved = lora ? Double(s.loraRank ?? 0) * shape.adaptedLinearsPerBlock : 0
+        // An adapter keeps nothing between its forward and backward (x·Aᵀ is recomputed), and
+        // a pass through one does not keep the MLP's up projections (TransformerLM.trunk).
+        let keepsUp = !lora
         let kept: Double
         if s.checkpointActivations {
-            // Each block before the last keeps its input; the last keeps everything; during the
-            // backward one recomputed block's saved state is alive.
-            kept = Double(shape.layers - 1) * n * shape.c + shape.lastBlockSaved(n: n, rows: rows, lora: loraSaved)
-                + n * (shape.savedPerToken + loraSaved)
+            // Each block before the last keeps its input; the last keeps everything, released
+            // after its backward (TransformerLM.BlockMemories), before the first recomputed
+            // block's saved state (with its up projection) is made.
+            kept = Double(shape.layers - 1) * n * shape.c
+                + max(shape.lastBlockSaved(n: n, rows: rows, keepsUp: keepsUp), n * shape.savedPerToken(keepsUp: true))
         } else {
-            kept = Double(shape.layers - 1) * n * (shape.savedPerToken + loraSaved)
-                + shape.lastBlockSaved(n: n, rows: rows, lora: loraSaved)
+            kept = Double(shape.layers - 1) * n * shape.savedPerToken(keepsUp: keepsUp)
+                + shape.lastBlockSaved(n: n, rows: rows, keepsUp: keepsUp)
         }
-        // The final norm's input and output rows, and one block's backward buffers.
-        let dpoActivations = f * (kept + 2 * rows * shape.c + n * shape.backwardPerToken)
         // Logits and their gradient, for one chunk of rows at a time when they do not fit one.
         let dpoLogitRows = min(rows, max(1, Double(TransformerLM.logitsChunkElements / max(1, spec.vocabularySize))))
+        let dpoLogits = f * 2 * dpoLogitRows * shape.v
+        // The final norm's input and output rows, and one block's backward buffers: those are
+        // made after the last logits chunk and its gradient are released (the buffer pool hands
+        // their blocks back), so only what they need beyond the logits adds to the peak.
+        let dpoActivations = f * (kept + 2 * rows * shape.c) + max(0, f * n * shape.backwardPerToken - dpoLogits)
         dpo = Phase(weights: weightBytes * w, adapters: f * a, gradients: f * (lora ? a : w),
                     optimizer: f * 2 * (lora ? a : w) + (s.weightType == .bf16 && !lora ? f * w : 0),
-                    activations: dpoActivations, kvCache: 0, logits: f * 2 * dpoLogitRows * shape.v, runtime: runtime)
+                    activations: dpoActivations, kvCache: 0, logits: dpoLogits, runtime: runtime)
 
         // Scoring: two models; one inference pass of B·L tokens at a time; logits in chunks.
         let scoredRows = b * r
@@ -185,10 +192,8 @@ extension MemoryPlan {
         let c: Double, q: Double, kv: Double, heads: Double, mlp: Double, v: Double
         /// Weight elements, and Σ (in + out) over the projections LoRA adapts.
         let weights: Double, adapterWidth: Double
-        /// Projections per block (LoRA keeps an r-wide intermediate for each).
-        let adaptedLinearsPerBlock: Double
         /// MLP-width tensors a block's forward makes (gate, up, activation; fc and activation for
-        /// GELU); all but the activation are kept for the backward.
+        /// GELU); the activation is never kept for the backward, the up projection not always.
         let mlpTensors: Double
         /// Extra per-token values of q/k norms and post-norms (their inputs and statistics).
         let extraSaved: Double
@@ -206,12 +211,9 @@ extension MemoryPlan {
             mlp = Double(spec.intermediateSize)
             v = Double(spec.vocabularySize)
             weights = config.expectedWeights().reduce(0.0) { $0 + $1.shape.reduce(1.0) { $0 * Double($1) } }
-            var width = 0.0, linears = 0.0, extra = 0.0, attentionStatistics = 0.0, feedForwardStatistics = 0.0
+            var width = 0.0, extra = 0.0, attentionStatistics = 0.0, feedForwardStatistics = 0.0
             func statistics(_ norm: ModelLayout.Norm) -> Double { norm.kind == .layer ? 2 : 1 }
-            func add(_ linear: ModelLayout.Linear) {
-                width += Double(linear.inputs + linear.outputs)
-                linears += 1
-            }
+            func add(_ linear: ModelLayout.Linear) { width += Double(linear.inputs + linear.outputs) }
             for block in layout.blocks {
                 switch block.attention.projections {
                 case let .separate(qp, kp, vp, _): add(qp); add(kp); add(vp)
@@ -232,7 +234,6 @@ extension MemoryPlan {
             }
             let blocks = Double(max(1, layout.blocks.count))
             adapterWidth = width
-            adaptedLinearsPerBlock = linears / blocks
             extraSaved = extra / blocks
             attentionNormStatistics = layout.blocks.isEmpty ? 1 : attentionStatistics / blocks
             feedForwardNormStatistics = layout.blocks.isEmpty ? 1 : feedForwardStatistics / blocks
@@ -242,22 +243,28 @@ extension MemoryPlan {
         /// What one block keeps per token for its backward (`TransformerBlock.Saved`): its input
         /// and the attention norm's statistic, q, k, v, the attention output and its row
         /// statistics; then the residual after attention, the MLP norm's statistic, and the MLP's
-        /// gate and up (GELU: fc). The norms' outputs and the MLP's activation are recomputed.
+        /// gate (GELU: fc), and its up projection when the block `keepsUp`. The norms' outputs
+        /// and the MLP's activation are recomputed (and the up projection when not kept).
         var attentionSavedPerToken: Double { c + 2 * q + 2 * kv + heads + attentionNormStatistics }
         /// The part of a block's saved state that only output rows keep in the last block.
-        var feedForwardSavedPerToken: Double { c + (mlpTensors - 1) * mlp + feedForwardNormStatistics }
+        func feedForwardSavedPerToken(keepsUp: Bool) -> Double {
+            c + (keepsUp ? mlpTensors - 1 : 1) * mlp + feedForwardNormStatistics
+        }
         /// `attentionSavedPerToken + feedForwardSavedPerToken` and the extra norms' inputs.
-        var savedPerToken: Double { attentionSavedPerToken + feedForwardSavedPerToken + extraSaved }
+        func savedPerToken(keepsUp: Bool) -> Double {
+            attentionSavedPerToken + feedForwardSavedPerToken(keepsUp: keepsUp) + extraSaved
+        }
 
         /// The last block's saved state: attention over all N tokens, the MLP over the rows
         /// with logits.
-        func lastBlockSaved(n: Double, rows: Double, lora: Double) -> Double {
-            n * (attentionSavedPerToken + extraSaved + lora) + rows * feedForwardSavedPerToken
+        func lastBlockSaved(n: Double, rows: Double, keepsUp: Bool) -> Double {
+            n * (attentionSavedPerToken + extraSaved) + rows * feedForwardSavedPerToken(keepsUp: keepsUp)
         }
 
         /// One block's backward buffers per token: the gradients at the MLP's inner tensors and
         /// its input, at q, k, v and the attention output, and the residual's; the recomputed
-        /// norm output and MLP activation.
+        /// norm output, up projection and MLP activation (whose buffer then holds the gate's
+        /// gradient).
         var backwardPerToken: Double { 4 * c + 4 * mlp + 2 * q + 2 * kv }
 
         /// An inference block's buffers per token, all alive at its end: input, norms' outputs,

@@ -5,7 +5,8 @@ extension TransformerLM {
     /// What one forward pass keeps for its backward.
     struct ForwardState {
         let batch: PackedBatch
-        let blocks: [BlockMemory]
+        /// What each block keeps for the backward, taken (and so released) block by block by it.
+        let blocks: BlockMemories
         let selected: Tensor            // [R, C] final residual rows that produce logits
         let finalNorm: Normalization.Saved
         let normalized: Tensor          // [R, C]
@@ -25,11 +26,33 @@ extension TransformerLM {
         case input(Tensor)
     }
 
+    /// The blocks' memories of a forward pass, in block order. The backward takes them from the
+    /// end, one block at a time, so that a block's activations are released as soon as its
+    /// backward is done: the blocks still to go then share the memory with the next block's
+    /// backward buffers, and under checkpointing the last block's full saved state is gone
+    /// before the recomputed blocks' states are made. A class, so that the state's copies
+    /// share it.
+    final class BlockMemories {
+        /// The memories not yet taken by a backward, in block order.
+        private(set) var items: [BlockMemory]
+
+        init(_ items: [BlockMemory]) { self.items = items }
+
+        /// The last block's memory, removed from the list (nil once the backward took them all).
+        func takeLast() -> BlockMemory? { items.popLast() }
+    }
+
     /// Runs the blocks on a packed batch: the final residual rows that produce outputs `[R, C]`,
     /// and what each block keeps for a backward pass when `keep` (its saved state, or under
     /// `checkpointsActivations` its input; the last block, whose backward comes first, keeps its
     /// saved state either way). An inference pass keeps none, so that only one block's
     /// activations are alive at a time.
+    ///
+    /// A pass through a LoRA adapter does not keep the MLP's up projections: the backward
+    /// projects them again (the same bits, one more `[N, C] × [C, I]` product per block),
+    /// `[N, I]` less per block. LoRA is the memory-lean way to train, and its peak is mostly
+    /// these activations; full training keeps them, its peak being mostly the weights, their
+    /// gradients and AdamW's moments.
     private func trunk(_ batch: PackedBatch, keep: Bool) throws -> (selected: Tensor, saved: [BlockMemory]) {
         let b = backend, p = parameters, c = spec.hiddenSize
         let n = batch.tokens.count
@@ -48,7 +71,7 @@ extension TransformerLM {
         for (l, block) in blocks.enumerated() {
             let last = l == blocks.count - 1
             let (out, s) = try block.forward(x, positions: batch.positions, sequences: batch.sequences,
-                                             outputRows: last ? batch.outputRows : nil, p)
+                                             outputRows: last ? batch.outputRows : nil, keepsUp: p.adapter == nil, p)
             if keep { saved.append(checkpointsActivations && !last ? .input(x) : .saved(s)) }
             x = out
         }
@@ -70,7 +93,7 @@ extension TransformerLM {
         let normalized = try Tensor(uninitialized: [r, c], on: b)
         let normSaved = try finalNorm.forward(selected, into: normalized, p)
         let logits = projecting ? try headOutputs(normalized, adapter: p.adapter) : nil
-        return ForwardState(batch: batch, blocks: saved, selected: selected, finalNorm: normSaved,
+        return ForwardState(batch: batch, blocks: BlockMemories(saved), selected: selected, finalNorm: normSaved,
                             normalized: normalized, logits: logits, adapter: p.adapter, dropoutKey: dropoutKey)
     }
 
@@ -163,7 +186,9 @@ extension TransformerLM {
     }
 
     /// Accumulates every parameter's gradient from ∂L/∂logits `[R, V]` of a forward pass.
-    /// With an adapter (the forward's), only the adapter's gradients accumulate.
+    /// With an adapter (the forward's), only the adapter's gradients accumulate. Once per pass:
+    /// the backward releases the blocks' activations as it goes (a second call throws
+    /// `ModelError.backwardRepeated`).
     func backward(_ state: ForwardState, dlogits: Tensor) throws {
         let r = state.selected.shape[0]
         let dNormalized = try Tensor(uninitialized: [r, spec.hiddenSize], on: backend)
@@ -187,13 +212,17 @@ extension TransformerLM {
             TransformerBlock.scatter(dx, batch.outputRows, into: all)
             dx = all
         }
-        for (block, memory) in zip(blocks, state.blocks).reversed() {
+        for block in blocks.reversed() {
+            // Taken from the state: this block's activations are released once its backward is done.
+            guard let memory = state.blocks.takeLast() else { throw ModelError.backwardRepeated }
             let saved: TransformerBlock.Saved
             switch memory {
             case let .saved(s): saved = s
             case let .input(x):
-                // Only blocks before the last are checkpointed: they keep every row.
-                saved = try block.forward(x, positions: batch.positions, sequences: batch.sequences, p).1
+                // Only blocks before the last are checkpointed: they keep every row. This state
+                // lives only for the block's backward, so it keeps the up projection too.
+                saved = try block.forward(x, positions: batch.positions, sequences: batch.sequences,
+                                          keepsUp: true, p).1
             }
             dx = try block.backward(saved, dout: dx, positions: batch.positions, sequences: batch.sequences, p)
         }

@@ -97,6 +97,9 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     /// Gradients were asked of a frozen parameter store (`ParameterStore.trainable` false: a
     /// model loaded only to sample or score, or the base under a LoRA adapter).
     case frozenParameters
+    /// A training pass was back-propagated a second time (a pullback called twice): its first
+    /// backward released the activations.
+    case backwardRepeated
 
     /// One line for the terminal: what is wrong and, where it applies, the file and line or
     /// the setting, and what was expected.
@@ -109,6 +112,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
         case let .invalidInput(sequence, reason): return "sequence \(sequence): \(reason)"
         case let .modelTypeTaken(modelType, by): return "model type \(modelType) is registered already (by \(by))"
         case .frozenParameters: return "the model's weights are frozen (loaded with trainable: false): they have no gradients to train"
+        case .backwardRepeated: return "a training pass's pullback was called twice: its activations were released by the first call"
         }
     }
 }

@@ -43,13 +43,13 @@ struct ActivationCheckpointingTests {
         let pairs = PrefixSharingTests.batch(vocabulary: model.spec.vocabularySize)
         let packed = try PackedBatch(pairs: pairs, spec: model.spec, sharePrompts: true)
         func inputs(_ state: TransformerLM.ForwardState) -> Int {
-            state.blocks.filter { if case .input = $0 { true } else { false } }.count
+            state.blocks.items.filter { if case .input = $0 { true } else { false } }.count
         }
         #expect(inputs(try model.forward(packed)) == 0)
         model.checkpointsActivations = true
         let state = try model.forward(packed)
         #expect(inputs(state) == model.blocks.count - 1)
-        if case .saved = state.blocks.last {} else { Issue.record("the last block should keep its saved state") }
+        if case .saved = state.blocks.items.last {} else { Issue.record("the last block should keep its saved state") }
     }
 
     /// Several AdamW updates: the recomputation reads the weights of the step it runs in, so
