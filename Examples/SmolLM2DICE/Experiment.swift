@@ -85,6 +85,7 @@ final class Experiment {
         let (offline, ties, baseline) = try trainInitialPolicy(
             referenceURL: referenceURL, initialURL: initialURL, offlineData: offlineData, evaluation: evaluation,
             generation: generation, timed: timed)
+        backend.releaseCachedMemory()   // π_ref-trained-into-π_0's buffers, before π_0 is loaded again
         let initialRecords = try timed("evaluation") { try evaluation.responses("pi_0") { try TransformerLM(directory: initialURL, backend: backend) } }
         var rows = [try evaluation.row("pi_ref", baseline, baseline: nil), try evaluation.row("pi_0", initialRecords, baseline: baseline)]
         var rounds: [RoundRow] = []
@@ -163,12 +164,19 @@ final class Experiment {
                 log("π_0: DPO on \(offline.count) offline pairs, \(s.initialSteps) steps")
                 let reference = try ReferenceLogProbs.compute(offline, reference: referenceModel, batchSize: 2 * s.microBatchSize)
                 referenceModel.checkpointsActivations = s.checkpointActivations
-                let trainer = StandardDPOTrainer(configuration: try dpo(steps: s.initialSteps, seed: s.seed)) { [log] event in
-                    if case .step(let m) = event { log(Self.describe(m, of: s.initialSteps, label: "π_0 DPO")) }
+                do {
+                    let trainer = StandardDPOTrainer(configuration: try dpo(steps: s.initialSteps, seed: s.seed)) { [log] event in
+                        if case .step(let m) = event { log(Self.describe(m, of: s.initialSteps, label: "π_0 DPO")) }
+                    }
+                    _ = try trainer.train(referenceModel, pairs: offline, reference: reference)
                 }
-                _ = try trainer.train(referenceModel, pairs: offline, reference: reference)
-                referenceModel.parameters.releaseGradients()   // not needed any more: a lower peak while writing
-                try referenceModel.modelDirectory(config: config).write(to: initialURL)
+                // Written once the trainer is gone, as DirectoryPolicyStore saves π_t: the
+                // gradients freed, the allocator's cache (AdamW's moments, the activations)
+                // given back, then the weights streamed one tensor at a time, so that the write
+                // stays below the training peak.
+                referenceModel.parameters.releaseGradients()
+                backend.releaseCachedMemory()
+                try referenceModel.write(to: initialURL, config: config)
             }
         }
         return result
