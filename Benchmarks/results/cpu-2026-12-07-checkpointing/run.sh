@@ -4,12 +4,12 @@
 # one DPO update per timed step, AdamW, clip 1.0. Plain and checkpointed runs alternate, each in
 # its own process (its own VmHWM); each writes one JSON line to series.jsonl, preceded by a
 # comment line with the time and `uptime` (the load average the step times were taken under).
-# Usage: run.sh [DICE] [ROUNDS] [REPEATS]
+# Usage: run.sh [DICE] [ROUNDS] [REPEATS]; SERIES=FILE writes the rows there instead.
 set -eu
 DICE=${1:-.build/release/dice}
 ROUNDS=${2:-1}
 REPEATS=${3:-3}
-OUT=$(dirname "$0")/series.jsonl
+OUT=${SERIES:-$(dirname "$0")/series.jsonl}
 i=0
 while [ "$i" -lt "$ROUNDS" ]; do
     for flag in "" --checkpoint-activations; do
