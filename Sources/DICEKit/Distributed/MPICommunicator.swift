@@ -197,13 +197,29 @@ public final class MPICommunicator: Communicator {
     /// and their running sum stay in the caches, and the scratch stays small.
     private static let reductionChunkBytes = 1 << 20
 
-    /// The all-reduce on `values` in place. The reduce-scatter runs in chunks of this rank's
-    /// shard: each peer sends its values of the chunk, and the chunk's element-wise sum, in rank
-    /// order (`x₀ + x₁ + …`, as `reduceScatter` adds), is written over this rank's own values.
-    /// Every rank makes the same number of exchanges (that of the longest shard); then the shards
-    /// of the sum are all-gathered in place.
+    /// The all-reduce on `values` in place: `reduceScatterInPlace`, then the shards of the sum
+    /// all-gathered in place.
     private func allReduceInPlace<T: BinaryFloatingPoint>(_ values: UnsafeMutableBufferPointer<T>,
                                                           operation: String) throws {
+        guard size > 1, let base = values.baseAddress, values.count > 0 else { return }
+        try reduceScatterInPlace(values, operation: operation)
+        let count = values.count, stride = MemoryLayout<T>.stride
+        let own = Distribution.shard(of: count, rank: rank, size: size)
+        let peers = (0..<size).filter { $0 != rank }
+        try exchange(peers, operation: operation,
+                     send: { _ in (UnsafeRawPointer(base + own.lowerBound), own.count * stride) },
+                     receive: { peer in
+                         let s = Distribution.shard(of: count, rank: peer, size: size)
+                         return (UnsafeMutableRawPointer(base + s.lowerBound), s.count * stride)
+                     })
+    }
+
+    /// The reduce-scatter on `values` in place, in chunks of this rank's shard: each peer sends
+    /// its values of the chunk, and the chunk's element-wise sum, in rank order (`x₀ + x₁ + …`),
+    /// is written over this rank's own values (the other shards keep this rank's values). Every
+    /// rank makes the same number of exchanges (that of the longest shard).
+    private func reduceScatterInPlace<T: BinaryFloatingPoint>(_ values: UnsafeMutableBufferPointer<T>,
+                                                              operation: String) throws {
         guard size > 1, let base = values.baseAddress, values.count > 0 else { return }
         let count = values.count, stride = MemoryLayout<T>.stride
         let own = Distribution.shard(of: count, rank: rank, size: size)
@@ -240,50 +256,14 @@ public final class MPICommunicator: Communicator {
             }
             if rank != 0 { (base + mine.lowerBound).update(from: acc, count: n) }
         }
-        try exchange(peers, operation: operation,
-                     send: { _ in (UnsafeRawPointer(base + own.lowerBound), own.count * stride) },
-                     receive: { peer in
-                         let s = Distribution.shard(of: count, rank: peer, size: size)
-                         return (UnsafeMutableRawPointer(base + s.lowerBound), s.count * stride)
-                     })
     }
 
+    /// Rank `rank`'s shard of the rank-order sum, from a copy of `values` reduced in place.
     private func reduceScatter<T: BinaryFloatingPoint>(_ values: [T], operation: String) throws -> [T] {
         guard size > 1 else { return values }
-        let stride = MemoryLayout<T>.stride
-        let own = Distribution.shard(of: values.count, rank: rank, size: size)
-        let peers = (0..<size).filter { $0 != rank }
-        // pieces[r]: rank r's values of this rank's shard (this rank's own come from `values`).
-        var received = [T](repeating: 0, count: own.count * peers.count)
-        try received.withUnsafeMutableBytes { out in
-            try values.withUnsafeBytes { source in
-                try exchange(peers, operation: operation,
-                             send: { peer in
-                                 let s = Distribution.shard(of: values.count, rank: peer, size: size)
-                                 return (source.baseAddress.map { $0 + s.lowerBound * stride }, s.count * stride)
-                             },
-                             receive: { peer in
-                                 let slot = peers.firstIndex(of: peer)!
-                                 return (out.baseAddress.map { $0 + slot * own.count * stride }, own.count * stride)
-                             })
-            }
-        }
-        var sum = [T](repeating: 0, count: own.count)
-        sum.withUnsafeMutableBufferPointer { acc in
-            received.withUnsafeBufferPointer { pieces in
-                values.withUnsafeBufferPointer { mine in
-                    for r in 0..<size {
-                        if r == rank {
-                            for i in 0..<own.count { acc[i] = r == 0 ? mine[own.lowerBound + i] : acc[i] + mine[own.lowerBound + i] }
-                        } else {
-                            let base = peers.firstIndex(of: r)! * own.count
-                            for i in 0..<own.count { acc[i] = r == 0 ? pieces[base + i] : acc[i] + pieces[base + i] }
-                        }
-                    }
-                }
-            }
-        }
-        return sum
+        var copy = values
+        try copy.withUnsafeMutableBufferPointer { try reduceScatterInPlace($0, operation: operation) }
+        return Array(copy[Distribution.shard(of: values.count, rank: rank, size: size)])
     }
 
     /// A C string buffer's text (up to its first NUL).
